@@ -1,0 +1,35 @@
+package engine
+
+import "math"
+
+// adamStep applies one Adam step (Kingma & Ba, 2015) to p, following
+// torch.optim.Adam with its order of operations, so reference runs replay:
+//
+//	g  = ∇p + λ·p                    (coupled L2; biases get λ = 0)
+//	m  = β1·m + (1−β1)·g            (computed as m + (1−β1)·(g − m), as torch does)
+//	v  = β2·v + (1−β2)·g²
+//	p  = p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
+//
+// t ≥ 1 is the step count after this step; m and v are updated in place.
+func adamStep(p *Param, m, v []float64, t int, h Hyper) {
+	w, grad := p.Value.Data, p.Grad.Data
+	wd := h.WeightDecay
+	if p.IsBias {
+		wd = 0
+	}
+	b1, b2 := h.Beta1, h.Beta2
+	bc1 := 1 - math.Pow(b1, float64(t))
+	bc2 := 1 - math.Pow(b2, float64(t))
+	stepSize := h.LearningRate / bc1
+	sqrtBC2 := math.Sqrt(bc2)
+	for i := range w {
+		g := grad[i]
+		if wd != 0 {
+			g += wd * w[i]
+		}
+		m[i] += (1 - b1) * (g - m[i]) // torch's lerp form of β1·m + (1−β1)·g
+		v[i] = b2*v[i] + (1-b2)*g*g
+		denom := math.Sqrt(v[i])/sqrtBC2 + h.Epsilon
+		w[i] -= stepSize * m[i] / denom
+	}
+}

@@ -1,0 +1,201 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"strings"
+	"testing"
+)
+
+// closeRel reports the first index where got and want differ by more than
+// rel times the largest |want| (at least 1), or −1.
+func closeRel(got, want []float64, rel float64) int {
+	if len(got) != len(want) {
+		return 0
+	}
+	scale := 1.0
+	for _, v := range want {
+		scale = max(scale, math.Abs(v))
+	}
+	for i := range got {
+		if !(math.Abs(got[i]-want[i]) <= rel*scale) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestConv2DFastMatchesDirect holds the im2col + GEMM path equal to the
+// direct loops on random configurations.
+func TestConv2DFastMatchesDirect(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for i := range 32 {
+		c, f := 1+rng.Intn(4), 1+rng.Intn(6)
+		h, w := 1+rng.Intn(12), 1+rng.Intn(12)
+		kh, kw := 1+rng.Intn(5), 1+rng.Intn(5)
+		s, p := 1+rng.Intn(3), rng.Intn(3)
+		n := 1 + rng.Intn(3)
+		l, err := NewConv2D(Shape{c, h, w}, f, kh, kw, s, p)
+		if err != nil { // kernel larger than the padded input: draw again
+			continue
+		}
+		t.Run(fmt.Sprintf("%d_n%d_%v_%s", i, n, Shape{c, h, w}, l), func(t *testing.T) {
+			l.Init(rng, He)
+			for j := range l.B.Value.Data {
+				l.B.Value.Data[j] = rng.NormFloat64()
+			}
+			x := randTensor(rng, n, c, h, w)
+			dy := randTensor(rng, append([]int{n}, l.OutShape()...)...)
+
+			want := l.forwardDirect(x)
+			l.W.Grad.Zero()
+			l.B.Grad.Zero()
+			wantDX := l.backwardDirect(x, dy)
+			wantDW, wantDB := l.W.Grad.Clone(), l.B.Grad.Clone()
+
+			l.W.Grad.Zero()
+			l.B.Grad.Zero()
+			got := l.Forward(x)
+			gotDX := l.Backward(dy)
+			for _, c := range []struct {
+				name      string
+				got, want []float64
+			}{
+				{"Y", got.Data, want.Data},
+				{"dX", gotDX.Data, wantDX.Data},
+				{"dW", l.W.Grad.Data, wantDW.Data},
+				{"db", l.B.Grad.Data, wantDB.Data},
+			} {
+				if j := closeRel(c.got, c.want, 1e-12); j >= 0 {
+					t.Errorf("%s[%d] = %v, direct loops give %v", c.name, j, c.got[j], c.want[j])
+				}
+			}
+		})
+	}
+}
+
+func TestConv2DBackwardAccumulates(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	l, err := NewConv2D(Shape{2, 5, 5}, 3, 3, 3, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Init(rng, Glorot)
+	x := randTensor(rng, 2, 2, 5, 5)
+	dy := randTensor(rng, 2, 3, 5, 5)
+	l.Forward(x)
+	l.Backward(dy)
+	once := l.W.Grad.Clone()
+	l.Forward(x)
+	l.Backward(dy)
+	for i, g := range l.W.Grad.Data {
+		if math.Abs(g-2*once.Data[i]) > 1e-12 {
+			t.Fatalf("after two Backward calls dW[%d] = %v, want 2·%v", i, g, once.Data[i])
+		}
+	}
+}
+
+func TestNewConv2DErrors(t *testing.T) {
+	tests := []struct {
+		in                    Shape
+		filters, kh, kw, s, p int
+		wantErr               string
+	}{
+		{Shape{1, 28, 28}, 8, 5, 5, 0, 2, "stride 0"},
+		{Shape{1, 28, 28}, 8, 5, 5, 1, -1, "padding -1"},
+		{Shape{1, 28, 28}, 8, 0, 5, 1, 0, "kernel 0×5"},
+		{Shape{1, 28, 28}, 0, 5, 5, 1, 0, "0 filters"},
+		{Shape{1, 3, 3}, 1, 5, 5, 1, 0, "kernel 5×5 larger than padded input 3×3"},
+		{Shape{1, 3, 3}, 1, 6, 2, 1, 1, "kernel 6×2 larger than padded input 5×5"},
+		{Shape{28, 28}, 1, 3, 3, 1, 0, "input shape (28,28)"},
+	}
+	for _, tc := range tests {
+		_, err := NewConv2D(tc.in, tc.filters, tc.kh, tc.kw, tc.s, tc.p)
+		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+			t.Errorf("NewConv2D(%v, %d, %d, %d, %d, %d) error %v, want %q", tc.in, tc.filters, tc.kh, tc.kw, tc.s, tc.p, err, tc.wantErr)
+		}
+	}
+}
+
+func TestConv2DShapesAndString(t *testing.T) {
+	tests := []struct {
+		in                    Shape
+		filters, kh, kw, s, p int
+		out                   Shape
+		str                   string
+	}{
+		{Shape{1, 28, 28}, 8, 5, 5, 1, 2, Shape{8, 28, 28}, "conv(8,5,s1,p2)"},
+		{Shape{8, 14, 14}, 16, 5, 5, 1, 2, Shape{16, 14, 14}, "conv(16,5,s1,p2)"},
+		{Shape{3, 7, 8}, 4, 3, 5, 2, 1, Shape{4, 4, 3}, "conv(4,3x5,s2,p1)"},
+		{Shape{1, 5, 5}, 1, 3, 3, 2, 1, Shape{1, 3, 3}, "conv(1,3,s2,p1)"},
+	}
+	for _, tc := range tests {
+		l, err := NewConv2D(tc.in, tc.filters, tc.kh, tc.kw, tc.s, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.OutShape(); !shapeEq(got, tc.out) {
+			t.Errorf("%s on %v: OutShape %v, want %v", tc.str, tc.in, got, tc.out)
+		}
+		if got := l.String(); got != tc.str {
+			t.Errorf("String() = %q, want %q", got, tc.str)
+		}
+		if got := l.W.Value.Shape; !shapeEq(got, Shape{tc.filters, tc.in[0], tc.kh, tc.kw}) {
+			t.Errorf("%s: W shape %v", tc.str, got)
+		}
+	}
+}
+
+func TestConv2DInit(t *testing.T) {
+	l, _ := NewConv2D(Shape{8, 14, 14}, 16, 5, 5, 1, 2)
+	l.B.Value.Data[0] = 3
+	l.Init(rand.New(rand.NewSource(1)), He)
+	var sum, sq float64
+	for _, v := range l.W.Value.Data {
+		sum += v
+		sq += v * v
+	}
+	n := float64(len(l.W.Value.Data))
+	// He: variance 2/fanIn = 2/200 = 0.01; 3200 draws keep the estimate within ±10 %.
+	if v := sq/n - (sum/n)*(sum/n); math.Abs(v-0.01) > 0.001 {
+		t.Errorf("He init variance %v, want 0.01 ± 0.001", v)
+	}
+	if l.B.Value.Data[0] != 0 {
+		t.Errorf("Init left bias %v, want 0", l.B.Value.Data[0])
+	}
+	l.Init(rand.New(rand.NewSource(1)), Glorot)
+	a := math.Sqrt(6.0 / (200 + 400))
+	for _, v := range l.W.Value.Data {
+		if math.Abs(v) > a {
+			t.Fatalf("Glorot init weight %v outside ±%v", v, a)
+		}
+	}
+}
+
+func TestForwardPanicsOnWrongShape(t *testing.T) {
+	conv, _ := NewConv2D(Shape{1, 28, 28}, 8, 5, 5, 1, 2)
+	pool, _ := NewMaxPool2D(Shape{8, 28, 28}, 2, 2, 0)
+	dense, _ := NewDense(Shape{16, 4, 4}, 10)
+	tests := []struct {
+		l    Layer
+		x    *Tensor
+		want string
+	}{
+		{conv, NewTensor(1, 3, 28, 28), "engine: Conv2D.Forward: input (1,3,28,28), want (N,1,28,28)"},
+		{conv, NewTensor(1, 28, 28), "engine: Conv2D.Forward: input (1,28,28), want (N,1,28,28)"},
+		{pool, NewTensor(2, 8, 27, 28), "engine: MaxPool2D.Forward: input (2,8,27,28), want (N,8,28,28)"},
+		{dense, NewTensor(1, 255), "engine: Dense.Forward: input (1,255), want (N,16,4,4)"},
+		{NewReLU(Shape{3}), NewTensor(2, 4), "engine: ReLU.Forward: input (2,4), want (N,3)"},
+	}
+	for _, tc := range tests {
+		func() {
+			defer func() {
+				if r := recover(); r != tc.want {
+					t.Errorf("%s.Forward(%v) panicked with %v, want %q", tc.l, Shape(tc.x.Shape), r, tc.want)
+				}
+			}()
+			tc.l.Forward(tc.x)
+		}()
+	}
+}

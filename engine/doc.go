@@ -1,0 +1,37 @@
+// Package engine is backpropviz's convolutional neural network: layers with
+// their forward and backward passes side by side, optimizers, a network spec
+// parser, and a trainer that runs one training step as a sequence of phases
+// and can hand out an immutable trace after any of them.
+//
+// # Shapes
+//
+// Tensors are dense, row-major, float64, in NCHW order:
+//
+//	N  batch size (samples)
+//	C  channels (feature maps); F is the number of filters of a conv layer
+//	H  height, W width
+//	KH, KW kernel height and width; S stride; P zero padding (all four sides)
+//
+// A conv or pool layer maps (N, C, H, W) to (N, F, H', W') with
+//
+//	H' = ⌊(H + 2P − KH)/S⌋ + 1,  W' = ⌊(W + 2P − KW)/S⌋ + 1.
+//
+// Filters have shape (F, C, KH, KW); a dense layer's weights (Out, In).
+// A per-sample shape (C, H, W) is written as a [Shape].
+//
+// # Gradients
+//
+// Every parameter has a Grad tensor holding dL/dθ. Backward adds into it
+// (gradients are accumulated); the trainer zeroes it once per step. Layers
+// never store negated "deltas".
+//
+// # Errors and panics
+//
+// Input a user types (a network spec, a saved file, hyperparameters) is
+// validated and gives an error that says what is wrong. A shape mismatch
+// inside the engine is a programmer error and panics with a message that
+// starts with "engine: ".
+//
+// The engine imports nothing of the rest of the project; randomness is always
+// passed in as a *rand.Rand seeded by the caller.
+package engine

@@ -1,0 +1,210 @@
+package engine
+
+import (
+	"maps"
+	"math"
+	"slices"
+)
+
+// Trace returns an immutable snapshot of what the current step has computed
+// for one sample (see Trace). Phases not yet run leave their fields nil.
+// Weights are always present.
+func (t *Trainer) Trace(opt TraceOptions) *Trace {
+	done, started := t.Done()
+	tr := &Trace{
+		Spec: t.cfg.Spec, Seed: t.cfg.Seed, Step: t.step, Epoch: t.epoch,
+		Done: done, Started: started, Next: t.Next(), Hyper: t.cfg.Hyper,
+		Sample: -1, Index: -1, Label: -1, Prediction: -1,
+		Loss: math.NaN(), BatchLoss: t.batchLoss,
+	}
+	if !started {
+		tr.BatchLoss = math.NaN()
+	}
+	src := t
+	sample := 0
+	if opt.Probe {
+		src = t.probePass()
+		tr.Probe = true
+		tr.Label = src.labels[0]
+	} else if started {
+		sample = min(max(opt.Sample, 0), len(t.batchIdx)-1)
+		tr.Sample, tr.Index, tr.Label = sample, t.batchIdx[sample], t.labels[sample]
+	}
+	if opt.Probe || started {
+		tr.Input = src.x.Sample(sample)
+	}
+	lossDone := t.progress > len(t.layers)
+	if lossDone {
+		k := src.loss.Probs.Shape[1]
+		tr.Probs = slices.Clone(src.loss.Probs.Data[sample*k : (sample+1)*k])
+		tr.Loss = src.loss.PerSample[sample]
+		tr.Prediction = argmax(tr.Probs)
+	}
+	infos := t.Layers()
+	tr.Layers = make([]LayerTrace, len(t.layers))
+	for i, info := range infos {
+		lt := LayerTrace{Index: i, Kind: info.Kind, Spec: info.Spec, Name: info.Name,
+			InShape: info.InShape, OutShape: info.OutShape}
+		fwd := t.progress > i
+		bwd := t.progress > 2*len(t.layers)-i
+		if fwd && src.outs[i] != nil {
+			lt.Output = src.outs[i].Sample(sample)
+			if i == 0 {
+				lt.Input = src.x.Sample(sample)
+			} else {
+				lt.Input = src.outs[i-1].Sample(sample)
+			}
+			if mp, ok := src.layers[i].(*MaxPool2D); ok {
+				per := info.OutShape.Size()
+				lt.Switches = slices.Clone(mp.Switches()[sample*per : (sample+1)*per])
+			}
+		}
+		if bwd && src.gradOuts[i] != nil {
+			lt.GradOutput = src.gradOuts[i].Sample(sample)
+			lt.GradInput = src.gradIns[i].Sample(sample)
+		}
+		for j, p := range t.params[i] {
+			w, g := &lt.Weights, &lt.GradWeights
+			d := &lt.DeltaWeights
+			if p.IsBias {
+				w, g, d = &lt.Bias, &lt.GradBias, &lt.DeltaBias
+			}
+			*w = p.Value.Clone()
+			if bwd {
+				*g = p.Grad.Clone()
+			}
+			if t.updated {
+				delta := p.Value.Clone()
+				for k := range delta.Data {
+					delta.Data[k] -= t.old[i][j][k]
+				}
+				*d = delta
+				if lt.OptState == nil {
+					lt.OptState = map[string]*Tensor{}
+				}
+				maps.Copy(lt.OptState, t.optState(i, j, p))
+			}
+		}
+		tr.Layers[i] = lt
+	}
+	return tr
+}
+
+// optState returns copies of parameter (i, j)'s optimizer state.
+func (t *Trainer) optState(i, j int, p *Param) map[string]*Tensor {
+	st := map[string]*Tensor{}
+	wrap := func(d []float64) *Tensor {
+		return &Tensor{Shape: slices.Clone(p.Value.Shape), Data: slices.Clone(d)}
+	}
+	switch t.optKind {
+	case OptSGD:
+		if t.cfg.Hyper.Momentum != 0 {
+			st["momentum_"+p.Name] = wrap(t.bufs[i][j])
+		}
+	case OptAdam:
+		st["adam_m_"+p.Name] = wrap(t.adamM[i][j])
+		st["adam_v_"+p.Name] = wrap(t.adamV[i][j])
+	}
+	return st
+}
+
+// probePass runs the probe image (the first test image, or the first
+// training image if there is no test set) through a network of its own at
+// the current weights: a full forward and backward pass, never mixed into the
+// update. It is rerun only when the weights change.
+func (t *Trainer) probePass() *Trainer {
+	if t.probe == nil {
+		p := &Trainer{cfg: t.cfg, data: t.data, specs: t.specs, in: t.in, classes: t.classes}
+		layers, _ := BuildLayers(t.specs, t.in, t.classes, nil)
+		p.layers = layers
+		p.params = make([][]*Param, len(layers))
+		for i, l := range layers {
+			p.params[i] = l.Params()
+		}
+		p.outs = make([]*Tensor, len(layers))
+		p.gradOuts = make([]*Tensor, len(layers))
+		p.gradIns = make([]*Tensor, len(layers))
+		p.x = NewTensor(append([]int{1}, t.in...)...)
+		set := t.data.Test
+		if set == nil || set.Len() == 0 {
+			set = t.data.Train
+		}
+		p.labels = []int{set.Image(0, p.x.Data)}
+		t.probe = p
+		t.probeVersion = t.weightsVer - 1
+	}
+	p := t.probe
+	if t.probeVersion == t.weightsVer {
+		return p
+	}
+	t.probeVersion = t.weightsVer
+	for i, ps := range t.params {
+		for j, prm := range ps {
+			copy(p.params[i][j].Value.Data, prm.Value.Data)
+			p.params[i][j].Grad.Zero()
+		}
+	}
+	in := p.x
+	for i, l := range p.layers {
+		p.outs[i] = l.Forward(in)
+		in = p.outs[i]
+	}
+	p.loss.Forward(in, p.labels)
+	dy := p.loss.Backward()
+	for i := len(p.layers) - 1; i >= 0; i-- {
+		p.gradOuts[i] = dy
+		p.gradIns[i] = p.layers[i].Backward(dy)
+		dy = p.gradIns[i]
+	}
+	return p
+}
+
+// evalBatch is the batch size of EvalTest.
+const evalBatch = 100
+
+// EvalTest measures the accuracy of the current weights on the first max
+// test images (all of them if max ≤ 0), records it in Metrics and returns
+// it. It runs on layers of its own and does not disturb the current step.
+// It returns NaN if there is no test set.
+func (t *Trainer) EvalTest(max int) float64 {
+	set := t.data.Test
+	if set == nil || set.Len() == 0 {
+		return math.NaN()
+	}
+	n := set.Len()
+	if max > 0 && max < n {
+		n = max
+	}
+	if t.eval == nil {
+		t.eval, _ = BuildLayers(t.specs, t.in, t.classes, nil)
+	}
+	for i, l := range t.eval {
+		for j, p := range l.Params() {
+			copy(p.Value.Data, t.params[i][j].Value.Data)
+		}
+	}
+	per := t.in.Size()
+	var x *Tensor
+	hits := 0
+	for start := 0; start < n; start += evalBatch {
+		b := min(evalBatch, n-start)
+		x = resize(x, append([]int{b}, t.in...)...)
+		labels := make([]int, b)
+		for i := range b {
+			labels[i] = set.Image(start+i, x.Data[i*per:(i+1)*per])
+		}
+		y := x
+		for _, l := range t.eval {
+			y = l.Forward(y)
+		}
+		k := y.Shape[1]
+		for i := range b {
+			if argmax(y.Data[i*k:(i+1)*k]) == labels[i] {
+				hits++
+			}
+		}
+	}
+	t.testAcc = float64(hits) / float64(n)
+	t.testAccStep = t.step
+	return t.testAcc
+}

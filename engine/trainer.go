@@ -1,0 +1,564 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand"
+	"slices"
+)
+
+// Config fixes a network and how it trains: the same Config and the same
+// sequence of commands give the same numbers, bit for bit.
+type Config struct {
+	Spec  string // network spec (see ParseSpec); "" means DefaultSpec
+	Seed  int64  // fixes the initial weights and the data order
+	Hyper Hyper
+}
+
+// DefaultConfig is the default network with DefaultHyper and seed 1.
+func DefaultConfig() Config {
+	return Config{Spec: DefaultSpec, Seed: 1, Hyper: DefaultHyper()}
+}
+
+// LayerInfo describes one layer of a trainer's network.
+type LayerInfo struct {
+	Index       int
+	Kind        string // "conv", "relu", ...
+	Spec        string // spec token, e.g. "conv(8,5,s1,p2)"
+	Name        string // kind and 1-based ordinal among layers of that kind: "conv 2"
+	InShape     Shape
+	OutShape    Shape
+	ParamShapes [][]int // shapes of Params(), weights first; nil for none
+}
+
+// DivergedError reports a non-finite loss or gradient. The trainer stops
+// before Update with the weights unchanged (and finite).
+type DivergedError struct {
+	Step  int    // the optimizer step (0-based) that diverged
+	Where string // "the loss" or e.g. "dL/dW of conv 2"
+	Value float64
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at step %d: %s is %v; the weights were not updated. Lower the learning rate and continue, or reset", e.Step, e.Where, e.Value)
+}
+
+// TraceOptions chooses the visualized sample.
+type TraceOptions struct {
+	// Sample is the index within the current batch (clamped to the batch).
+	Sample int
+	// Probe traces the fixed probe image (the first test image) through its
+	// own forward and backward pass at the current weights instead. It is
+	// not part of any update.
+	Probe bool
+}
+
+// trainAccWindow is how many recent samples the running training accuracy
+// covers.
+const trainAccWindow = 500
+
+// Trainer trains a network one phase at a time:
+//
+//	Forward(0) … Forward(L−1) → Loss → Backward(L−1) … Backward(0) → Update
+//
+// A Trainer is not safe for concurrent use: one goroutine owns it, and hands
+// out Traces, which are immutable.
+type Trainer struct {
+	cfg     Config // cfg.Hyper is the hyperparameters of the current step
+	pending *Hyper // set by SetHyper mid-step, applied when the next step starts
+	data    Data
+	specs   []LayerSpec
+	layers  []Layer
+	params  [][]*Param // per layer
+	loss    SoftmaxCrossEntropy
+	in      Shape // (C, H, W)
+	classes int
+
+	// The current step. progress counts the phases done in it (0: none).
+	progress int
+	step     int // optimizer steps done since reset
+	epoch    int
+	cursor   int   // position in the epoch's permutation
+	perm     []int // sample order of the epoch
+	samples  int   // samples seen since reset
+	diverged error
+
+	batchIdx  []int     // (N) training-set indices of the batch
+	labels    []int     // (N)
+	x         *Tensor   // (N, C, H, W) the batch
+	outs      []*Tensor // per layer: Y of the last Forward (owned by the layer)
+	gradOuts  []*Tensor // per layer: dL/dY handed to Backward
+	gradIns   []*Tensor // per layer: dL/dX returned by Backward
+	batchLoss float64
+
+	// Optimizer state, per layer and parameter, and the last update.
+	optT    int           // Adam's step count t
+	optKind string        // optimizer the state belongs to
+	bufs    [][][]float64 // SGD momentum buffers
+	adamM   [][][]float64
+	adamV   [][][]float64
+	old     [][][]float64 // parameter values before the last Update
+	updated bool          // the last completed phase was an Update of this step
+
+	// Metrics.
+	lastLoss    float64
+	correct     []bool // ring of recent training predictions
+	correctPos  int
+	testAcc     float64
+	testAccStep int
+
+	// The probe and evaluation networks: own layers, weights copied in.
+	probe        *Trainer
+	probeVersion int // weightsVersion the probe pass was run at
+	weightsVer   int
+	eval         []Layer
+}
+
+// NewTrainer builds the network of cfg for data (whose training and test
+// sets must share one image shape) and initialises it from cfg.Seed. Errors
+// say what is wrong with the spec, the hyperparameters or the data.
+func NewTrainer(cfg Config, data Data) (*Trainer, error) {
+	if cfg.Spec == "" {
+		cfg.Spec = DefaultSpec
+	}
+	if err := cfg.Hyper.Validate(); err != nil {
+		return nil, err
+	}
+	if data.Train == nil || data.Train.Len() == 0 {
+		return nil, fmt.Errorf("dataset %q has no training samples", data.Name)
+	}
+	in := Shape(slices.Clone(data.Train.Shape()))
+	if data.Test != nil && !slices.Equal(data.Test.Shape(), in) {
+		return nil, fmt.Errorf("dataset %q: test images %v differ from training images %v", data.Name, Shape(data.Test.Shape()), in)
+	}
+	specs, err := ParseSpec(cfg.Spec)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg, data: data, specs: specs, in: in, classes: data.Train.NumClasses()}
+	if _, err := BuildLayers(specs, in, t.classes, nil); err != nil {
+		return nil, err
+	}
+	t.Reset()
+	return t, nil
+}
+
+// Reset rebuilds the network from the seed: step 0, the same initial weights
+// bit for bit, fresh optimizer state, the first epoch's data order.
+// Hyperparameters set with SetHyper are kept.
+func (t *Trainer) Reset() {
+	if t.pending != nil {
+		t.cfg.Hyper = *t.pending
+		t.pending = nil
+	}
+	rng := rand.New(rand.NewSource(t.cfg.Seed))
+	layers, err := BuildLayers(t.specs, t.in, t.classes, rng)
+	if err != nil {
+		panic("engine: Trainer.Reset: " + err.Error()) // validated in NewTrainer/SetSpec
+	}
+	t.layers = layers
+	t.params = make([][]*Param, len(layers))
+	for i, l := range layers {
+		t.params[i] = l.Params()
+	}
+	t.outs = make([]*Tensor, len(layers))
+	t.gradOuts = make([]*Tensor, len(layers))
+	t.gradIns = make([]*Tensor, len(layers))
+	t.progress, t.step, t.epoch, t.cursor, t.samples = 0, 0, 0, 0, 0
+	t.perm = t.epochPerm(0)
+	t.diverged = nil
+	t.batchLoss = math.NaN()
+	t.lastLoss = math.NaN()
+	t.correct, t.correctPos = t.correct[:0], 0
+	t.testAcc, t.testAccStep = math.NaN(), 0
+	t.resetOptimizer()
+	t.old = t.paramSlices()
+	t.updated = false
+	t.weightsVer++
+	t.probe, t.eval = nil, nil
+}
+
+// ResetSeed sets the seed and resets.
+func (t *Trainer) ResetSeed(seed int64) {
+	t.cfg.Seed = seed
+	t.Reset()
+}
+
+// epochPerm is the sample order of an epoch: a shuffle seeded by the seed
+// and the epoch number, so it needs no saved RNG state.
+func (t *Trainer) epochPerm(epoch int) []int {
+	rng := rand.New(rand.NewSource(t.cfg.Seed*1_000_003 + int64(epoch) + 1))
+	return rng.Perm(t.data.Train.Len())
+}
+
+func (t *Trainer) paramSlices() [][][]float64 {
+	s := make([][][]float64, len(t.params))
+	for i, ps := range t.params {
+		for _, p := range ps {
+			s[i] = append(s[i], make([]float64, len(p.Value.Data)))
+		}
+	}
+	return s
+}
+
+func (t *Trainer) resetOptimizer() {
+	t.optKind = t.cfg.Hyper.Optimizer
+	t.optT = 0
+	t.bufs, t.adamM, t.adamV = nil, nil, nil
+	switch t.optKind {
+	case OptSGD:
+		t.bufs = t.paramSlices()
+	case OptAdam:
+		t.adamM, t.adamV = t.paramSlices(), t.paramSlices()
+	}
+}
+
+// SetHyper changes the hyperparameters. Mid-step they take effect when the
+// next step starts; between steps at once. Changing the optimizer starts it
+// with fresh state (as constructing a new torch optimizer does). After a
+// divergence, SetHyper abandons the diverged step (the weights were not
+// updated) so training can go on. An invalid h changes nothing.
+func (t *Trainer) SetHyper(h Hyper) error {
+	if err := h.Validate(); err != nil {
+		return err
+	}
+	if t.diverged != nil {
+		t.abandonStep()
+	}
+	if t.progress > 0 && !t.updated {
+		t.pending = &h
+		return nil
+	}
+	t.pending = nil
+	t.cfg.Hyper = h
+	return nil
+}
+
+// abandonStep drops the current step: its batch is skipped and the weights
+// stay as they were.
+func (t *Trainer) abandonStep() {
+	t.diverged = nil
+	t.advanceCursor()
+	t.progress = 0
+	t.updated = false
+}
+
+// SetSpec rebuilds the network from spec and resets. An invalid spec returns
+// an error naming the layer and changes nothing.
+func (t *Trainer) SetSpec(spec string) error {
+	specs, err := ParseSpec(spec)
+	if err != nil {
+		return err
+	}
+	if _, err := BuildLayers(specs, t.in, t.classes, nil); err != nil {
+		return err
+	}
+	t.cfg.Spec, t.specs = spec, specs
+	t.Reset()
+	return nil
+}
+
+// SetData switches to another dataset and resets. The spec must fit the new
+// image shape and number of classes; otherwise nothing changes.
+func (t *Trainer) SetData(d Data) error {
+	cfg := t.cfg
+	if t.pending != nil {
+		cfg.Hyper = *t.pending
+	}
+	nt, err := NewTrainer(cfg, d)
+	if err != nil {
+		return err
+	}
+	*t = *nt
+	return nil
+}
+
+// Config returns the configuration: spec, seed and the hyperparameters that
+// the next step will use.
+func (t *Trainer) Config() Config {
+	c := t.cfg
+	if t.pending != nil {
+		c.Hyper = *t.pending
+	}
+	return c
+}
+
+// Data returns the dataset the trainer reads.
+func (t *Trainer) Data() Data { return t.data }
+
+// InputShape is the per-sample input shape (C, H, W).
+func (t *Trainer) InputShape() Shape { return slices.Clone(t.in) }
+
+// Step is the number of optimizer steps since reset.
+func (t *Trainer) Step() int { return t.step }
+
+// Epoch is the number of completed epochs.
+func (t *Trainer) Epoch() int { return t.epoch }
+
+// Diverged returns the *DivergedError that stopped training, or nil.
+func (t *Trainer) Diverged() error { return t.diverged }
+
+// numPhases is 2L + 2: L forward, the loss, L backward, the update.
+func (t *Trainer) numPhases() int { return 2*len(t.layers) + 2 }
+
+// phaseAt maps a 0-based phase number within a step to its Phase.
+func (t *Trainer) phaseAt(i int) Phase {
+	L := len(t.layers)
+	switch {
+	case i < L:
+		return Phase{PhaseForward, i}
+	case i == L:
+		return Phase{PhaseLoss, -1}
+	case i < 2*L+1:
+		return Phase{PhaseBackward, 2*L - i}
+	default:
+		return Phase{PhaseUpdate, -1}
+	}
+}
+
+// Next is the phase that StepPhase will run.
+func (t *Trainer) Next() Phase {
+	if t.progress == 0 || t.updated {
+		return Phase{PhaseForward, 0}
+	}
+	return t.phaseAt(t.progress)
+}
+
+// Done is the last phase completed in the current step; ok is false when the
+// step has not started.
+func (t *Trainer) Done() (p Phase, ok bool) {
+	if t.progress == 0 {
+		return Phase{}, false
+	}
+	return t.phaseAt(t.progress - 1), true
+}
+
+// Layers describes the network's layers.
+func (t *Trainer) Layers() []LayerInfo {
+	infos := make([]LayerInfo, len(t.layers))
+	counts := map[string]int{}
+	for i, l := range t.layers {
+		counts[l.Kind()]++
+		info := LayerInfo{Index: i, Kind: l.Kind(), Spec: l.String(), Name: fmt.Sprintf("%s %d", l.Kind(), counts[l.Kind()]),
+			InShape: slices.Clone(l.InShape()), OutShape: slices.Clone(l.OutShape())}
+		for _, p := range t.params[i] {
+			info.ParamShapes = append(info.ParamShapes, slices.Clone(p.Value.Shape))
+		}
+		infos[i] = info
+	}
+	return infos
+}
+
+// PhaseLabel names a phase as the page shows it: "forward · conv 1",
+// "loss", "backward · maxpool 1", "update".
+func (t *Trainer) PhaseLabel(p Phase) string {
+	switch p.Kind {
+	case PhaseForward, PhaseBackward:
+		dir := "forward"
+		if p.Kind == PhaseBackward {
+			dir = "backward"
+		}
+		if p.Layer >= 0 && p.Layer < len(t.layers) {
+			return dir + " · " + t.Layers()[p.Layer].Name
+		}
+		return dir
+	case PhaseLoss:
+		return "loss"
+	default:
+		return "update"
+	}
+}
+
+// StepPhase runs the next phase and returns it. A non-finite loss or
+// gradient returns a *DivergedError and the trainer stays before Update
+// until SetHyper or Reset.
+func (t *Trainer) StepPhase() (Phase, error) {
+	if t.diverged != nil {
+		return t.Next(), t.diverged
+	}
+	if t.progress == 0 || t.updated {
+		t.startStep()
+	}
+	p := t.phaseAt(t.progress)
+	switch p.Kind {
+	case PhaseForward:
+		in := t.x
+		if p.Layer > 0 {
+			in = t.outs[p.Layer-1]
+		}
+		t.outs[p.Layer] = t.layers[p.Layer].Forward(in)
+	case PhaseLoss:
+		t.batchLoss = t.loss.Forward(t.outs[len(t.layers)-1], t.labels)
+		if !isFinite(t.batchLoss) {
+			t.diverged = &DivergedError{Step: t.step, Where: "the loss", Value: t.batchLoss}
+		}
+	case PhaseBackward:
+		var dy *Tensor
+		if p.Layer == len(t.layers)-1 {
+			dy = t.loss.Backward()
+		} else {
+			dy = t.gradIns[p.Layer+1]
+		}
+		t.gradOuts[p.Layer] = dy
+		t.gradIns[p.Layer] = t.layers[p.Layer].Backward(dy)
+		for _, prm := range t.params[p.Layer] {
+			if bad, v := firstNonFinite(prm.Grad.Data); bad {
+				t.diverged = &DivergedError{Step: t.step, Where: fmt.Sprintf("dL/d%s of %s", prm.Name, t.Layers()[p.Layer].Name), Value: v}
+			}
+		}
+	case PhaseUpdate:
+		t.update()
+	}
+	t.progress++
+	if t.diverged != nil {
+		return p, t.diverged
+	}
+	return p, nil
+}
+
+// startStep applies pending hyperparameters, loads the next batch and zeroes
+// the gradients.
+func (t *Trainer) startStep() {
+	if t.pending != nil {
+		t.cfg.Hyper = *t.pending
+		t.pending = nil
+	}
+	if t.cfg.Hyper.Optimizer != t.optKind {
+		t.resetOptimizer()
+	}
+	t.progress, t.updated = 0, false
+	n := min(t.cfg.Hyper.BatchSize, len(t.perm)-t.cursor)
+	t.batchIdx = append(t.batchIdx[:0], t.perm[t.cursor:t.cursor+n]...)
+	t.xShape = append(append(t.xShape[:0], n), t.in...)
+	t.x = resize(t.x, t.xShape...)
+	t.labels = t.labels[:0]
+	per := t.in.Size()
+	for i, idx := range t.batchIdx {
+		t.labels = append(t.labels, t.data.Train.Image(idx, t.x.Data[i*per:(i+1)*per]))
+	}
+	for _, ps := range t.params {
+		for _, p := range ps {
+			p.Grad.Zero()
+		}
+	}
+	clear(t.outs)
+	clear(t.gradOuts)
+	clear(t.gradIns)
+	t.batchLoss = math.NaN()
+}
+
+// update runs the optimizer on every parameter and records ΔW.
+func (t *Trainer) update() {
+	h := t.cfg.Hyper
+	first := t.optT == 0
+	t.optT++
+	for i, ps := range t.params {
+		for j, p := range ps {
+			copy(t.old[i][j], p.Value.Data)
+			switch h.Optimizer {
+			case OptSGD:
+				sgdStep(p, t.bufs[i][j], first, h)
+			case OptAdam:
+				adamStep(p, t.adamM[i][j], t.adamV[i][j], t.optT, h)
+			}
+		}
+	}
+	t.weightsVer++
+	// Metrics: the batch's loss and the running training accuracy.
+	t.lastLoss = t.batchLoss
+	probs := t.loss.Probs
+	k := probs.Shape[1]
+	for i, label := range t.labels {
+		hit := argmax(probs.Data[i*k:(i+1)*k]) == label
+		if len(t.correct) < trainAccWindow {
+			t.correct = append(t.correct, hit)
+		} else {
+			t.correct[t.correctPos] = hit
+			t.correctPos = (t.correctPos + 1) % trainAccWindow
+		}
+	}
+	t.samples += len(t.labels)
+	t.step++
+	t.advanceCursor()
+	t.updated = true
+}
+
+// advanceCursor moves past the current batch and starts a new epoch at the
+// end of the training set.
+func (t *Trainer) advanceCursor() {
+	t.cursor += len(t.batchIdx)
+	if t.cursor >= len(t.perm) {
+		t.epoch++
+		t.cursor = 0
+		t.perm = t.epochPerm(t.epoch)
+	}
+}
+
+// StepBatch finishes the current step through Update (or runs a whole step
+// if none is in progress): one optimizer step on one batch.
+func (t *Trainer) StepBatch() error {
+	if t.progress == 0 || t.updated {
+		if _, err := t.StepPhase(); err != nil {
+			return err
+		}
+	}
+	for !t.updated {
+		if _, err := t.StepPhase(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StepEpoch runs batches until the current epoch ends, or ctx is done
+// (returning ctx.Err()).
+func (t *Trainer) StepEpoch(ctx context.Context) error {
+	e := t.epoch
+	for t.epoch == e {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := t.StepBatch(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Metrics returns the running numbers.
+func (t *Trainer) Metrics() Metrics {
+	m := Metrics{Step: t.step, Epoch: t.epoch, SamplesSeen: t.samples, LastLoss: t.lastLoss,
+		TrainAcc: math.NaN(), TestAcc: t.testAcc, TestAccStep: t.testAccStep}
+	if len(t.correct) > 0 {
+		hits := 0
+		for _, c := range t.correct {
+			if c {
+				hits++
+			}
+		}
+		m.TrainAcc = float64(hits) / float64(len(t.correct))
+	}
+	return m
+}
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func firstNonFinite(xs []float64) (bool, float64) {
+	for _, x := range xs {
+		if !isFinite(x) {
+			return true, x
+		}
+	}
+	return false, 0
+}
+
+func argmax(xs []float64) int {
+	best := 0
+	for i, x := range xs {
+		if x > xs[best] {
+			best = i
+		}
+	}
+	return best
+}

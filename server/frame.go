@@ -1,0 +1,426 @@
+package server
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/backpropviz/backpropviz/engine"
+)
+
+// Trace frames are the binary websocket messages of docs/protocol.md:
+//
+//	offset 0   "BPV1"
+//	offset 4   uint32 LE: length H of the JSON header (padded with spaces so 8+H is a multiple of 4)
+//	offset 8   the JSON header (FrameHeader)
+//	offset 8+H the payload: one tensor after another, each starting at a multiple of 4
+const frameMagic = "BPV1"
+
+// Tensor kinds of a frame (TensorEntry.Kind).
+const (
+	KindInput   = "input"   // the network input image (layer −1), (C, H, W)
+	KindAct     = "act"     // a layer's output feature maps, (OutShape)
+	KindGrad    = "grad"    // dL/d(output) of the visualized sample, (OutShape)
+	KindGradIn  = "gradin"  // dL/d(input) of the visualized sample, (InShape)
+	KindWeights = "weights" // W, e.g. (F, C, KH, KW) or (Out, In)
+	KindBias    = "bias"    // b, (F)
+	KindWGrad   = "wgrad"   // dL/dW of the batch, shape of W
+	KindBGrad   = "bgrad"   // dL/db of the batch, (F)
+	KindUpdate  = "update"  // ΔW applied by the last Update, shape of W
+	KindBUpdate = "bupdate" // Δb applied by the last Update, (F)
+	KindSwitch  = "switch"  // max-pool switches, int32, (OutShape)
+)
+
+// Encodings of a tensor (TensorEntry.Enc).
+const (
+	EncF32 = "f32" // little-endian float32: the engine's float64 rounded to float32
+	EncQ8  = "q8"  // one signed byte per value, v ≈ q/127 · scale
+	EncI32 = "i32" // little-endian int32
+)
+
+// allKinds lists the kinds in the order a frame carries them within a layer;
+// a kind's bit in a kind mask is 1 << its index.
+var allKinds = []string{KindInput, KindAct, KindGrad, KindGradIn, KindWeights, KindBias,
+	KindWGrad, KindBGrad, KindUpdate, KindBUpdate, KindSwitch}
+
+// kindMask is a set of tensor kinds, one bit per entry of allKinds.
+type kindMask uint32
+
+func kindBit(kind string) (kindMask, bool) {
+	i := slices.Index(allKinds, kind)
+	if i < 0 {
+		return 0, false
+	}
+	return 1 << i, true
+}
+
+func (m kindMask) has(kind string) bool {
+	b, ok := kindBit(kind)
+	return ok && m&b != 0
+}
+
+// defaultKinds is every kind except gradin (dL/d input of layer i is the grad
+// of layer i−1; only layer 0's is new, and the page does not draw it).
+var defaultKinds = func() kindMask {
+	var m kindMask
+	for _, k := range allKinds {
+		if k != KindGradIn {
+			b, _ := kindBit(k)
+			m |= b
+		}
+	}
+	return m
+}()
+
+// Subscription is what one client draws: one sample's tensors of some kinds
+// in some layers.
+type Subscription struct {
+	Sample int      // index within the batch (clamped by the trainer)
+	Probe  bool     // trace the fixed probe image instead of a batch sample
+	Layers []int    // layer indices, −1 for the input; nil means all
+	Kinds  kindMask // tensor kinds
+	Exact  bool     // always f32, even while playing
+}
+
+// DefaultSubscription is everything of sample 0.
+func DefaultSubscription() Subscription { return Subscription{Kinds: defaultKinds} }
+
+func (s *Subscription) wantLayer(i int) bool {
+	return s.Layers == nil || slices.Contains(s.Layers, i)
+}
+
+// key identifies subscriptions that produce identical frames.
+func (s *Subscription) key() string {
+	return fmt.Sprintf("%d/%t/%v/%d/%t", s.Sample, s.Probe, s.Layers, s.Kinds, s.Exact)
+}
+
+// WirePhase is a phase as the protocol shows it.
+type WirePhase struct {
+	Kind  string `json:"kind"`  // forward, loss, backward, update
+	Layer int    `json:"layer"` // −1 for loss and update
+	Label string `json:"label"` // e.g. "backward · maxpool 1"
+}
+
+// FrameHeader is the JSON header of a trace frame.
+type FrameHeader struct {
+	Seq        uint64        `json:"seq"`
+	Step       int           `json:"step"`
+	Epoch      int           `json:"epoch"`
+	Done       *WirePhase    `json:"done"` // null before the first phase of a step
+	Next       *WirePhase    `json:"next"`
+	Keyframe   bool          `json:"keyframe"`
+	Exact      bool          `json:"exact"`
+	Probe      bool          `json:"probe"`
+	Sample     int           `json:"sample"` // −1 for the probe or before the step started
+	Index      int           `json:"index"`  // index in the training set, −1 if none
+	Label      int           `json:"label"`
+	Prediction *int          `json:"prediction,omitempty"`
+	Loss       *F32          `json:"loss,omitempty"`
+	BatchLoss  *F32          `json:"batch_loss,omitempty"`
+	Probs      []F32         `json:"probs,omitempty"`
+	Tensors    []TensorEntry `json:"tensors"`
+}
+
+// TensorEntry locates one tensor in the payload of a frame.
+type TensorEntry struct {
+	Layer     int    `json:"layer"` // −1 for the input image
+	Kind      string `json:"kind"`
+	Shape     []int  `json:"shape"`
+	Enc       string `json:"enc"`
+	Offset    int    `json:"offset"` // bytes from the start of the payload, a multiple of 4
+	Length    int    `json:"length"` // bytes
+	Min       *F32   `json:"min"`    // exact extremes of the finite values; null if none
+	Max       *F32   `json:"max"`
+	Scale     *F32   `json:"scale,omitempty"`     // q8 only: max |v|
+	Nonfinite int    `json:"nonfinite,omitempty"` // NaN and ±Inf cells
+}
+
+// F32 is a number carried as float32 (the engine's float64 rounded), written
+// in JSON with the shortest decimal that reads back as the same float32;
+// NaN and ±Inf are written as null.
+type F32 float32
+
+// MarshalJSON implements json.Marshaler.
+func (f F32) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 32), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler; null reads as NaN.
+func (f *F32) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = F32(math.NaN())
+		return nil
+	}
+	v, err := strconv.ParseFloat(string(b), 32)
+	if err != nil {
+		return err
+	}
+	*f = F32(v)
+	return nil
+}
+
+func f32p(v float64) *F32 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	f := F32(v)
+	return &f
+}
+
+// FrameMeta is what a frame says beyond the trace.
+type FrameMeta struct {
+	Seq      uint64
+	Keyframe bool       // a fresh start: after connect, subscribe, pause, reset
+	Exact    bool       // f32 for every float tensor; false allows q8
+	Done     *WirePhase // nil before the first phase of a step
+	Next     *WirePhase
+}
+
+// FrameEncoder writes traces as frames. It keeps its scratch space between
+// calls; it is not safe for concurrent use.
+type FrameEncoder struct {
+	srcs    []frameSrc
+	entries []TensorEntry
+}
+
+// frameSrc is one tensor to write: float64 values or int32 switches.
+type frameSrc struct {
+	f []float64
+	i []int32
+}
+
+// Encode writes the tensors of tr selected by sub as one frame. The returned
+// slice is new (it may be kept, e.g. in a websocket.PreparedMessage).
+func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMeta) ([]byte, error) {
+	e.srcs, e.entries = e.srcs[:0], e.entries[:0]
+	off := 0
+	add := func(layer int, kind string, shape []int, f []float64, i []int32) {
+		if !sub.Kinds.has(kind) || (f == nil && i == nil) {
+			return
+		}
+		ent := TensorEntry{Layer: layer, Kind: kind, Shape: shape, Offset: off}
+		if i != nil {
+			ent.Enc, ent.Length = EncI32, 4*len(i)
+			if len(i) > 0 {
+				lo, hi := slices.Min(i), slices.Max(i)
+				ent.Min, ent.Max = f32p(float64(lo)), f32p(float64(hi))
+			}
+		} else {
+			lo, hi, bad := stats(f)
+			if bad < len(f) {
+				ent.Min, ent.Max = f32p(lo), f32p(hi)
+			}
+			ent.Nonfinite = bad
+			if meta.Exact {
+				ent.Enc, ent.Length = EncF32, 4*len(f)
+			} else {
+				ent.Enc, ent.Length = EncQ8, len(f)
+				ent.Scale = f32p(max(-lo, hi, 0))
+			}
+		}
+		off += (ent.Length + 3) &^ 3
+		e.entries = append(e.entries, ent)
+		e.srcs = append(e.srcs, frameSrc{f: f, i: i})
+	}
+	tensor := func(layer int, kind string, t *engine.Tensor) {
+		if t != nil {
+			add(layer, kind, t.Shape, t.Data, nil)
+		}
+	}
+	if sub.wantLayer(-1) {
+		tensor(-1, KindInput, tr.Input)
+	}
+	for i := range tr.Layers {
+		if !sub.wantLayer(i) {
+			continue
+		}
+		lt := &tr.Layers[i]
+		tensor(i, KindAct, lt.Output)
+		tensor(i, KindGrad, lt.GradOutput)
+		tensor(i, KindGradIn, lt.GradInput)
+		tensor(i, KindWeights, lt.Weights)
+		tensor(i, KindBias, lt.Bias)
+		tensor(i, KindWGrad, lt.GradWeights)
+		tensor(i, KindBGrad, lt.GradBias)
+		tensor(i, KindUpdate, lt.DeltaWeights)
+		tensor(i, KindBUpdate, lt.DeltaBias)
+		if lt.Switches != nil {
+			add(i, KindSwitch, lt.OutShape, nil, lt.Switches)
+		}
+	}
+
+	h := FrameHeader{
+		Seq: meta.Seq, Step: tr.Step, Epoch: tr.Epoch, Done: meta.Done, Next: meta.Next,
+		Keyframe: meta.Keyframe, Exact: meta.Exact, Probe: tr.Probe,
+		Sample: tr.Sample, Index: tr.Index, Label: tr.Label, Tensors: e.entries,
+	}
+	if tr.Probs != nil {
+		p := tr.Prediction
+		h.Prediction = &p
+		h.Loss, h.BatchLoss = nanF32(tr.Loss), nanF32(tr.BatchLoss)
+		h.Probs = make([]F32, len(tr.Probs))
+		for i, v := range tr.Probs {
+			h.Probs[i] = F32(v)
+		}
+	}
+	hj, err := json.Marshal(&h)
+	if err != nil {
+		return nil, fmt.Errorf("encode frame header: %w", err)
+	}
+	hlen := (len(hj) + 3) &^ 3 // 8 + hlen is a multiple of 4
+	out := make([]byte, 8+hlen+off)
+	copy(out, frameMagic)
+	binary.LittleEndian.PutUint32(out[4:], uint32(hlen))
+	n := copy(out[8:], hj)
+	for k := 8 + n; k < 8+hlen; k++ {
+		out[k] = ' '
+	}
+	payload := out[8+hlen:]
+	for k, ent := range e.entries {
+		dst := payload[ent.Offset : ent.Offset+ent.Length]
+		src := e.srcs[k]
+		switch ent.Enc {
+		case EncI32:
+			for j, v := range src.i {
+				binary.LittleEndian.PutUint32(dst[4*j:], uint32(v))
+			}
+		case EncF32:
+			for j, v := range src.f {
+				binary.LittleEndian.PutUint32(dst[4*j:], math.Float32bits(float32(v)))
+			}
+		case EncQ8:
+			quantize(dst, src.f, ent.Scale)
+		}
+	}
+	clear(e.srcs) // drop references to the trace
+	return out, nil
+}
+
+// nanF32 is a non-nil F32 even for NaN (written as null).
+func nanF32(v float64) *F32 { f := F32(v); return &f }
+
+// stats returns the extremes of the finite values of xs and how many are
+// not finite.
+func stats(xs []float64) (lo, hi float64, nonfinite int) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, v := range xs {
+		if v-v != 0 { // NaN or ±Inf
+			nonfinite++
+			continue
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, nonfinite
+}
+
+// quantize writes q = round(v/scale·127) per value; NaN is 0 and ±Inf ±127.
+func quantize(dst []byte, xs []float64, scale *F32) {
+	s := 0.0
+	if scale != nil && *scale > 0 {
+		s = 127 / float64(*scale)
+	}
+	for j, v := range xs {
+		var q float64
+		switch {
+		case math.IsNaN(v):
+		case math.IsInf(v, 1):
+			q = 127
+		case math.IsInf(v, -1):
+			q = -127
+		default:
+			q = math.Round(v * s)
+			q = max(-127, min(127, q))
+		}
+		dst[j] = byte(int8(q))
+	}
+}
+
+// Frame is a decoded trace frame.
+type Frame struct {
+	Header  FrameHeader
+	Tensors []FrameTensor
+}
+
+// FrameTensor is one decoded tensor: F32 holds f32 values or dequantized q8
+// values (q/127·scale), I32 the switches.
+type FrameTensor struct {
+	TensorEntry
+	F32 []float32
+	I32 []int32
+}
+
+// Tensor returns the tensor of layer and kind, or nil.
+func (f *Frame) Tensor(layer int, kind string) *FrameTensor {
+	for i := range f.Tensors {
+		if t := &f.Tensors[i]; t.Layer == layer && t.Kind == kind {
+			return t
+		}
+	}
+	return nil
+}
+
+// DecodeFrame parses a binary trace frame. It checks the magic, the header
+// and that every tensor lies within the payload with the length its shape
+// and encoding need.
+func DecodeFrame(b []byte) (*Frame, error) {
+	if len(b) < 8 || string(b[:4]) != frameMagic {
+		return nil, errors.New("decode frame: bad magic")
+	}
+	hlen := int(binary.LittleEndian.Uint32(b[4:]))
+	if hlen > len(b)-8 {
+		return nil, fmt.Errorf("decode frame: header length %d past the end (%d bytes)", hlen, len(b))
+	}
+	f := &Frame{}
+	if err := json.Unmarshal(b[8:8+hlen], &f.Header); err != nil {
+		return nil, fmt.Errorf("decode frame header: %w", err)
+	}
+	payload := b[8+hlen:]
+	for _, ent := range f.Header.Tensors {
+		n := 1
+		for _, d := range ent.Shape {
+			n *= d
+		}
+		width := 4
+		if ent.Enc == EncQ8 {
+			width = 1
+		}
+		if ent.Length != n*width || ent.Offset < 0 || ent.Offset+ent.Length > len(payload) {
+			return nil, fmt.Errorf("decode frame: tensor %d:%s: %d bytes at %d, want %d within %d", ent.Layer, ent.Kind, ent.Length, ent.Offset, n*width, len(payload))
+		}
+		src := payload[ent.Offset : ent.Offset+ent.Length]
+		t := FrameTensor{TensorEntry: ent}
+		switch ent.Enc {
+		case EncF32:
+			t.F32 = make([]float32, n)
+			for j := range t.F32 {
+				t.F32[j] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*j:]))
+			}
+		case EncI32:
+			t.I32 = make([]int32, n)
+			for j := range t.I32 {
+				t.I32[j] = int32(binary.LittleEndian.Uint32(src[4*j:]))
+			}
+		case EncQ8:
+			s := float32(0)
+			if ent.Scale != nil {
+				s = float32(*ent.Scale) / 127
+			}
+			t.F32 = make([]float32, n)
+			for j := range t.F32 {
+				t.F32[j] = float32(int8(src[j])) * s
+			}
+		default:
+			return nil, fmt.Errorf("decode frame: tensor %d:%s: unknown encoding %q", ent.Layer, ent.Kind, ent.Enc)
+		}
+		f.Tensors = append(f.Tensors, t)
+	}
+	return f, nil
+}

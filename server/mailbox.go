@@ -1,0 +1,131 @@
+package server
+
+import (
+	"sync"
+
+	"github.com/gorilla/websocket"
+)
+
+// mailbox is what waits to be written to one client. The session puts, the
+// client's write pump takes; putting never blocks. Replies (welcome, ack,
+// error, pong) are kept in order and never dropped; of the trace frames and
+// the states only the newest is kept; metrics points are merged. A client
+// that does not read therefore costs a bounded amount of memory and never
+// slows the session.
+type mailbox struct {
+	notify chan struct{} // one token: something is waiting
+
+	mu       sync.Mutex
+	replies  [][]byte
+	overflow bool // more than maxPendingReplies replies: the client is stuck
+	state    []byte
+	metrics  *pendingMetrics
+	frame    *websocket.PreparedMessage
+	frameLen int
+	closing  *closeNote
+}
+
+// pendingMetrics are chart points not yet written.
+type pendingMetrics struct {
+	reset  bool // the client should clear its charts first
+	points []metricsPoint
+	tests  []testPoint
+}
+
+// closeNote asks the write pump to send a close frame after everything
+// queued before it.
+type closeNote struct {
+	code int
+	text string
+}
+
+func newMailbox() *mailbox { return &mailbox{notify: make(chan struct{}, 1)} }
+
+func (m *mailbox) wake() {
+	select {
+	case m.notify <- struct{}{}:
+	default:
+	}
+}
+
+// reply queues a message that is never dropped. It reports false when the
+// client has let too many pile up.
+func (m *mailbox) reply(b []byte) bool {
+	m.mu.Lock()
+	if len(m.replies) >= maxPendingReplies {
+		m.overflow = true
+	} else {
+		m.replies = append(m.replies, b)
+	}
+	ok := !m.overflow
+	m.mu.Unlock()
+	m.wake()
+	return ok
+}
+
+// putState replaces the waiting state.
+func (m *mailbox) putState(b []byte) {
+	m.mu.Lock()
+	m.state = b
+	m.mu.Unlock()
+	m.wake()
+}
+
+// putMetrics merges chart points into the waiting ones; reset drops those.
+func (m *mailbox) putMetrics(reset bool, points []metricsPoint, tests []testPoint) {
+	m.mu.Lock()
+	if m.metrics == nil || reset {
+		m.metrics = &pendingMetrics{reset: reset || (m.metrics != nil && m.metrics.reset)}
+	}
+	m.metrics.points = append(m.metrics.points, points...)
+	m.metrics.tests = append(m.metrics.tests, tests...)
+	m.mu.Unlock()
+	m.wake()
+}
+
+// putFrame replaces the waiting trace frame (n bytes) and reports whether
+// an older one was dropped.
+func (m *mailbox) putFrame(pm *websocket.PreparedMessage, n int) (dropped bool) {
+	m.mu.Lock()
+	dropped = m.frame != nil
+	m.frame, m.frameLen = pm, n
+	m.mu.Unlock()
+	m.wake()
+	return dropped
+}
+
+// close asks for a close frame after what is queued; later puts are
+// still accepted but the write pump stops at the close.
+func (m *mailbox) close(code int, text string) {
+	m.mu.Lock()
+	if m.closing == nil {
+		m.closing = &closeNote{code, text}
+	}
+	m.mu.Unlock()
+	m.wake()
+}
+
+// batch is everything taken from a mailbox at once, written in this order.
+type batch struct {
+	replies  [][]byte
+	overflow bool
+	state    []byte
+	metrics  *pendingMetrics
+	frame    *websocket.PreparedMessage
+	frameLen int
+	closing  *closeNote
+}
+
+func (b *batch) empty() bool {
+	return len(b.replies) == 0 && !b.overflow && b.state == nil && b.metrics == nil && b.frame == nil && b.closing == nil
+}
+
+// take empties the mailbox.
+func (m *mailbox) take() batch {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := batch{replies: m.replies, overflow: m.overflow, state: m.state, metrics: m.metrics,
+		frame: m.frame, frameLen: m.frameLen, closing: m.closing}
+	m.replies, m.state, m.metrics, m.frame, m.frameLen = nil, nil, nil, nil, 0
+	return b
+}

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// serverMetrics are the Prometheus metrics served at /metrics. Each Server
+// has its own registry, so tests can run several servers.
+type serverMetrics struct {
+	reg           *prometheus.Registry
+	sessions      prometheus.Gauge
+	conns         prometheus.Gauge
+	framesSent    prometheus.Counter
+	framesDropped prometheus.Counter
+	bytesSent     prometheus.Counter
+	steps         prometheus.Counter
+	limitHits     *prometheus.CounterVec
+	evicted       prometheus.Counter
+}
+
+func newServerMetrics() *serverMetrics {
+	m := &serverMetrics{
+		reg: prometheus.NewRegistry(),
+		sessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "bpv_sessions",
+			Help: "Private sessions (one trainer each), attached or waiting to be resumed."}),
+		conns: prometheus.NewGauge(prometheus.GaugeOpts{Name: "bpv_connections",
+			Help: "Open websockets."}),
+		framesSent: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_frames_sent_total",
+			Help: "Binary trace frames written to clients."}),
+		framesDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_frames_dropped_total",
+			Help: "Trace frames replaced in a mailbox by a newer one before the client took them."}),
+		bytesSent: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_bytes_sent_total",
+			Help: "Bytes of websocket messages written to clients (payloads)."}),
+		steps: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_steps_total",
+			Help: "Optimizer steps run by all sessions."}),
+		limitHits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bpv_limit_hits_total",
+			Help: "Requests refused by a limit, by limit."}, []string{"limit"}),
+		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_sessions_evicted_total",
+			Help: "Sessions evicted after the resume grace period without a client."}),
+	}
+	m.reg.MustRegister(m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
+		m.limitHits, m.evicted,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

@@ -1,0 +1,244 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/backpropviz/backpropviz/engine"
+)
+
+// Lab settings: the lab page's URL parameters and the "set" command share
+// one parser and one validation.
+
+// Data set names accepted in the data parameter.
+const (
+	DataMNIST  = "mnist"
+	DataShapes = "shapes"
+)
+
+// Speed units.
+const (
+	unitPhase = "phase" // phases per second
+	unitStep  = "step"  // optimizer steps per second
+)
+
+// maxSpecLen bounds a network spec typed by a user, in bytes.
+const maxSpecLen = 1000
+
+// LabParams are the settings of a lab session.
+type LabParams struct {
+	Config engine.Config // spec, seed, hyperparameters
+	Data   string        // DataMNIST or DataShapes
+	Sample int           // visualized sample index in the batch
+	Probe  bool          // visualize the fixed probe image instead
+	Speed  wireSpeed
+}
+
+// DefaultLabParams is the default network on MNIST, sample 0, 10 steps per
+// second.
+func DefaultLabParams() LabParams {
+	return LabParams{Config: engine.DefaultConfig(), Data: DataMNIST, Speed: wireSpeed{Unit: unitStep, Rate: 10}}
+}
+
+// labKeys are the URL parameters of the lab.
+var labKeys = []string{"spec", "seed", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "data", "sample", "speed", "rate"}
+
+// ParseLabParams reads the lab's URL parameters (spec, seed, opt, lr,
+// momentum, nesterov, wd, beta1, beta2, eps, batch, data, sample, speed,
+// rate) over the defaults. Other parameters are ignored. The error names the
+// parameter and what it accepts. The spec is checked against the data only
+// when the trainer is built.
+func ParseLabParams(q url.Values, lim Limits) (LabParams, error) {
+	var a cmdArgs
+	for _, k := range labKeys {
+		if !q.Has(k) {
+			continue
+		}
+		if err := parseLabParam(&a, k, q.Get(k)); err != nil {
+			return LabParams{}, err
+		}
+	}
+	p, _, err := DefaultLabParams().apply(&a, lim)
+	return p, err
+}
+
+func parseLabParam(a *cmdArgs, key, v string) error {
+	num := func() (*float64, error) {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%s: %q is not a number", key, v)
+		}
+		return &f, nil
+	}
+	var err error
+	switch key {
+	case "spec":
+		a.Spec = &v
+	case "opt":
+		a.Opt = &v
+	case "data":
+		a.Data = &v
+	case "seed":
+		n, perr := strconv.ParseInt(v, 10, 64)
+		if perr != nil {
+			return fmt.Errorf("seed: %q is not an integer", v)
+		}
+		a.Seed = &n
+	case "batch":
+		n, perr := strconv.Atoi(v)
+		if perr != nil {
+			return fmt.Errorf("batch: %q is not an integer", v)
+		}
+		a.Batch = &n
+	case "nesterov":
+		b, perr := strconv.ParseBool(v)
+		if perr != nil {
+			return fmt.Errorf("nesterov: %q: want 0 or 1", v)
+		}
+		a.Nesterov = &b
+	case "sample":
+		a.Sample = json.RawMessage(strconv.Quote(v))
+	case "speed":
+		if a.Speed == nil {
+			a.Speed = &wireSpeed{Rate: -1}
+		}
+		a.Speed.Unit = v
+	case "rate":
+		f, nerr := num()
+		if nerr != nil {
+			return nerr
+		}
+		if a.Speed == nil {
+			a.Speed = &wireSpeed{}
+		}
+		a.Speed.Rate = *f
+	case "lr":
+		a.LR, err = num()
+	case "momentum":
+		a.Momentum, err = num()
+	case "wd":
+		a.WD, err = num()
+	case "beta1":
+		a.Beta1, err = num()
+	case "beta2":
+		a.Beta2, err = num()
+	case "eps":
+		a.Eps, err = num()
+	}
+	return err
+}
+
+// change says what an applied set of arguments needs.
+type change struct {
+	rebuild bool // spec, seed or data given: build a new network
+	hyper   bool // hyperparameters given
+	sample  bool // the visualized sample changed
+	speed   bool
+}
+
+// apply returns p with the arguments of a applied, validated as a whole: on
+// error nothing is applied. It does not check the spec against the data
+// (that needs the trainer).
+func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
+	var ch change
+	h := &p.Config.Hyper
+	if a.Opt != nil {
+		h.Optimizer = strings.ToLower(*a.Opt)
+	}
+	setF := func(dst *float64, src *float64) {
+		if src != nil {
+			*dst = *src
+			ch.hyper = true
+		}
+	}
+	setF(&h.LearningRate, a.LR)
+	setF(&h.Momentum, a.Momentum)
+	setF(&h.WeightDecay, a.WD)
+	setF(&h.Beta1, a.Beta1)
+	setF(&h.Beta2, a.Beta2)
+	setF(&h.Epsilon, a.Eps)
+	if a.Opt != nil || a.Nesterov != nil || a.Batch != nil {
+		ch.hyper = true
+	}
+	if a.Nesterov != nil {
+		h.Nesterov = *a.Nesterov
+	}
+	if a.Batch != nil {
+		h.BatchSize = *a.Batch
+	}
+	if err := h.Validate(); err != nil {
+		return p, ch, err
+	}
+	if h.BatchSize > lim.MaxBatch {
+		return p, ch, fmt.Errorf("batch size %d: this server allows at most %d", h.BatchSize, lim.MaxBatch)
+	}
+	if a.Spec != nil {
+		s := strings.TrimSpace(*a.Spec)
+		if len(s) > maxSpecLen {
+			return p, ch, fmt.Errorf("spec: %d bytes, at most %d", len(s), maxSpecLen)
+		}
+		if _, err := engine.ParseSpec(s); s != "" && err != nil {
+			return p, ch, fmt.Errorf("spec: %w", err)
+		}
+		p.Config.Spec, ch.rebuild = s, true
+	}
+	if a.Seed != nil {
+		p.Config.Seed, ch.rebuild = *a.Seed, true
+	}
+	if a.Data != nil {
+		d := strings.ToLower(*a.Data)
+		if d != DataMNIST && d != DataShapes {
+			return p, ch, fmt.Errorf("data %q: want %q or %q", *a.Data, DataMNIST, DataShapes)
+		}
+		p.Data, ch.rebuild = d, true
+	}
+	if len(a.Sample) > 0 {
+		var s any
+		if err := json.Unmarshal(a.Sample, &s); err != nil {
+			return p, ch, fmt.Errorf("sample: %s: want an index or \"probe\"", a.Sample)
+		}
+		if str, ok := s.(string); ok && str == "probe" {
+			p.Probe = true
+		} else {
+			var n int
+			var err error
+			switch v := s.(type) {
+			case float64:
+				n = int(v)
+				if float64(n) != v {
+					err = fmt.Errorf("not an integer")
+				}
+			case string:
+				n, err = strconv.Atoi(v)
+			default:
+				err = fmt.Errorf("not an index")
+			}
+			if err != nil || n < 0 || n >= engine.MaxBatchSize {
+				return p, ch, fmt.Errorf("sample %s: want 0 … %d or \"probe\"", a.Sample, engine.MaxBatchSize-1)
+			}
+			p.Sample, p.Probe = n, false
+		}
+		ch.sample = true
+	}
+	if a.Speed != nil {
+		sp := *a.Speed
+		if sp.Unit == "" {
+			sp.Unit = p.Speed.Unit
+		}
+		if sp.Rate < 0 {
+			sp.Rate = p.Speed.Rate
+		}
+		if sp.Unit != unitPhase && sp.Unit != unitStep {
+			return p, ch, fmt.Errorf("speed unit %q: want %q or %q", sp.Unit, unitPhase, unitStep)
+		}
+		if math.IsNaN(sp.Rate) || sp.Rate < 0 || sp.Rate > lim.MaxRate {
+			return p, ch, fmt.Errorf("speed rate %v: want 0 (as fast as possible) … %v per second", sp.Rate, lim.MaxRate)
+		}
+		p.Speed, ch.speed = sp, true
+	}
+	return p, ch, nil
+}

@@ -1,0 +1,412 @@
+// main.js — wires the lab: the websocket (transport.js), the latest state and
+// the URL (state.js), the maps (render/*), the controls and the keyboard.
+// Everything is drawn in one requestAnimationFrame loop, at most once per
+// animation frame, and only what changed since the last one.
+
+import { Transport } from './transport.js';
+import { Lab, readURL, writeURL, wsURL, parseSpeed, speedChoice } from './state.js';
+import { build } from './render/layout.js';
+import { drawView, describeCell, el } from './render/views.js';
+import { cellAt } from './render/heatmap.js';
+import { fmt32, fmtShort } from './render/colormap.js';
+import { Charts } from './render/charts.js';
+
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($('lab-config').textContent);
+const { params, view } = readURL(location.search);
+const lab = new Lab(params, view);
+// what the page draws (dL/dX of layer i is the δ of layer i−1: not asked for)
+const SUBSCRIBED_KINDS = ['input', 'act', 'grad', 'weights', 'bias', 'wgrad', 'bgrad', 'update', 'bupdate', 'switch'];
+
+let layout = { views: [], columns: new Map(), links: [] };
+const charts = new Charts($('loss-chart'), $('acc-chart'));
+let chartsDrawnAt = 0;
+let hover = null; // {canvas, cell, ev}
+let framesDrawn = 0;
+
+const transport = new Transport(wsURL(location, config.ws || '/ws', lab.params), {
+  onJSON: onMessage,
+  onFrame: (f) => lab.setFrame(f),
+  onStatus: (text, ok) => {
+    const c = $('conn');
+    c.textContent = text;
+    c.classList.toggle('down', !ok);
+  },
+});
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case 'welcome':
+      lab.setWelcome(msg);
+      break;
+    case 'state':
+      lab.setState(msg);
+      if (msg.hyper) lab.adoptHyper(msg.hyper);
+      if (msg.speed) lab.adoptSpeed(msg.speed);
+      break;
+    case 'metrics':
+      lab.addMetrics(msg);
+      break;
+    case 'error':
+      lab.setError(msg);
+      syncControls(); // nothing changed: show the values in effect again
+      break;
+    case 'ack':
+      if (pendingSample.has(msg.id)) {
+        lab.params.sample = pendingSample.get(msg.id);
+        pendingSample.delete(msg.id);
+        writeURL(lab.params, lab.view);
+      }
+      break;
+    case 'bye':
+      lab.setError({ code: 'bye', message: `The server closed the lab: ${msg.reason || 'shutting down'}.` });
+      break;
+    default:
+  }
+}
+
+// ---- drawing ---------------------------------------------------------------
+
+function relayout() {
+  layout = build($('strip'), $('panels'), lab.welcome);
+  observeVisibility();
+  for (const v of layout.views) v.stale = true;
+  syncSampleChoices();
+  syncControls();
+}
+
+let observer = null;
+function observeVisibility() {
+  if (observer) observer.disconnect();
+  const byBox = new Map();
+  for (const v of layout.views) {
+    for (const p of v.planes) {
+      const box = p.canvas.closest('.col, .card');
+      if (!box) continue;
+      if (!byBox.has(box)) byBox.set(box, new Set());
+      byBox.get(box).add(v);
+    }
+  }
+  observer = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      for (const v of byBox.get(e.target) || []) {
+        // a view is drawn if any of its boxes is on screen
+        v.boxes = v.boxes || new Map();
+        v.boxes.set(e.target, e.isIntersecting);
+        const was = v.visible;
+        v.visible = [...v.boxes.values()].some(Boolean);
+        if (v.visible && !was) v.stale = true;
+      }
+    }
+  }, { rootMargin: '200px' });
+  for (const box of byBox.keys()) observer.observe(box);
+}
+
+function drawFrame(force) {
+  const f = lab.frame;
+  const opts = lab.view;
+  for (const v of layout.views) {
+    if (!v.visible && !force) continue;
+    if (!force && !v.stale && v.drawn === f) continue;
+    drawView(v, f, opts);
+    v.drawn = f;
+    v.stale = false;
+  }
+  drawSample(f);
+  framesDrawn++;
+  document.body.dataset.framesDrawn = String(framesDrawn);
+  $('approx').hidden = !(f && f.header.exact === false);
+  if (hover) showTooltip(hover.canvas, hover.ev);
+}
+
+function drawSample(f) {
+  const h = f && f.header;
+  const info = document.querySelector('.sample-info');
+  if (info) {
+    if (!h) info.textContent = '';
+    else if (h.probe) info.textContent = `probe image · label ${className(h.label)}`;
+    else info.textContent = `sample ${h.sample} of the batch · training image #${h.index} · label ${className(h.label)}`;
+  }
+  const probs = h && h.probs;
+  for (const row of document.querySelectorAll('.prob')) {
+    const k = Number(row.dataset.cls);
+    const p = probs ? probs[k] : null;
+    const bar = row.querySelector('.prob-bar');
+    bar.style.width = `${p == null ? 0 : Math.max(0, Math.min(1, p)) * 100}%`;
+    row.querySelector('.prob-val').textContent = p == null ? '' : p.toFixed(3);
+    row.classList.toggle('is-label', !!h && h.label === k);
+    row.classList.toggle('is-pred', !!h && h.prediction === k && h.prediction != null);
+  }
+  for (const row of document.querySelectorAll('.dense-row[data-cls]')) {
+    const k = Number(row.dataset.cls);
+    row.classList.toggle('is-label', !!h && h.label === k);
+  }
+  const approx = h && h.exact === false ? '≈' : '';
+  for (const s of document.querySelectorAll('.loss-sum')) {
+    if (!h || h.loss == null) s.textContent = 'loss: not computed yet in this step';
+    else {
+      const pred = h.prediction == null ? '—' : className(h.prediction);
+      s.textContent = `label ${className(h.label)} · predicted ${pred} · sample loss L = ${approx}${fmt32(h.loss)}` +
+        (h.batch_loss == null ? '' : ` · batch mean ${approx}${fmt32(h.batch_loss)}`);
+    }
+  }
+}
+
+function className(k) {
+  const c = lab.welcome && lab.welcome.classes;
+  return c && c[k] !== undefined ? String(c[k]) : String(k);
+}
+
+function drawState() {
+  const s = lab.state;
+  if (!s) return;
+  const done = s.done;
+  const phase = done ? done.label : 'ready';
+  $('phase').textContent = `${phase} · step ${s.step}`;
+  $('phase').dataset.kind = done ? done.kind : 'ready';
+  $('next-phase').textContent = s.next ? `next: ${s.next.label}` : '';
+  $('step-count').textContent = String(s.step);
+  $('epoch').textContent = String(s.epoch ?? 0);
+  $('loss-now').textContent = s.loss == null ? '—' : fmtShort(s.loss);
+  $('train-acc').textContent = s.train_acc == null ? '—' : `${(s.train_acc * 100).toFixed(1)}%`;
+  $('test-acc').textContent = s.test_acc == null ? '—' : `${(s.test_acc * 100).toFixed(1)}%`;
+  const play = $('play');
+  play.textContent = s.playing ? '❚❚ Pause' : '▶ Play';
+  play.setAttribute('aria-pressed', s.playing ? 'true' : 'false');
+  play.setAttribute('aria-label', s.playing ? 'Pause training' : 'Play training');
+  highlight(done);
+  if (s.error) {
+    showAlert(`Training paused at step ${s.step}: ${s.error}. Lower the learning rate and press Reset.`, 'diverged');
+  } else if ($('alert').dataset.kind === 'diverged') {
+    hideAlert();
+  }
+  syncControls();
+  writeURL(lab.params, lab.view);
+}
+
+// highlight marks the layer of the last phase and the direction of flow:
+// forward left to right (blue), backward right to left (orange).
+function highlight(done) {
+  const strip = $('strip');
+  for (const c of layout.columns.values()) c.classList.remove('active', 'fwd', 'bwd', 'upd');
+  for (const l of layout.links) l.classList.remove('hot');
+  const kind = done ? done.kind : '';
+  strip.classList.toggle('flow-bwd', kind === 'backward');
+  strip.classList.toggle('flow-fwd', kind !== 'backward');
+  const arrow = kind === 'backward' ? '←' : '→';
+  for (const l of layout.links) l.firstChild.textContent = arrow;
+  const L = lab.welcome ? (lab.welcome.layers || []).length : 0;
+  let col = null;
+  let link = null;
+  if (kind === 'forward') { col = done.layer; link = done.layer; }
+  if (kind === 'backward') { col = done.layer; link = done.layer; }
+  if (kind === 'loss') { col = L; link = L; }
+  if (col !== null && layout.columns.has(col)) {
+    layout.columns.get(col).classList.add('active', kind === 'backward' ? 'bwd' : 'fwd');
+  }
+  if (link !== null && layout.links[link]) layout.links[link].classList.add('hot');
+  if (kind === 'update') {
+    (lab.welcome.layers || []).forEach((ly, i) => {
+      if (ly.params && ly.params.length) layout.columns.get(i)?.classList.add('active', 'upd');
+    });
+  }
+}
+
+function showAlert(text, kind) {
+  const a = $('alert');
+  a.textContent = text;
+  a.dataset.kind = kind;
+  a.hidden = false;
+}
+
+function hideAlert() {
+  const a = $('alert');
+  a.hidden = true;
+  a.textContent = '';
+  a.dataset.kind = '';
+}
+
+function loop(ts) {
+  if (lab.dirty.layout && lab.welcome) {
+    lab.dirty.layout = false;
+    relayout();
+  }
+  if (lab.dirty.state) {
+    lab.dirty.state = false;
+    drawState();
+  }
+  if (lab.dirty.error) {
+    lab.dirty.error = false;
+    const e = lab.error;
+    if (e) showAlert(`${e.message || 'The server refused the request.'}${e.code ? ` (${e.code})` : ''}`, 'error');
+  }
+  if (lab.dirty.frame) {
+    lab.dirty.frame = false;
+    drawFrame(false);
+  } else if (layout.views.some((v) => v.visible && v.stale)) {
+    drawFrame(false);
+  }
+  if (lab.dirty.metrics && ts - chartsDrawnAt > 250) {
+    lab.dirty.metrics = false;
+    chartsDrawnAt = ts;
+    charts.update(lab.metrics);
+    $('loss-chart').dataset.points = String(lab.metrics.step.length);
+  }
+  requestAnimationFrame(loop);
+}
+
+// ---- tooltip ---------------------------------------------------------------
+
+function showTooltip(canvas, ev) {
+  const tip = $('tooltip');
+  const cell = cellAt(canvas, ev);
+  const d = cell && describeCell(canvas.id, cell);
+  if (!d) { tip.hidden = true; return; }
+  const [value, ...rest] = d.lines;
+  tip.replaceChildren(el('div', 'tip-value', value), ...rest.map((t) => el('div', 'tip-line', t)));
+  tip.hidden = false;
+  const pad = 14;
+  const r = tip.getBoundingClientRect();
+  let x = ev.clientX + pad;
+  let y = ev.clientY + pad;
+  if (x + r.width > innerWidth - 4) x = ev.clientX - r.width - pad;
+  if (y + r.height > innerHeight - 4) y = ev.clientY - r.height - pad;
+  tip.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
+}
+
+document.addEventListener('pointermove', (ev) => {
+  const t = ev.target;
+  if (t instanceof HTMLCanvasElement && t.classList.contains('map')) {
+    hover = { canvas: t, ev };
+    showTooltip(t, ev);
+  } else if (hover) {
+    hover = null;
+    $('tooltip').hidden = true;
+  }
+});
+
+// ---- controls --------------------------------------------------------------
+
+const pendingSample = new Map();
+
+function num(id) {
+  const v = $(id).value.trim();
+  return v === '' ? NaN : Number(v);
+}
+
+function optChoice() {
+  const p = lab.params;
+  if (p.opt === 'adam') return 'adam';
+  return Number(p.momentum || 0) > 0 ? 'momentum' : 'sgd';
+}
+
+// syncControls shows the values in effect (the server's), except in the
+// control the user is editing.
+function syncControls() {
+  const p = lab.params;
+  const set = (id, v) => {
+    const e = $(id);
+    if (e && document.activeElement !== e && v !== undefined && v !== null) e.value = String(v);
+  };
+  set('lr', p.lr);
+  set('batch', p.batch);
+  set('seed', p.seed);
+  set('data', p.data);
+  set('opt', optChoice());
+  set('spec', p.spec);
+  if (lab.params.speed) set('speed', speedChoice({ unit: lab.params.speed, rate: lab.params.rate }));
+  set('sample', p.sample === undefined ? '0' : p.sample);
+  set('range', lab.view.range);
+  set('outliers', lab.view.outliers);
+  set('div-palette', lab.view.div);
+  set('seq-palette', lab.view.seq);
+  $('seed-shown').textContent = p.seed ?? '';
+}
+
+function syncSampleChoices() {
+  const s = $('sample');
+  const n = Math.max(1, Math.min(64, Number(lab.params.batch) || 1));
+  if (s.options.length === n + 1) return;
+  const opts = [];
+  for (let i = 0; i < n; i++) {
+    const o = el('option', '', `sample ${i} of the batch`);
+    o.value = String(i);
+    opts.push(o);
+  }
+  const pr = el('option', '', 'fixed probe image');
+  pr.value = 'probe';
+  opts.push(pr);
+  s.replaceChildren(...opts);
+  s.value = lab.params.sample === undefined ? '0' : lab.params.sample;
+}
+
+function set(args) {
+  hideAlert();
+  transport.cmd('set', args);
+}
+
+function subscribeSample(value) {
+  const probe = value === 'probe';
+  const id = transport.send({
+    type: 'subscribe', sample: probe ? 0 : Number(value), probe, layers: 'all', kinds: SUBSCRIBED_KINDS,
+  });
+  pendingSample.set(id, value);
+}
+
+function togglePlay() {
+  hideAlert();
+  transport.cmd(lab.state && lab.state.playing ? 'pause' : 'play');
+}
+
+function stepPhase() {
+  hideAlert();
+  transport.cmd('step_phase');
+}
+
+$('play').addEventListener('click', togglePlay);
+$('step-phase').addEventListener('click', stepPhase);
+$('step-batch').addEventListener('click', () => { hideAlert(); transport.cmd('step_batch'); });
+$('step-epoch').addEventListener('click', () => { hideAlert(); transport.cmd('step_epoch'); });
+$('measure-test').addEventListener('click', () => transport.cmd('test', { max: 1000 }));
+$('reset').addEventListener('click', () => {
+  hideAlert();
+  const seed = num('seed');
+  if (!Number.isInteger(seed)) { showAlert('The seed must be a whole number.', 'error'); return; }
+  transport.cmd('reset', { seed });
+});
+$('lr').addEventListener('change', () => set({ lr: num('lr') }));
+$('batch').addEventListener('change', () => set({ batch: num('batch') }));
+$('opt').addEventListener('change', () => {
+  const v = $('opt').value;
+  if (v === 'adam') set({ opt: 'adam' });
+  else set({ opt: 'sgd', momentum: v === 'momentum' ? 0.9 : 0, nesterov: false });
+});
+$('data').addEventListener('change', () => set({ data: $('data').value }));
+$('speed').addEventListener('change', () => {
+  set({ speed: parseSpeed($('speed').value) });
+});
+$('sample').addEventListener('change', () => subscribeSample($('sample').value));
+$('spec-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  set({ spec: $('spec').value.trim() });
+});
+for (const [id, key] of [['range', 'range'], ['outliers', 'outliers'], ['div-palette', 'div'], ['seq-palette', 'seq']]) {
+  // drawing choices: pure client side, training never notices
+  $(id).addEventListener('change', () => {
+    lab.view[key] = $(id).value;
+    for (const v of layout.views) v.stale = true;
+    writeURL(lab.params, lab.view);
+  });
+}
+$('alert-close').addEventListener('click', hideAlert);
+
+document.addEventListener('keydown', (ev) => {
+  const t = ev.target;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (t instanceof HTMLElement && t.closest('input, textarea, select, button, a, [contenteditable]')) return;
+  if (ev.key === ' ') { ev.preventDefault(); togglePlay(); }
+  if (ev.key === 'ArrowRight') { ev.preventDefault(); stepPhase(); }
+});
+
+transport.connect();
+requestAnimationFrame(loop);

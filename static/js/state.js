@@ -1,0 +1,152 @@
+// state.js — the latest state of the lab as the server reported it, the
+// view options chosen by the user, and the page URL that carries both.
+
+// TRAINING_PARAMS are the lab's URL parameters that the server understands
+// (docs/protocol.md); they are passed on to /ws unchanged.
+export const TRAINING_PARAMS = ['spec', 'seed', 'data', 'opt', 'lr', 'momentum', 'nesterov', 'wd', 'beta1', 'beta2', 'eps', 'batch', 'sample', 'speed', 'rate'];
+
+// VIEW_PARAMS only change how things are drawn; they never reach the server.
+export const VIEW_DEFAULTS = {
+  range: 'layer', // "layer": one colour scale per layer and kind; "map": one per map
+  outliers: 'clamp', // "full" | "clamp" | "symlog"
+  div: 'blue-orange', // diverging palette
+  seq: 'viridis', // sequential palette
+};
+
+// readURL splits a query string into training parameters and view options.
+export function readURL(search) {
+  const q = new URLSearchParams(search);
+  const params = {};
+  for (const k of TRAINING_PARAMS) if (q.has(k) && q.get(k) !== '') params[k] = q.get(k);
+  const view = { ...VIEW_DEFAULTS };
+  for (const k of Object.keys(VIEW_DEFAULTS)) if (q.has(k)) view[k] = q.get(k);
+  return { params, view };
+}
+
+// queryString writes parameters (and optionally view options) in a stable order.
+export function queryString(params, view) {
+  const q = new URLSearchParams();
+  for (const k of TRAINING_PARAMS) if (params[k] !== undefined && params[k] !== '') q.set(k, String(params[k]));
+  if (view) for (const k of Object.keys(VIEW_DEFAULTS)) if (view[k] !== VIEW_DEFAULTS[k]) q.set(k, view[k]);
+  return q.toString();
+}
+
+// writeURL records the lab in the address bar so a reload reopens it identically.
+export function writeURL(params, view) {
+  const qs = queryString(params, view);
+  const url = `${location.pathname}${qs ? `?${qs}` : ''}${location.hash}`;
+  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
+}
+
+// wsURL is the websocket address for the given training parameters.
+export function wsURL(loc, path, params) {
+  const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  const qs = queryString(params);
+  return `${proto}//${loc.host}${path}${qs ? `?${qs}` : ''}`;
+}
+
+// parseSpeed reads a speed choice "phase:4" into {unit, rate}.
+export function parseSpeed(s) {
+  const [unit, rate] = String(s).split(':');
+  return { unit: unit === 'step' ? 'step' : 'phase', rate: Math.max(0, Number(rate) || 0) };
+}
+
+// speedChoice writes {unit, rate} as a speed choice "unit:rate".
+export function speedChoice(sp) {
+  return `${sp.unit === 'step' ? 'step' : 'phase'}:${Number(sp.rate) || 0}`;
+}
+
+function setIf(p, key, v, def) {
+  if (Number(v) === def) delete p[key];
+  else p[key] = String(v);
+}
+
+// Lab holds what the page draws. Fields are replaced, never mutated in place,
+// so a render can compare them by identity; dirty flags say what changed
+// since the last animation frame.
+export class Lab {
+  constructor(params, view) {
+    this.params = params; // training parameters (strings, as in the URL)
+    this.view = view; // view options
+    this.welcome = null; // the last welcome message
+    this.state = null; // the last state message
+    this.frame = null; // the last decoded trace frame
+    this.metrics = { step: [], loss: [], train: [], testStep: [], test: [] };
+    this.error = null; // the last error reply to show
+    this.dirty = { layout: false, frame: false, state: false, metrics: false, error: false };
+  }
+
+  setWelcome(msg) {
+    this.welcome = msg;
+    this.metrics = { step: [], loss: [], train: [], testStep: [], test: [] };
+    this.frame = null;
+    const c = msg.config || {};
+    // adopt the server's view of the configuration (defaults filled in)
+    if (c.spec) this.params.spec = c.spec;
+    if (c.seed !== undefined) this.params.seed = String(c.seed);
+    if (c.data) this.params.data = c.data;
+    if (c.hyper) this.adoptHyper(c.hyper);
+    this.dirty.layout = this.dirty.state = this.dirty.metrics = true;
+  }
+
+  adoptHyper(h) {
+    const p = this.params;
+    if (h.opt !== undefined) p.opt = h.opt;
+    if (h.optimizer !== undefined) p.opt = h.optimizer;
+    if (h.lr !== undefined) p.lr = String(h.lr);
+    if (h.learning_rate !== undefined) p.lr = String(h.learning_rate);
+    if (h.momentum !== undefined) p.momentum = String(h.momentum);
+    if (h.nesterov !== undefined) p.nesterov = h.nesterov ? '1' : '0';
+    if (h.wd !== undefined) p.wd = String(h.wd);
+    if (h.weight_decay !== undefined) p.wd = String(h.weight_decay);
+    if (h.batch !== undefined) p.batch = String(h.batch);
+    if (h.batch_size !== undefined) p.batch = String(h.batch_size);
+    // Adam's constants travel only when they differ from their defaults
+    if (h.beta1 !== undefined) setIf(p, 'beta1', h.beta1, 0.9);
+    if (h.beta2 !== undefined) setIf(p, 'beta2', h.beta2, 0.999);
+    if (h.eps !== undefined) setIf(p, 'eps', h.eps, 1e-8);
+  }
+
+  adoptSpeed(sp) {
+    this.params.speed = sp.unit;
+    this.params.rate = String(sp.rate);
+  }
+
+  setState(msg) {
+    const prev = this.state;
+    this.state = msg;
+    // a step counter that goes back means the network was reset
+    if (prev && msg.step < prev.step) {
+      this.metrics = { step: [], loss: [], train: [], testStep: [], test: [] };
+      this.dirty.metrics = true;
+    }
+    this.dirty.state = true;
+  }
+
+  addMetrics(msg) {
+    if (msg.reset) this.metrics = { step: [], loss: [], train: [], testStep: [], test: [] };
+    const m = this.metrics;
+    for (const [step, loss, acc] of msg.points || []) {
+      // keep steps increasing (a reset clears the series first)
+      if (m.step.length && step <= m.step[m.step.length - 1]) continue;
+      m.step.push(step);
+      m.loss.push(loss ?? null);
+      m.train.push(acc ?? null);
+    }
+    for (const [step, acc] of msg.test || []) {
+      m.testStep.push(step);
+      m.test.push(acc);
+    }
+    this.dirty.metrics = true;
+  }
+
+  setFrame(frame) {
+    this.frame = frame;
+    this.dirty.frame = true;
+  }
+
+  setError(msg) {
+    this.error = msg;
+    this.dirty.error = true;
+  }
+}
