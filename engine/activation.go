@@ -33,13 +33,20 @@ func (l *ReLU) Forward(x *Tensor) *Tensor {
 	l.Y = resize(l.Y, x.Shape...)
 	y := l.Y.Data[:len(x.Data)]
 	for i, v := range x.Data {
-		if v > 0 {
-			y[i] = v
-		} else {
-			y[i] = 0
-		}
+		y[i] = math.Float64frombits(math.Float64bits(v) & positiveMask(v))
 	}
 	return l.Y
+}
+
+// positiveMask returns all ones if v > 0 and 0 otherwise (also for NaN):
+// the ReLU mask without a branch, which random signs would mispredict.
+// The bits of v > 0 (+Inf included) are exactly 1 … 0x7FF0000000000000.
+func positiveMask(v float64) uint64 {
+	var m uint64
+	if math.Float64bits(v)-1 < 0x7FF0000000000000 {
+		m = ^uint64(0)
+	}
+	return m
 }
 
 // Backward returns dL/dX = dL/dY · [X > 0].
@@ -48,11 +55,7 @@ func (l *ReLU) Backward(dy *Tensor) *Tensor {
 	l.DX = resize(l.DX, dy.Shape...)
 	dx, x := l.DX.Data[:len(dy.Data)], l.X.Data[:len(dy.Data)]
 	for i, g := range dy.Data {
-		if x[i] > 0 {
-			dx[i] = g
-		} else {
-			dx[i] = 0
-		}
+		dx[i] = math.Float64frombits(math.Float64bits(g) & positiveMask(x[i]))
 	}
 	return l.DX
 }

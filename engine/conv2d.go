@@ -17,16 +17,16 @@ import (
 // form of conv2d_gemm.go; forwardDirect and backwardDirect below are the same
 // formulas as plain loops, and the tests hold the two equal.
 type Conv2D struct {
-	in                     Shape // (C, H, W)
-	out                    Shape // (F, H', W')
-	filters, kh, kw        int
-	stride, pad            int
-	W                      *Param    // filters (F, C, KH, KW)
-	B                      *Param    // biases (F)
-	X                      *Tensor   // (N, C, H, W) the input of the last Forward (not a copy)
-	Y                      *Tensor   // (N, F, H', W') the output of the last Forward
-	DX                     *Tensor   // (N, C, H, W) dL/dX of the last Backward
-	cols, colsT, dcols, wT []float64 // im2col buffers, see conv2d_gemm.go
+	in                        Shape // (C, H, W)
+	out                       Shape // (F, H', W')
+	filters, kh, kw           int
+	stride, pad               int
+	W                         *Param    // filters (F, C, KH, KW)
+	B                         *Param    // biases (F)
+	X                         *Tensor   // (N, C, H, W) the input of the last Forward (not a copy)
+	Y                         *Tensor   // (N, F, H', W') the output of the last Forward
+	DX                        *Tensor   // (N, C, H, W) dL/dX of the last Backward
+	cols, dcols, wT, gwT, dyT []float64 // im2col buffers, see conv2d_gemm.go
 }
 
 // NewConv2D returns a convolution of input shape in = (C, H, W) with
@@ -104,7 +104,7 @@ func (l *Conv2D) Init(rng *rand.Rand, scheme InitScheme) {
 func (l *Conv2D) Forward(x *Tensor) *Tensor {
 	checkInput("Conv2D.Forward", x, l.in)
 	l.X = x
-	l.Y = resize(l.Y, x.Shape[0], l.out[0], l.out[1], l.out[2])
+	l.Y = batchTensor(l.Y, x.Shape[0], l.out)
 	l.forwardGEMM()
 	return l.Y
 }
@@ -225,3 +225,13 @@ func shapeEq(a []int, b Shape) bool {
 }
 
 func (s Shape) clone() Shape { return append(Shape(nil), s...) }
+
+// batchTensor returns t if it has shape (n, per...), or else a new zeroed
+// tensor of that shape, so that Forward at a steady batch size allocates
+// nothing.
+func batchTensor(t *Tensor, n int, per Shape) *Tensor {
+	if t != nil && len(t.Shape) == len(per)+1 && t.Shape[0] == n && shapeEq(t.Shape[1:], per) {
+		return t
+	}
+	return NewTensor(append([]int{n}, per...)...)
+}

@@ -9,24 +9,26 @@ package engine
 // Then, with W viewed as a matrix (F, K),
 //
 //	Y_n  = W · cols_n + b          (F, P)
-//	dW  += dY_n · cols_nᵀ          (F, K)   (summing over n, like the loops)
+//	dWᵀ += cols_n · dY_nᵀ          (K, F)   (summing over n, like the loops)
 //	dcols = Wᵀ · dY_n              (K, P), scattered back (col2im) into dX_n.
 //
 // The products accumulate each element of Y and dW in the same order as the
 // direct loops of conv2d.go, so they give the same bits; dX sums its terms
 // in another order.
 
-// forwardGEMM fills l.Y from l.X and keeps the im2col matrices of the whole
-// batch in l.cols (N, K, P) for Backward.
+// forwardGEMM fills l.Y from l.X. The im2col buffer l.cols (K, P) holds one
+// sample at a time: Backward builds it again from X, which costs less than
+// keeping a whole batch's matrices (megabytes) and reading them back from
+// main memory.
 func (l *Conv2D) forwardGEMM() {
 	x, y := l.X, l.Y
 	N := x.Shape[0]
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
 	in := l.in.Size()
-	l.cols = growFloats(l.cols, N*K*P)
+	l.cols = growFloats(l.cols, K*P)
 	w, b := l.W.Value.Data[:F*K], l.B.Value.Data[:F]
 	for n := range N {
-		cols := l.cols[n*K*P : (n+1)*K*P]
+		cols := l.cols
 		l.im2col(x.Data[n*in:(n+1)*in], cols)
 		yn := y.Data[n*F*P : (n+1)*F*P]
 		for f := range F {
@@ -46,37 +48,42 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
 	in := l.in.Size()
 	w, gw, gb := l.W.Value.Data[:F*K], l.W.Grad.Data[:F*K], l.B.Grad.Data[:F]
-	// Wᵀ (K, F), so that dcols = Wᵀ·dY is a product of row-major matrices.
+	// Wᵀ (K, F), so that dcols = Wᵀ·dY is a product of row-major matrices,
+	// and dWᵀ (K, F): dWᵀ += cols·dYᵀ transposes the small matrices (F·K
+	// and F·P values) instead of cols (K·P).
 	l.wT = growFloats(l.wT, K*F)
+	l.gwT = growFloats(l.gwT, K*F)
 	for f := range F {
 		for k := range K {
 			l.wT[k*F+f] = w[f*K+k]
+			l.gwT[k*F+f] = gw[f*K+k]
 		}
 	}
 	l.dcols = growFloats(l.dcols, K*P)
-	l.colsT = growFloats(l.colsT, K*P)
+	l.dyT = growFloats(l.dyT, P*F)
 	for n := range N {
-		cols := l.cols[n*K*P : (n+1)*K*P]
+		cols := l.cols
+		l.im2col(l.X.Data[n*in:(n+1)*in], cols)
 		dyn := dy.Data[n*F*P : (n+1)*F*P]
 		for f := range F {
 			s := 0.0
-			for _, g := range dyn[f*P : (f+1)*P] {
+			for p, g := range dyn[f*P : (f+1)*P] {
 				s += g
+				l.dyT[p*F+f] = g
 			}
 			gb[f] += s
 		}
-		// colsᵀ (P, K), so that dW += dY·colsᵀ is a product of row-major matrices.
-		for k := range K {
-			for p, v := range cols[k*P : (k+1)*P] {
-				l.colsT[p*K+k] = v
-			}
-		}
-		gemmNN(F, K, P, dyn, P, l.colsT, K, gw, K)
+		gemmNN(K, F, P, cols, P, l.dyT, F, l.gwT, F)
 		clear(l.dcols)
 		gemmNN(K, P, F, l.wT, F, dyn, P, l.dcols, P)
 		dx := l.DX.Data[n*in : (n+1)*in]
 		clear(dx)
 		l.col2im(l.dcols, dx)
+	}
+	for f := range F {
+		for k := range K {
+			gw[f*K+k] = l.gwT[k*F+f]
+		}
 	}
 }
 

@@ -63,7 +63,7 @@ func (l *Dense) Forward(x *Tensor) *Tensor {
 	checkInput("Dense.Forward", x, l.in)
 	l.X = x
 	N, I, O := x.Shape[0], l.nIn, l.nOut
-	l.Y = resize(l.Y, N, O)
+	l.Y = batchTensor(l.Y, N, l.out)
 	w, b := l.W.Value.Data[:O*I], l.B.Value.Data[:O]
 	for n := range N {
 		xn := x.Data[n*I : (n+1)*I]

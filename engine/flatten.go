@@ -22,7 +22,7 @@ func (l *Flatten) Params() []*Param { return nil }
 func (l *Flatten) Forward(x *Tensor) *Tensor {
 	checkInput("Flatten.Forward", x, l.in)
 	l.x = x
-	l.Y = resize(l.Y, x.Shape[0], l.out[0])
+	l.Y = batchTensor(l.Y, x.Shape[0], l.out)
 	copy(l.Y.Data, x.Data)
 	return l.Y
 }

@@ -43,7 +43,7 @@ func (l *SoftmaxCrossEntropy) Forward(logits *Tensor, labels []int) float64 {
 		}
 	}
 	l.Labels = append(l.Labels[:0], labels...)
-	l.Probs = resize(l.Probs, N, K)
+	l.Probs = batchTensor(l.Probs, N, Shape{K})
 	if cap(l.PerSample) < N {
 		l.PerSample = make([]float64, N)
 	}
@@ -79,7 +79,7 @@ func (l *SoftmaxCrossEntropy) Backward() *Tensor {
 		panic("engine: SoftmaxCrossEntropy.Backward: no Forward before Backward")
 	}
 	N, K := l.Probs.Shape[0], l.Probs.Shape[1]
-	l.DLogits = resize(l.DLogits, N, K)
+	l.DLogits = batchTensor(l.DLogits, N, Shape{K})
 	inv := 1 / float64(N)
 	for i, p := range l.Probs.Data {
 		l.DLogits.Data[i] = p * inv

@@ -75,7 +75,7 @@ func (l *MaxPool2D) Forward(x *Tensor) *Tensor {
 	l.X = x
 	N, C, H, W := x.Shape[0], l.in[0], l.in[1], l.in[2]
 	OH, OW := l.out[1], l.out[2]
-	l.Y = resize(l.Y, N, C, OH, OW)
+	l.Y = batchTensor(l.Y, N, l.out)
 	if cap(l.switches) < len(l.Y.Data) {
 		l.switches = make([]int32, len(l.Y.Data))
 	}
@@ -164,7 +164,7 @@ func (l *AvgPool2D) Forward(x *Tensor) *Tensor {
 	l.X = x
 	N, C, H, W := x.Shape[0], l.in[0], l.in[1], l.in[2]
 	OH, OW := l.out[1], l.out[2]
-	l.Y = resize(l.Y, N, C, OH, OW)
+	l.Y = batchTensor(l.Y, N, l.out)
 	o := 0
 	for nc := range N * C {
 		plane := x.Data[nc*H*W : (nc+1)*H*W]

@@ -87,6 +87,7 @@ type Trainer struct {
 	batchIdx  []int     // (N) training-set indices of the batch
 	labels    []int     // (N)
 	x         *Tensor   // (N, C, H, W) the batch
+	xShape    []int     // x's shape, kept to avoid an allocation per step
 	outs      []*Tensor // per layer: Y of the last Forward (owned by the layer)
 	gradOuts  []*Tensor // per layer: dL/dY handed to Backward
 	gradIns   []*Tensor // per layer: dL/dX returned by Backward

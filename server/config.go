@@ -15,6 +15,8 @@ type Config struct {
 	// default "127.0.0.1:8080" (this machine only); ":8080" serves a
 	// classroom network.
 	Addr string
+	// Version is shown on the pages; default "dev".
+	Version string
 	// DevStatic, if set, serves the static files from this directory on
 	// disk instead of the embedded copy (for front-end development).
 	DevStatic string
@@ -94,6 +96,9 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxTestImages, defaultMaxTest)
 	def(&c.ShapesTrain, defaultShapesTrain)
 	def(&c.ShapesTest, defaultShapesTest)
+	if c.Version == "" {
+		c.Version = "dev"
+	}
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
 	}

@@ -94,11 +94,15 @@ func (m *mailbox) putFrame(pm *websocket.PreparedMessage, n int) (dropped bool) 
 	return dropped
 }
 
-// close asks for a close frame after what is queued; later puts are
-// still accepted but the write pump stops at the close.
-func (m *mailbox) close(code int, text string) {
+// close queues last (if not nil) as a final reply and asks for a close
+// frame after it; later puts are still accepted but the write pump stops at
+// the close.
+func (m *mailbox) close(last []byte, code int, text string) {
 	m.mu.Lock()
 	if m.closing == nil {
+		if last != nil {
+			m.replies = append(m.replies, last)
+		}
 		m.closing = &closeNote{code, text}
 	}
 	m.mu.Unlock()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -197,32 +198,11 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 		p.Data, ch.rebuild = d, true
 	}
 	if len(a.Sample) > 0 {
-		var s any
-		if err := json.Unmarshal(a.Sample, &s); err != nil {
-			return p, ch, fmt.Errorf("sample: %s: want an index or \"probe\"", a.Sample)
+		n, probe, err := parseSample(a.Sample)
+		if err != nil {
+			return p, ch, err
 		}
-		if str, ok := s.(string); ok && str == "probe" {
-			p.Probe = true
-		} else {
-			var n int
-			var err error
-			switch v := s.(type) {
-			case float64:
-				n = int(v)
-				if float64(n) != v {
-					err = fmt.Errorf("not an integer")
-				}
-			case string:
-				n, err = strconv.Atoi(v)
-			default:
-				err = fmt.Errorf("not an index")
-			}
-			if err != nil || n < 0 || n >= engine.MaxBatchSize {
-				return p, ch, fmt.Errorf("sample %s: want 0 … %d or \"probe\"", a.Sample, engine.MaxBatchSize-1)
-			}
-			p.Sample, p.Probe = n, false
-		}
-		ch.sample = true
+		p.Sample, p.Probe, ch.sample = n, probe, true
 	}
 	if a.Speed != nil {
 		sp := *a.Speed
@@ -241,4 +221,30 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 		p.Speed, ch.speed = sp, true
 	}
 	return p, ch, nil
+}
+
+// parseSample reads a sample parameter: an index in the batch (a JSON
+// number or a string of digits) or "probe".
+func parseSample(raw json.RawMessage) (n int, probe bool, err error) {
+	var v any
+	if json.Unmarshal(raw, &v) == nil {
+		switch v := v.(type) {
+		case string:
+			if v == "probe" {
+				return 0, true, nil
+			}
+			n, err = strconv.Atoi(v)
+		case float64:
+			n = int(v)
+			if float64(n) != v {
+				err = errors.New("not an integer")
+			}
+		default:
+			err = errors.New("not an index")
+		}
+		if err == nil && n >= 0 && n < engine.MaxBatchSize {
+			return n, false, nil
+		}
+	}
+	return 0, false, fmt.Errorf("sample %s: want 0 … %d or \"probe\"", raw, engine.MaxBatchSize-1)
 }

@@ -23,6 +23,7 @@ const charts = new Charts($('loss-chart'), $('acc-chart'));
 let chartsDrawnAt = 0;
 let hover = null; // {canvas, cell, ev}
 let framesDrawn = 0;
+let drawMs = 0;
 
 const transport = new Transport(wsURL(location, config.ws || '/ws', lab.params), {
   onJSON: onMessage,
@@ -103,6 +104,7 @@ function observeVisibility() {
 }
 
 function drawFrame(force) {
+  const t0 = performance.now();
   const f = lab.frame;
   const opts = lab.view;
   for (const v of layout.views) {
@@ -115,6 +117,9 @@ function drawFrame(force) {
   drawSample(f);
   framesDrawn++;
   document.body.dataset.framesDrawn = String(framesDrawn);
+  // the cost of drawing a frame, smoothed, for the test that measures it
+  drawMs = drawMs * 0.9 + (performance.now() - t0) * 0.1;
+  document.body.dataset.drawMs = drawMs.toFixed(2);
   $('approx').hidden = !(f && f.header.exact === false);
   if (hover) showTooltip(hover.canvas, hover.ev);
 }
@@ -216,12 +221,13 @@ function showAlert(text, kind) {
   const a = $('alert');
   a.textContent = text;
   a.dataset.kind = kind;
-  a.hidden = false;
+  $('alert-box').dataset.kind = kind;
+  $('alert-box').hidden = false;
 }
 
 function hideAlert() {
   const a = $('alert');
-  a.hidden = true;
+  $('alert-box').hidden = true;
   a.textContent = '';
   a.dataset.kind = '';
 }
@@ -314,7 +320,16 @@ function syncControls() {
   set('data', p.data);
   set('opt', optChoice());
   set('spec', p.spec);
-  if (lab.params.speed) set('speed', speedChoice({ unit: lab.params.speed, rate: lab.params.rate }));
+  if (lab.params.speed) {
+    const v = speedChoice({ unit: lab.params.speed, rate: lab.params.rate });
+    const sel = $('speed');
+    if (![...sel.options].some((o) => o.value === v)) {
+      const o = el('option', '', `${lab.params.rate} ${lab.params.speed}s / s`);
+      o.value = v;
+      sel.append(o);
+    }
+    set('speed', v);
+  }
   set('sample', p.sample === undefined ? '0' : p.sample);
   set('range', lab.view.range);
   set('outliers', lab.view.outliers);

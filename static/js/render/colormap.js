@@ -11,8 +11,9 @@
 //   "full"    linear over the full range of the data;
 //   "clamp"   linear up to the 99th percentile of |v| (or of v); larger values
 //             saturate at the end colour;
-//   "symlog"  sign(v)·log(1 + |v|/c) / log(1 + M/c), c = M/100: small values
-//             stay visible next to large ones.
+//   "symlog"  sign(v)·log(1 + |v|/c) / log(1 + M/c), with c the median |v|
+//             (at least M·10⁻⁶): values below c are nearly linear, larger ones
+//             logarithmic, so small values stay visible next to outliers.
 // NaN and ±Inf never enter a range; they are drawn in their own colour.
 
 // NONFINITE is the colour of NaN and ±Inf cells (magenta: outside every palette).
@@ -50,14 +51,18 @@ function hexToRGB(h) {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
-// lut returns 256 RGB triples (flat Uint8ClampedArray of 768) for a palette.
+// LUT_SIZE is odd so that the middle of a diverging palette (t = 0.5, value
+// 0) is exactly its middle colour.
+const LUT_SIZE = 255;
+
+// lut returns LUT_SIZE RGB triples (a flat Uint8ClampedArray) for a palette.
 export function lut(name) {
   let l = LUTS.get(name);
   if (l) return l;
   const stops = (STOPS[name] || STOPS.viridis).map(hexToRGB);
-  l = new Uint8ClampedArray(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const x = (i / 255) * (stops.length - 1);
+  l = new Uint8ClampedArray(LUT_SIZE * 3);
+  for (let i = 0; i < LUT_SIZE; i++) {
+    const x = (i / (LUT_SIZE - 1)) * (stops.length - 1);
     const k = Math.min(stops.length - 2, Math.floor(x));
     const f = x - k;
     for (let c = 0; c < 3; c++) {
@@ -87,7 +92,7 @@ export function stats(arrays, lo, hi) {
       n++;
     }
   }
-  if (n === 0) return { min: 0, max: 0, absMax: 0, p99abs: 0, p99: 0, p01: 0, count: 0, nonfinite };
+  if (n === 0) return { min: 0, max: 0, absMax: 0, p99abs: 0, p50abs: 0, p50: 0, p99: 0, p01: 0, count: 0, nonfinite };
   // 99th percentiles from a sorted copy (at most a few thousand values per map).
   const abs = new Float32Array(n);
   const raw = new Float32Array(n);
@@ -106,7 +111,8 @@ export function stats(arrays, lo, hi) {
   const q = (s, p) => s[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
   return {
     min, max, absMax: Math.max(Math.abs(min), Math.abs(max)),
-    p99abs: q(abs, 0.99), p99: q(raw, 0.99), p01: q(raw, 0.01), count: n, nonfinite,
+    p99abs: q(abs, 0.99), p50abs: q(abs, 0.5), p99: q(raw, 0.99), p50: q(raw, 0.5), p01: q(raw, 0.01),
+    count: n, nonfinite,
   };
 }
 
@@ -140,19 +146,17 @@ export function makeScale(st, opts) {
     // A constant map: one colour, the middle of the scale; never NaN.
     t = (v) => (Number.isFinite(v) ? 0.5 : NaN);
   } else if (mode === 'symlog') {
-    const c = (diverging ? hi : span) / 100;
-    const base = diverging ? 0 : lo;
-    const m = Math.log1p((diverging ? hi : span) / c);
+    const { c, m } = symlogParams(st, diverging, lo, hi);
     if (diverging) {
       t = (v) => {
         if (!Number.isFinite(v)) return NaN;
-        const s = Math.sign(v) * Math.log1p(Math.abs(v) / c) / m;
-        return Math.min(1, Math.max(0, 0.5 + 0.5 * s));
+        const x = Math.sign(v) * Math.log1p(Math.abs(v) / c) / m;
+        return Math.min(1, Math.max(0, 0.5 + 0.5 * x));
       };
     } else {
       t = (v) => {
         if (!Number.isFinite(v)) return NaN;
-        return Math.min(1, Math.max(0, Math.log1p(Math.max(0, v - base) / c) / m));
+        return Math.min(1, Math.max(0, Math.log1p(Math.max(0, v - lo) / c) / m));
       };
     }
   } else {
@@ -164,23 +168,40 @@ export function makeScale(st, opts) {
       out[o] = NONFINITE[0]; out[o + 1] = NONFINITE[1]; out[o + 2] = NONFINITE[2];
       return;
     }
-    const i = Math.round(x * 255) * 3;
+    const i = Math.round(x * (LUT_SIZE - 1)) * 3;
     out[o] = table[i]; out[o + 1] = table[i + 1]; out[o + 2] = table[i + 2];
   };
   const ticks = diverging ? [lo, 0, hi] : [lo, (lo + hi) / 2, hi];
-  if (diverging && mode === 'symlog' && hi > 0) ticks.splice(1, 1, -hi / 10, 0, hi / 10);
+  let describe = `${diverging ? 'diverging, 0 = white' : 'sequential'} · ${MODES[mode]}`;
+  let sl = null;
+  if (mode === 'symlog' && span > 0) {
+    sl = symlogParams(st, diverging, lo, hi);
+    const inside = sl.c < 0.5 * (diverging ? hi : hi - lo); // a tick of its own only if apart from the ends
+    if (inside && diverging) ticks.splice(1, 1, -sl.c, 0, sl.c);
+    else if (inside) ticks.splice(1, 1, lo + sl.c);
+    describe += ` (linear within ${diverging ? '±' : ''}${fmtShort(sl.c)})`;
+  }
   return {
-    diverging, mode, lo, hi, t, rgb, ticks, approx: !!opts.approx, nonfinite: st.nonfinite,
-    describe: `${diverging ? 'diverging, 0 = white' : 'sequential'} · ${MODES[mode]}`,
+    diverging, mode, lo, hi, t, rgb, ticks, approx: !!opts.approx, nonfinite: st.nonfinite, symlog: sl, describe,
   };
 }
 
+// symlogParams: the linear threshold c (the median |v|, or the median
+// distance from lo, at least 10⁻⁶ of the range) and the normaliser m.
+function symlogParams(st, diverging, lo, hi) {
+  const range = diverging ? hi : hi - lo;
+  const med = diverging ? st.p50abs : st.p50 - lo;
+  const c = Math.max(med, range * 1e-6);
+  return { c, m: Math.log1p(range / c) };
+}
+
 // fmt32 writes a float32 value as the shortest decimal text that reads back as
-// the same float32 (so "0.1" rather than "0.10000000149011612").
+// the same float32 (so "0.1" rather than "0.10000000149011612"), with ASCII
+// minus signs so that it can be copied into code.
 export function fmt32(v) {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '−Inf';
+  if (v === -Infinity) return '-Inf';
   if (v === 0) return '0';
   const f = Math.fround(v);
   for (let p = 1; p <= 9; p++) {
@@ -190,21 +211,21 @@ export function fmt32(v) {
   return tidy(f.toPrecision(9));
 }
 
-// fmtShort writes a value with 3 significant digits for legends and captions.
+// fmtShort writes a value with 3 significant digits for legends and captions,
+// with typographic minus signs.
 export function fmtShort(v) {
   if (!Number.isFinite(v)) return fmt32(v);
   if (v === 0) return '0';
   const a = Math.abs(v);
   const s = a >= 1e4 || a < 1e-3 ? v.toExponential(2) : v.toPrecision(3);
-  return tidy(s);
+  return tidy(s).replaceAll('-', '−');
 }
 
+// tidy drops trailing zeros and the exponent's plus: 1.50e+3 → 1.5e3, 2.00 → 2.
 function tidy(s) {
-  // 1.50e-3 → 1.5e-3, 2.00 → 2, minus sign as a typographic minus
   let [m, e] = s.split('e');
   if (m.includes('.')) m = m.replace(/0+$/, '').replace(/\.$/, '');
-  let out = e !== undefined ? `${m}e${e.replace('+', '')}` : m;
-  return out.replace('-', '−');
+  return e !== undefined ? `${m}e${e.replace('+', '')}` : m;
 }
 
 // drawLegend paints the colour bar of a scale into a canvas (its width in
@@ -230,15 +251,13 @@ export function drawLegend(canvas, scale) {
 function valueAt(scale, x) {
   const { lo, hi } = scale;
   if (!(hi - lo > 0)) return lo;
-  if (scale.mode === 'symlog') {
+  if (scale.mode === 'symlog' && scale.symlog) {
+    const { c, m } = scale.symlog;
     if (scale.diverging) {
-      const c = hi / 100;
-      const s = 2 * x - 1;
-      return Math.sign(s) * c * Math.expm1(Math.abs(s) * Math.log1p(hi / c));
+      const y = 2 * x - 1;
+      return Math.sign(y) * c * Math.expm1(Math.abs(y) * m);
     }
-    const span = hi - lo;
-    const c = span / 100;
-    return lo + c * Math.expm1(x * Math.log1p(span / c));
+    return lo + c * Math.expm1(x * m);
   }
   return lo + x * (hi - lo);
 }

@@ -1,0 +1,127 @@
+// Command vizserver serves backpropviz: the live lab pages, the websocket
+// that streams training traces, and Prometheus metrics.
+//
+// Every flag has an environment variable (BPV_ADDR for -addr, ...); a flag
+// given on the command line wins.
+//
+//	vizserver                      # http://127.0.0.1:8080, this machine only
+//	vizserver -addr :8080          # a classroom: every machine of the network
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/backpropviz/backpropviz/server"
+)
+
+// shutdownTimeout bounds the graceful shutdown: connections still open
+// after it are closed abruptly.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "vizserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	var cfg server.Config
+	var logLevel string
+	fs := flag.NewFlagSet("vizserver", flag.ContinueOnError)
+	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address; :8080 serves every machine of the network (env BPV_ADDR)")
+	fs.StringVar(&cfg.DevStatic, "dev-static", "", "serve static files from this directory instead of the embedded copy (env BPV_DEV_STATIC)")
+	fs.IntVar(&cfg.MaxSessions, "max-sessions", 32, "private sessions kept at once (env BPV_MAX_SESSIONS)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 256, "open websockets (env BPV_MAX_CONNS)")
+	fs.IntVar(&cfg.MaxFPS, "max-fps", 30, "trace frames per second per client while playing (env BPV_MAX_FPS)")
+	fs.IntVar(&cfg.MaxMessage, "max-message", 16<<10, "largest client message in bytes (env BPV_MAX_MESSAGE)")
+	fs.Float64Var(&cfg.CmdRate, "cmd-rate", 40, "client messages per second (env BPV_CMD_RATE)")
+	fs.IntVar(&cfg.MaxBatch, "max-batch", 128, "largest batch size a client may choose (env BPV_MAX_BATCH)")
+	fs.IntVar(&cfg.MaxTestImages, "max-test", 10000, "test images of one test command (env BPV_MAX_TEST)")
+	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", 10*time.Minute, "how long a session without a client can be resumed (env BPV_RESUME_GRACE)")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
+	if err := fromEnv(fs); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+		return fmt.Errorf("log level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	srv, err := server.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", srv.Config().Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Printf("backpropviz listening on %s\n", listenURL(ln.Addr()))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	stop()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = errors.Join(hs.Shutdown(sctx), srv.Shutdown(sctx))
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// fromEnv sets each flag from its environment variable BPV_<NAME> (dashes
+// as underscores), before the command line is parsed.
+func fromEnv(fs *flag.FlagSet) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "BPV_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+// listenURL is the URL to open: a wildcard address is shown as 127.0.0.1.
+func listenURL(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return "http://" + a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		return "http://" + a.String()
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,462 @@
+// Package e2e drives the lab page in a real headless Chromium against the
+// real server (server.New on a loopback httptest server).
+//
+// Without Chromium the tests skip, unless E2E_REQUIRE_BROWSER=1 (as in CI),
+// which turns a missing browser into a failure. E2E_SCREENSHOT=path saves a
+// screenshot of the lab, paused in the middle of a backward pass, to path
+// (docs/screenshot.png for the README); E2E_DATA=mnist runs on MNIST instead
+// of the procedural shapes.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	neturl "net/url"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/backpropviz/backpropviz/server"
+)
+
+// findBrowser returns the path of a Chromium-compatible browser, or skips
+// (fails with E2E_REQUIRE_BROWSER=1) when there is none.
+func findBrowser(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("E2E_BROWSER"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("E2E_REQUIRE_BROWSER") == "1" {
+		t.Fatal("no Chromium found and E2E_REQUIRE_BROWSER=1: install chromium (apt-get install chromium)")
+	}
+	t.Skip("no Chromium found; set E2E_REQUIRE_BROWSER=1 to make this a failure")
+	return ""
+}
+
+// startLab starts the real server on loopback and returns its URL.
+func startLab(t *testing.T) string {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := server.New(server.Config{ShapesTrain: 600, ShapesTest: 200}, log)
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		ts.Close()
+	})
+	return ts.URL
+}
+
+// page is one browser tab with the lab loaded, collecting script
+// exceptions and Content-Security-Policy violations.
+type labPage struct {
+	t          *testing.T
+	ctx        context.Context
+	exceptions chan string
+}
+
+func openBrowser(t *testing.T, width, height int) *labPage {
+	t.Helper()
+	exe := findBrowser(t)
+	dir, err := os.MkdirTemp("", "bpv-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Chromium may write into its profile for a moment after it exits.
+		for i := 0; i < 20; i++ {
+			if os.RemoveAll(dir) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(width, height),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("hide-scrollbars", true),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelC(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil { // start the browser without a deadline
+		t.Fatalf("start Chromium: %v", err)
+	}
+	p := &labPage{t: t, ctx: ctx, exceptions: make(chan string, 16)}
+	exc := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range exc {
+			if err != nil {
+				return
+			}
+			d := ev.ExceptionDetails
+			msg := fmt.Sprintf("%s (%s:%d:%d)", d.Text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg += ": " + d.Exception.Description
+			}
+			select {
+			case p.exceptions <- msg:
+			default:
+			}
+		}
+	}()
+	// record CSP violations before any script of the page runs
+	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`,
+	})
+	if err != nil {
+		t.Fatalf("add CSP listener: %v", err)
+	}
+	return p
+}
+
+// do runs steps with a timeout.
+func (p *labPage) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression and decodes its value.
+func eval[T any](p *labPage, expr string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("evaluate %.80q: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it is true.
+func (p *labPage) waitFor(what, cond string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(40*time.Millisecond), chromedp.WithPollingTimeout(25*time.Second))); err != nil {
+		p.t.Fatalf("waiting for %s (%s): %v\nphase: %q", what, cond, err, eval[string](p, `document.getElementById('phase').textContent`))
+	}
+}
+
+func (p *labPage) text(id string) string {
+	p.t.Helper()
+	return eval[string](p, fmt.Sprintf(`document.getElementById(%q).textContent`, id))
+}
+
+// painted counts, over the canvases matching a selector, the pixels drawn
+// (alpha > 0) and the distinct colours among them.
+type paintStats struct {
+	Canvases int `json:"canvases"`
+	Painted  int `json:"painted"`
+	Distinct int `json:"distinct"`
+}
+
+func painted(p *labPage, sel string) paintStats {
+	p.t.Helper()
+	return eval[paintStats](p, fmt.Sprintf(`(() => {
+		const cs = [...document.querySelectorAll(%q)];
+		let painted = 0; const colours = new Set();
+		for (const c of cs) {
+			const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+			for (let i = 0; i < d.length; i += 4) {
+				if (d[i + 3] === 0) continue;
+				painted++;
+				if (colours.size < 1000) colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+			}
+		}
+		return { canvases: cs.length, painted, distinct: colours.size };
+	})()`, sel))
+}
+
+func (p *labPage) click(id string) {
+	p.t.Helper()
+	p.do("click #"+id, chromedp.Click(chromedp.ID(id)))
+}
+
+// checkClean fails on script exceptions and CSP violations.
+func (p *labPage) checkClean() {
+	p.t.Helper()
+	select {
+	case e := <-p.exceptions:
+		p.t.Errorf("script exception in the page: %s", e)
+	default:
+	}
+	if v := eval[[]string](p, `window.__csp || []`); len(v) > 0 {
+		p.t.Errorf("Content-Security-Policy violations: %v", v)
+	}
+}
+
+// TestLabInBrowser loads the lab, checks that every kind of map is drawn,
+// plays, pauses, steps, hovers a cell, sends an invalid setting and measures
+// the drawing rate while playing.
+func TestLabInBrowser(t *testing.T) {
+	base := startLab(t)
+	p := openBrowser(t, 1600, 1000)
+	data := os.Getenv("E2E_DATA")
+	if data == "" {
+		data = "shapes"
+	}
+	spec := "conv(8,5,s1,p2) relu maxpool(2,s2,p0) conv(16,5,s1,p2) relu maxpool(3,s3,p0) dense(10)"
+	if data == "shapes" {
+		spec = strings.Replace(spec, "dense(10)", "dense(5)", 1) // five shape classes
+	}
+	url := base + "/?data=" + data + "&seed=7&batch=8&speed=step&rate=20&spec=" + neturl.QueryEscape(spec)
+	p.do("open the lab", chromedp.Navigate(url))
+
+	// welcome and keyframe: the phase indicator shows the step, filters are drawn
+	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	p.waitFor("filters drawn", `document.querySelectorAll('canvas[data-testid=filter-weights]').length > 0`)
+	if got := eval[string](p, `document.getElementById('seed').value`); got != "7" {
+		t.Errorf("seed control = %q, want 7 (from the URL)", got)
+	}
+	p.waitFor("filter pixels", `document.body.dataset.framesDrawn > 0`)
+	if s := painted(p, "canvas[data-testid=filter-weights]"); s.Painted == 0 || s.Distinct < 3 {
+		t.Errorf("filters: %+v, want painted pixels in several colours", s)
+	}
+
+	// one phase: forward through the first layer draws the input and its feature maps
+	phase0 := p.text("phase")
+	p.click("step-phase")
+	p.waitFor("the phase to change", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, phase0))
+	if got := p.text("phase"); !strings.HasPrefix(got, "forward · ") {
+		t.Errorf("phase after one step_phase = %q, want forward · …", got)
+	}
+	p.waitFor("feature maps drawn", `document.querySelector('#strip .col[data-layer="0"].active') !== null`)
+	for _, sel := range []string{"canvas[data-testid=input-map]", `.col[data-layer="0"] canvas[data-testid=act-map]`} {
+		p.waitFor(sel+" painted", fmt.Sprintf(`[...document.querySelectorAll(%q)].some(c => { const d = c.getContext('2d').getImageData(0,0,c.width,c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; })`, sel))
+		if s := painted(p, sel); s.Painted == 0 || s.Distinct < 2 {
+			t.Errorf("%s: %+v, want painted pixels in several colours", sel, s)
+		}
+	}
+
+	// hover a feature map cell: the tooltip gives its exact value
+	box := eval[[]float64](p, `(() => { const r = document.querySelector('.col[data-layer="0"] canvas[data-testid=act-map]').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
+	x, y := box[0]+box[2]*0.5, box[1]+box[3]*0.5
+	p.do("hover a map", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y))
+	p.waitFor("the tooltip", `!document.getElementById('tooltip').hidden`)
+	tip := eval[[]string](p, `[...document.querySelectorAll('#tooltip > div')].map(d => d.textContent)`)
+	number := regexp.MustCompile(`^[−-]?(\d+(\.\d+)?(e[−-]?\d+)?|0)$`)
+	if len(tip) < 3 || !number.MatchString(tip[0]) {
+		t.Errorf("tooltip = %q, want a number first, then layer and position", tip)
+	} else if !strings.Contains(tip[1], "conv 1") || !strings.Contains(tip[2], "channel 0") {
+		t.Errorf("tooltip = %q, want conv 1, channel 0", tip)
+	}
+	p.do("leave the map", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 5, 5))
+
+	// play: the step counter runs, the loss chart gets points
+	p.click("play")
+	p.waitFor("steps while playing", `Number(document.getElementById('step-count').textContent) >= 3`)
+	p.waitFor("points in the loss chart", `Number(document.getElementById('loss-chart').dataset.points) > 0`)
+	fps := eval[map[string]float64](p, `new Promise((resolve) => {
+		const ts = []; const drawn0 = Number(document.body.dataset.framesDrawn);
+		const tick = (t) => { ts.push(t); if (ts.length < 91) requestAnimationFrame(tick); else {
+			const secs = (ts[ts.length - 1] - ts[0]) / 1000;
+			let worst = 0; for (let i = 1; i < ts.length; i++) worst = Math.max(worst, ts[i] - ts[i - 1]);
+			resolve({ raf: (ts.length - 1) / secs, drawn: (Number(document.body.dataset.framesDrawn) - drawn0) / secs, worstMs: worst, secs, drawMs: Number(document.body.dataset.drawMs) });
+		} };
+		requestAnimationFrame(tick);
+	})`)
+	t.Logf("while playing: %.1f animation frames/s, %.1f trace frames drawn/s, %.1f ms of script per drawn frame, longest frame %.0f ms (over %.1f s)",
+		fps["raf"], fps["drawn"], fps["drawMs"], fps["worstMs"], fps["secs"])
+	if fps["drawn"] <= 0 {
+		t.Errorf("no trace frames drawn while playing: %v", fps)
+	}
+
+	// pause: the button says Play again; one phase changes the indicator
+	p.click("play")
+	p.waitFor("paused", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
+	p.waitFor("an exact frame after pausing", `document.getElementById('approx').hidden`)
+	before := p.text("phase")
+	p.click("step-phase")
+	p.waitFor("the phase to change", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+	t.Logf("phase: %q → %q", before, p.text("phase"))
+
+	// keyboard: → steps one phase when the focus is on the page
+	before = p.text("phase")
+	p.do("focus the page", chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
+	p.do("press →", chromedp.KeyEvent(kb.ArrowRight))
+	p.waitFor("→ to step a phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+
+	// an invalid setting: the server's error shows, nothing changes
+	lr := eval[string](p, `document.getElementById('lr').value`)
+	p.do("type an invalid learning rate", chromedp.SetValue(chromedp.ID("lr"), "-1"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('lr').dispatchEvent(new Event('change'))`))
+	p.waitFor("the error message", `!document.getElementById('alert-box').hidden && document.getElementById('alert').textContent.length > 0`)
+	if msg := p.text("alert"); !strings.Contains(strings.ToLower(msg), "learning rate") {
+		t.Errorf("alert = %q, want it to name the learning rate", msg)
+	}
+	if role := eval[string](p, `document.getElementById('alert').getAttribute('role')`); role != "alert" {
+		t.Errorf("alert role = %q, want alert", role)
+	}
+	p.waitFor("the learning rate restored", fmt.Sprintf(`document.getElementById('lr').value === %q`, lr))
+
+	// the URL carries the lab
+	loc := eval[string](p, `location.search`)
+	for _, want := range []string{"seed=7", "data=" + data, "spec="} {
+		if !strings.Contains(loc, want) {
+			t.Errorf("URL query %q lacks %q", loc, want)
+		}
+	}
+
+	// controls are labelled
+	unlabelled := eval[[]string](p, `[...document.querySelectorAll('button, select, input')].filter(e => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim())).map(e => e.id || e.outerHTML.slice(0, 60))`)
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v", unlabelled)
+	}
+
+	if path := os.Getenv("E2E_SCREENSHOT"); path != "" {
+		screenshot(t, p, path)
+	}
+	p.checkClean()
+}
+
+// screenshot trains for a while, pauses in the middle of a backward pass and
+// saves the viewport as a PNG.
+func screenshot(t *testing.T, p *labPage, path string) {
+	t.Helper()
+	p.click("play")
+	p.waitFor("some training", `Number(document.getElementById('step-count').textContent) >= 150`)
+	p.click("play")
+	p.waitFor("paused", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
+	// step to "backward · maxpool 1"-like phases: through the forward pass and the loss
+	for i := 0; i < 40; i++ {
+		if strings.HasPrefix(p.text("phase"), "backward · conv 2") {
+			break
+		}
+		before := p.text("phase")
+		p.click("step-phase")
+		p.waitFor("the next phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+	}
+	p.waitFor("an exact frame", `document.getElementById('approx').hidden`)
+	box := eval[[]float64](p, `(() => { const r = document.querySelector('.col[data-layer="1"] canvas[data-testid=grad-map]').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
+	p.do("hover a gradient", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]*0.4, box[1]+box[3]*0.6))
+	p.waitFor("the tooltip", `!document.getElementById('tooltip').hidden`)
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+}
+
+// TestFrontEndModules runs the page's own ES modules in the browser: the
+// frame decoder against frames built by its encoder, float32 formatting, and
+// the colour scales' edge cases (constant maps, NaN, clamping).
+func TestFrontEndModules(t *testing.T) {
+	base := startLab(t)
+	p := openBrowser(t, 800, 600)
+	p.do("open the lab", chromedp.Navigate(base+"/?data=shapes"))
+	p.waitFor("the page's modules", `document.getElementById('phase').textContent !== 'connecting…'`)
+	raw := eval[json.RawMessage](p, `(async () => {
+		const tr = await import('/static/js/transport.js');
+		const cm = await import('/static/js/render/colormap.js');
+		const out = {};
+		// decode: f32, i32 and q8 tensors, with a header whose length is not a multiple of 4
+		const f = tr.encodeFrame({ seq: 9, exact: false, tensors: [
+			{ layer: 0, kind: 'act', shape: [1, 2, 2], enc: 'f32' },
+			{ layer: 1, kind: 'switch', shape: [1, 1, 2], enc: 'i32' },
+			{ layer: 2, kind: 'grad', shape: [3], enc: 'q8', scale: 0.5 },
+		] }, [new Float32Array([0.1, -2, NaN, 3.5]), new Int32Array([3, 0]), new Int8Array([127, -127, 0])]);
+		const d = tr.decodeFrame(f);
+		out.seq = d.header.seq;
+		out.act = [...d.tensors.get('0:act').data].map(String);
+		out.sw = [...d.tensors.get('1:switch').data];
+		out.q8 = [...d.tensors.get('2:grad').data];
+		try { tr.decodeFrame(new ArrayBuffer(12)); out.badMagic = 'accepted'; } catch (e) { out.badMagic = 'refused'; }
+		out.fmt = [0.1, 1/3, -1.5e-7, 0, 2.5, 1e10].map((v) => cm.fmt32(Math.fround(v)));
+		const rgb = (s, v) => { const o = new Uint8Array(3); s.rgb(v, o, 0); return [...o]; };
+		const div = cm.makeScale(cm.stats([new Float32Array([-1, 0, 2])]), { diverging: true, mode: 'full', palette: 'blue-orange' });
+		out.divZero = rgb(div, 0); out.divT = [div.t(-2), div.t(0), div.t(2)];
+		out.nan = rgb(div, NaN);
+		const flat = cm.makeScale(cm.stats([new Float32Array([3, 3, 3])]), { diverging: false, mode: 'full' });
+		out.flatT = flat.t(3);
+		const big = new Float32Array(1000).map((_, i) => (i === 999 ? 1000 : (i % 10) / 10));
+		const clamp = cm.makeScale(cm.stats([big]), { diverging: true, mode: 'clamp' });
+		out.clampHi = clamp.hi;
+		const sl = cm.makeScale(cm.stats([big]), { diverging: true, mode: 'symlog' });
+		out.symlogSmall = sl.t(0.9) - 0.5;
+		return out;
+	})()`)
+	var got struct {
+		Seq         int       `json:"seq"`
+		Act         []string  `json:"act"`
+		Sw          []int     `json:"sw"`
+		Q8          []float64 `json:"q8"`
+		BadMagic    string    `json:"badMagic"`
+		Fmt         []string  `json:"fmt"`
+		DivZero     []int     `json:"divZero"`
+		DivT        []float64 `json:"divT"`
+		NaN         []int     `json:"nan"`
+		FlatT       float64   `json:"flatT"`
+		ClampHi     float64   `json:"clampHi"`
+		SymlogSmall float64   `json:"symlogSmall"`
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("decode result %s: %v", raw, err)
+	}
+	f32 := func(v float64) string { return strconv.FormatFloat(float64(float32(v)), 'g', -1, 64) }
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"seq", got.Seq, 9},
+		{"f32 tensor", got.Act, []string{f32(0.1), "-2", "NaN", "3.5"}},
+		{"i32 switches", got.Sw, []int{3, 0}},
+		{"q8 tensor (q/127·scale)", got.Q8, []float64{0.5, -0.5, 0}},
+		{"frame with a bad magic", got.BadMagic, "refused"},
+		{"float32 text", got.Fmt, []string{"0.1", "0.33333334", "-1.5e-7", "0", "2.5", "1e10"}},
+		{"diverging scale: 0 is white", got.DivZero, []int{247, 247, 247}},
+		{"diverging scale: symmetric around 0", got.DivT, []float64{0, 0.5, 1}},
+		{"NaN colour", got.NaN, []int{255, 0, 255}},
+		{"constant map: the middle colour, not NaN", got.FlatT, 0.5},
+		{"clamp at the 99th percentile ignores the outlier", got.ClampHi, float64(float32(0.9))},
+	}
+	for _, c := range checks {
+		if g, w := fmt.Sprint(c.got), fmt.Sprint(c.want); g != w {
+			t.Errorf("%s = %s, want %s", c.name, g, w)
+		}
+	}
+	// symlog keeps small values visible: 0.9 next to an outlier of 1000 is
+	// well away from the neutral middle (linear would give 0.00045)
+	if got.SymlogSmall < 0.05 {
+		t.Errorf("symlog t(0.9) − 0.5 = %v with an outlier of 1000, want > 0.05", got.SymlogSmall)
+	}
+	p.checkClean()
+}

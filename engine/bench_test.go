@@ -1,0 +1,201 @@
+package engine_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/engine/dataset"
+)
+
+// The benchmarks train the default network on MNIST with the same setup as
+// the peer measurements in bench/peers (PyTorch, ConvNetJS): SGD, learning
+// rate 0.01, momentum 0.9. bench/README.md has the commands and the numbers.
+
+// benchHyper is SGD with learning rate 0.01 and momentum 0.9 at batch size n.
+func benchHyper(n int) engine.Hyper {
+	h := engine.DefaultHyper()
+	h.Optimizer = engine.OptSGD
+	h.LearningRate = 0.01
+	h.Momentum = 0.9
+	h.BatchSize = n
+	return h
+}
+
+// benchData is the embedded MNIST, shared by every trainer (decoded once).
+func benchData(tb testing.TB) engine.Data {
+	tb.Helper()
+	train, test, err := dataset.MNIST()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return engine.Data{Name: "mnist", Train: train, Test: test}
+}
+
+// newBenchTrainer builds the default network at batch size n and runs
+// warmup optimizer steps, so that every buffer has its steady-state size.
+func newBenchTrainer(tb testing.TB, n, warmup int) *engine.Trainer {
+	tb.Helper()
+	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: 1, Hyper: benchHyper(n)}, benchData(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for range warmup {
+		if err := tr.StepBatch(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return tr
+}
+
+// benchBatches are the batch sizes measured: one sample per step (what a
+// learner clicks through) and 20 (a typical minibatch).
+var benchBatches = []int{1, 20}
+
+// BenchmarkTrainStep times one optimizer step (every phase, through
+// Update) of the default network. ns/op is one step; img/s is training
+// images per second; allocs/op must be 0 in steady state (a new epoch's
+// shuffle, once every 60000 images, is the only allocation).
+func BenchmarkTrainStep(b *testing.B) {
+	for _, n := range benchBatches {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			tr := newBenchTrainer(b, n, 3)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := tr.StepBatch(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "img/s")
+		})
+	}
+}
+
+// phaseName turns a phase label ("forward · conv 1") into a benchmark name
+// ("forward-conv1").
+func phaseName(tr *engine.Trainer, p engine.Phase) string {
+	s := tr.PhaseLabel(p)
+	s = strings.ReplaceAll(s, " · ", "-")
+	return strings.ReplaceAll(s, " ", "")
+}
+
+// BenchmarkPhase times each phase of a step at batch 20, one sub-benchmark
+// a phase. Every iteration runs a whole step phase by phase (so ns/op is a
+// step, like BenchmarkTrainStep/batch=20) and clocks the named phase alone:
+// ns/phase is its mean time and %step its share of the step. The first
+// forward phase includes loading the batch and zeroing dL/dW.
+func BenchmarkPhase(b *testing.B) {
+	const n = 20
+	probe := newBenchTrainer(b, n, 0)
+	var phases []engine.Phase
+	for {
+		p, err := probe.StepPhase()
+		if err != nil {
+			b.Fatal(err)
+		}
+		phases = append(phases, p)
+		if p.Kind == engine.PhaseUpdate {
+			break
+		}
+	}
+	for k, want := range phases {
+		b.Run(phaseName(probe, want), func(b *testing.B) {
+			tr := newBenchTrainer(b, n, 3)
+			var inPhase time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range phases {
+					start := time.Now()
+					p, err := tr.StepPhase()
+					if i == k {
+						inPhase += time.Since(start)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if i == k && p != want {
+						b.Fatalf("phase %d is %v, want %v", i, p, want)
+					}
+				}
+			}
+			b.ReportMetric(float64(inPhase.Nanoseconds())/float64(b.N), "ns/phase")
+			b.ReportMetric(100*inPhase.Seconds()/b.Elapsed().Seconds(), "%step")
+		})
+	}
+}
+
+// BenchmarkTrace measures the cost of taking the visualized sample's trace
+// after Update (the fullest trace: feature maps, gradients, switches, W,
+// dL/dW, ΔW and the momentum buffers) against the step itself. Every
+// iteration is one StepBatch plus one Trace, so ns/op, B/op and allocs/op
+// cover both (the step allocates nothing); ns/trace and ns/step are the two
+// parts and trace/step their ratio (the target is below 0.2).
+func BenchmarkTrace(b *testing.B) {
+	for _, n := range benchBatches {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			tr := newBenchTrainer(b, n, 3)
+			var step, trace time.Duration
+			var sink *engine.Trace
+			b.ReportAllocs()
+			for b.Loop() {
+				t0 := time.Now()
+				if err := tr.StepBatch(); err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				sink = tr.Trace(engine.TraceOptions{Sample: 0})
+				t2 := time.Now()
+				step += t1.Sub(t0)
+				trace += t2.Sub(t1)
+			}
+			if sink.Layers[0].DeltaWeights == nil {
+				b.Fatal("trace after Update has no ΔW")
+			}
+			b.ReportMetric(float64(step.Nanoseconds())/float64(b.N), "ns/step")
+			b.ReportMetric(float64(trace.Nanoseconds())/float64(b.N), "ns/trace")
+			b.ReportMetric(trace.Seconds()/step.Seconds(), "trace/step")
+		})
+	}
+}
+
+// trainerHeap returns the live heap, in bytes, held by a trainer at batch
+// size n after it is built and has run steps optimizer steps, beyond the
+// shared dataset (decoded before the first reading).
+func trainerHeap(tb testing.TB, n, steps int) uint64 {
+	tb.Helper()
+	data := benchData(tb)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: 1, Hyper: benchHyper(n)}, data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for range steps {
+		if err := tr.StepBatch(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(tr)
+	if after.HeapAlloc < before.HeapAlloc {
+		return 0
+	}
+	return after.HeapAlloc - before.HeapAlloc
+}
+
+// BenchmarkTrainerMemory reports the live heap of one trainer of the default
+// network at batch 20 after 5 steps, beyond the shared MNIST sets, as
+// heap-MB (the target is below 8). It is a reading, not a timing: ns/op is
+// the cost of building the trainer and stepping it.
+func BenchmarkTrainerMemory(b *testing.B) {
+	var heap uint64
+	for b.Loop() {
+		heap = trainerHeap(b, 20, 5)
+	}
+	b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+}

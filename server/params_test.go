@@ -1,0 +1,65 @@
+package server
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/backpropviz/backpropviz/engine"
+)
+
+func TestParseLabParams(t *testing.T) {
+	lim := Limits{MaxBatch: 64, MaxRate: 100}
+	def := DefaultLabParams()
+	tests := []struct {
+		query string
+		check func(p LabParams) bool
+		err   string // part of the error; "" for none
+	}{
+		{"", func(p LabParams) bool { return p == def }, ""},
+		{"lr=0.05&opt=sgd&momentum=0.9&nesterov=1&wd=0.0001&batch=16", func(p LabParams) bool {
+			h := p.Config.Hyper
+			return h.LearningRate == 0.05 && h.Optimizer == engine.OptSGD && h.Momentum == 0.9 && h.Nesterov && h.WeightDecay == 0.0001 && h.BatchSize == 16
+		}, ""},
+		{"spec=conv(4,3)+relu+dense(10)&seed=42&data=shapes", func(p LabParams) bool {
+			return p.Config.Spec == "conv(4,3) relu dense(10)" && p.Config.Seed == 42 && p.Data == DataShapes
+		}, ""},
+		{"sample=3", func(p LabParams) bool { return p.Sample == 3 && !p.Probe }, ""},
+		{"sample=probe", func(p LabParams) bool { return p.Probe }, ""},
+		{"speed=phase&rate=2", func(p LabParams) bool { return p.Speed == wireSpeed{Unit: unitPhase, Rate: 2} }, ""},
+		{"speed=phase", func(p LabParams) bool { return p.Speed == wireSpeed{Unit: unitPhase, Rate: def.Speed.Rate} }, ""},
+		{"unrelated=1", func(p LabParams) bool { return p == def }, ""},
+		{"lr=abc", nil, `lr: "abc" is not a number`},
+		{"lr=-1", nil, "learning rate -1"},
+		{"lr=NaN", nil, "lr"},
+		{"seed=1.5", nil, "seed"},
+		{"batch=65", nil, "at most 64"},
+		{"batch=0", nil, "batch size 0"},
+		{"nesterov=maybe", nil, "nesterov"},
+		{"opt=sgd&nesterov=1&momentum=0", nil, "nesterov needs momentum"},
+		{"data=cifar", nil, `data "cifar"`},
+		{"spec=conv(8", nil, "spec"},
+		{"spec=" + strings.Repeat("relu+", 300), nil, "spec"},
+		{"sample=-1", nil, "sample"},
+		{"sample=x", nil, "sample"},
+		{"speed=epoch", nil, "speed unit"},
+		{"rate=1000", nil, "speed rate"},
+	}
+	for _, tt := range tests {
+		q, err := url.ParseQuery(tt.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := ParseLabParams(q, lim)
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseLabParams(%q) error %v, want %q", tt.query, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("ParseLabParams(%q): %v", tt.query, err)
+		case !tt.check(p):
+			t.Errorf("ParseLabParams(%q) = %+v", tt.query, p)
+		}
+	}
+}

@@ -1,0 +1,359 @@
+// Package server is backpropviz's realtime layer: private sessions (one
+// engine.Trainer each, owned by one goroutine), the websocket protocol of
+// docs/protocol.md (JSON control messages and binary trace frames), limits,
+// Prometheus metrics, and the chi router that mounts the pages and the
+// websocket endpoint.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server serves the lab: pages, the websocket endpoint and metrics.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *serverMetrics
+	data    *dataSets
+	router  chi.Router
+	up      websocket.Upgrader
+	quit    chan struct{} // closed by Shutdown
+	conns   sync.WaitGroup
+
+	mu       sync.Mutex
+	closing  bool
+	sessions map[string]*session // by resume token
+	clients  map[*client]struct{}
+}
+
+// New builds a Server. It returns an error if a field of cfg is out of
+// range; zero fields take their defaults (see Config).
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg: cfg, log: log, metrics: newServerMetrics(),
+		data:     &dataSets{shapesTrain: cfg.ShapesTrain, shapesTest: cfg.ShapesTest},
+		up:       websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 32 << 10},
+		quit:     make(chan struct{}),
+		sessions: map[string]*session{},
+		clients:  map[*client]struct{}{},
+	}
+	s.router = s.routes()
+	go s.janitor()
+	return s, nil
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Config returns the configuration with its defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer)
+
+	// GET /ws: the websocket of one lab page (docs/protocol.md).
+	r.Get("/ws", s.serveWS)
+	// GET /healthz: 200 "ok" while the server accepts connections.
+	r.Get("/healthz", s.serveHealth)
+	// GET /metrics: Prometheus metrics (sessions, frames, bytes, steps, limits).
+	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	// Pages and static files (package web).
+	mountWeb(r, s.cfg)
+	return r
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+// logRequests logs each request when it ends (for /ws: when the websocket
+// closes).
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		start := time.Now()
+		next.ServeHTTP(ww, r)
+		s.log.Info("request", "id", middleware.GetReqID(r.Context()), "method", r.Method,
+			"path", r.URL.Path, "status", ww.Status(), "bytes", ww.BytesWritten(),
+			"duration", time.Since(start))
+	})
+}
+
+// serveWS upgrades to a websocket, creates or resumes a session and runs
+// the connection until it closes.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := s.up.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade has replied with an HTTP error
+	}
+	c := &client{srv: s, conn: conn, mb: newMailbox(), done: make(chan struct{}),
+		log: s.log.With("req", middleware.GetReqID(r.Context()))}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writePump()
+	}()
+	defer func() {
+		close(c.done)
+		<-writerDone
+	}()
+
+	if !s.addClient(c) {
+		s.metrics.limitHits.WithLabelValues("connections").Inc()
+		c.mb.close(errorMsg(nil, codeFull, "the server has too many open connections; try again later"),
+			websocket.CloseTryAgainLater, "full")
+		return
+	}
+	defer s.removeClient(c)
+
+	q := r.URL.Query()
+	var resumed bool
+	sess := s.resume(q.Get("resume"))
+	if sess != nil {
+		resumed = true
+	} else {
+		sess, err = s.newSession(q)
+		if err != nil {
+			if errors.Is(err, errFull) {
+				s.metrics.limitHits.WithLabelValues("sessions").Inc()
+				c.mb.close(errorMsg(nil, codeFull, "the server is running as many sessions as it can; try again later"),
+					websocket.CloseTryAgainLater, "full")
+			} else {
+				c.log.Error("new session", "err", err)
+				c.mb.close(errorMsg(nil, codeInvalid, "the session could not be created"),
+					websocket.CloseInternalServerErr, "no session")
+			}
+			return
+		}
+	}
+	c.sess = sess
+	c.log = c.log.With("session", sess.id)
+	defer s.release(sess)
+	if !sess.send(sessionMsg{kind: msgAttach, c: c, resumed: resumed}) {
+		return
+	}
+	c.readPump()
+	sess.send(sessionMsg{kind: msgDetach, c: c})
+}
+
+func (s *Server) addClient(c *client) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.clients) >= s.cfg.MaxConns || s.closing {
+		return false
+	}
+	s.clients[c] = struct{}{}
+	s.conns.Add(1)
+	s.metrics.conns.Set(float64(len(s.clients)))
+	return true
+}
+
+func (s *Server) removeClient(c *client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.clients, c)
+	s.conns.Done()
+	s.metrics.conns.Set(float64(len(s.clients)))
+}
+
+var errFull = errors.New("too many sessions")
+
+// newSession creates a session from the lab's URL parameters. Invalid
+// parameters are reported to the client in the welcome sequence and the
+// defaults are used instead.
+func (s *Server) newSession(q map[string][]string) (*session, error) {
+	s.mu.Lock()
+	if len(s.sessions) >= s.cfg.MaxSessions {
+		s.mu.Unlock()
+		return nil, errFull
+	}
+	s.mu.Unlock()
+
+	var paramErr string
+	p, err := ParseLabParams(q, s.cfg.limits())
+	if err != nil {
+		paramErr = "URL parameters: " + err.Error() + "; using the defaults"
+		p = DefaultLabParams()
+	}
+	data, err := s.data.get(p.Data)
+	if err != nil {
+		return nil, err
+	}
+	t, err := engine.NewTrainer(p.Config, data)
+	if err != nil {
+		paramErr = "URL parameters: " + err.Error() + "; using the defaults"
+		p = DefaultLabParams()
+		if data, err = s.data.get(p.Data); err != nil {
+			return nil, err
+		}
+		if t, err = engine.NewTrainer(p.Config, data); err != nil {
+			return nil, err
+		}
+	}
+	p.Config = t.Config()
+	sess := &session{id: randomHex(8), token: randomHex(16), srv: s, cmds: make(chan sessionMsg, 16),
+		quit: make(chan struct{}), done: make(chan struct{}), t: t, params: p, paramErr: paramErr, attached: 1}
+	sess.log = s.log.With("session", sess.id)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sessions) >= s.cfg.MaxSessions {
+		return nil, errFull
+	}
+	s.sessions[sess.token] = sess
+	s.metrics.sessions.Set(float64(len(s.sessions)))
+	go sess.run()
+	sess.log.Info("session started", "spec", p.Config.Spec, "data", p.Data)
+	return sess, nil
+}
+
+// resume finds the session of a resume token and attaches to it.
+func (s *Server) resume(token string) *session {
+	if token == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.sessions[token]
+	if sess != nil {
+		sess.attached++
+	}
+	return sess
+}
+
+// release detaches a connection from its session; the session waits
+// ResumeGrace for another.
+func (s *Server) release(sess *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess.attached--
+	if sess.attached == 0 {
+		sess.detachedAt = time.Now()
+	}
+}
+
+// evictIdle stops the sessions that have had no client since before
+// now − ResumeGrace and returns how many.
+func (s *Server) evictIdle(now time.Time) int {
+	s.mu.Lock()
+	var evicted []*session
+	for tok, sess := range s.sessions {
+		if sess.attached == 0 && now.Sub(sess.detachedAt) >= s.cfg.ResumeGrace {
+			delete(s.sessions, tok)
+			evicted = append(evicted, sess)
+		}
+	}
+	s.metrics.sessions.Set(float64(len(s.sessions)))
+	s.mu.Unlock()
+	for _, sess := range evicted {
+		close(sess.quit)
+		sess.log.Info("session evicted")
+	}
+	s.metrics.evicted.Add(float64(len(evicted)))
+	return len(evicted)
+}
+
+// janitor evicts idle sessions until Shutdown.
+func (s *Server) janitor() {
+	tick := time.NewTicker(min(time.Minute, s.cfg.ResumeGrace/4+time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case now := <-tick.C:
+			s.evictIdle(now)
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// Shutdown sends "bye" to every websocket, closes them and stops every
+// session. (http.Server.Shutdown does not wait for websockets: they are
+// hijacked connections.) It returns ctx.Err() if ctx ends first; the
+// remaining connections are then closed abruptly.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	close(s.quit)
+	clients := make([]*client, 0, len(s.clients))
+	for c := range s.clients {
+		clients = append(clients, c)
+	}
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	clear(s.sessions)
+	s.metrics.sessions.Set(0)
+	s.mu.Unlock()
+
+	for _, c := range clients {
+		c.mb.close(byeMsg("the server is shutting down"), websocket.CloseGoingAway, "server shutting down")
+	}
+	for _, sess := range sessions {
+		close(sess.quit)
+	}
+	idle := make(chan struct{})
+	go func() {
+		s.conns.Wait()
+		for _, sess := range sessions {
+			<-sess.done
+		}
+		close(idle)
+	}()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		for _, c := range clients {
+			c.conn.Close()
+		}
+		return ctx.Err()
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,562 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/gorilla/websocket"
+)
+
+// expectedTensors lists (layer, kind, values) of a trace as a frame with
+// subscription sub must carry them.
+type wantTensor struct {
+	layer int
+	kind  string
+	f     []float64
+	i     []int32
+}
+
+func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
+	var out []wantTensor
+	add := func(layer int, kind string, t *engine.Tensor) {
+		if t != nil && sub.Kinds.has(kind) && sub.wantLayer(layer) {
+			out = append(out, wantTensor{layer: layer, kind: kind, f: t.Data})
+		}
+	}
+	add(-1, KindInput, tr.Input)
+	for i, lt := range tr.Layers {
+		add(i, KindAct, lt.Output)
+		add(i, KindGrad, lt.GradOutput)
+		add(i, KindGradIn, lt.GradInput)
+		add(i, KindWeights, lt.Weights)
+		add(i, KindBias, lt.Bias)
+		add(i, KindWGrad, lt.GradWeights)
+		add(i, KindBGrad, lt.GradBias)
+		add(i, KindUpdate, lt.DeltaWeights)
+		add(i, KindBUpdate, lt.DeltaBias)
+		if lt.Switches != nil && sub.Kinds.has(KindSwitch) && sub.wantLayer(i) {
+			out = append(out, wantTensor{layer: i, kind: KindSwitch, i: lt.Switches})
+		}
+	}
+	return out
+}
+
+// checkExactFrame fails unless f carries exactly the tensors of ref that sub
+// selects, each value equal to float32 of the engine's value.
+func checkExactFrame(t *testing.T, f *Frame, ref *engine.Trace, sub Subscription) {
+	t.Helper()
+	if !f.Header.Exact {
+		t.Fatalf("frame exact = false, want true")
+	}
+	want := expectedTensors(ref, &sub)
+	if len(f.Tensors) != len(want) {
+		var got []string
+		for _, ft := range f.Tensors {
+			got = append(got, ft.Kind)
+		}
+		t.Fatalf("frame has %d tensors %v, want %d", len(f.Tensors), got, len(want))
+	}
+	for _, w := range want {
+		ft := f.Tensor(w.layer, w.kind)
+		if ft == nil {
+			t.Fatalf("frame lacks tensor %d:%s", w.layer, w.kind)
+		}
+		if w.i != nil {
+			if !slices.Equal(ft.I32, w.i) {
+				t.Fatalf("tensor %d:%s = %v, want %v", w.layer, w.kind, ft.I32, w.i)
+			}
+			continue
+		}
+		if ft.Enc != EncF32 || len(ft.F32) != len(w.f) {
+			t.Fatalf("tensor %d:%s: enc %s, %d values, want f32, %d", w.layer, w.kind, ft.Enc, len(ft.F32), len(w.f))
+		}
+		for k, v := range w.f {
+			if ft.F32[k] != float32(v) {
+				t.Fatalf("tensor %d:%s[%d] = %v, want float32(%v) = %v", w.layer, w.kind, k, ft.F32[k], v, float32(v))
+			}
+		}
+	}
+	if h := f.Header; ref.Probs != nil {
+		if h.Prediction == nil || *h.Prediction != ref.Prediction || h.Label != ref.Label {
+			t.Fatalf("prediction %v label %d, want %d, %d", h.Prediction, h.Label, ref.Prediction, ref.Label)
+		}
+		if h.BatchLoss == nil || float32(*h.BatchLoss) != float32(ref.BatchLoss) {
+			t.Fatalf("batch_loss %v, want %v", h.BatchLoss, float32(ref.BatchLoss))
+		}
+	}
+}
+
+// TestConnectDefaultNetwork connects with no parameters: the default network
+// on MNIST. welcome, state and a keyframe arrive in order, and the
+// keyframe's weights are the engine's.
+func TestConnectDefaultNetwork(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "")
+
+	var w welcomeMsg
+	if m := c.next(); m.typ != "welcome" {
+		t.Fatalf("first message %q, want welcome", m.raw)
+	} else if err := json.Unmarshal(m.raw, &w); err != nil {
+		t.Fatal(err)
+	}
+	if w.Session == "" || len(w.Resume) < 32 || w.Resumed {
+		t.Errorf("welcome session %q resume %q resumed %v", w.Session, w.Resume, w.Resumed)
+	}
+	if w.Config.Spec != engine.DefaultSpec || w.Config.Data != DataMNIST || len(w.Layers) != 7 || len(w.Classes) != 10 {
+		t.Errorf("welcome config %+v, %d layers, %d classes", w.Config, len(w.Layers), len(w.Classes))
+	}
+	if !slices.Equal(w.InputShape, []int{1, 28, 28}) || !slices.Equal(w.Layers[6].OutShape, []int{10}) {
+		t.Errorf("input shape %v, last layer %v", w.InputShape, w.Layers[6].OutShape)
+	}
+	if w.Limits.MaxFPS != 30 || w.Limits.MaxMessage != 16<<10 {
+		t.Errorf("limits %+v", w.Limits)
+	}
+	var st testState
+	if m := c.next(); m.typ != "state" {
+		t.Fatalf("second message %q, want state", m.raw)
+	} else if err := json.Unmarshal(m.raw, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Step != 0 || st.Done != nil || st.Playing || st.Next == nil || st.Next.Label != "forward · conv 1" {
+		t.Errorf("state %+v, want step 0, not started, next forward · conv 1", st)
+	}
+	m := c.next()
+	if m.typ == "metrics" {
+		m = c.next()
+	}
+	if m.frame == nil || !m.frame.Header.Keyframe {
+		t.Fatalf("third message %q, want a keyframe", m.raw)
+	}
+	data, err := srv.data.get(DataMNIST)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := engine.NewTrainer(engine.DefaultConfig(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkExactFrame(t, m.frame, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
+	if m.frame.Tensor(0, KindWeights) == nil || m.frame.Tensor(-1, KindInput) != nil {
+		t.Errorf("keyframe before the first phase: want weights and no input")
+	}
+
+	// One full step of the default network, exact.
+	id := c.cmd("step_batch", nil)
+	if r := c.reply(id); r.Type != "ack" {
+		t.Fatalf("step_batch: %+v", r)
+	}
+	f := c.frame()
+	if err := ref.StepBatch(); err != nil {
+		t.Fatal(err)
+	}
+	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
+	if f.Header.Step != 1 || f.Header.Done == nil || f.Header.Done.Kind != "update" {
+		t.Errorf("after step_batch: step %d done %+v", f.Header.Step, f.Header.Done)
+	}
+}
+
+// TestStepPhaseExact steps phase by phase through more than one training
+// step and compares every frame with a trainer stepped the same way.
+func TestStepPhaseExact(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "data=shapes&seed=7&batch=4&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+	c.expect("welcome", nil)
+	c.frame()
+	cfg := engine.Config{Spec: tinySpec, Seed: 7, Hyper: engine.DefaultHyper()}
+	cfg.Hyper.BatchSize = 4
+	ref := shapesTrainer(t, srv, cfg)
+
+	sub := DefaultSubscription()
+	sub.Kinds |= mask(KindGradIn)
+	sub.Sample = 2
+	id := c.send(map[string]any{"type": "subscribe", "sample": 2, "layers": "all", "kinds": allKinds})
+	if r := c.reply(id); r.Type != "ack" {
+		t.Fatalf("subscribe: %+v", r)
+	}
+	checkExactFrame(t, c.frame(), ref.Trace(engine.TraceOptions{Sample: 2}), sub)
+
+	phases := 2*4 + 2 // 4 layers
+	for i := range phases + 3 {
+		id := c.cmd("step_phase", nil)
+		if r := c.reply(id); r.Type != "ack" {
+			t.Fatalf("step_phase %d: %+v", i, r)
+		}
+		var st testState
+		c.expect("state", &st)
+		f := c.frame()
+		p, err := ref.StepPhase()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Done == nil || st.Done.Kind != phaseKinds[p.Kind] || st.Done.Layer != p.Layer || st.Done.Label != ref.PhaseLabel(p) {
+			t.Fatalf("step_phase %d: state done %+v, want %v", i, st.Done, p)
+		}
+		if f.Header.Done == nil || *f.Header.Done != *st.Done || f.Header.Step != ref.Step() {
+			t.Fatalf("step_phase %d: frame done %+v step %d, want %+v step %d", i, f.Header.Done, f.Header.Step, st.Done, ref.Step())
+		}
+		checkExactFrame(t, f, ref.Trace(engine.TraceOptions{Sample: 2}), sub)
+	}
+}
+
+// TestBadMessages: each bad message gets an error reply and the connection
+// keeps working.
+func TestBadMessages(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+	c.expect("welcome", nil)
+	tests := []struct {
+		name string
+		msg  string
+		bin  bool
+		code string
+	}{
+		{"malformed JSON", `{"type":"cmd",`, false, codeBadMessage},
+		{"not an object", `[1,2]`, false, codeBadMessage},
+		{"unknown command", `{"type":"cmd","v":1,"id":3,"cmd":"fly"}`, false, codeBadMessage},
+		{"unknown type", `{"type":"hello","v":1}`, false, codeBadMessage},
+		{"bad version", `{"type":"cmd","v":2,"cmd":"play"}`, false, codeBadVersion},
+		{"binary", "\x00\x01", true, codeBadMessage},
+		{"oversized", `{"type":"cmd","cmd":"set","spec":"` + strings.Repeat("x", 20<<10) + `"}`, false, codeTooLarge},
+		{"bad subscription", `{"type":"subscribe","v":1,"kinds":["colour"]}`, false, codeInvalid},
+		{"bad sample", `{"type":"subscribe","v":1,"sample":-3}`, false, codeInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mt := websocket.TextMessage
+			if tt.bin {
+				mt = websocket.BinaryMessage
+			}
+			if err := c.conn.WriteMessage(mt, []byte(tt.msg)); err != nil {
+				t.Fatal(err)
+			}
+			var e replyMsg
+			c.expect("error", &e)
+			if e.Code != tt.code || e.Message == "" {
+				t.Errorf("error %+v, want code %s", e, tt.code)
+			}
+			// Still working.
+			id := c.send(map[string]any{"type": "ping"})
+			if r := c.reply(id); r.Type != "pong" {
+				t.Errorf("ping after %s: %+v", tt.name, r)
+			}
+		})
+	}
+}
+
+// TestSetInvalid: an invalid set answers invalid and changes nothing, not
+// even its valid parts.
+func TestSetInvalid(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+	var w welcomeMsg
+	c.expect("welcome", &w)
+	var st0 testState
+	c.expect("state", &st0)
+	tests := []struct {
+		name string
+		args map[string]any
+		want string // part of the message
+	}{
+		{"negative learning rate", map[string]any{"lr": -1}, "learning rate"},
+		{"bad spec", map[string]any{"spec": "conv(8,5", "lr": 0.5}, "spec"},
+		{"spec that does not fit", map[string]any{"spec": "conv(4,30) dense(5)"}, "conv"},
+		{"unknown optimizer", map[string]any{"opt": "rmsprop"}, "optimizer"},
+		{"batch too big", map[string]any{"batch": 100000}, "batch"},
+		{"unknown data", map[string]any{"data": "cifar"}, "data"},
+		{"bad speed", map[string]any{"speed": map[string]any{"unit": "epoch", "rate": 1}}, "speed"},
+		{"wrong type", map[string]any{"lr": "fast"}, "lr"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := c.cmd("set", tt.args)
+			r := c.reply(id)
+			if r.Type != "error" || !strings.Contains(r.Message, tt.want) {
+				t.Fatalf("set %v: %+v, want an error about %q", tt.args, r, tt.want)
+			}
+		})
+	}
+	id := c.cmd("pause", nil)
+	c.reply(id)
+	var st testState
+	c.expect("state", &st)
+	if st.Hyper != st0.Hyper || st.Speed != st0.Speed || st.Step != 0 {
+		t.Errorf("after invalid sets: %+v, want %+v", st, st0)
+	}
+
+	// A valid set of the spec re-sends welcome with the new layers.
+	id = c.cmd("set", map[string]any{"args": map[string]any{"spec": "conv(3,3) relu dense(5)", "lr": 0.01}})
+	if r := c.reply(id); r.Type != "ack" {
+		t.Fatalf("valid set: %+v", r)
+	}
+	var w2 welcomeMsg
+	c.expect("welcome", &w2)
+	if w2.Session != w.Session || len(w2.Layers) != 3 || w2.Config.Hyper.LR != 0.01 {
+		t.Errorf("welcome after set: session %q layers %d lr %v", w2.Session, len(w2.Layers), w2.Config.Hyper.LR)
+	}
+}
+
+// TestPlayPause plays at full speed, receives approximate frames, pauses,
+// and checks the exact keyframe against a trainer stepped to the same place.
+func TestPlayPause(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "data=shapes&batch=2&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+	c.expect("welcome", nil)
+	c.frame()
+	id := c.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": 0}})
+	c.reply(id)
+	id = c.cmd("play", nil)
+	c.reply(id)
+	approx, lastStep := 0, 0
+	for approx < 5 {
+		f := c.frame()
+		if f.Header.Exact {
+			continue
+		}
+		approx++
+		if f.Header.Step <= lastStep {
+			t.Fatalf("playing: step %d after %d", f.Header.Step, lastStep)
+		}
+		lastStep = f.Header.Step
+		for _, ft := range f.Tensors {
+			if ft.Enc == EncF32 {
+				t.Fatalf("playing: tensor %d:%s is f32, want q8", ft.Layer, ft.Kind)
+			}
+			if ft.Enc == EncQ8 {
+				s := float32(*ft.Scale)
+				for _, v := range ft.F32 {
+					if v > s || v < -s {
+						t.Fatalf("q8 value %v outside ±scale %v", v, s)
+					}
+				}
+			}
+		}
+	}
+	id = c.cmd("pause", nil)
+	c.reply(id)
+	var f *Frame
+	for f == nil || !f.Header.Keyframe {
+		f = c.frame()
+	}
+	cfg := engine.DefaultConfig()
+	cfg.Spec, cfg.Hyper.BatchSize = tinySpec, 2
+	ref := shapesTrainer(t, srv, cfg)
+	for ref.Step() < f.Header.Step {
+		if err := ref.StepBatch(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		d, ok := ref.Done()
+		if ok && f.Header.Done != nil && phaseKinds[d.Kind] == f.Header.Done.Kind && d.Layer == f.Header.Done.Layer {
+			break
+		}
+		if _, err := ref.StepPhase(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
+}
+
+// TestSlowClientDoesNotSlowOthers: two viewers of one session; the first
+// stops reading. The trainer keeps going and the second keeps receiving
+// frames while the first one's frames are dropped.
+func TestSlowClientDoesNotSlowOthers(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	slow := dialWith(t, smallBufferDialer, ts, "batch=1")
+	var w welcomeMsg
+	slow.expect("welcome", &w)
+	// The slow client wants big frames: everything, exact.
+	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": allKinds})
+
+	fast := dial(t, ts, "resume="+w.Resume)
+	var w2 welcomeMsg
+	fast.expect("welcome", &w2)
+	if w2.Session != w.Session || !w2.Resumed {
+		t.Fatalf("second viewer joined %q (resumed %v), want %q", w2.Session, w2.Resumed, w.Session)
+	}
+	id := fast.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": 0}})
+	fast.reply(id)
+	id = fast.cmd("play", nil)
+	fast.reply(id)
+
+	dropped0 := counterValue(t, srv.metrics.framesDropped)
+	frames := 0
+	for counterValue(t, srv.metrics.framesDropped)-dropped0 < 5 {
+		fast.frame()
+		if frames++; frames > 10000 {
+			t.Fatalf("the slow client's frames were never dropped")
+		}
+	}
+	lastSeq, lastStep := uint64(0), 0
+	for range 20 {
+		f := fast.frame()
+		if f.Header.Seq <= lastSeq || f.Header.Step < lastStep {
+			t.Fatalf("fast client: seq %d step %d after seq %d step %d", f.Header.Seq, f.Header.Step, lastSeq, lastStep)
+		}
+		lastSeq, lastStep = f.Header.Seq, f.Header.Step
+	}
+	if lastStep < 2 {
+		t.Errorf("trainer at step %d, want it running", lastStep)
+	}
+}
+
+// TestResume closes a tab and resumes its session with the token.
+func TestResume(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+	var w welcomeMsg
+	c.expect("welcome", &w)
+	for range 3 {
+		c.reply(c.cmd("step_batch", nil))
+	}
+	c.conn.Close()
+	waitDetached(t, srv, w.Resume)
+
+	c2 := dial(t, ts, "resume="+w.Resume)
+	var w2 welcomeMsg
+	c2.expect("welcome", &w2)
+	if w2.Session != w.Session || !w2.Resumed || w2.Config.Spec != tinySpec {
+		t.Fatalf("resumed welcome %+v, want session %s", w2, w.Session)
+	}
+	var st testState
+	c2.expect("state", &st)
+	if st.Step != 3 {
+		t.Errorf("resumed at step %d, want 3", st.Step)
+	}
+	var m struct {
+		Reset  bool         `json:"reset"`
+		Points [][3]float64 `json:"points"`
+	}
+	c2.expect("metrics", &m)
+	if !m.Reset || len(m.Points) != 3 || m.Points[2][0] != 3 {
+		t.Errorf("metrics on resume %+v, want reset and steps 1 … 3", m)
+	}
+
+	// An unknown token starts a new session.
+	c3 := dial(t, ts, "resume=nope")
+	var w3 welcomeMsg
+	c3.expect("welcome", &w3)
+	if w3.Resumed || w3.Session == w.Session {
+		t.Errorf("unknown token: welcome %+v, want a new session", w3)
+	}
+}
+
+// waitDetached waits until the server has released every connection of the
+// session with token.
+func waitDetached(t *testing.T, srv *Server, token string) {
+	t.Helper()
+	for range 1000 {
+		srv.mu.Lock()
+		sess := srv.sessions[token]
+		n := -1
+		if sess != nil {
+			n = sess.attached
+		}
+		srv.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("session %s still attached", token)
+}
+
+// TestEvictIdle evicts a session without clients after the grace period.
+func TestEvictIdle(t *testing.T) {
+	srv, ts := newTestServer(t, Config{ResumeGrace: time.Hour})
+	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+	var w welcomeMsg
+	c.expect("welcome", &w)
+	c.conn.Close()
+	waitDetached(t, srv, w.Resume)
+	now := time.Now()
+	if n := srv.evictIdle(now.Add(30 * time.Minute)); n != 0 {
+		t.Errorf("evicted %d sessions within the grace period", n)
+	}
+	if n := srv.evictIdle(now.Add(2 * time.Hour)); n != 1 {
+		t.Errorf("evicted %d sessions after the grace period, want 1", n)
+	}
+	c2 := dial(t, ts, "resume="+w.Resume)
+	var w2 welcomeMsg
+	c2.expect("welcome", &w2)
+	if w2.Resumed {
+		t.Errorf("resumed an evicted session")
+	}
+}
+
+// TestInvalidURLParams: invalid lab parameters are reported after welcome
+// and the defaults are used.
+func TestInvalidURLParams(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "data=shapes&lr=-2")
+	var w welcomeMsg
+	c.expect("welcome", &w)
+	var e replyMsg
+	c.expect("error", &e)
+	if e.Code != codeInvalid || !strings.Contains(e.Message, "learning rate") {
+		t.Errorf("error %+v", e)
+	}
+	if w.Config.Hyper.LR != engine.DefaultHyper().LearningRate {
+		t.Errorf("lr %v, want the default", w.Config.Hyper.LR)
+	}
+}
+
+// TestShutdownSendsBye: every websocket receives bye and a close frame.
+func TestShutdownSendsBye(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	var clients []*wsClient
+	for range 2 {
+		c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+		c.expect("welcome", nil)
+		clients = append(clients, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for i, c := range clients {
+		var bye replyMsg
+		c.expect("bye", &bye)
+		if bye.Reason == "" {
+			t.Errorf("client %d: bye without a reason", i)
+		}
+		c.conn.SetReadDeadline(time.Now().Add(readTimeout))
+		_, _, err := c.conn.ReadMessage()
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+			t.Errorf("client %d: after bye %v, want close 1001", i, err)
+		}
+	}
+}
+
+// TestTestCommand measures test accuracy and reports it in state and
+// metrics.
+func TestTestCommand(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+	c.expect("welcome", nil)
+	id := c.cmd("test", map[string]any{"max": 50})
+	if r := c.reply(id); r.Type != "ack" {
+		t.Fatalf("test: %+v", r)
+	}
+	var st struct {
+		TestAcc  *float64 `json:"test_acc"`
+		TestStep *int     `json:"test_step"`
+	}
+	c.expect("state", &st)
+	if st.TestAcc == nil || *st.TestAcc < 0 || *st.TestAcc > 1 || math.Round(*st.TestAcc*50) != *st.TestAcc*50 {
+		t.Errorf("test_acc %v, want k/50", st.TestAcc)
+	}
+	id = c.cmd("test", map[string]any{"max": 0})
+	if r := c.reply(id); r.Type != "error" || r.Code != codeInvalid {
+		t.Errorf("test max 0: %+v", r)
+	}
+}

@@ -1,0 +1,39 @@
+package templates
+
+// Option is one choice of a <select>.
+type Option struct {
+	Value string
+	Label string
+}
+
+// Lab is the view model of the lab page: the controls' initial values, taken
+// from the page URL over the defaults, and the choices they offer. The page's
+// script replaces them with the values the server reports once connected.
+type Lab struct {
+	Version string // build version shown in the footer
+
+	Spec  string // network spec, e.g. "conv(8,5,s1,p2) relu maxpool(2) dense(10)"
+	Seed  string // integer seed of the initial weights and data order
+	Data  string // data set: "mnist" or "shapes"
+	Opt   string // optimizer choice: "sgd", "momentum" or "adam"
+	LR    string // learning rate
+	Batch string // batch size (samples per optimizer step)
+	Speed string // speed choice "unit:rate", e.g. "step:10"
+
+	Datasets   []Option
+	Optimizers []Option
+	Speeds     []Option
+	Ranges     []Option // colour range: per layer or per map
+	Outliers   []Option // outlier handling of the colour scales
+	Diverging  []Option // diverging palettes
+	Sequential []Option // sequential palettes
+
+	Config LabConfig // handed to the script as JSON
+}
+
+// LabConfig is the part of the view model the page's script reads (from a
+// <script type="application/json" id="lab-config"> element).
+type LabConfig struct {
+	WS      string `json:"ws"`      // websocket path, "/ws"
+	Version string `json:"version"` // build version
+}
