@@ -13,8 +13,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	neturl "net/url"
+	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -216,12 +217,42 @@ func (p *labPage) checkClean() {
 	}
 }
 
+// TestPageHeaders checks that the lab page is served under a strict
+// Content-Security-Policy: the page works without inline script or style
+// (TestLabInBrowser fails on any violation), so the policy must say so.
+func TestPageHeaders(t *testing.T) {
+	base := startLab(t)
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d, want 200", resp.StatusCode)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+		}
+	}
+	for _, bad := range []string{"unsafe-inline", "unsafe-eval"} {
+		if strings.Contains(csp, bad) {
+			t.Errorf("Content-Security-Policy %q allows %s", csp, bad)
+		}
+	}
+}
+
 // TestLabInBrowser loads the lab, checks that every kind of map is drawn,
 // plays, pauses, steps, hovers a cell, sends an invalid setting and measures
 // the drawing rate while playing.
 func TestLabInBrowser(t *testing.T) {
 	base := startLab(t)
-	p := openBrowser(t, 1600, 1000)
+	w, h := 1600, 1000
+	if os.Getenv("E2E_SCREENSHOT") != "" {
+		w, h = 1920, 1200 // a projector's width
+	}
+	p := openBrowser(t, w, h)
 	data := os.Getenv("E2E_DATA")
 	if data == "" {
 		data = "shapes"
@@ -358,8 +389,24 @@ func screenshot(t *testing.T, p *labPage, path string) {
 		p.waitFor("the next phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
 	}
 	p.waitFor("an exact frame", `document.getElementById('approx').hidden`)
-	box := eval[[]float64](p, `(() => { const r = document.querySelector('.col[data-layer="1"] canvas[data-testid=grad-map]').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`)
-	p.do("hover a gradient", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]*0.4, box[1]+box[3]*0.6))
+	p.click("measure-test")
+	p.waitFor("a test accuracy", `document.getElementById('test-acc').textContent !== '—'`)
+	// hover the strongest gradient cell of conv 2's δ
+	pt := eval[[]float64](p, `(() => {
+		const cs = [...document.querySelectorAll('.col[data-layer="3"] canvas[data-testid=grad-map]')];
+		let best = [0, 0, -1];
+		for (const c of cs.slice(0, 8)) {
+			const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+			const r = c.getBoundingClientRect();
+			for (let i = 0; i < d.length; i += 4) {
+				const dist = Math.abs(d[i] - 247) + Math.abs(d[i + 1] - 247) + Math.abs(d[i + 2] - 247);
+				const k = i / 4, x = k % c.width, y = Math.floor(k / c.width);
+				if (dist > best[2]) best = [r.left + (x + 0.5) * r.width / c.width, r.top + (y + 0.5) * r.height / c.height, dist];
+			}
+		}
+		return best;
+	})()`)
+	p.do("hover a gradient", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pt[0], pt[1]))
 	p.waitFor("the tooltip", `!document.getElementById('tooltip').hidden`)
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
@@ -374,6 +421,21 @@ func screenshot(t *testing.T, p *labPage, path string) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(png))
+	if more := os.Getenv("E2E_SCREENSHOT_MORE"); more != "" {
+		// the rest of the page, a screen at a time, for a person to look at
+		for i, y := range []int{900, 1800, 2700} {
+			p.do("scroll", chromedp.Evaluate[chromedp.Void](fmt.Sprintf("window.scrollTo(0, %d)", y)))
+			p.waitFor("drawn after scrolling", `!document.querySelector('canvas') || true`)
+			time.Sleep(300 * time.Millisecond) // let the observer mark the panels visible and the next animation frame draw them
+			png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatalf("screenshot: %v", err)
+			}
+			if err := os.WriteFile(fmt.Sprintf("%s-%d.png", more, i+2), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // TestFrontEndModules runs the page's own ES modules in the browser: the

@@ -74,6 +74,28 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 }
 
+// TestTrainStepAllocs: once a trainer has run a few steps at a batch size,
+// a whole optimizer step (every phase through Update) allocates nothing.
+func TestTrainStepAllocs(t *testing.T) {
+	for _, n := range benchBatches {
+		t.Run(fmt.Sprintf("batch=%d", n), func(t *testing.T) {
+			tr := newBenchTrainer(t, n, 2)
+			var err error
+			allocs := testing.AllocsPerRun(5, func() {
+				if e := tr.StepBatch(); e != nil {
+					err = e
+				}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if allocs != 0 {
+				t.Errorf("StepBatch at batch %d: %v allocations per step, want 0", n, allocs)
+			}
+		})
+	}
+}
+
 // phaseName turns a phase label ("forward · conv 1") into a benchmark name
 // ("forward-conv1").
 func phaseName(tr *engine.Trainer, p engine.Phase) string {
@@ -161,41 +183,48 @@ func BenchmarkTrace(b *testing.B) {
 	}
 }
 
-// trainerHeap returns the live heap, in bytes, held by a trainer at batch
-// size n after it is built and has run steps optimizer steps, beyond the
-// shared dataset (decoded before the first reading).
-func trainerHeap(tb testing.TB, n, steps int) uint64 {
-	tb.Helper()
-	data := benchData(tb)
-	var before, after runtime.MemStats
+// heapNow is the live heap in bytes after a full collection.
+func heapNow() uint64 {
+	var m runtime.MemStats
 	runtime.GC()
-	runtime.ReadMemStats(&before)
-	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: 1, Hyper: benchHyper(n)}, data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for range steps {
-		if err := tr.StepBatch(); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(tr)
-	if after.HeapAlloc < before.HeapAlloc {
-		return 0
-	}
-	return after.HeapAlloc - before.HeapAlloc
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
-// BenchmarkTrainerMemory reports the live heap of one trainer of the default
-// network at batch 20 after 5 steps, beyond the shared MNIST sets, as
-// heap-MB (the target is below 8). It is a reading, not a timing: ns/op is
-// the cost of building the trainer and stepping it.
-func BenchmarkTrainerMemory(b *testing.B) {
-	var heap uint64
-	for b.Loop() {
-		heap = trainerHeap(b, 20, 5)
+// heapDelta is after − before in MiB, or 0 if the heap shrank.
+func heapDelta(before, after uint64) float64 {
+	if after < before {
+		return 0
 	}
-	b.ReportMetric(float64(heap)/(1<<20), "heap-MB")
+	return float64(after-before) / (1 << 20)
+}
+
+// BenchmarkTrainerMemory reports the live heap held by one trainer of the
+// default network at batch 20, beyond the shared MNIST sets (decoded before
+// the first reading): heap-MiB after building it and running 5 steps (the
+// target is below 8), and eval-heap-MiB after EvalTest has also run (the
+// evaluation network of batch 100 is kept for the next call). It is a
+// reading, not a timing: ns/op is the cost of building, stepping and
+// evaluating on 200 test images.
+func BenchmarkTrainerMemory(b *testing.B) {
+	data := benchData(b)
+	var trained, evaluated float64
+	for b.Loop() {
+		before := heapNow()
+		tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: 1, Hyper: benchHyper(20)}, data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for range 5 {
+			if err := tr.StepBatch(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		trained = heapDelta(before, heapNow())
+		tr.EvalTest(200)
+		evaluated = heapDelta(before, heapNow())
+		runtime.KeepAlive(tr)
+	}
+	b.ReportMetric(trained, "heap-MiB")
+	b.ReportMetric(evaluated, "eval-heap-MiB")
 }

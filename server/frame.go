@@ -311,6 +311,20 @@ func nanF32(v float64) *F32 { f := F32(v); return &f }
 // not finite.
 func stats(xs []float64) (lo, hi float64, nonfinite int) {
 	lo, hi = math.Inf(1), math.Inf(-1)
+	bad := 0.0 // stays 0 while every v is finite: v·0 is NaN for NaN and ±Inf
+	for _, v := range xs {
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+		bad += v * 0
+	}
+	if bad == 0 {
+		return lo, hi, 0
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, v := range xs {
 		if v-v != 0 { // NaN or ±Inf
 			nonfinite++
@@ -321,25 +335,27 @@ func stats(xs []float64) (lo, hi float64, nonfinite int) {
 	return lo, hi, nonfinite
 }
 
-// quantize writes q = round(v/scale·127) per value; NaN is 0 and ±Inf ±127.
+// quantize writes q = round(v/scale·127) per value, rounding half away from
+// zero; NaN is 0 and ±Inf ±127.
 func quantize(dst []byte, xs []float64, scale *F32) {
 	s := 0.0
 	if scale != nil && *scale > 0 {
 		s = 127 / float64(*scale)
 	}
 	for j, v := range xs {
-		var q float64
+		q := v * s
 		switch {
-		case math.IsNaN(v):
-		case math.IsInf(v, 1):
-			q = 127
-		case math.IsInf(v, -1):
-			q = -127
-		default:
-			q = math.Round(v * s)
-			q = max(-127, min(127, q))
+		case q >= 0 && q < 127:
+			dst[j] = byte(int8(q + 0.5))
+		case q < 0 && q > -127:
+			dst[j] = byte(int8(q - 0.5))
+		case q >= 127: // the maximum, or +Inf
+			dst[j] = 127
+		case q <= -127:
+			dst[j] = byte(0x81) // −127
+		default: // NaN
+			dst[j] = 0
 		}
-		dst[j] = byte(int8(q))
 	}
 }
 

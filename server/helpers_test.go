@@ -11,8 +11,8 @@ import (
 
 	"github.com/backpropviz/backpropviz/engine"
 	"github.com/gorilla/websocket"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // tinySpec is a network small enough for the shapes set to make tests fast.

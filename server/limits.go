@@ -204,11 +204,9 @@ func newAddrLimiter(rate float64, burst int, globalRate float64, globalBurst int
 // maxLimiterAddrs is how many buckets an addrLimiter keeps before pruning.
 const maxLimiterAddrs = 4096
 
-// allow takes one token of a's bucket and of the global one. When it
-// refuses it says how long to wait.
-func (l *addrLimiter) allow(a netip.Addr, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// bucket returns a's bucket, creating it (and pruning refilled ones) if
+// needed. l.mu is held.
+func (l *addrLimiter) bucket(a netip.Addr, now time.Time) *rateBucket {
 	b := l.buckets[a]
 	if b == nil {
 		if len(l.buckets) >= maxLimiterAddrs {
@@ -221,17 +219,41 @@ func (l *addrLimiter) allow(a netip.Addr, now time.Time) (bool, time.Duration) {
 		b = newTokenBucket(l.rate, l.burst, now)
 		l.buckets[a] = b
 	}
+	return b
+}
+
+// wait is how long a must wait before its next event: zero if both a's
+// bucket and the global one have a token. It takes nothing: a join attempt
+// is checked with wait before the code is looked up (so a blocked address
+// learns nothing), and only a wrong code is charged with take.
+func (l *addrLimiter) wait(a netip.Addr, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := l.bucket(a, now).retryAfter(now)
 	if l.global != nil {
-		if wait := l.global.retryAfter(now); wait > 0 {
-			return false, wait
-		}
+		w = max(w, l.global.retryAfter(now))
 	}
-	if !b.allow(now) {
-		return false, b.retryAfter(now)
-	}
+	return w
+}
+
+// take charges one event to a's bucket and the global one (down to zero
+// tokens, never below).
+func (l *addrLimiter) take(a netip.Addr, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.bucket(a, now).allow(now)
 	if l.global != nil {
 		l.global.allow(now)
 	}
+}
+
+// allow takes one token of a's bucket and of the global one if both have
+// one. When it refuses it says how long to wait.
+func (l *addrLimiter) allow(a netip.Addr, now time.Time) (bool, time.Duration) {
+	if w := l.wait(a, now); w > 0 {
+		return false, w
+	}
+	l.take(a, now)
 	return true, 0
 }
 

@@ -185,3 +185,24 @@ func TestLimitMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestAddrLimiterWaitTake(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	l := newAddrLimiter(0.5, 2, 10, 10, t0) // one per 2 s per address, bursts of 2
+	a := netip.MustParseAddr("192.0.2.1")
+	// Checking takes nothing.
+	for range 5 {
+		if w := l.wait(a, t0); w != 0 {
+			t.Fatalf("wait before any charge = %v, want 0", w)
+		}
+	}
+	l.take(a, t0)
+	l.take(a, t0)
+	if w := l.wait(a, t0); w != 2*time.Second {
+		t.Errorf("wait after the burst = %v, want 2s", w)
+	}
+	l.take(a, t0) // charging an empty bucket does not go below zero
+	if w := l.wait(a, t0.Add(2*time.Second)); w != 0 {
+		t.Errorf("wait after 2 s = %v, want 0", w)
+	}
+}

@@ -79,7 +79,7 @@ func (s *Server) routes() chi.Router {
 	// GET /metrics: Prometheus metrics (sessions, frames, bytes, steps, limits).
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	// Pages and static files (package web).
-	mountWeb(r, s.cfg)
+	mountWeb(r, s.cfg, s.log)
 	return r
 }
 

@@ -233,8 +233,8 @@ func (s *session) attach(c *client, resumed bool) {
 		s.paramErr = ""
 	}
 	s.flushPoints()
-	c.mb.putMetrics(true, s.history, s.tests)
 	c.mb.putState(s.stateJSON())
+	c.mb.putMetrics(true, s.history, s.tests)
 	s.publishFrames([]*client{c}, true, true)
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -329,7 +331,7 @@ func TestPlayPause(t *testing.T) {
 				t.Fatalf("playing: tensor %d:%s is f32, want q8", ft.Layer, ft.Kind)
 			}
 			if ft.Enc == EncQ8 {
-				s := float32(*ft.Scale)
+				s := float32(*ft.Scale) * (1 + 1e-6) // q/127·scale rounds in float32
 				for _, v := range ft.F32 {
 					if v > s || v < -s {
 						t.Fatalf("q8 value %v outside ±scale %v", v, s)
@@ -558,5 +560,31 @@ func TestTestCommand(t *testing.T) {
 	id = c.cmd("test", map[string]any{"max": 0})
 	if r := c.reply(id); r.Type != "error" || r.Code != codeInvalid {
 		t.Errorf("test max 0: %+v", r)
+	}
+}
+
+// TestRoutes checks the plain HTTP routes.
+func TestRoutes(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	tests := []struct {
+		path string
+		code int
+		body string // part of the body
+	}{
+		{"/healthz", 200, "ok"},
+		{"/metrics", 200, "bpv_frames_sent_total"},
+		{"/", 200, "<html"},
+		{"/nope", 404, ""},
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(ts.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code || !strings.Contains(strings.ToLower(string(body)), tt.body) {
+			t.Errorf("GET %s: %d %.80q, want %d containing %q", tt.path, resp.StatusCode, body, tt.code, tt.body)
+		}
 	}
 }

@@ -163,7 +163,7 @@ func LabPage(vm Lab) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</select></label> <label class=\"field\"><span>Show</span> <select id=\"sample\" data-testid=\"sample\" aria-label=\"Sample to visualize\"><option value=\"0\">sample 0 of the batch</option> <option value=\"probe\">fixed probe image</option></select></label></fieldset><fieldset class=\"ctl-group opt\"><legend>Optimizer</legend> <label class=\"field\"><span>Optimizer</span> <select id=\"opt\" data-testid=\"opt\" aria-label=\"Optimizer\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "</select></label> <label class=\"field\"><span>Show</span> <select id=\"sample\" data-testid=\"sample\" aria-label=\"Sample to visualize\"><option value=\"0\">sample 0</option> <option value=\"probe\">probe image</option></select></label></fieldset><fieldset class=\"ctl-group opt\"><legend>Optimizer</legend> <label class=\"field\"><span>Optimizer</span> <select id=\"opt\" data-testid=\"opt\" aria-label=\"Optimizer\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -60,6 +60,9 @@ for round in $(seq 1 "$RUNS"); do
   done
 done
 
+echo "# raw measurements:" >&2
+sed 's/^/#   /' "$results" >&2
+
 "$PY" - "$results" "$BATCHES" <<'PYEOF'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

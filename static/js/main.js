@@ -7,7 +7,7 @@ import { Transport } from './transport.js';
 import { Lab, readURL, writeURL, wsURL, parseSpeed, speedChoice } from './state.js';
 import { build } from './render/layout.js';
 import { drawView, describeCell, el } from './render/views.js';
-import { cellAt } from './render/heatmap.js';
+import { pixelAt } from './render/heatmap.js';
 import { fmt32, fmtShort } from './render/colormap.js';
 import { Charts } from './render/charts.js';
 
@@ -81,8 +81,8 @@ function observeVisibility() {
   if (observer) observer.disconnect();
   const byBox = new Map();
   for (const v of layout.views) {
-    for (const p of v.planes) {
-      const box = p.canvas.closest('.col, .card');
+    for (const sf of v.surfaces) {
+      const box = sf.canvas.closest('.col, .card');
       if (!box) continue;
       if (!byBox.has(box)) byBox.set(box, new Set());
       byBox.get(box).add(v);
@@ -99,7 +99,7 @@ function observeVisibility() {
         if (v.visible && !was) v.stale = true;
       }
     }
-  }, { rootMargin: '200px' });
+  }, { rootMargin: '50px' });
   for (const box of byBox.keys()) observer.observe(box);
 }
 
@@ -151,8 +151,8 @@ function drawSample(f) {
     if (!h || h.loss == null) s.textContent = 'loss: not computed yet in this step';
     else {
       const pred = h.prediction == null ? '—' : className(h.prediction);
-      s.textContent = `label ${className(h.label)} · predicted ${pred} · sample loss L = ${approx}${fmt32(h.loss)}` +
-        (h.batch_loss == null ? '' : ` · batch mean ${approx}${fmt32(h.batch_loss)}`);
+      s.textContent = `label ${className(h.label)} · predicted ${pred}\nthis sample: L = ${approx}${fmt32(h.loss)}` +
+        (h.batch_loss == null ? '' : `\nbatch mean: ${approx}${fmt32(h.batch_loss)}`);
     }
   }
 }
@@ -265,8 +265,7 @@ function loop(ts) {
 
 function showTooltip(canvas, ev) {
   const tip = $('tooltip');
-  const cell = cellAt(canvas, ev);
-  const d = cell && describeCell(canvas.id, cell);
+  const d = describeCell(canvas.id, pixelAt(canvas, ev));
   if (!d) { tip.hidden = true; return; }
   const [value, ...rest] = d.lines;
   tip.replaceChildren(el('div', 'tip-value', value), ...rest.map((t) => el('div', 'tip-line', t)));
@@ -344,11 +343,11 @@ function syncSampleChoices() {
   if (s.options.length === n + 1) return;
   const opts = [];
   for (let i = 0; i < n; i++) {
-    const o = el('option', '', `sample ${i} of the batch`);
+    const o = el('option', '', `sample ${i}`);
     o.value = String(i);
     opts.push(o);
   }
-  const pr = el('option', '', 'fixed probe image');
+  const pr = el('option', '', 'probe image');
   pr.value = 'probe';
   opts.push(pr);
   s.replaceChildren(...opts);
@@ -389,14 +388,18 @@ $('reset').addEventListener('click', () => {
   if (!Number.isInteger(seed)) { showAlert('The seed must be a whole number.', 'error'); return; }
   transport.cmd('reset', { seed });
 });
-$('lr').addEventListener('change', () => set({ lr: num('lr') }));
-$('batch').addEventListener('change', () => set({ batch: num('batch') }));
+// a control that shows the value in effect again (after a refused change)
+// may fire change on blur: only a different value is sent
+const changed = (id, current) => $(id).value.trim() !== '' && Number($(id).value) !== Number(current);
+$('lr').addEventListener('change', () => { if (changed('lr', lab.params.lr)) set({ lr: num('lr') }); });
+$('batch').addEventListener('change', () => { if (changed('batch', lab.params.batch)) set({ batch: num('batch') }); });
 $('opt').addEventListener('change', () => {
   const v = $('opt').value;
+  if (v === optChoice()) return;
   if (v === 'adam') set({ opt: 'adam' });
   else set({ opt: 'sgd', momentum: v === 'momentum' ? 0.9 : 0, nesterov: false });
 });
-$('data').addEventListener('change', () => set({ data: $('data').value }));
+$('data').addEventListener('change', () => { if ($('data').value !== lab.params.data) set({ data: $('data').value }); });
 $('speed').addEventListener('change', () => {
   set({ speed: parseSpeed($('speed').value) });
 });

@@ -183,6 +183,7 @@ export function makeScale(st, opts) {
   }
   return {
     diverging, mode, lo, hi, t, rgb, ticks, approx: !!opts.approx, nonfinite: st.nonfinite, symlog: sl, describe,
+    palette: opts.palette || (diverging ? 'blue-orange' : 'viridis'),
   };
 }
 

@@ -1,14 +1,16 @@
-// heatmap.js — paints one map (an H×W plane of a tensor) into one canvas.
+// heatmap.js — paints maps (H×W planes of a tensor) into canvases.
 //
-// The canvas holds exactly H×W pixels, one per cell, written with a single
-// putImageData; CSS scales it up by an integer factor with
+// A canvas holds one pixel per cell, written with a single putImageData per
+// redraw; CSS scales it up by an integer factor with
 // `image-rendering: pixelated`, so small maps stay crisp at any device pixel
-// ratio and a redraw costs H·W colour look-ups.
+// ratio. A canvas shows one map (a feature map in the network strip) or a
+// whole tensor tiled as a grid of maps with one-cell gaps (a filter bank):
+// many maps, one canvas, one ImageData.
 
-const images = new WeakMap();
+const GAP = [255, 255, 255]; // the gap between tiled maps
 
-// sizeCanvas gives a canvas H×W pixels and a CSS size of cell CSS pixels per
-// cell. It touches the DOM only when something changed.
+// sizeCanvas gives a canvas h×w pixels and a CSS size of cell CSS pixels per
+// pixel. It touches the DOM only when something changed.
 export function sizeCanvas(canvas, h, w, cell) {
   if (canvas.width !== w) canvas.width = w;
   if (canvas.height !== h) canvas.height = h;
@@ -18,41 +20,68 @@ export function sizeCanvas(canvas, h, w, cell) {
   if (canvas.style.height !== ch) canvas.style.height = ch;
 }
 
-// drawHeatmap paints data[offset … offset+h·w) (row-major) with scale.
-// dim, if given, is a Uint8Array of h·w flags: cells flagged 0 are faded
-// toward the background (used to show which cells won a max-pool window).
-export function drawHeatmap(canvas, data, offset, h, w, scale, dim) {
-  const ctx = canvas.getContext('2d');
-  let img = images.get(canvas);
-  if (!img || img.width !== w || img.height !== h) {
-    img = ctx.createImageData(w, h);
-    images.set(canvas, img);
-  }
-  const px = img.data;
-  const n = h * w;
-  for (let i = 0; i < n; i++) {
-    const o = i * 4;
-    scale.rgb(data[offset + i], px, o);
-    if (dim && !dim[i]) {
-      // fade 70% toward a light grey: losers recede, winners stand out
-      px[o] = px[o] * 0.3 + 232 * 0.7;
-      px[o + 1] = px[o + 1] * 0.3 + 234 * 0.7;
-      px[o + 2] = px[o + 2] * 0.3 + 238 * 0.7;
+// Surface is one canvas and its ImageData; maps are painted into it at
+// (x0, y0) and shown with flush().
+export class Surface {
+  constructor(canvas, h, w, cell) {
+    this.canvas = canvas;
+    sizeCanvas(canvas, h, w, cell);
+    this.ctx = canvas.getContext('2d');
+    this.img = this.ctx.createImageData(w, h);
+    this.dirty = false;
+    // gaps stay white: fill once
+    const px = this.img.data;
+    for (let i = 0; i < px.length; i += 4) {
+      px[i] = GAP[0]; px[i + 1] = GAP[1]; px[i + 2] = GAP[2]; px[i + 3] = 255;
     }
-    px[o + 3] = 255;
   }
-  ctx.putImageData(img, 0, 0);
+
+  // paint writes data[offset … offset+h·w) (row-major) at (x0, y0) with
+  // scale. dim, if given, is a Uint8Array of h·w flags: cells flagged 0 are
+  // faded toward the background (to show which cells won a max-pool window).
+  paint(x0, y0, data, offset, h, w, scale, dim) {
+    const px = this.img.data;
+    const W = this.img.width;
+    for (let y = 0; y < h; y++) {
+      let o = ((y0 + y) * W + x0) * 4;
+      const row = offset + y * w;
+      for (let x = 0; x < w; x++, o += 4) {
+        scale.rgb(data[row + x], px, o);
+        if (dim && !dim[y * w + x]) {
+          // fade 70% toward a light grey: losers recede, winners stand out
+          px[o] = px[o] * 0.3 + 232 * 0.7;
+          px[o + 1] = px[o + 1] * 0.3 + 234 * 0.7;
+          px[o + 2] = px[o + 2] * 0.3 + 238 * 0.7;
+        }
+        px[o + 3] = 255;
+      }
+    }
+    this.dirty = true;
+  }
+
+  // blank paints a map that has not been computed yet in this step as a flat
+  // light grey.
+  blank(x0, y0, h, w) {
+    const px = this.img.data;
+    const W = this.img.width;
+    for (let y = 0; y < h; y++) {
+      let o = ((y0 + y) * W + x0) * 4;
+      for (let x = 0; x < w; x++, o += 4) {
+        px[o] = 238; px[o + 1] = 240; px[o + 2] = 244; px[o + 3] = 255;
+      }
+    }
+    this.dirty = true;
+  }
+
+  flush() {
+    if (!this.dirty) return;
+    this.ctx.putImageData(this.img, 0, 0);
+    this.dirty = false;
+  }
 }
 
-// clearHeatmap paints a map that has not been computed yet in this step as
-// one flat background colour.
-export function clearHeatmap(canvas) {
-  const ctx = canvas.getContext('2d');
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-}
-
-// cellAt returns the cell {y, x} under a pointer event, or null.
-export function cellAt(canvas, ev) {
+// pixelAt returns the canvas pixel {y, x} under a pointer event, or null.
+export function pixelAt(canvas, ev) {
   const r = canvas.getBoundingClientRect();
   if (r.width === 0 || r.height === 0) return null;
   const x = Math.floor(((ev.clientX - r.left) / r.width) * canvas.width);

@@ -173,43 +173,45 @@ function card(title, formulas) {
   return c;
 }
 
-// buildConv: filters, their gradient and their change, side by side.
+// tiledBlock is a titled canvas of tiled maps with its legend under it.
+function tiledBlock(parent, title, view, opts) {
+  const b = el('div', 'block');
+  b.append(el('div', 'block-title', title));
+  view.addTiled(b, opts);
+  b.append(view.legend.root);
+  parent.append(b);
+}
+
+// buildConv: filters, their gradient and their change, side by side; one
+// canvas per tensor, a row per filter, a column per input channel.
 function buildConv(root, L, i) {
   const [F, C, KH, KW] = L.params[0];
-  const c = card(`${L.name} · filters ${F} × ${C} × ${KH} × ${KW}`, [
-    'filter W  |  dL/dW = X ⋆ δ (mean over the batch)  |  ΔW applied by the last update',
+  const c = card(`${L.name} · filters (${F}, ${C}, ${KH}, ${KW})`, [
+    'dL/dW = X ⋆ δ (mean over the batch) · ΔW = the change the last update applied',
   ]);
   c.dataset.testid = `conv-panel-${i}`;
-  const table = el('div', 'filters');
-  const heads = el('div', 'filter-row filter-head');
-  heads.append(el('span', 'filter-label', ''), el('span', 'group-title', 'W'), el('span', 'group-title', 'dL/dW'), el('span', 'group-title', 'ΔW'));
-  table.append(heads);
-  const lg = [makeLegend(`${L.name}: W`), makeLegend(`${L.name}: dL/dW`), makeLegend(`${L.name}: ΔW`)];
-  const vs = [
-    new View({ layer: i, kinds: ['weights'], name: L.name, style: 'signed', legend: lg[0] }),
-    new View({ layer: i, kinds: ['wgrad'], name: L.name, style: 'signed', legend: lg[1] }),
-    new View({ layer: i, kinds: ['update'], name: L.name, style: 'signed', legend: lg[2] }),
-  ];
-  const cell = Math.max(4, Math.floor(34 / Math.max(KH, KW)));
-  for (let f = 0; f < F; f++) {
-    const row = el('div', 'filter-row');
-    row.append(el('span', 'filter-label', `f${f}`));
-    vs.forEach((v) => {
-      const grp = el('span', 'group');
-      for (let ch = 0; ch < C; ch++) {
-        v.addPlane(grp, {
-          offset: (f * C + ch) * KH * KW, h: KH, w: KW, cell,
-          where: (y, x) => `filter ${f}, input channel ${ch} · row ${y}, column ${x}`,
-          testid: `filter-${v.kinds[0]}`,
-        });
-      }
-      row.append(grp);
-    });
-    table.append(row);
-  }
-  const legends = el('div', 'legends');
-  legends.append(...lg.map((l) => l.root));
-  c.append(table, legends);
+  // one input channel: the filters side by side in rows of up to 8;
+  // otherwise a row per filter and a column per input channel
+  const single = C === 1;
+  const cols = single ? Math.min(F, 8) : C;
+  const rows = single ? Math.ceil(F / cols) : F;
+  c.append(el('div', 'card-note', single
+    ? `filters 0…${F - 1}, ${cols} to a row`
+    : `rows: filters 0…${F - 1} · columns: input channels 0…${C - 1}`));
+  const row = el('div', 'blocks');
+  const cell = Math.max(3, Math.min(8, Math.floor(220 / (cols * (KW + 1))), Math.floor(300 / (rows * (KH + 1)))));
+  const planeAt = (r, col) => {
+    const f = single ? Math.min(F - 1, r * cols + col) : r;
+    const ch = single ? 0 : col;
+    return { offset: (f * C + ch) * KH * KW, where: (y, x) => `filter ${f}, input channel ${ch} · row ${y}, column ${x}` };
+  };
+  const parts = [['weights', 'filters W'], ['wgrad', 'dL/dW'], ['update', 'ΔW']];
+  const vs = parts.map(([kind, title]) => {
+    const v = new View({ layer: i, kinds: [kind], name: L.name, style: 'signed', legend: makeLegend(`${L.name}: ${title}`) });
+    tiledBlock(row, title, v, { rows, cols, h: KH, w: KW, cell, planeAt, testid: `filter-${kind}` });
+    return v;
+  });
+  c.append(row);
   root.append(c);
   return vs;
 }
@@ -219,12 +221,10 @@ function buildConv(root, L, i) {
 function buildPool(root, L, i, inShape) {
   const [C, H, W] = inShape;
   const c = card(`${L.name} · switches`, [
-    'left: the input X, each window’s winner (the switch) bright  |  right: dL/dX',
-    'max-pool: δ routed to the switch (argmax); every other cell gets 0',
+    'max-pool: δ routed to the switch (argmax); every other cell of dL/dX is 0',
   ]);
   c.dataset.testid = `pool-panel-${i}`;
-  const lgX = makeLegend(`${L.name}: input X`);
-  const lgD = makeLegend(`${L.name}: dL/dX`);
+  c.append(el('div', 'card-note', 'left: the input X, the winner of each window bright · right: dL/dX, same channels in the same places'));
   let memo = { frame: null, masks: null };
   const maskOf = (frame) => {
     if (memo.frame === frame) return memo.masks;
@@ -245,75 +245,64 @@ function buildPool(root, L, i, inShape) {
     memo = { frame, masks };
     return masks;
   };
-  const vx = new View({ layer: i - 1, kinds: i === 0 ? ['input'] : ['act'], name: L.name, word: 'input X (bright: the switch of its window)', style: 'act', legend: lgX, maskOf });
-  if (i === 0) vx.layer = -1;
+  const vx = new View({
+    layer: i === 0 ? -1 : i - 1, kinds: i === 0 ? ['input'] : ['act'], name: L.name,
+    word: 'input X (bright: the switch of its window)', style: 'act', legend: makeLegend(`${L.name}: input X`), maskOf,
+  });
   // dL/dX of the pool is δ of the layer before it (or, first, the pool's own dL/dX)
   const vd = i === 0
-    ? new View({ layer: 0, kinds: ['gradin'], name: L.name, word: 'dL/dX', style: 'signed', legend: lgD })
-    : new View({ layer: i - 1, kinds: ['grad'], name: L.name, word: 'dL/dX', style: 'signed', legend: lgD });
-  const grid = el('div', 'pairs');
-  const cell = cellFor(H, W, H >= 28 ? 84 : 70);
-  for (let ch = 0; ch < C; ch++) {
-    const p = el('div', 'pair');
-    vx.addPlane(p, { offset: ch * H * W, h: H, w: W, cell, where: (y, x) => `channel ${ch} · row ${y}, column ${x}`, testid: 'switch-map' });
-    vd.addPlane(p, { offset: ch * H * W, h: H, w: W, cell, where: (y, x) => `channel ${ch} · row ${y}, column ${x}`, testid: 'pool-gradin' });
-    p.append(el('div', 'chan-label', `${ch}`));
-    grid.append(p);
-  }
-  const legends = el('div', 'legends');
-  legends.append(lgX.root, lgD.root);
-  c.append(grid, legends);
+    ? new View({ layer: 0, kinds: ['gradin'], name: L.name, word: 'dL/dX', style: 'signed', legend: makeLegend(`${L.name}: dL/dX`) })
+    : new View({ layer: i - 1, kinds: ['grad'], name: L.name, word: 'dL/dX', style: 'signed', legend: makeLegend(`${L.name}: dL/dX`) });
+  const cols = C <= 4 ? C : C <= 8 ? 4 : C <= 16 ? 4 : 8;
+  const rows = Math.ceil(C / cols);
+  const cell = Math.max(2, Math.min(5, Math.floor(420 / (cols * (W + 1)))));
+  const planeAt = (r, col) => {
+    const ch = Math.min(C - 1, r * cols + col);
+    return { offset: ch * H * W, where: (y, x) => `channel ${ch} · row ${y}, column ${x}` };
+  };
+  const row = el('div', 'blocks');
+  tiledBlock(row, 'input X with switches', vx, { rows, cols, h: H, w: W, cell, planeAt, testid: 'switch-map' });
+  tiledBlock(row, 'dL/dX', vd, { rows, cols, h: H, w: W, cell, planeAt, testid: 'pool-gradin' });
+  c.append(row);
   root.append(c);
   return [vx, vd];
 }
 
-// buildDense: each class's weights reshaped to the layer's input shape.
+// buildDense: each class's weights reshaped to the layer's input shape, a
+// row per class, beside the class probabilities.
 function buildDense(root, L, i, inShape, classes) {
   const [Out, In] = L.params[0];
   let g;
   if (inShape.length === 3 && inShape[0] * inShape[1] * inShape[2] === In) g = { n: inShape[0], h: inShape[1], w: inShape[2] };
   else { const w = Math.ceil(Math.sqrt(In)); g = { n: 1, h: Math.ceil(In / w), w }; }
-  const c = card(`${L.name} · weights per class, reshaped to the input ${shapeText(inShape)}`, [
-    'z_k = Σ W_k ⊙ x + b_k  |  dL/dW_k = (p_k − [k = y]) · x (mean over the batch)',
+  const c = card(`${L.name} · weights per class, reshaped to its input (${inShape.join(', ')})`, [
+    'z_k = Σ W_k ⊙ x + b_k · dL/dW_k = (p_k − [k = y]) · x (mean over the batch)',
   ]);
   c.dataset.testid = `dense-panel-${i}`;
-  const lgW = makeLegend(`${L.name}: W`);
-  const lgG = makeLegend(`${L.name}: dL/dW`);
-  const vw = new View({ layer: i, kinds: ['weights'], name: L.name, style: 'signed', legend: lgW });
-  const vg = new View({ layer: i, kinds: ['wgrad'], name: L.name, style: 'signed', legend: lgG });
-  const table = el('div', 'dense-rows');
-  const heads = el('div', 'dense-row filter-head');
-  heads.append(el('span', 'filter-label', 'class'), el('span', 'group-title', 'p'), el('span', 'group-title', 'W'), el('span', 'group-title', 'dL/dW'));
-  table.append(heads);
-  const cell = Math.max(2, Math.floor(28 / Math.max(g.h, g.w)));
-  const bars = probBars(classes.length === Out ? classes : Array.from({ length: Out }, (_, k) => String(k)));
-  const barRows = [...bars.querySelectorAll('.prob')];
-  for (let k = 0; k < Out; k++) {
-    const row = el('div', 'dense-row');
-    row.dataset.cls = String(k);
-    row.append(el('span', 'filter-label', classes[k] !== undefined ? String(classes[k]) : String(k)));
-    const pcell = el('span', 'group prob-cell');
-    if (barRows[k]) { barRows[k].firstChild.remove(); pcell.append(barRows[k]); }
-    row.append(pcell);
-    for (const v of [vw, vg]) {
-      const grp = el('span', 'group');
-      for (let ch = 0; ch < g.n; ch++) {
-        v.addPlane(grp, {
-          offset: k * In + ch * g.h * g.w, h: g.h, w: g.w, cell,
-          where: (y, x) => `class ${k}, input channel ${ch} · row ${y}, column ${x}`,
-          testid: `dense-${v.kinds[0]}`,
-        });
-      }
-      row.append(grp);
-    }
-    table.append(row);
-  }
+  const cell = Math.max(2, Math.min(7, Math.floor(360 / (g.n * (g.w + 1)))));
+  const rowPx = (g.h + 1) * cell;
+  const names = classes.length === Out ? classes : Array.from({ length: Out }, (_, k) => String(k));
+  const bars = probBars(names);
   const sum = bars.querySelector('.loss-sum');
-  const legends = el('div', 'legends');
-  legends.append(lgW.root, lgG.root);
-  c.append(sum, table, legends);
+  c.append(sum);
+  const row = el('div', 'blocks');
+  const pb = el('div', 'block');
+  pb.append(el('div', 'block-title', 'p = softmax(z)'));
+  for (const r of bars.querySelectorAll('.prob')) r.style.height = `${rowPx}px`;
+  pb.append(bars);
+  row.append(pb);
+  const planeAt = (k, ch) => ({
+    offset: k * In + ch * g.h * g.w,
+    where: (y, x) => `class ${names[k]}, input channel ${ch} · row ${y}, column ${x}`,
+  });
+  const vs = [['weights', 'W (one row per class)'], ['wgrad', 'dL/dW']].map(([kind, title]) => {
+    const v = new View({ layer: i, kinds: [kind], name: L.name, style: 'signed', legend: makeLegend(`${L.name}: ${title}`) });
+    tiledBlock(row, title, v, { rows: Out, cols: g.n, h: g.h, w: g.w, cell, planeAt, testid: `dense-${kind}` });
+    return v;
+  });
+  c.append(row);
   root.append(c);
-  return [vw, vg];
+  return vs;
 }
 
 // build lays out the whole lab for a welcome message.

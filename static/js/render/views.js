@@ -4,7 +4,7 @@
 // cell is, for the tooltip.
 
 import { stats, makeScale, drawLegend, fmt32, fmtShort, MODES } from './colormap.js';
-import { sizeCanvas, drawHeatmap, clearHeatmap } from './heatmap.js';
+import { Surface } from './heatmap.js';
 
 // KIND_WORDS names the tensor kinds of the protocol as the page shows them.
 export const KIND_WORDS = {
@@ -21,7 +21,7 @@ export const KIND_WORDS = {
 };
 
 let nextID = 0;
-export const registry = new Map(); // canvas id → {view, plane}
+export const registry = new Map(); // canvas id → {view, planes drawn in it}
 
 // el creates an element with a class and text (text is never parsed as HTML).
 export function el(tag, cls, text) {
@@ -49,27 +49,52 @@ export class View {
     this.legend = legend || null;
     this.maskOf = maskOf || null;
     this.planes = [];
+    this.surfaces = [];
     this.visible = true;
     this.tensor = null; // the tensor last drawn
     this.approx = false;
   }
 
-  // addPlane adds one map: data[offset … offset+h·w) drawn cell CSS pixels
-  // per cell. where(y, x) describes a cell for the tooltip.
-  addPlane(parent, { offset, h, w, cell, where, testid }) {
+  // canvas creates a canvas of h×w pixels shown at cell CSS pixels each.
+  canvas(parent, h, w, cell, testid) {
     const c = document.createElement('canvas');
     c.className = 'map';
     c.id = `map${nextID++}`;
-    c.tabIndex = -1;
     if (testid) c.dataset.testid = testid;
     c.dataset.layer = String(this.layer);
     c.dataset.kind = this.kinds[0];
-    sizeCanvas(c, h, w, cell);
     parent.append(c);
-    const plane = { canvas: c, offset, h, w, where, scale: null };
+    const surface = new Surface(c, h, w, cell);
+    this.surfaces.push(surface);
+    const entry = { view: this, planes: [] };
+    registry.set(c.id, entry);
+    return { surface, entry };
+  }
+
+  // addPlane adds one map in a canvas of its own: data[offset … offset+h·w)
+  // drawn cell CSS pixels per cell. where(y, x) describes a cell for the
+  // tooltip.
+  addPlane(parent, { offset, h, w, cell, where, testid }) {
+    const { surface, entry } = this.canvas(parent, h, w, cell, testid);
+    const plane = { surface, x0: 0, y0: 0, offset, h, w, where, scale: null };
     this.planes.push(plane);
-    registry.set(c.id, { view: this, plane });
-    return c;
+    entry.planes.push(plane);
+    return surface.canvas;
+  }
+
+  // addTiled adds rows×cols maps of h×w in one canvas, one cell apart;
+  // planeAt(r, c) gives each map's {offset, where}.
+  addTiled(parent, { rows, cols, h, w, cell, planeAt, testid }) {
+    const { surface, entry } = this.canvas(parent, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const { offset, where } = planeAt(r, c);
+        const plane = { surface, x0: c * (w + 1), y0: r * (h + 1), offset, h, w, where, scale: null };
+        this.planes.push(plane);
+        entry.planes.push(plane);
+      }
+    }
+    return surface.canvas;
   }
 
   find(frame) {
@@ -92,9 +117,10 @@ export function makeLegend(title) {
   bar.width = 256;
   bar.height = 1;
   const ticks = el('div', 'legend-ticks');
+  const range = el('div', 'legend-range');
   const desc = el('div', 'legend-desc');
-  root.append(head, bar, ticks, desc);
-  return { root, bar, ticks, desc };
+  root.append(head, bar, ticks, range, desc);
+  return { root, bar, ticks, range, desc };
 }
 
 // drawView paints every plane of a view from frame with the view options
@@ -104,7 +130,8 @@ export function drawView(view, frame, opts) {
   view.tensor = t;
   view.approx = !!(frame && frame.header && frame.header.exact === false);
   if (!t) {
-    for (const p of view.planes) { clearHeatmap(p.canvas); p.scale = null; }
+    for (const p of view.planes) { p.surface.blank(p.x0, p.y0, p.h, p.w); p.scale = null; }
+    for (const s of view.surfaces) s.flush();
     if (view.legend) setLegendEmpty(view.legend);
     return;
   }
@@ -122,48 +149,79 @@ export function drawView(view, frame, opts) {
       scale = makeScale(stats([data], p.offset, p.offset + p.h * p.w), so);
     }
     p.scale = scale;
-    drawHeatmap(p.canvas, data, p.offset, p.h, p.w, scale, masks ? masks[i] : null);
+    p.surface.paint(p.x0, p.y0, data, p.offset, p.h, p.w, scale, masks ? masks[i] : null);
   });
+  for (const s of view.surfaces) s.flush();
   if (view.legend) setLegend(view.legend, shared, opts.range === 'map' && view.style !== 'image', all);
 }
 
 function setLegendEmpty(lg) {
   const ctx = lg.bar.getContext('2d');
   ctx.clearRect(0, 0, lg.bar.width, lg.bar.height);
-  lg.ticks.replaceChildren(el('span', 'tick', 'not computed yet in this step'));
-  lg.desc.textContent = '';
+  setText(lg, 'ticksKey', lg.ticks, () => [el('span', 'tick', 'not computed yet in this step')]);
+  setLegendText(lg, '', '');
+  lg.barKey = '';
+}
+
+// setText replaces the children of an element only when their text changes:
+// unchanged text costs no layout and no repaint.
+function setText(lg, key, parent, make, text) {
+  const k = text ?? key;
+  if (lg[key] === k) return;
+  lg[key] = k;
+  parent.replaceChildren(...make());
+}
+
+function setLegendText(lg, desc, range) {
+  if (lg.desc.textContent !== desc) lg.desc.textContent = desc;
+  if (lg.range.textContent !== range) lg.range.textContent = range;
 }
 
 function setLegend(lg, scale, perMap, st) {
-  const ticks = drawLegend(lg.bar, scale);
   const approx = scale.approx ? '≈' : '';
+  // the bar depends only on the palette and the scale's shape, not on its numbers
+  const barKey = `${scale.mode}|${scale.diverging}|${scale.hi > scale.lo}|${scale.symlog ? (scale.symlog.c / (scale.hi - scale.lo)).toPrecision(2) : ''}`;
+  const ticks = drawLegendIfChanged(lg, scale, barKey);
   const last = ticks.length - 1;
-  const spans = ticks.map(({ pos, text, v }, i) => {
-    const s = el('span', 'tick');
-    if (!perMap) s.textContent = v === 0 ? '0' : `${approx}${text}`;
-    else if (i === 0) s.textContent = scale.diverging ? '−max' : 'min';
-    else if (i === last) s.textContent = scale.diverging ? '+max' : 'max';
-    else s.textContent = v === 0 ? '0' : '';
-    s.dataset.pos = String(pos);
-    return s;
+  const labels = ticks.map(({ text, v }, i) => {
+    if (!perMap) return v === 0 ? '0' : `${approx}${text}`;
+    if (i === 0) return scale.diverging ? '−max' : 'min';
+    if (i === last) return scale.diverging ? '+max' : 'max';
+    return v === 0 ? '0' : '';
   });
-  lg.ticks.replaceChildren(...spans);
-  for (const s of spans) s.style.left = `${(Number(s.dataset.pos) * 100).toFixed(2)}%`;
+  setText(lg, 'ticksKey', lg.ticks, () => ticks.map(({ pos }, i) => {
+    const s = el('span', 'tick', labels[i]);
+    s.style.left = `${(pos * 100).toFixed(2)}%`;
+    return s;
+  }), labels.join('|') + ticks.map((t) => t.pos.toFixed(3)).join('|'));
   let d = `${scale.describe}${perMap ? ' · each map its own range' : ' · shared by the layer'}`;
-  d += ` · range ${approx}${fmtShort(st.min)} … ${approx}${fmtShort(st.max)}`;
-  if (st.nonfinite) d += ` · ${st.nonfinite} NaN/Inf (magenta)`;
   if (scale.approx) d += ' · ≈ 8-bit while playing';
-  lg.desc.textContent = d;
+  let r = `data ${approx}${fmtShort(st.min)} … ${approx}${fmtShort(st.max)}`;
+  if (st.nonfinite) r += ` · ${st.nonfinite} NaN/Inf (magenta)`;
+  setLegendText(lg, d, r);
 }
 
-// describeCell returns the tooltip lines for the cell {y, x} of a canvas, or
-// null when nothing is drawn there.
-export function describeCell(canvasID, cell) {
+// drawLegendIfChanged repaints the colour bar only when it would look
+// different, and returns the ticks of the scale.
+function drawLegendIfChanged(lg, scale, key) {
+  if (lg.barKey === key && lg.palette === scale.palette) {
+    return scale.ticks.map((v) => ({ v, pos: Number.isFinite(scale.t(v)) ? scale.t(v) : 0.5, text: fmtShort(v) }));
+  }
+  lg.barKey = key;
+  lg.palette = scale.palette;
+  return drawLegend(lg.bar, scale);
+}
+
+// describeCell returns the tooltip lines for the canvas pixel {y, x} of a
+// canvas, or null when no map is drawn there (a gap, or nothing computed).
+export function describeCell(canvasID, px) {
   const r = registry.get(canvasID);
-  if (!r) return null;
-  const { view, plane } = r;
+  if (!r || !px) return null;
+  const { view } = r;
+  const plane = r.planes.find((p) => px.x >= p.x0 && px.x < p.x0 + p.w && px.y >= p.y0 && px.y < p.y0 + p.h);
   const t = view.tensor;
-  if (!t || !cell) return null;
+  if (!t || !plane) return null;
+  const cell = { y: px.y - plane.y0, x: px.x - plane.x0 };
   const i = plane.offset + cell.y * plane.w + cell.x;
   const v = t.data[i];
   const approx = view.approx && t.enc === 'q8';
