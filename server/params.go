@@ -21,6 +21,18 @@ const (
 	DataShapes = "shapes"
 )
 
+// ShapesSpec is the default network for the 12×12 shapes set: small
+// enough that its 3×3 filters visibly become edge detectors in seconds.
+const ShapesSpec = "conv(4,3,s1,p1) relu maxpool(2,s2,p0) conv(8,3,s1,p1) relu maxpool(2,s2,p0) dense(5)"
+
+// DefaultSpecFor returns the default network spec for a data set name.
+func DefaultSpecFor(data string) string {
+	if data == DataShapes {
+		return ShapesSpec
+	}
+	return engine.DefaultSpec
+}
+
 // Speed units.
 const (
 	unitPhase = "phase" // phases per second
@@ -194,6 +206,10 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 		d := strings.ToLower(*a.Data)
 		if d != DataMNIST && d != DataShapes {
 			return p, ch, fmt.Errorf("data %q: want %q or %q", *a.Data, DataMNIST, DataShapes)
+		}
+		if a.Spec == nil && d != p.Data {
+			// A new data set without a spec of its own gets the network made for it.
+			p.Config.Spec = DefaultSpecFor(d)
 		}
 		p.Data, ch.rebuild = d, true
 	}

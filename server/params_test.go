@@ -63,3 +63,33 @@ func TestParseLabParams(t *testing.T) {
 		}
 	}
 }
+
+func TestDataSwitchPicksItsDefaultSpec(t *testing.T) {
+	cfg, err := Config{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := cfg.limits()
+	p, err := ParseLabParams(url.Values{"data": {"shapes"}}, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Config.Spec != ShapesSpec {
+		t.Errorf("data=shapes without spec: spec %q, want %q", p.Config.Spec, ShapesSpec)
+	}
+	p, err = ParseLabParams(url.Values{"data": {"shapes"}, "spec": {"conv(2,3) relu dense(5)"}}, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Config.Spec != "conv(2,3) relu dense(5)" {
+		t.Errorf("data=shapes with a spec: spec %q", p.Config.Spec)
+	}
+	mnist := DataMNIST
+	back, _, err := p.apply(&cmdArgs{Data: &mnist}, lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Config.Spec != engine.DefaultSpec {
+		t.Errorf("switching back to mnist: spec %q, want the default", back.Config.Spec)
+	}
+}
