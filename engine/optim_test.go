@@ -16,11 +16,11 @@ func TestOptimizersMatchTorch(t *testing.T) {
 	}
 	var ref struct {
 		Cases []struct {
-			Name, Opt                         string
+			Name, Opt                           string
 			LR, Momentum, WD, Beta1, Beta2, Eps float64
-			Nesterov, Bias                    bool
-			P0                                []float64
-			Grads, After                      [][]float64
+			Nesterov, Bias                      bool
+			P0                                  []float64
+			Grads, After                        [][]float64
 		}
 	}
 	if err := json.Unmarshal(raw, &ref); err != nil {
