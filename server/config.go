@@ -53,6 +53,9 @@ type Config struct {
 	// ShapesTrain and ShapesTest are the sizes of the procedural shapes
 	// set; defaults 5000 and 1000.
 	ShapesTrain, ShapesTest int
+
+	// Rooms and classroom limits.
+	ClassroomConfig
 }
 
 // Defaults.
@@ -127,6 +130,9 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxRate > 0, "max rate %v: want > 0", c.MaxRate)
 	check(c.ResumeGrace > 0, "resume grace %v: want > 0", c.ResumeGrace)
 	check(c.ShapesTrain > 0 && c.ShapesTest > 0, "shapes set sizes %d, %d: want > 0", c.ShapesTrain, c.ShapesTest)
+	cc, err := c.ClassroomConfig.withDefaults()
+	c.ClassroomConfig = cc
+	errs = append(errs, err)
 	return c, errors.Join(errs...)
 }
 

@@ -110,6 +110,7 @@ func (c *client) flush() bool {
 		}
 		if b.frame != nil {
 			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			c.conn.EnableWriteCompression(true) // compressed once, shared by the frame's clients
 			if err := c.conn.WritePreparedMessage(b.frame); err != nil {
 				c.log.Debug("write frame", "err", err)
 				return false
@@ -122,6 +123,7 @@ func (c *client) flush() bool {
 
 func (c *client) write(mt int, data []byte) bool {
 	c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	c.conn.EnableWriteCompression(false) // small JSON: not worth a compressor each
 	if err := c.conn.WriteMessage(mt, data); err != nil {
 		c.log.Debug("write message", "err", err)
 		return false

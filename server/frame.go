@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
 )
@@ -123,6 +124,9 @@ type FrameHeader struct {
 	BatchLoss  *F32          `json:"batch_loss,omitempty"`
 	Probs      []F32         `json:"probs,omitempty"`
 	Tensors    []TensorEntry `json:"tensors"`
+	// Published is the server's clock when the frame was published, Unix
+	// milliseconds (absent if unknown): step-to-screen latency.
+	Published int64 `json:"published_unix_ms,omitempty"`
 }
 
 // TensorEntry locates one tensor in the payload of a frame.
@@ -182,6 +186,9 @@ type FrameMeta struct {
 	Exact    bool       // f32 for every float tensor; false allows q8
 	Done     *WirePhase // nil before the first phase of a step
 	Next     *WirePhase
+	// Published is when the session published the frame (the end of the
+	// phase it shows); zero leaves published_unix_ms out.
+	Published time.Time
 }
 
 // FrameEncoder writes traces as frames. It keeps its scratch space between
@@ -261,6 +268,9 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 		Seq: meta.Seq, Step: tr.Step, Epoch: tr.Epoch, Done: meta.Done, Next: meta.Next,
 		Keyframe: meta.Keyframe, Exact: meta.Exact, Probe: tr.Probe,
 		Sample: tr.Sample, Index: tr.Index, Label: tr.Label, Tensors: e.entries,
+	}
+	if !meta.Published.IsZero() {
+		h.Published = meta.Published.UnixMilli()
 	}
 	if tr.Probs != nil {
 		p := tr.Prediction

@@ -114,7 +114,7 @@ type Room struct {
 	Created time.Time // when the room was created
 
 	ownerToken string
-	session    roomSession // the room's trainer; nil only in registry tests
+	session    *session // the room's trainer; nil only in registry tests
 
 	viewers atomic.Int64 // connected viewers (students)
 	owners  atomic.Int64 // connected owner pages
@@ -136,9 +136,6 @@ func (r *Room) OwnerToken() string { return r.ownerToken }
 // Viewers is the number of connected viewers (the owner's pages excluded).
 func (r *Room) Viewers() int { return int(r.viewers.Load()) }
 
-// roomSession is the trainer session of a room.
-type roomSession any
-
 // roomRegistry holds the rooms of a server by join code.
 type roomRegistry struct {
 	max int // rooms at most
@@ -154,7 +151,7 @@ func newRoomRegistry(max int) *roomRegistry {
 // create registers a new room with a fresh code and owner token. name is
 // cleaned; an empty name becomes "Room CODE". It returns errRoomsFull at
 // the cap.
-func (g *roomRegistry) create(name string, s roomSession, now time.Time) (*Room, error) {
+func (g *roomRegistry) create(name string, s *session, now time.Time) (*Room, error) {
 	tok, err := newOwnerToken()
 	if err != nil {
 		return nil, err

@@ -18,15 +18,17 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // SecurityHeaders sets the Content-Security-Policy and the headers that go
-// with it on every response: no MIME sniffing, no framing, and no Referer
-// (an owner link carries the room's owner token in its query).
+// with it on every response: no MIME sniffing, no framing, and a Referer
+// only to this origin (an owner link carries the room's owner token in its
+// query; same-origin rather than no-referrer keeps the Origin of our own
+// form posts, which no-referrer turns into "null").
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", ContentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Referrer-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
 }

@@ -71,7 +71,7 @@ func TestSecurityHeaders(t *testing.T) {
 		"Content-Security-Policy": ContentSecurityPolicy,
 		"X-Content-Type-Options":  "nosniff",
 		"X-Frame-Options":         "DENY",
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 	}
 	for k, v := range want {
 		if got := rec.Header().Get(k); got != v {

@@ -27,6 +27,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *serverMetrics
+	class   *classroom
 	data    *dataSets
 	router  chi.Router
 	up      websocket.Upgrader
@@ -57,7 +58,13 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		sessions: map[string]*session{},
 		clients:  map[*client]struct{}{},
 	}
+	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
+	s.up.CheckOrigin = OriginChecker(cfg.AllowedOrigins)
+	// permessage-deflate when the browser offers it: a prepared frame is
+	// compressed once for all the pages that share it.
+	s.up.EnableCompression = true
 	s.router = s.routes()
+	go s.evictInactive() // classroom.go
 	go s.janitor()
 	return s, nil
 }
@@ -70,10 +77,12 @@ func (s *Server) Config() Config { return s.cfg }
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer)
+	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders)
 
 	// GET /ws: the websocket of one lab page (docs/protocol.md).
-	r.Get("/ws", s.serveWS)
+	r.With(s.limitConnsPerAddr).Get("/ws", s.serveWS)
+	// Rooms, join, fork and their websockets (classroom_http.go).
+	s.classroomRoutes(r)
 	// GET /healthz: 200 "ok" while the server accepts connections.
 	r.Get("/healthz", s.serveHealth)
 	// GET /metrics: Prometheus metrics (sessions, frames, bytes, steps, limits).
@@ -108,9 +117,33 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// serveWS upgrades to a websocket, creates or resumes a session and runs
-// the connection until it closes.
+// serveWS upgrades to a websocket, creates or resumes a private session
+// and runs the connection until it closes.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.runClient(w, r, func(c *client) (*session, bool, string, string) {
+		if sess := s.resume(q.Get("resume")); sess != nil {
+			return sess, true, "", ""
+		}
+		sess, err := s.newSession(q)
+		switch {
+		case errors.Is(err, errFull):
+			s.metrics.limitHits.WithLabelValues("sessions").Inc()
+			return nil, false, codeFull, "the server is running as many sessions as it can; try again later"
+		case err != nil:
+			c.log.Error("new session", "err", err)
+			return nil, false, codeInvalid, "the session could not be created"
+		}
+		return sess, false, "", ""
+	}, nil, nil)
+}
+
+// runClient upgrades to a websocket and runs one client of the session
+// chosen by pick (which may refuse with an error code and message), until
+// the connection closes. attached (if not nil) is called once the client
+// has its welcome, leave (if not nil) when the connection has closed.
+func (s *Server) runClient(w http.ResponseWriter, r *http.Request,
+	pick func(c *client) (sess *session, resumed bool, code, message string), attached, leave func(c *client)) {
 	s.mu.Lock()
 	closing := s.closing
 	s.mu.Unlock()
@@ -120,7 +153,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	conn, err := s.up.Upgrade(w, r, nil)
 	if err != nil {
-		return // Upgrade has replied with an HTTP error
+		return
 	}
 	c := &client{srv: s, conn: conn, mb: newMailbox(), done: make(chan struct{}),
 		log: s.log.With("req", middleware.GetReqID(r.Context()))}
@@ -133,7 +166,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		close(c.done)
 		<-writerDone
 	}()
-
 	if !s.addClient(c) {
 		s.metrics.limitHits.WithLabelValues("connections").Inc()
 		c.mb.close(errorMsg(nil, codeFull, "the server has too many open connections; try again later"),
@@ -141,32 +173,29 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.removeClient(c)
-
-	q := r.URL.Query()
-	var resumed bool
-	sess := s.resume(q.Get("resume"))
-	if sess != nil {
-		resumed = true
-	} else {
-		sess, err = s.newSession(q)
-		if err != nil {
-			if errors.Is(err, errFull) {
-				s.metrics.limitHits.WithLabelValues("sessions").Inc()
-				c.mb.close(errorMsg(nil, codeFull, "the server is running as many sessions as it can; try again later"),
-					websocket.CloseTryAgainLater, "full")
-			} else {
-				c.log.Error("new session", "err", err)
-				c.mb.close(errorMsg(nil, codeInvalid, "the session could not be created"),
-					websocket.CloseInternalServerErr, "no session")
-			}
-			return
+	sess, resumed, code, msg := pick(c)
+	if sess == nil {
+		closeCode := websocket.ClosePolicyViolation
+		switch code {
+		case codeFull:
+			closeCode = websocket.CloseTryAgainLater
+		case codeInvalid:
+			closeCode = websocket.CloseInternalServerErr
 		}
+		c.mb.close(errorMsg(nil, code, msg), closeCode, code)
+		return
+	}
+	if leave != nil {
+		defer leave(c)
 	}
 	c.sess = sess
 	c.log = c.log.With("session", sess.id)
 	defer s.release(sess)
 	if !sess.send(sessionMsg{kind: msgAttach, c: c, resumed: resumed}) {
 		return
+	}
+	if attached != nil {
+		sess.inSession(func() { attached(c) }) // after the welcome
 	}
 	c.readPump()
 	sess.send(sessionMsg{kind: msgDetach, c: c})

@@ -29,7 +29,11 @@ type session struct {
 	attached   int       // connections attached
 	detachedAt time.Time // when attached last dropped to 0
 
+	room    *Room   // the room this session is the trainer of; nil for a private session
+	maxRate float64 // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
+
 	// Owned by run.
+	lastCmd  time.Time // when a client last sent a command (see admit)
 	t        *engine.Trainer
 	params   LabParams
 	clients  []*client
@@ -69,7 +73,8 @@ type sessionMsg struct {
 	cmd     string
 	args    cmdArgs
 	sub     Subscription
-	resumed bool // attach: the client resumed with its token
+	resumed bool   // attach: the client resumed with its token
+	fn      func() // run: called in the session goroutine
 }
 
 type msgKind int
@@ -79,6 +84,7 @@ const (
 	msgDetach
 	msgCmd
 	msgSubscribe
+	msgRun // call fn
 )
 
 // send passes m to the session goroutine; it waits while the session is
@@ -216,7 +222,13 @@ func (s *session) handle(m sessionMsg) {
 		m.c.reply(ackMsg(m.id))
 		s.publishFrames([]*client{m.c}, true, true)
 	case msgCmd:
+		if code, msg := s.admit(&m); code != "" { // classroom.go
+			m.c.reply(errorMsg(m.id, code, msg))
+			return
+		}
 		s.command(&m)
+	case msgRun:
+		m.fn()
 	}
 }
 
@@ -391,8 +403,12 @@ func (s *session) welcome(resumed bool) []byte {
 	if classes == nil {
 		classes = []string{}
 	}
+	resume := s.token
+	if s.room != nil {
+		resume = "" // a room is rejoined by its code; its token is never handed out
+	}
 	return mustJSON(welcomeMsg{
-		Type: "welcome", V: protocolVersion, Session: s.id, Resume: s.token, Resumed: resumed,
+		Type: "welcome", V: protocolVersion, Session: s.id, Resume: resume, Resumed: resumed,
 		Config: wireConfig{Spec: cfg.Spec, Seed: cfg.Seed, Hyper: toWireHyper(cfg.Hyper), Data: s.params.Data},
 		Layers: toWireLayers(s.t.Layers()), InputShape: s.t.InputShape(), Classes: classes,
 		Limits: s.srv.cfg.limits().wire(),
@@ -466,6 +482,7 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 		return
 	}
 	s.seq++
+	published := time.Now()
 	done, next := s.phases()
 	type traceKey struct {
 		sample int
@@ -488,7 +505,7 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe})
 				traces[tk] = tr
 			}
-			b, err := s.enc.Encode(tr, &c.sub, FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next})
+			b, err := s.enc.Encode(tr, &c.sub, FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})
 			if err != nil {
 				s.log.Error("encode frame", "err", err)
 				continue

@@ -52,10 +52,15 @@ func run(args []string) error {
 	fs.IntVar(&cfg.MaxTestImages, "max-test", 10000, "test images of one test command (env BPV_MAX_TEST)")
 	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", 10*time.Minute, "how long a session without a client can be resumed (env BPV_RESUME_GRACE)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
+	finishClassroom := classroomFlags(fs, &cfg)
 	if err := fromEnv(fs); err != nil {
 		return err
 	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	room, err := finishClassroom()
+	if err != nil {
 		return err
 	}
 	var level slog.Level
@@ -79,6 +84,11 @@ func run(args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Printf("backpropviz listening on %s\n", listenURL(ln.Addr()))
+	if room != "" {
+		if err := openRoom(os.Stdout, srv, room, listenURL(ln.Addr())); err != nil {
+			return err
+		}
+	}
 
 	select {
 	case err := <-errc:

@@ -63,6 +63,8 @@ function onMessage(msg) {
       lab.setError({ code: 'bye', message: `The server closed the lab: ${msg.reason || 'shutting down'}.` });
       break;
     default:
+      // other messages (a room's "room") are for the page's other scripts
+      document.dispatchEvent(new CustomEvent('bpv:message', { detail: msg }));
   }
 }
 

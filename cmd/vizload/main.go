@@ -1,0 +1,287 @@
+// Command vizload measures a backpropviz server under a classroom's load,
+// over real websockets: one room played by its owner and watched by N
+// viewers, and K students' forks of it, each playing on its own.
+//
+// It reports, per viewer, trace frames received per second, the latency
+// from the step's frame being published to its delivery (p50, p99), and
+// bytes per second on the wire; per fork, frames and steps per second; and
+// the server's CPU use and peak memory, read from /proc of its process.
+//
+// By default it starts the server itself, as a child process on a free
+// loopback port (so the server's CPU and memory are its own):
+//
+//	vizload -viewers 200 -forks 30 -duration 20s
+//
+// or it loads a server already running (whose pid it may be given):
+//
+//	vizload -url http://127.0.0.1:8080 -pid 12345
+//
+// Latency needs the server's publish time in the frame header
+// (published_unix_ms, same clock: loopback); without it, latency is measured
+// from the first client that received the same frame.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/server"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "vizload:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command's flags.
+type options struct {
+	url       string
+	pid       int
+	viewers   int
+	forks     int
+	duration  time.Duration
+	warmup    time.Duration
+	roomRate  float64
+	forkRate  float64
+	data      string
+	spec      string
+	layers    string
+	kinds     string
+	compress  bool
+	serveAddr string // child mode: run the server on this address
+}
+
+func run(args []string) error {
+	var o options
+	fs := flag.NewFlagSet("vizload", flag.ContinueOnError)
+	fs.StringVar(&o.url, "url", "", "base URL of a running server; empty starts one as a child process on loopback")
+	fs.IntVar(&o.pid, "pid", 0, "pid of the server given by -url, for its CPU and memory (0: not measured)")
+	fs.IntVar(&o.viewers, "viewers", 200, "viewers of the room")
+	fs.IntVar(&o.forks, "forks", 30, "forks of the room, each playing")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured time")
+	fs.DurationVar(&o.warmup, "warmup", 3*time.Second, "time after everyone connected before measuring")
+	fs.Float64Var(&o.roomRate, "room-rate", 10, "optimizer steps per second the room plays at")
+	fs.Float64Var(&o.forkRate, "fork-rate", 5, "optimizer steps per second each fork plays at (0: as fast as the server allows)")
+	fs.StringVar(&o.data, "data", "mnist", "data set of the room: mnist or shapes")
+	fs.StringVar(&o.spec, "spec", "", "network spec of the room (empty: the server's default)")
+	fs.StringVar(&o.layers, "layers", "all", `layers a viewer subscribes to: "all" or a list like -1,0,1,2`)
+	fs.StringVar(&o.kinds, "kinds", "input,act,grad,weights,bias,wgrad,bgrad,update,bupdate,switch", "tensor kinds a viewer subscribes to")
+	fs.BoolVar(&o.compress, "compress", false, "offer permessage-deflate (used if the server accepts it)")
+	fs.StringVar(&o.serveAddr, "serve", "", "run only the server on this address (used by vizload itself)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.serveAddr != "" {
+		return serve(o.serveAddr)
+	}
+	if o.url == "" {
+		child, base, err := startChild()
+		if err != nil {
+			return err
+		}
+		defer func() {
+			child.Process.Signal(syscall.SIGTERM)
+			child.Wait()
+		}()
+		o.url, o.pid = base, child.Process.Pid
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rep, err := load(ctx, o)
+	if err != nil {
+		return err
+	}
+	rep.print(os.Stdout, o)
+	return nil
+}
+
+// serve runs the server with limits raised above the load, until SIGTERM.
+func serve(addr string) error {
+	cfg := server.Config{
+		Addr: addr, MaxSessions: 256, MaxConns: 4096,
+		ClassroomConfig: server.ClassroomConfig{MaxConnsPerAddr: 4096, MaxViewers: 4096, MaxRooms: 16},
+	}
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler()}
+	fmt.Printf("http://%s\n", ln.Addr())
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go hs.Serve(ln)
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return errors.Join(srv.Shutdown(sctx), hs.Shutdown(sctx))
+}
+
+// startChild runs this binary with -serve on a free loopback port and
+// returns the process and its base URL.
+func startChild() (*exec.Cmd, string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := exec.Command(exe, "-serve", "127.0.0.1:0")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		return nil, "", fmt.Errorf("server child: %w", err)
+	}
+	return cmd, strings.TrimSpace(line), nil
+}
+
+// createRoom creates a room with POST /rooms and returns its code and owner
+// token (from the owner link it redirects to).
+func createRoom(base string) (code, token string, err error) {
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(base+"/rooms", url.Values{"name": {"load test"}})
+	if err != nil {
+		return "", "", err
+	}
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.Path, "/r/") {
+		return "", "", fmt.Errorf("create room: status %s, location %q", resp.Status, resp.Header.Get("Location"))
+	}
+	return strings.TrimPrefix(loc.Path, "/r/"), loc.Query().Get("owner"), nil
+}
+
+func load(ctx context.Context, o options) (*report, error) {
+	code, token, err := createRoom(o.url)
+	if err != nil {
+		return nil, err
+	}
+	wsBase := "ws" + strings.TrimPrefix(o.url, "http")
+	clk := &clock{}
+	dialer := &websocket.Dialer{EnableCompression: o.compress, HandshakeTimeout: 30 * time.Second,
+		NetDialContext: countingDial, ReadBufferSize: 64 << 10}
+
+	owner, err := dialClient(dialer, wsBase+"/ws/room/"+code+"?owner="+url.QueryEscape(token), "owner", clk)
+	if err != nil {
+		return nil, err
+	}
+	defer owner.close()
+	if o.data != server.DataMNIST || o.spec != "" {
+		owner.cmd("set", map[string]any{"data": o.data, "spec": o.spec})
+	}
+	owner.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": o.roomRate}})
+
+	sub := map[string]any{"type": "subscribe", "kinds": strings.Split(o.kinds, ",")}
+	if o.layers != "all" {
+		var ls []int
+		for _, f := range strings.Split(o.layers, ",") {
+			var l int
+			if _, err := fmt.Sscan(f, &l); err != nil {
+				return nil, fmt.Errorf("-layers %q: %v", o.layers, err)
+			}
+			ls = append(ls, l)
+		}
+		sub["layers"] = ls
+	}
+
+	var viewers, forks []*client
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var dialErr error
+	dialAll := func(n int, path, role string, then func(*client), into *[]*client) {
+		sem := make(chan struct{}, 16)
+		for i := range n {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				c, err := dialClient(dialer, wsBase+path, fmt.Sprintf("%s %d", role, i), clk)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					dialErr = errors.Join(dialErr, err)
+					return
+				}
+				*into = append(*into, c)
+				then(c)
+			}()
+		}
+	}
+	dialAll(o.viewers, "/ws/room/"+code, "viewer", func(c *client) { c.send(sub) }, &viewers)
+	wg.Wait()
+	owner.cmd("play", nil)
+	dialAll(o.forks, "/ws/fork/"+code, "fork", func(c *client) {
+		c.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": o.forkRate}})
+		c.send(sub)
+		c.cmd("play", nil)
+	}, &forks)
+	wg.Wait()
+	defer func() {
+		for _, c := range append(viewers, forks...) {
+			c.close()
+		}
+	}()
+	if dialErr != nil {
+		return nil, dialErr
+	}
+
+	sleep(ctx, o.warmup)
+	all := append(append([]*client{owner}, viewers...), forks...)
+	for _, c := range all {
+		c.startWindow()
+	}
+	cpu0, _ := readCPU(o.pid)
+	self0, _ := readCPU(os.Getpid())
+	t0 := time.Now()
+	sleep(ctx, o.duration)
+	elapsed := time.Since(t0)
+	cpu1, _ := readCPU(o.pid)
+	self1, _ := readCPU(os.Getpid())
+	for _, c := range all {
+		c.endWindow()
+	}
+	rep := &report{elapsed: elapsed, code: code, selfCPU: (self1 - self0).Seconds() / elapsed.Seconds()}
+	rep.viewers = summarize(viewers, owner, clk, elapsed)
+	rep.forks = summarize(forks, nil, clk, elapsed)
+	rep.owner = summarize([]*client{owner}, nil, clk, elapsed)
+	if o.pid > 0 {
+		rep.cpu = (cpu1 - cpu0).Seconds() / elapsed.Seconds()
+		rep.peakRSS, rep.rss, _ = readMem(o.pid)
+	}
+	return rep, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/backpropviz/backpropviz/server"
+)
+
+// classroomFlags binds the flags of rooms and classroom limits into cfg.
+// The returned function finishes them once the flags are parsed (the lists
+// are parsed then) and returns the name of the room to open at start-up
+// ("" for none).
+func classroomFlags(fs *flag.FlagSet, cfg *server.Config) func() (room string, err error) {
+	c := &cfg.ClassroomConfig
+	var proxies, origins, room string
+	fs.IntVar(&c.MaxRooms, "max-rooms", 4, "rooms at once (env BPV_MAX_ROOMS)")
+	fs.IntVar(&c.MaxViewers, "max-viewers", 250, "students watching one room (env BPV_MAX_VIEWERS)")
+	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", 240, "open websockets of one client address; a class behind one NAT shares one (env BPV_MAX_CONNS_PER_ADDR)")
+	fs.Float64Var(&c.ForkRate, "fork-rate", 5, "optimizer steps per second a student's fork may play at (env BPV_FORK_RATE)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "end a lab or fork whose pages sent no command for this long; 0: 30m (env BPV_IDLE_TIMEOUT)")
+	fs.Float64Var(&c.JoinRate, "join-rate", 0.2, "wrong join codes per second from one address (env BPV_JOIN_RATE)")
+	fs.IntVar(&c.JoinBurst, "join-burst", 30, "wrong join codes one address may try at once (env BPV_JOIN_BURST)")
+	fs.Float64Var(&c.JoinRateTotal, "join-rate-total", 2, "wrong join codes per second from all addresses (env BPV_JOIN_RATE_TOTAL)")
+	fs.IntVar(&c.JoinBurstTotal, "join-burst-total", 100, "wrong join codes all addresses may try at once (env BPV_JOIN_BURST_TOTAL)")
+	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For is believed: CIDR prefixes or addresses, comma-separated (env BPV_TRUSTED_PROXIES)")
+	fs.StringVar(&origins, "allowed-origins", "", "origins besides this host that may open websockets, e.g. https://viz.school.example (env BPV_ALLOWED_ORIGINS)")
+	fs.StringVar(&c.RoomKey, "room-key", "", "if set, creating a room from the page asks for this key (env BPV_ROOM_KEY)")
+	fs.StringVar(&room, "room", "", "open a room with this name at start-up and print its links (env BPV_ROOM)")
+	return func() (string, error) {
+		var err error
+		if c.TrustedProxies, err = server.ParsePrefixes(proxies); err != nil {
+			return "", err
+		}
+		if c.AllowedOrigins, err = server.ParseOrigins(origins); err != nil {
+			return "", err
+		}
+		return room, nil
+	}
+}
+
+// openRoom opens the start-up room with the default lab settings and
+// prints its links: what students open, and the owner link.
+func openRoom(w io.Writer, srv *server.Server, name, base string) error {
+	room, err := srv.CreateRoom(name, server.DefaultLabParams())
+	if err != nil {
+		return fmt.Errorf("room %q: %w", name, err)
+	}
+	fmt.Fprintf(w, "room %q: students open %s/join and type %s (or open %s/r/%s)\n", room.Name, base, room.Code, base, room.Code)
+	fmt.Fprintf(w, "owner link (keep it to yourself): %s/r/%s?owner=%s\n", base, room.Code, room.OwnerToken())
+	return nil
+}

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// isolatedTab opens a tab of p's browser in a new browser context: its own
+// cookies, like another person's laptop.
+func isolatedTab(t *testing.T, p *labPage) *labPage {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	q := &labPage{t: t, ctx: ctx, exceptions: make(chan string, 16)}
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`,
+	})
+	if err != nil {
+		t.Fatalf("add CSP listener: %v", err)
+	}
+	return q
+}
+
+// TestClassroomInBrowser: a teacher creates a room from the join page; a
+// student joins it with the code in another browser context; the teacher's
+// step appears in the student's page, the student's play is refused with a
+// message, and the teacher's page counts the student.
+func TestClassroomInBrowser(t *testing.T) {
+	base := startLab(t)
+	teacher := openBrowser(t, 1366, 768)
+	teacher.do("open the join page", chromedp.Navigate(base+"/join"))
+	teacher.do("name a room", chromedp.SendKeys(chromedp.CSS(`#room-name`), `Biology <3B>`))
+	teacher.do("create it", chromedp.Click(chromedp.CSS(`[data-testid=room-create]`)))
+	waitAfterNavigation(teacher, "the owner page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'owner'`)
+	teacher.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	code := teacher.text("room-code")
+	if got := teacher.text("room-title"); got != "Biology <3B>" {
+		t.Errorf("room name shown %q, want it as typed (escaped in the HTML)", got)
+	}
+
+	student := isolatedTab(t, teacher)
+	student.do("open the join page", chromedp.Navigate(base+"/join"))
+	student.do("type the code", chromedp.SendKeys(chromedp.CSS(`#join-code`), strings.ToLower(code)))
+	student.do("join", chromedp.Click(chromedp.CSS(`[data-testid=join-submit]`)))
+	waitAfterNavigation(student, "the room page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer'`)
+	student.waitFor("the room's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	teacher.waitFor("one student counted", `document.getElementById('room-viewers').textContent === '1'`)
+
+	// The teacher's step reaches the student's page.
+	teacher.click("step-batch")
+	student.waitFor("the teacher's step", `document.getElementById('step-count').textContent === '1'`)
+
+	// The student's play is refused by the server, with a message.
+	student.click("play")
+	student.waitFor("the refusal", `!document.getElementById('alert-box').hidden`)
+	if got := student.text("alert"); !strings.Contains(got, "Only the teacher drives this room") {
+		t.Errorf("student's alert = %q, want the refusal", got)
+	}
+	if got := teacher.text("step-count"); got != "1" {
+		t.Errorf("room at step %s after the student's play, want 1", got)
+	}
+
+	// A wrong code is rejected on the join page with a message.
+	student.do("open the join page", chromedp.Navigate(base+"/join"))
+	student.do("type a wrong code", chromedp.SendKeys(chromedp.CSS(`#join-code`), wrongCode(code)))
+	student.do("join", chromedp.Click(chromedp.CSS(`[data-testid=join-submit]`)))
+	waitAfterNavigation(student, "the message", `document.querySelector('[data-testid=join-error]') !== null`)
+	if got := eval[string](student, `document.querySelector('[data-testid=join-error]').textContent`); !strings.Contains(got, "No room has this code") {
+		t.Errorf("join error = %q", got)
+	}
+	teacher.checkClean()
+	student.checkClean()
+}
+
+// waitAfterNavigation polls a JavaScript condition across a navigation the
+// last action started (evaluation fails while the old page goes away).
+func waitAfterNavigation(p *labPage, what, cond string) {
+	p.t.Helper()
+	var last error
+	for range 500 {
+		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](cond))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.t.Fatalf("waiting for %s (%s): %v; page %s", what, cond, last, eval[string](p, `location.href`))
+}
+
+// wrongCode is a well-formed code other than code.
+func wrongCode(code string) string {
+	if code == "222222" {
+		return "333333"
+	}
+	return "222222"
+}
