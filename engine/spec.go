@@ -230,9 +230,49 @@ func kernel(s string) (kh, kw int, err error) {
 	return kh, kh, err
 }
 
-// maxActivations bounds the per-sample size of any layer's output, so a spec
-// typed by a user cannot ask for gigabytes.
-const maxActivations = 1 << 20
+// Bounds on a network typed by a user, so that one spec cannot take minutes
+// of CPU or gigabytes of memory. The default network has about 6,000
+// parameters, 790,000 multiply-adds and 21,000 activations per image.
+const (
+	// maxActivations bounds the values of all layers' outputs per image.
+	maxActivations = 1 << 20
+	// MaxParams bounds the number of trainable parameters.
+	MaxParams = 2_000_000
+	// MaxMACs bounds the multiply-adds of one image's forward pass.
+	MaxMACs = 20_000_000
+	// MaxStepMACs bounds batch size × MaxMACs: the forward work of one step.
+	MaxStepMACs = 500_000_000
+)
+
+// Cost is what a network costs per image.
+type Cost struct {
+	Params      int // trainable parameters
+	MACs        int // multiply-adds (comparisons for max pooling) of a forward pass
+	Activations int // values of all layers' outputs
+}
+
+// CostOf adds up the cost of layers.
+func CostOf(layers []Layer) Cost {
+	var c Cost
+	for _, l := range layers {
+		for _, p := range l.Params() {
+			c.Params += p.Value.Size()
+		}
+		in, out := l.InShape().Size(), l.OutShape().Size()
+		c.Activations += out
+		switch l := l.(type) {
+		case *Conv2D:
+			c.MACs += out * l.in[0] * l.kh * l.kw
+		case *Dense:
+			c.MACs += in * out
+		case *MaxPool2D, *AvgPool2D:
+			c.MACs += in // each input is read about once per window it is in; a fair estimate
+		default:
+			c.MACs += out
+		}
+	}
+	return c
+}
 
 // BuildLayers builds the layers of specs for per-sample input shape in
 // (C, H, W), checking every size, and initialises their weights from rng:
@@ -250,8 +290,16 @@ func BuildLayers(specs []LayerSpec, in Shape, classes int, rng *rand.Rand) ([]La
 		if n := l.OutShape().Size(); n > maxActivations {
 			return nil, fmt.Errorf("layer %d (%s): output %v has %d values, at most %d", i+1, ls.Token, l.OutShape(), n, maxActivations)
 		}
+		if c := CostOf([]Layer{l}); c.MACs > MaxMACs || c.Params > MaxParams {
+			return nil, fmt.Errorf("layer %d (%s) on input %v is too large: %d multiply-adds per image (at most %d), %d parameters (at most %d)",
+				i+1, ls.Token, cur, c.MACs, MaxMACs, c.Params, MaxParams)
+		}
 		layers = append(layers, l)
 		cur = l.OutShape()
+	}
+	if c := CostOf(layers); c.Params > MaxParams || c.MACs > MaxMACs || c.Activations > maxActivations {
+		return nil, fmt.Errorf("the network is too large for this server: %d parameters (at most %d), %d multiply-adds per image (at most %d), %d activations per image (at most %d)",
+			c.Params, MaxParams, c.MACs, MaxMACs, c.Activations, maxActivations)
 	}
 	if classes > 0 && (len(cur) != 1 || cur[0] != classes) {
 		return nil, fmt.Errorf("the network's output is %v, but the loss needs %d logits: end with dense(%d)", cur, classes, classes)
@@ -281,9 +329,19 @@ func buildLayer(ls LayerSpec, in Shape) (Layer, error) {
 		}
 		return nil
 	}
+	// Check the parameter count before allocating the parameters.
+	tooMany := func(params int) error {
+		if params > MaxParams {
+			return fmt.Errorf("%d parameters, at most %d", params, MaxParams)
+		}
+		return nil
+	}
 	switch ls.Kind {
 	case "conv":
 		if err := needCHW(); err != nil {
+			return nil, err
+		}
+		if err := tooMany(ls.Filters * in[0] * ls.KH * ls.KW); err != nil {
 			return nil, err
 		}
 		return NewConv2D(in, ls.Filters, ls.KH, ls.KW, ls.Stride, ls.Pad)
@@ -309,6 +367,9 @@ func buildLayer(ls LayerSpec, in Shape) (Layer, error) {
 	case "flatten":
 		return NewFlatten(in), nil
 	case "dense":
+		if err := tooMany(in.Size() * ls.Filters); err != nil {
+			return nil, err
+		}
 		return NewDense(in, ls.Filters)
 	}
 	return nil, fmt.Errorf("unknown layer %q", ls.Kind)

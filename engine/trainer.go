@@ -73,6 +73,7 @@ type Trainer struct {
 	params  [][]*Param // per layer
 	loss    SoftmaxCrossEntropy
 	in      Shape // (C, H, W)
+	cost    Cost  // per image
 	classes int
 
 	// The current step. progress counts the phases done in it (0: none).
@@ -138,7 +139,12 @@ func NewTrainer(cfg Config, data Data) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{cfg: cfg, data: data, specs: specs, in: in, classes: data.Train.NumClasses()}
-	if _, err := BuildLayers(specs, in, t.classes, nil); err != nil {
+	layers, err := BuildLayers(specs, in, t.classes, nil)
+	if err != nil {
+		return nil, err
+	}
+	t.cost = CostOf(layers)
+	if err := t.checkBatch(cfg.Hyper.BatchSize); err != nil {
 		return nil, err
 	}
 	t.Reset()
@@ -224,6 +230,9 @@ func (t *Trainer) SetHyper(h Hyper) error {
 	if err := h.Validate(); err != nil {
 		return err
 	}
+	if err := t.checkBatch(h.BatchSize); err != nil {
+		return err
+	}
 	if t.diverged != nil {
 		t.abandonStep()
 	}
@@ -233,6 +242,18 @@ func (t *Trainer) SetHyper(h Hyper) error {
 	}
 	t.pending = nil
 	t.cfg.Hyper = h
+	return nil
+}
+
+// checkBatch refuses a batch size whose step would cost more than
+// MaxStepMACs multiply-adds or hold more than 16M activations.
+func (t *Trainer) checkBatch(n int) error {
+	if w := n * t.cost.MACs; w > MaxStepMACs {
+		return fmt.Errorf("batch size %d × %d multiply-adds per image is %d, at most %d: lower the batch size or use a smaller network", n, t.cost.MACs, w, MaxStepMACs)
+	}
+	if a := n * t.cost.Activations; a > 16<<20 {
+		return fmt.Errorf("batch size %d × %d activations per image is %d, at most %d: lower the batch size or use a smaller network", n, t.cost.Activations, a, 16<<20)
+	}
 	return nil
 }
 
@@ -252,7 +273,14 @@ func (t *Trainer) SetSpec(spec string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := BuildLayers(specs, t.in, t.classes, nil); err != nil {
+	layers, err := BuildLayers(specs, t.in, t.classes, nil)
+	if err != nil {
+		return err
+	}
+	old := t.cost
+	t.cost = CostOf(layers)
+	if err := t.checkBatch(t.Config().Hyper.BatchSize); err != nil {
+		t.cost = old
 		return err
 	}
 	t.cfg.Spec, t.specs = spec, specs

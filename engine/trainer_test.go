@@ -401,3 +401,42 @@ func TestTrainingLearnsToy(t *testing.T) {
 		}
 	}
 }
+
+func TestSpecCostLimits(t *testing.T) {
+	data := Data{Name: "big", Train: bigSet{}, Test: nil}
+	cases := []struct{ spec, want string }{
+		{"conv(1000,5,s1,p2) conv(1000,5,s1,p2) dense(4)", "parameters"},
+		{"conv(200,5,s1,p2) conv(60,5,s1,p2) dense(4)", "too large"},
+		{"conv(4096,28) conv(4096,1) dense(4)", "parameters"},
+		{"dense(4000) dense(4000) dense(4)", "parameters"},
+	}
+	for _, c := range cases {
+		_, err := NewTrainer(Config{Spec: c.spec, Seed: 1, Hyper: DefaultHyper()}, data)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("spec %q: error %v, want one containing %q", c.spec, err, c.want)
+		}
+	}
+	tr, err := NewTrainer(Config{Spec: "conv(8,5,s1,p2) relu maxpool(2,s2,p0) conv(16,5,s1,p2) relu maxpool(3,s3,p0) dense(4)", Seed: 1, Hyper: DefaultHyper()}, data)
+	if err != nil {
+		t.Fatalf("default network on 28×28: %v", err)
+	}
+	h := DefaultHyper()
+	h.BatchSize = MaxBatchSize
+	if err := tr.SetHyper(h); err != nil {
+		t.Errorf("default network at batch %d: %v", MaxBatchSize, err)
+	}
+	if err := tr.SetSpec("conv(16,3,s1,p1) relu conv(16,3,s1,p1) dense(4)"); err == nil || !strings.Contains(err.Error(), "batch size") {
+		t.Errorf("a heavy network at batch %d: error %v, want one about the batch size", MaxBatchSize, err)
+	}
+	if !strings.HasPrefix(tr.Config().Spec, "conv(8,5") {
+		t.Errorf("a refused spec changed the network")
+	}
+}
+
+// bigSet is a 28×28 dataset of one blank image with 4 classes.
+type bigSet struct{}
+
+func (bigSet) Len() int                       { return 1 }
+func (bigSet) Shape() []int                   { return []int{1, 28, 28} }
+func (bigSet) NumClasses() int                { return 4 }
+func (bigSet) Image(i int, dst []float64) int { clear(dst); return 0 }
