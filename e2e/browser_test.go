@@ -270,10 +270,15 @@ func TestLabInBrowser(t *testing.T) {
 	if got := eval[string](p, `document.getElementById('seed').value`); got != "7" {
 		t.Errorf("seed control = %q, want 7 (from the URL)", got)
 	}
-	p.waitFor("filter pixels", `document.body.dataset.framesDrawn > 0`)
+	// the filters are below the fold: the page asks for them once they are on screen
+	p.do("scroll to the filters", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=conv-panel-0]').scrollIntoView()`))
+	p.waitFor("filter pixels", `[...document.querySelectorAll('canvas[data-testid=filter-weights]')].some(c => { const d = c.getContext('2d').getImageData(0,0,c.width,c.height).data; const s = new Set(); for (let i = 0; i < d.length; i += 4) if (d[i + 3]) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size >= 3; })`)
 	if s := painted(p, "canvas[data-testid=filter-weights]"); s.Painted == 0 || s.Distinct < 3 {
 		t.Errorf("filters: %+v, want painted pixels in several colours", s)
 	}
+	p.waitFor("the filters subscribed", `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === 0 && l.kinds.includes('weights'))`)
+	p.do("scroll back up", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	p.waitFor("the input subscribed again", `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === -1)`)
 
 	// one phase: forward through the first layer draws the input and its feature maps
 	phase0 := p.text("phase")

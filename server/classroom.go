@@ -212,7 +212,9 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 		return nil, err
 	}
 	p.Config = t.Config()
-	sess, err := s.startSession(t, p, 0)
+	// Attached until it is the room's, so that no new session evicts it
+	// as an abandoned private one.
+	sess, err := s.startSession(t, p, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +223,11 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 		s.stopSession(sess)
 		return nil, err
 	}
+	s.mu.Lock()
 	sess.room = room
+	sess.attached--
+	sess.detachedAt = time.Now()
+	s.mu.Unlock()
 	s.class.metrics.rooms.Set(float64(s.class.rooms.len()))
 	s.log.Info("room created", "room", room.Code, "session", sess.id)
 	go func() {
@@ -236,15 +242,23 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 
 // startSession registers and starts a session running t with settings p;
 // attached is the number of connections about to attach (0: the grace
-// period starts now).
+// period starts now). At MaxSessions it evicts the private session that has
+// had no client for the longest time, if there is one (else errFull).
 func (s *Server) startSession(t *engine.Trainer, p LabParams, attached int) (*session, error) {
 	sess := &session{id: randomHex(8), token: randomHex(16), srv: s, cmds: make(chan sessionMsg, 16),
 		quit: make(chan struct{}), done: make(chan struct{}), t: t, params: p, attached: attached}
 	sess.log = s.log.With("session", sess.id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing || len(s.sessions) >= s.cfg.MaxSessions {
+	if s.closing {
 		return nil, errFull
+	}
+	if len(s.sessions) >= s.cfg.MaxSessions {
+		old := s.oldestDetached()
+		if old == nil {
+			return nil, errFull
+		}
+		s.evictLocked(old, "making room for a new session")
 	}
 	if attached == 0 {
 		sess.detachedAt = time.Now()
@@ -432,13 +446,7 @@ func (s *Server) refuseWS(w http.ResponseWriter, r *http.Request, code, message 
 	if err != nil {
 		return
 	}
-	defer conn.Close()
-	deadline := time.Now().Add(writeWait)
-	conn.SetWriteDeadline(deadline)
-	if conn.WriteMessage(websocket.TextMessage, errorMsg(nil, code, message)) == nil {
-		text := code
-		conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, text))
-	}
+	refuse(conn, code, message, closeCode)
 }
 
 // limitConnsPerAddr refuses a websocket beyond MaxConnsPerAddr from one

@@ -150,6 +150,11 @@ func (c *client) readPump() {
 	limit := newTokenBucket(c.srv.cfg.CmdRate, int(2*c.srv.cfg.CmdRate), time.Now())
 	buf := make([]byte, c.srv.cfg.MaxMessage+1)
 	for {
+		// A client that sends faster than it reads waits here (and its
+		// sends back up in TCP) instead of piling up replies.
+		if !c.mb.waitReplies(replyBacklog) {
+			return
+		}
 		mt, r, err := c.conn.NextReader()
 		if err != nil {
 			if websocket.IsUnexpectedCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
@@ -194,9 +199,9 @@ func idOf(b []byte) json.RawMessage {
 }
 
 func (c *client) reply(b []byte) {
-	if !c.mb.reply(b) {
-		c.conn.Close() // stuck: see maxPendingReplies
-	}
+	// Past maxPendingReplies the write pump sends what is queued, then a
+	// close frame (1008 "too many unread replies").
+	c.mb.reply(b)
 }
 
 // commands accepted in a "cmd" message.
@@ -206,6 +211,10 @@ var commands = []string{"play", "pause", "step_phase", "step_batch", "step_epoch
 func (c *client) handle(b []byte) {
 	var m clientMsg
 	if err := json.Unmarshal(b, &m); err != nil {
+		if msg, ok := typeErrorMessage(err); ok { // decode.go
+			c.reply(errorMsg(idOf(b), typeErrorCode(msg), msg))
+			return
+		}
 		c.reply(errorMsg(idOf(b), codeBadMessage, "malformed JSON: "+err.Error()))
 		return
 	}
@@ -255,20 +264,6 @@ func parseSubscription(m *clientMsg) (Subscription, error) {
 	if m.Exact != nil {
 		sub.Exact = *m.Exact
 	}
-	if len(m.Layers) > 0 && string(m.Layers) != `"all"` && string(m.Layers) != "null" {
-		var layers []int
-		if err := json.Unmarshal(m.Layers, &layers); err != nil {
-			return sub, fmt.Errorf("layers %s: want \"all\" or a list of layer indices", m.Layers)
-		}
-		for _, l := range layers {
-			if l < -1 || l > 1000 {
-				return sub, fmt.Errorf("layer %d: want −1 (the input) or a layer index", l)
-			}
-		}
-		sub.Layers = append([]int{}, layers...)
-		slices.Sort(sub.Layers)
-		sub.Layers = slices.Compact(sub.Layers)
-	}
 	if m.Kinds != nil {
 		sub.Kinds = 0
 		for _, k := range m.Kinds {
@@ -279,5 +274,66 @@ func parseSubscription(m *clientMsg) (Subscription, error) {
 			sub.Kinds |= b
 		}
 	}
+	if len(m.Layers) > 0 && string(m.Layers) != `"all"` && string(m.Layers) != "null" {
+		layers, err := parseLayers(m.Layers, sub.Kinds)
+		if err != nil {
+			return sub, err
+		}
+		sub.Layers = layers
+	}
 	return sub, nil
+}
+
+// maxChannel bounds the channel numbers of a subscription.
+const maxChannel = 1 << 16
+
+// parseLayers reads the "layers" of a subscribe message: a list whose
+// items are layer indices (kinds: the message's kinds, all channels) or
+// objects {"layer":0,"kinds":["act","grad"],"channels":[0,4]} (kinds absent:
+// the message's kinds; channels absent: all; [from, to) otherwise). The
+// result is normalized (see normalizeLayers).
+func parseLayers(raw json.RawMessage, kinds kindMask) ([]LayerSub, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("layers %.100s: want \"all\" or a list of layer indices or {layer, kinds, channels}", raw)
+	}
+	out := make([]LayerSub, 0, len(items))
+	for _, it := range items {
+		var l LayerSub
+		var idx int
+		if err := json.Unmarshal(it, &idx); err == nil {
+			l = LayerSub{Layer: idx, Kinds: kinds}
+		} else {
+			var o struct {
+				Layer    *int     `json:"layer"`
+				Kinds    []string `json:"kinds"`
+				Channels []int    `json:"channels"`
+			}
+			if err := json.Unmarshal(it, &o); err != nil || o.Layer == nil {
+				return nil, fmt.Errorf("layers item %.100s: want a layer index or {\"layer\":i,\"kinds\":[…],\"channels\":[from,to]}", it)
+			}
+			l = LayerSub{Layer: *o.Layer, Kinds: kinds}
+			if o.Kinds != nil {
+				l.Kinds = 0
+				for _, k := range o.Kinds {
+					b, ok := kindBit(k)
+					if !ok {
+						return nil, fmt.Errorf("layer %d: tensor kind %q: want one of %v", *o.Layer, k, allKinds)
+					}
+					l.Kinds |= b
+				}
+			}
+			if o.Channels != nil {
+				if len(o.Channels) != 2 || o.Channels[0] < 0 || o.Channels[1] <= o.Channels[0] || o.Channels[1] > maxChannel {
+					return nil, fmt.Errorf("layer %d: channels %v: want [from, to] with 0 ≤ from < to ≤ %d", *o.Layer, o.Channels, maxChannel)
+				}
+				l.From, l.To = o.Channels[0], o.Channels[1]
+			}
+		}
+		if l.Layer < -1 || l.Layer > 1000 {
+			return nil, fmt.Errorf("layer %d: want −1 (the input) or a layer index", l.Layer)
+		}
+		out = append(out, l)
+	}
+	return normalizeLayers(out), nil
 }

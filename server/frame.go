@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
@@ -78,25 +79,124 @@ var defaultKinds = func() kindMask {
 }()
 
 // Subscription is what one client draws: one sample's tensors of some kinds
-// in some layers.
+// in some layers, and of the per-sample maps (C, H, W) possibly only a range
+// of channels (what is on the client's screen).
 type Subscription struct {
-	Sample int      // index within the batch (clamped by the trainer)
-	Probe  bool     // trace the fixed probe image instead of a batch sample
-	Layers []int    // layer indices, −1 for the input; nil means all
-	Kinds  kindMask // tensor kinds
-	Exact  bool     // always f32, even while playing
+	Sample int        // index within the batch (clamped by the trainer)
+	Probe  bool       // trace the fixed probe image instead of a batch sample
+	Layers []LayerSub // what of which layer; nil means Kinds of every layer, all channels
+	Kinds  kindMask   // the kinds of every layer when Layers is nil
+	Exact  bool       // always f32, even while playing
+}
+
+// LayerSub selects some kinds of one layer and, for the kinds whose tensor
+// is a stack of maps (C, H, W) — input, act, grad, gradin, switch — the
+// channels [From, To) of it. To == 0 means all channels; a range past the
+// tensor's channels is cut to them. Weights and their gradients are always
+// whole.
+type LayerSub struct {
+	Layer    int // −1 for the input
+	Kinds    kindMask
+	From, To int // channels [From, To); To == 0: all
+}
+
+// sliced reports whether kind is cut by a channel range: per-sample
+// tensors of shape (C, H, W).
+func sliced(kind string, shape []int) bool {
+	switch kind {
+	case KindInput, KindAct, KindGrad, KindGradIn, KindSwitch:
+		return len(shape) == 3
+	}
+	return false
 }
 
 // DefaultSubscription is everything of sample 0.
 func DefaultSubscription() Subscription { return Subscription{Kinds: defaultKinds} }
 
-func (s *Subscription) wantLayer(i int) bool {
-	return s.Layers == nil || slices.Contains(s.Layers, i)
+// want reports whether the subscription selects kind of layer, and which
+// channels [from, to) of it (to == 0: all).
+func (s *Subscription) want(layer int, kind string) (from, to int, ok bool) {
+	if s.Layers == nil {
+		return 0, 0, s.Kinds.has(kind)
+	}
+	for _, l := range s.Layers {
+		if l.Layer == layer && l.Kinds.has(kind) {
+			return l.From, l.To, true
+		}
+	}
+	return 0, 0, false
 }
 
-// key identifies subscriptions that produce identical frames.
+// normalizeLayers returns the canonical form of a list of layer selections,
+// so that equal selections have equal keys: per layer and kind the smallest
+// channel range covering every range asked for (all channels if one asked
+// for all), kinds of one layer with the same range merged into one entry,
+// entries sorted by layer and range, empty ones dropped. The result is
+// non-nil (an empty list selects nothing).
+func normalizeLayers(in []LayerSub) []LayerSub {
+	type lk struct{ layer, kind int }
+	type rng struct{ from, to int }
+	hull := map[lk]rng{}
+	for _, l := range in {
+		if l.To != 0 && l.To <= l.From {
+			continue // an empty range
+		}
+		for k := range allKinds {
+			if l.Kinds&(1<<k) == 0 {
+				continue
+			}
+			key := lk{l.Layer, k}
+			r, seen := hull[key]
+			switch {
+			case !seen:
+				r = rng{l.From, l.To}
+			case r.to == 0 || l.To == 0:
+				r = rng{0, 0}
+			default:
+				r = rng{min(r.from, l.From), max(r.to, l.To)}
+			}
+			if r.to == 0 {
+				r.from = 0
+			}
+			hull[key] = r
+		}
+	}
+	type group struct {
+		layer int
+		rng
+	}
+	kinds := map[group]kindMask{}
+	for key, r := range hull {
+		kinds[group{key.layer, r}] |= 1 << key.kind
+	}
+	out := make([]LayerSub, 0, len(kinds))
+	for g, m := range kinds {
+		out = append(out, LayerSub{Layer: g.layer, Kinds: m, From: g.from, To: g.to})
+	}
+	slices.SortFunc(out, func(a, b LayerSub) int {
+		if a.Layer != b.Layer {
+			return a.Layer - b.Layer
+		}
+		if a.From != b.From {
+			return a.From - b.From
+		}
+		return a.To - b.To
+	})
+	return out
+}
+
+// key identifies subscriptions that produce identical frames (Layers must
+// be normalized, see normalizeLayers).
 func (s *Subscription) key() string {
-	return fmt.Sprintf("%d/%t/%v/%d/%t", s.Sample, s.Probe, s.Layers, s.Kinds, s.Exact)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%t/%t/", s.Sample, s.Probe, s.Exact)
+	if s.Layers == nil {
+		fmt.Fprintf(&b, "all:%d", s.Kinds)
+	}
+	for _, l := range s.Layers {
+		fmt.Fprintf(&b, "%d:%d:%d-%d,", l.Layer, l.Kinds, l.From, l.To)
+	}
+	return b.String()
 }
 
 // WirePhase is a phase as the protocol shows it.
@@ -131,16 +231,19 @@ type FrameHeader struct {
 
 // TensorEntry locates one tensor in the payload of a frame.
 type TensorEntry struct {
-	Layer     int    `json:"layer"` // −1 for the input image
-	Kind      string `json:"kind"`
-	Shape     []int  `json:"shape"`
+	Layer int    `json:"layer"` // −1 for the input image
+	Kind  string `json:"kind"`
+	Shape []int  `json:"shape"` // of the values carried: (To−From, H, W) for a channel range
+	// Channels is [from, to) when only those channels of a (C, H, W) tensor
+	// are carried; absent when all are.
+	Channels  []int  `json:"channels,omitempty"`
 	Enc       string `json:"enc"`
 	Offset    int    `json:"offset"` // bytes from the start of the payload, a multiple of 4
 	Length    int    `json:"length"` // bytes
-	Min       *F32   `json:"min"`    // exact extremes of the finite values; null if none
+	Min       *F32   `json:"min"`    // exact extremes of the finite values of the whole tensor (all channels); null if none
 	Max       *F32   `json:"max"`
-	Scale     *F32   `json:"scale,omitempty"`     // q8 only: max |v|
-	Nonfinite int    `json:"nonfinite,omitempty"` // NaN and ±Inf cells
+	Scale     *F32   `json:"scale,omitempty"`     // q8 only: max |v| of the whole tensor
+	Nonfinite int    `json:"nonfinite,omitempty"` // NaN and ±Inf cells of the whole tensor
 }
 
 // F32 is a number carried as float32 (the engine's float64 rounded), written
@@ -210,28 +313,50 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 	e.srcs, e.entries = e.srcs[:0], e.entries[:0]
 	off := 0
 	add := func(layer int, kind string, shape []int, f []float64, i []int32) {
-		if !sub.Kinds.has(kind) || (f == nil && i == nil) {
+		from, to, ok := sub.want(layer, kind)
+		if !ok || (f == nil && i == nil) {
 			return
 		}
 		ent := TensorEntry{Layer: layer, Kind: kind, Shape: shape, Offset: off}
+		// stats over the whole tensor: a viewer's extremes and q8 scale do
+		// not depend on which channels it shows
+		var lo, hi float64
+		bad := 0
 		if i != nil {
-			ent.Enc, ent.Length = EncI32, 4*len(i)
+			ent.Enc = EncI32
 			if len(i) > 0 {
-				lo, hi := slices.Min(i), slices.Max(i)
-				ent.Min, ent.Max = f32p(float64(lo)), f32p(float64(hi))
+				lo, hi = float64(slices.Min(i)), float64(slices.Max(i))
+				ent.Min, ent.Max = f32p(lo), f32p(hi)
 			}
 		} else {
-			lo, hi, bad := stats(f)
+			lo, hi, bad = stats(f)
 			if bad < len(f) {
 				ent.Min, ent.Max = f32p(lo), f32p(hi)
 			}
 			ent.Nonfinite = bad
-			if meta.Exact {
-				ent.Enc, ent.Length = EncF32, 4*len(f)
-			} else {
-				ent.Enc, ent.Length = EncQ8, len(f)
-				ent.Scale = f32p(max(-lo, hi, 0))
+		}
+		if to > 0 && sliced(kind, shape) {
+			c, plane := shape[0], shape[1]*shape[2]
+			to = min(to, c)
+			from = min(from, to)
+			if from > 0 || to < c {
+				ent.Channels = []int{from, to}
+				ent.Shape = []int{to - from, shape[1], shape[2]}
+				if f != nil {
+					f = f[from*plane : to*plane]
+				} else {
+					i = i[from*plane : to*plane]
+				}
 			}
+		}
+		switch {
+		case i != nil:
+			ent.Length = 4 * len(i)
+		case meta.Exact:
+			ent.Enc, ent.Length = EncF32, 4*len(f)
+		default:
+			ent.Enc, ent.Length = EncQ8, len(f)
+			ent.Scale = f32p(max(-lo, hi, 0))
 		}
 		off += (ent.Length + 3) &^ 3
 		e.entries = append(e.entries, ent)
@@ -242,13 +367,8 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 			add(layer, kind, t.Shape, t.Data, nil)
 		}
 	}
-	if sub.wantLayer(-1) {
-		tensor(-1, KindInput, tr.Input)
-	}
+	tensor(-1, KindInput, tr.Input)
 	for i := range tr.Layers {
-		if !sub.wantLayer(i) {
-			continue
-		}
 		lt := &tr.Layers[i]
 		tensor(i, KindAct, lt.Output)
 		tensor(i, KindGrad, lt.GradOutput)

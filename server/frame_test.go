@@ -115,8 +115,8 @@ func TestFrameSubscriptionFilter(t *testing.T) {
 		sub   Subscription
 		count int
 	}{
-		{"layer 0 only", Subscription{Layers: []int{0}, Kinds: defaultKinds}, 3},
-		{"input only", Subscription{Layers: []int{-1}, Kinds: defaultKinds}, 1},
+		{"layer 0 only", Subscription{Layers: []LayerSub{{Layer: 0, Kinds: defaultKinds}}}, 3},
+		{"input only", Subscription{Layers: []LayerSub{{Layer: -1, Kinds: defaultKinds}}}, 1},
 		{"switches only", Subscription{Kinds: mask(KindSwitch)}, 1},
 		{"nothing", Subscription{}, 0},
 	}

@@ -13,7 +13,9 @@ import (
 // that does not read therefore costs a bounded amount of memory and never
 // slows the session.
 type mailbox struct {
-	notify chan struct{} // one token: something is waiting
+	notify  chan struct{} // one token: something is waiting
+	taken   chan struct{} // one token: the write pump took what was waiting
+	stopped chan struct{} // closed when the write pump has stopped
 
 	mu       sync.Mutex
 	replies  [][]byte
@@ -39,7 +41,38 @@ type closeNote struct {
 	text string
 }
 
-func newMailbox() *mailbox { return &mailbox{notify: make(chan struct{}, 1)} }
+func newMailbox() *mailbox {
+	return &mailbox{notify: make(chan struct{}, 1), taken: make(chan struct{}, 1), stopped: make(chan struct{})}
+}
+
+// replyBacklog is how many unwritten replies make the read pump wait (see
+// waitReplies) before it reads the client's next message. Each message
+// read adds at most a few replies (those of the commands queued in the
+// session on top), so a client that sends faster than it reads stays far
+// below maxPendingReplies: it is slowed down, not disconnected.
+const replyBacklog = 64
+
+// waitReplies waits until fewer than n replies wait to be written. It
+// reports false if the write pump stops first.
+func (m *mailbox) waitReplies(n int) bool {
+	for {
+		m.mu.Lock()
+		pending := len(m.replies)
+		m.mu.Unlock()
+		if pending < n {
+			return true
+		}
+		select {
+		case <-m.taken:
+		case <-m.stopped:
+			return false
+		}
+	}
+}
+
+// stop tells waitReplies that nothing will be taken any more. It is called
+// once, when the write pump has returned.
+func (m *mailbox) stop() { close(m.stopped) }
 
 func (m *mailbox) wake() {
 	select {
@@ -131,5 +164,9 @@ func (m *mailbox) take() batch {
 	b := batch{replies: m.replies, overflow: m.overflow, state: m.state, metrics: m.metrics,
 		frame: m.frame, frameLen: m.frameLen, closing: m.closing}
 	m.replies, m.state, m.metrics, m.frame, m.frameLen = nil, nil, nil, nil, 0
+	select {
+	case m.taken <- struct{}{}:
+	default:
+	}
 	return b
 }

@@ -37,7 +37,7 @@ func newServerMetrics() *serverMetrics {
 		limitHits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bpv_limit_hits_total",
 			Help: "Requests refused by a limit, by limit."}, []string{"limit"}),
 		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_sessions_evicted_total",
-			Help: "Sessions evicted after the resume grace period without a client."}),
+			Help: "Sessions evicted: without a client past the resume grace period, without a client when a new session needed the room, or inactive."}),
 	}
 	m.reg.MustRegister(m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
 		m.limitHits, m.evicted,

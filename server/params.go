@@ -62,15 +62,38 @@ var labKeys = []string{"spec", "seed", "opt", "lr", "momentum", "nesterov", "wd"
 
 // ParseLabParams reads the lab's URL parameters (spec, seed, opt, lr,
 // momentum, nesterov, wd, beta1, beta2, eps, batch, data, sample, speed,
-// rate) over the defaults. Other parameters are ignored. The error names the
-// parameter and what it accepts. The spec is checked against the data only
-// when the trainer is built.
+// rate) over the defaults. Other parameters are ignored. An invalid
+// parameter is left at its default and the others still apply: the result
+// is always usable, and the error (if any) lists every parameter that was
+// left out, each with what it accepts, separated by "; ". Parameters are
+// taken in the order above; one that conflicts with those taken before it
+// (nesterov=1 with momentum=0) is the one left out. The spec is checked
+// against the data only when the trainer is built.
 func ParseLabParams(q url.Values, lim Limits) (LabParams, error) {
-	var a cmdArgs
+	var taken []string
+	var errs []string
+	p := DefaultLabParams()
 	for _, k := range labKeys {
 		if !q.Has(k) {
 			continue
 		}
+		np, err := applyLabKeys(q, append(taken, k), lim)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		taken, p = append(taken, k), np
+	}
+	if len(errs) > 0 {
+		return p, errors.New(strings.Join(errs, "; "))
+	}
+	return p, nil
+}
+
+// applyLabKeys applies the URL parameters keys of q over the defaults.
+func applyLabKeys(q url.Values, keys []string, lim Limits) (LabParams, error) {
+	var a cmdArgs
+	for _, k := range keys {
 		if err := parseLabParam(&a, k, q.Get(k)); err != nil {
 			return LabParams{}, err
 		}
@@ -183,11 +206,11 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 	if a.Batch != nil {
 		h.BatchSize = *a.Batch
 	}
+	if h.BatchSize < 1 || h.BatchSize > lim.MaxBatch {
+		return p, ch, batchError(h.BatchSize, lim.MaxBatch)
+	}
 	if err := h.Validate(); err != nil {
 		return p, ch, err
-	}
-	if h.BatchSize > lim.MaxBatch {
-		return p, ch, fmt.Errorf("batch size %d: this server allows at most %d", h.BatchSize, lim.MaxBatch)
 	}
 	if a.Spec != nil {
 		s := strings.TrimSpace(*a.Spec)
@@ -237,6 +260,11 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 		p.Speed, ch.speed = sp, true
 	}
 	return p, ch, nil
+}
+
+// batchError says which batch sizes this server accepts: 1 … max.
+func batchError(n, max int) error {
+	return fmt.Errorf("batch size %d: want 1 … %d (this server allows at most %d)", n, max, max)
 }
 
 // parseSample reads a sample parameter: an index in the batch (a JSON

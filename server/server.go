@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -157,19 +158,11 @@ func (s *Server) runClient(w http.ResponseWriter, r *http.Request,
 	}
 	c := &client{srv: s, conn: conn, mb: newMailbox(), done: make(chan struct{}),
 		log: s.log.With("req", middleware.GetReqID(r.Context()))}
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		c.writePump()
-	}()
-	defer func() {
-		close(c.done)
-		<-writerDone
-	}()
+	// Refusals are written here, before the write pump starts, so the
+	// error always arrives, followed by a close frame.
 	if !s.addClient(c) {
 		s.metrics.limitHits.WithLabelValues("connections").Inc()
-		c.mb.close(errorMsg(nil, codeFull, "the server has too many open connections; try again later"),
-			websocket.CloseTryAgainLater, "full")
+		refuse(conn, codeFull, "the server has too many open connections; try again later", websocket.CloseTryAgainLater)
 		return
 	}
 	defer s.removeClient(c)
@@ -182,9 +175,19 @@ func (s *Server) runClient(w http.ResponseWriter, r *http.Request,
 		case codeInvalid:
 			closeCode = websocket.CloseInternalServerErr
 		}
-		c.mb.close(errorMsg(nil, code, msg), closeCode, code)
+		refuse(conn, code, msg, closeCode)
 		return
 	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		defer c.mb.stop()
+		c.writePump()
+	}()
+	defer func() {
+		close(c.done)
+		<-writerDone
+	}()
 	if leave != nil {
 		defer leave(c)
 	}
@@ -224,29 +227,37 @@ func (s *Server) removeClient(c *client) {
 var errFull = errors.New("too many sessions")
 
 // newSession creates a session from the lab's URL parameters. Invalid
-// parameters are reported to the client in the welcome sequence and the
-// defaults are used instead.
+// parameters are reported to the client in the welcome sequence and left at
+// their defaults; the valid ones apply. At MaxSessions the private session
+// that has had no client for the longest time is evicted to make room; if
+// every session has a client the error is errFull.
 func (s *Server) newSession(q map[string][]string) (*session, error) {
 	s.mu.Lock()
-	if len(s.sessions) >= s.cfg.MaxSessions {
+	if len(s.sessions) >= s.cfg.MaxSessions && s.oldestDetached() == nil {
 		s.mu.Unlock()
 		return nil, errFull
 	}
 	s.mu.Unlock()
 
-	var paramErr string
+	var problems []string
 	p, err := ParseLabParams(q, s.cfg.limits())
 	if err != nil {
-		paramErr = "URL parameters: " + err.Error() + "; using the defaults"
-		p = DefaultLabParams()
+		problems = append(problems, err.Error())
 	}
 	data, err := s.data.get(p.Data)
 	if err != nil {
 		return nil, err
 	}
 	t, err := engine.NewTrainer(p.Config, data)
+	if err != nil && p.Config.Spec != DefaultSpecFor(p.Data) {
+		// The spec does not fit the data (or this server): the data set's
+		// own network instead, with the other parameters kept.
+		problems = append(problems, err.Error())
+		p.Config.Spec = DefaultSpecFor(p.Data)
+		t, err = engine.NewTrainer(p.Config, data)
+	}
 	if err != nil {
-		paramErr = "URL parameters: " + err.Error() + "; using the defaults"
+		problems = append(problems, err.Error())
 		p = DefaultLabParams()
 		if data, err = s.data.get(p.Data); err != nil {
 			return nil, err
@@ -254,6 +265,10 @@ func (s *Server) newSession(q map[string][]string) (*session, error) {
 		if t, err = engine.NewTrainer(p.Config, data); err != nil {
 			return nil, err
 		}
+	}
+	var paramErr string
+	if len(problems) > 0 {
+		paramErr = "URL parameters: " + strings.Join(problems, "; ") + " (left at the defaults; the other parameters apply)"
 	}
 	p.Config = t.Config()
 	sess := &session{id: randomHex(8), token: randomHex(16), srv: s, cmds: make(chan sessionMsg, 16),
@@ -263,7 +278,11 @@ func (s *Server) newSession(q map[string][]string) (*session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.sessions) >= s.cfg.MaxSessions {
-		return nil, errFull
+		old := s.oldestDetached()
+		if old == nil {
+			return nil, errFull
+		}
+		s.evictLocked(old, "making room for a new session")
 	}
 	s.sessions[sess.token] = sess
 	s.metrics.sessions.Set(float64(len(s.sessions)))
@@ -316,6 +335,29 @@ func (s *Server) evictIdle(now time.Time) int {
 	}
 	s.metrics.evicted.Add(float64(len(evicted)))
 	return len(evicted)
+}
+
+// oldestDetached returns the private session (not a room's) that has had
+// no client for the longest time, or nil if every one has a client. s.mu
+// is held.
+func (s *Server) oldestDetached() *session {
+	var old *session
+	for _, sess := range s.sessions {
+		if sess.attached == 0 && sess.room == nil && (old == nil || sess.detachedAt.Before(old.detachedAt)) {
+			old = sess
+		}
+	}
+	return old
+}
+
+// evictLocked unregisters sess (which has no client) and stops it, counting
+// it as evicted. s.mu is held; stopping does not wait for the session.
+func (s *Server) evictLocked(sess *session, reason string) {
+	delete(s.sessions, sess.token)
+	s.metrics.sessions.Set(float64(len(s.sessions)))
+	s.metrics.evicted.Inc()
+	close(sess.quit)
+	sess.log.Info("session evicted", "reason", reason)
 }
 
 // janitor evicts idle sessions until Shutdown.

@@ -428,7 +428,7 @@ func (s *session) stateJSON() []byte {
 	st := stateMsg{
 		Type: "state", V: protocolVersion, Step: m.Step, Epoch: m.Epoch, SamplesSeen: m.SamplesSeen,
 		Playing: s.mode != modePaused, Mode: s.mode.String(), Done: done, Next: next,
-		Hyper: toWireHyper(s.t.Config().Hyper), Speed: s.params.Speed,
+		Hyper: toWireHyper(s.t.Config().Hyper), Seed: s.t.Config().Seed, Spec: s.t.Config().Spec, Speed: s.params.Speed,
 		Loss: f32p(m.LastLoss), TrainAcc: f32p(m.TrainAcc), TestAcc: f32p(m.TestAcc),
 	}
 	if st.TestAcc != nil {

@@ -135,6 +135,8 @@ type stateMsg struct {
 	Done        *WirePhase `json:"done"`
 	Next        *WirePhase `json:"next"`
 	Hyper       wireHyper  `json:"hyper"`
+	Seed        int64      `json:"seed"` // the seed the network was built (or last reset) from
+	Spec        string     `json:"spec"` // the network spec in effect
 	Speed       wireSpeed  `json:"speed"`
 	Loss        *F32       `json:"loss"`
 	TrainAcc    *F32       `json:"train_acc"`

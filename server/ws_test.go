@@ -27,9 +27,26 @@ type wantTensor struct {
 
 func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
 	var out []wantTensor
+	// cut returns the channels of a (C, H, W) tensor the subscription selects.
+	cut := func(layer int, kind string, shape []int) (lo, hi int, ok bool) {
+		from, to, ok := sub.want(layer, kind)
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		if !ok || to == 0 || !sliced(kind, shape) {
+			return 0, n, ok
+		}
+		plane := shape[1] * shape[2]
+		to = min(to, shape[0])
+		return min(from, to) * plane, to * plane, true
+	}
 	add := func(layer int, kind string, t *engine.Tensor) {
-		if t != nil && sub.Kinds.has(kind) && sub.wantLayer(layer) {
-			out = append(out, wantTensor{layer: layer, kind: kind, f: t.Data})
+		if t == nil {
+			return
+		}
+		if lo, hi, ok := cut(layer, kind, t.Shape); ok {
+			out = append(out, wantTensor{layer: layer, kind: kind, f: t.Data[lo:hi]})
 		}
 	}
 	add(-1, KindInput, tr.Input)
@@ -43,8 +60,11 @@ func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
 		add(i, KindBGrad, lt.GradBias)
 		add(i, KindUpdate, lt.DeltaWeights)
 		add(i, KindBUpdate, lt.DeltaBias)
-		if lt.Switches != nil && sub.Kinds.has(KindSwitch) && sub.wantLayer(i) {
-			out = append(out, wantTensor{layer: i, kind: KindSwitch, i: lt.Switches})
+		if lt.Switches == nil {
+			continue
+		}
+		if lo, hi, ok := cut(i, KindSwitch, lt.OutShape); ok {
+			out = append(out, wantTensor{layer: i, kind: KindSwitch, i: lt.Switches[lo:hi]})
 		}
 	}
 	return out

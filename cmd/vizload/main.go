@@ -24,6 +24,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +44,24 @@ import (
 
 	"github.com/backpropviz/backpropviz/server"
 )
+
+// defaultViewLayers is the "layers" of the subscription a student's page
+// sends at its default view: a room of the default network on MNIST, as a
+// viewer, not scrolled, on a 1366×768 screen. It is what the page itself
+// computes from the maps on screen: loaded in headless Chromium,
+//
+//	chromium --headless --window-size=1366,768 --virtual-time-budget=5000 --dump-dom http://HOST/r/CODE
+//
+// prints the page with the subscription it sent in <body data-subscription=…>.
+// Keep it in step with the page's layout (e2e.TestSubscriptionFollowsScreen
+// checks the page against it).
+const defaultViewLayers = `[{"layer":-1,"kinds":["input"]},` +
+	`{"layer":0,"kinds":["act","grad"],"channels":[0,2]},` +
+	`{"layer":1,"kinds":["act","grad"],"channels":[0,4]},` +
+	`{"layer":2,"kinds":["act","grad"],"channels":[0,4]},` +
+	`{"layer":3,"kinds":["act","grad"],"channels":[0,8]},` +
+	`{"layer":4,"kinds":["act","grad"],"channels":[0,8]},` +
+	`{"layer":5,"kinds":["act","grad"],"channels":[0,8]}]`
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -65,6 +84,7 @@ type options struct {
 	spec      string
 	layers    string
 	kinds     string
+	view      string
 	compress  bool
 	serveAddr string // child mode: run the server on this address
 }
@@ -84,10 +104,14 @@ func run(args []string) error {
 	fs.StringVar(&o.spec, "spec", "", "network spec of the room (empty: the server's default)")
 	fs.StringVar(&o.layers, "layers", "all", `layers a viewer subscribes to: "all" or a list like -1,0,1,2`)
 	fs.StringVar(&o.kinds, "kinds", "input,act,grad,weights,bias,wgrad,bgrad,update,bupdate,switch", "tensor kinds a viewer subscribes to")
+	fs.StringVar(&o.view, "view", "", `"default": viewers subscribe like a student's page at its default view on a 1366×768 screen (overrides -layers and -kinds); empty: -layers and -kinds`)
 	fs.BoolVar(&o.compress, "compress", false, "offer permessage-deflate (used if the server accepts it)")
 	fs.StringVar(&o.serveAddr, "serve", "", "run only the server on this address (used by vizload itself)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.view == "default" {
+		o.layers = "default view (1366×768)"
 	}
 	if o.serveAddr != "" {
 		return serve(o.serveAddr)
@@ -199,7 +223,18 @@ func load(ctx context.Context, o options) (*report, error) {
 	owner.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": o.roomRate}})
 
 	sub := map[string]any{"type": "subscribe", "kinds": strings.Split(o.kinds, ",")}
-	if o.layers != "all" {
+	switch o.view {
+	case "":
+	case "default":
+		var layers []any
+		if err := json.Unmarshal([]byte(defaultViewLayers), &layers); err != nil {
+			return nil, fmt.Errorf("default view: %w", err)
+		}
+		sub = map[string]any{"type": "subscribe", "sample": 0, "probe": false, "layers": layers}
+	default:
+		return nil, fmt.Errorf("-view %q: want \"default\" or nothing", o.view)
+	}
+	if o.view == "" && o.layers != "all" {
 		var ls []int
 		for _, f := range strings.Split(o.layers, ",") {
 			var l int

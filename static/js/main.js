@@ -4,7 +4,7 @@
 // animation frame, and only what changed since the last one.
 
 import { Transport } from './transport.js';
-import { Lab, readURL, writeURL, wsURL, parseSpeed, speedChoice } from './state.js';
+import { Lab, readURL, writeURL, wsURL, parseSpeed, speedChoice, divergenceText } from './state.js';
 import { build } from './render/layout.js';
 import { drawView, describeCell, el } from './render/views.js';
 import { pixelAt } from './render/heatmap.js';
@@ -15,8 +15,13 @@ const $ = (id) => document.getElementById(id);
 const config = JSON.parse($('lab-config').textContent);
 const { params, view } = readURL(location.search);
 const lab = new Lab(params, view);
-// what the page draws (dL/dX of layer i is the δ of layer i−1: not asked for)
-const SUBSCRIBED_KINDS = ['input', 'act', 'grad', 'weights', 'bias', 'wgrad', 'bgrad', 'update', 'bupdate', 'switch'];
+// the order of tensor kinds in a subscription (docs/protocol.md)
+const KIND_ORDER = ['input', 'act', 'grad', 'gradin', 'weights', 'bias', 'wgrad', 'bgrad', 'update', 'bupdate', 'switch'];
+// a map this close to the screen (a tenth of it) counts as on screen
+const NEAR = '10%';
+// how long the page waits after scrolling or resizing before it changes
+// its subscription
+const RESUBSCRIBE_MS = 150;
 
 let layout = { views: [], columns: new Map(), links: [] };
 const charts = new Charts($('loss-chart'), $('acc-chart'));
@@ -25,6 +30,10 @@ let hover = null; // {canvas, cell, ev}
 let framesDrawn = 0;
 let drawMs = 0;
 
+// a reloaded tab (or one come back to) resumes its session from the token
+// kept for the tab; a lab URL opened anew starts a new session
+const navigation = performance.getEntriesByType('navigation')[0];
+const resumeSession = !!navigation && (navigation.type === 'reload' || navigation.type === 'back_forward');
 const transport = new Transport(wsURL(location, config.ws || '/ws', lab.params), {
   onJSON: onMessage,
   onFrame: (f) => lab.setFrame(f),
@@ -33,12 +42,13 @@ const transport = new Transport(wsURL(location, config.ws || '/ws', lab.params),
     c.textContent = text;
     c.classList.toggle('down', !ok);
   },
-});
+}, { storeKey: `bpv.resume ${config.ws || '/ws'}`, resume: resumeSession });
 
 function onMessage(msg) {
   switch (msg.type) {
     case 'welcome':
       lab.setWelcome(msg);
+      lastSubscription = ''; // a new connection starts from the default subscription
       break;
     case 'state':
       lab.setState(msg);
@@ -49,7 +59,8 @@ function onMessage(msg) {
       lab.addMetrics(msg);
       break;
     case 'error':
-      lab.setError(msg);
+      // a divergence is shown from the state, which says the same
+      if (msg.code !== 'diverged') lab.setError(msg);
       syncControls(); // nothing changed: show the values in effect again
       break;
     case 'ack':
@@ -78,32 +89,119 @@ function relayout() {
   syncControls();
 }
 
+// ---- what is on screen, and the subscription that asks for it -------------
+
 let observer = null;
+const onScreen = new Set(); // canvases on (or near) the screen
 function observeVisibility() {
   if (observer) observer.disconnect();
-  const byBox = new Map();
+  onScreen.clear();
+  const viewsOf = new Map(); // canvas → views drawn in it
   for (const v of layout.views) {
+    v.visible = false;
     for (const sf of v.surfaces) {
-      const box = sf.canvas.closest('.col, .card');
-      if (!box) continue;
-      if (!byBox.has(box)) byBox.set(box, new Set());
-      byBox.get(box).add(v);
+      if (!viewsOf.has(sf.canvas)) viewsOf.set(sf.canvas, []);
+      viewsOf.get(sf.canvas).push(v);
     }
   }
   observer = new IntersectionObserver((entries) => {
+    const touched = new Set();
     for (const e of entries) {
-      for (const v of byBox.get(e.target) || []) {
-        // a view is drawn if any of its boxes is on screen
-        v.boxes = v.boxes || new Map();
-        v.boxes.set(e.target, e.isIntersecting);
-        const was = v.visible;
-        v.visible = [...v.boxes.values()].some(Boolean);
-        if (v.visible && !was) v.stale = true;
-      }
+      if (e.isIntersecting) onScreen.add(e.target);
+      else onScreen.delete(e.target);
+      for (const v of viewsOf.get(e.target) || []) touched.add(v);
     }
-  }, { rootMargin: '50px' });
-  for (const box of byBox.keys()) observer.observe(box);
+    for (const v of touched) {
+      const was = v.visible;
+      v.visible = v.surfaces.some((sf) => onScreen.has(sf.canvas));
+      if (v.visible && !was) v.stale = true;
+    }
+    scheduleSubscription();
+  }, { rootMargin: NEAR });
+  for (const c of viewsOf.keys()) observer.observe(c);
 }
+
+// wantedLayers lists what the maps on screen show, in the canonical form of
+// a subscription: per layer the kinds and, for stacks of maps, the range of
+// channels [from, to) — whole grid rows, so that screens of about the same
+// size ask for the same thing and share one encoded frame.
+function wantedLayers(views, visible, welcome) {
+  const channelsOf = (layer) => {
+    const s = layer < 0 ? welcome.input_shape : (welcome.layers[layer] || {}).out_shape;
+    return s && s.length === 3 ? s[0] : 0;
+  };
+  const need = new Map(); // "layer:kind" → {layer, kind, from, to} (to 0: all)
+  const add = (layer, kind, from, to) => {
+    const k = `${layer}:${kind}`;
+    const r = need.get(k);
+    if (!r) need.set(k, { layer, kind, from, to });
+    else if (r.to === 0 || to === 0) { r.from = 0; r.to = 0; } else { r.from = Math.min(r.from, from); r.to = Math.max(r.to, to); }
+  };
+  for (const v of views) {
+    const shown = v.planes.filter((p) => visible.has(p.surface.canvas));
+    if (!shown.length) continue;
+    const C = channelsOf(v.layer);
+    let from = 0;
+    let to = 0;
+    if (C && shown.every((p) => p.channel !== undefined)) {
+      const n = v.rowLen || 1;
+      from = Math.floor(Math.min(...shown.map((p) => p.channel)) / n) * n;
+      to = Math.min(C, Math.ceil((Math.max(...shown.map((p) => p.channel)) + 1) / n) * n);
+      if (from === 0 && to === C) to = 0;
+    }
+    for (const k of v.kinds) add(v.layer, k, from, to);
+    for (const [layer, kind] of v.also) add(layer, kind, 0, 0);
+  }
+  // the maps of a layer and their gradients sit side by side: one range for
+  // all of a layer's kinds cut to what is on screen
+  const hull = new Map(); // layer → [from, to]
+  for (const r of need.values()) {
+    if (!r.to) continue;
+    const h = hull.get(r.layer);
+    hull.set(r.layer, h ? [Math.min(h[0], r.from), Math.max(h[1], r.to)] : [r.from, r.to]);
+  }
+  for (const r of need.values()) if (r.to) [r.from, r.to] = hull.get(r.layer);
+  const groups = new Map(); // "layer|from|to" → entry
+  for (const r of need.values()) {
+    const g = `${r.layer}|${r.from}|${r.to}`;
+    if (!groups.has(g)) groups.set(g, { layer: r.layer, kinds: [], ...(r.to ? { channels: [r.from, r.to] } : {}) });
+    groups.get(g).kinds.push(r.kind);
+  }
+  const out = [...groups.values()];
+  for (const e of out) e.kinds.sort((a, b) => KIND_ORDER.indexOf(a) - KIND_ORDER.indexOf(b));
+  out.sort((a, b) => a.layer - b.layer || (a.channels ? a.channels[0] : 0) - (b.channels ? b.channels[0] : 0));
+  return out;
+}
+
+let sample = lab.params.sample === undefined ? '0' : String(lab.params.sample); // what the page shows
+let lastSubscription = '';
+let subscriptionTimer = 0;
+let subscriptions = 0;
+
+function scheduleSubscription() {
+  clearTimeout(subscriptionTimer);
+  subscriptionTimer = setTimeout(sendSubscription, RESUBSCRIBE_MS);
+}
+
+// sendSubscription asks the server for what is on screen, if that changed;
+// it returns the id of the subscribe message, or 0 if none was sent.
+function sendSubscription() {
+  clearTimeout(subscriptionTimer);
+  if (!lab.welcome || !observer) return 0;
+  const probe = sample === 'probe';
+  const layers = wantedLayers(layout.views, onScreen, lab.welcome);
+  const msg = { type: 'subscribe', sample: probe ? 0 : Number(sample), probe, layers };
+  const text = JSON.stringify(msg);
+  if (text === lastSubscription) return 0;
+  lastSubscription = text;
+  subscriptions++;
+  // for tests and for measuring: what the page asks for
+  document.body.dataset.subscription = JSON.stringify(layers);
+  document.body.dataset.subscriptions = String(subscriptions);
+  return transport.send(msg);
+}
+
+addEventListener('resize', scheduleSubscription);
 
 function drawFrame(force) {
   const t0 = performance.now();
@@ -183,7 +281,7 @@ function drawState() {
   play.setAttribute('aria-label', s.playing ? 'Pause training' : 'Play training');
   highlight(done);
   if (s.error) {
-    showAlert(`Training paused at step ${s.step}: ${s.error}. Lower the learning rate and press Reset.`, 'diverged');
+    showAlert(divergenceText(s.error), 'diverged');
   } else if ($('alert').dataset.kind === 'diverged') {
     hideAlert();
   }
@@ -362,11 +460,9 @@ function set(args) {
 }
 
 function subscribeSample(value) {
-  const probe = value === 'probe';
-  const id = transport.send({
-    type: 'subscribe', sample: probe ? 0 : Number(value), probe, layers: 'all', kinds: SUBSCRIBED_KINDS,
-  });
-  pendingSample.set(id, value);
+  sample = value;
+  const id = sendSubscription();
+  if (id) pendingSample.set(id, value);
 }
 
 function togglePlay() {

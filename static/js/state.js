@@ -56,6 +56,13 @@ export function speedChoice(sp) {
   return `${sp.unit === 'step' ? 'step' : 'phase'}:${Number(sp.rate) || 0}`;
 }
 
+// divergenceText is the banner for state.error: the server's message (it
+// says where training diverged and what to do), once, as a sentence.
+export function divergenceText(error) {
+  const e = String(error).trim();
+  return `${e.charAt(0).toUpperCase()}${e.slice(1)}${/[.!?]$/.test(e) ? '' : '.'}`;
+}
+
 function setIf(p, key, v, def) {
   if (Number(v) === def) delete p[key];
   else p[key] = String(v);
@@ -115,6 +122,9 @@ export class Lab {
   setState(msg) {
     const prev = this.state;
     this.state = msg;
+    // a reset with a new seed sends no welcome: the state carries the seed
+    if (msg.seed !== undefined && msg.seed !== null) this.params.seed = String(msg.seed);
+    if (msg.spec) this.params.spec = msg.spec;
     // a step counter that goes back means the network was reset
     if (prev && msg.step < prev.step) {
       this.metrics = { step: [], loss: [], train: [], testStep: [], test: [] };

@@ -75,16 +75,35 @@ export function encodeFrame(header, arrays) {
   return out.buffer;
 }
 
+// loadToken reads a resume token kept in sessionStorage ('' if none, or if
+// the browser keeps no storage).
+function loadToken(key) {
+  if (!key) return '';
+  try { return sessionStorage.getItem(key) || ''; } catch { return ''; }
+}
+
+function storeToken(key, token) {
+  if (!key) return;
+  try {
+    if (token) sessionStorage.setItem(key, token);
+    else sessionStorage.removeItem(key);
+  } catch { /* no storage: the token lives in memory only */ }
+}
+
 // Transport owns one websocket. Callbacks: onJSON(msg), onFrame(frame),
 // onStatus(text, connected). It reconnects with growing delays, resuming the
-// session with the token of the last welcome.
+// session with the token of the last welcome. Options: storeKey, the
+// sessionStorage key (per tab) that also keeps the token, so a reloaded tab
+// resumes its session ('' keeps it in memory only); resume: false starts a
+// new session even if a token is stored.
 export class Transport {
-  constructor(url, handlers) {
+  constructor(url, handlers, opts = {}) {
     this.url = url;
     this.h = handlers;
     this.ws = null;
     this.nextID = 1;
-    this.resume = '';
+    this.storeKey = opts.storeKey || '';
+    this.resume = opts.resume === false ? '' : loadToken(this.storeKey);
     this.retry = 0;
     this.closed = false;
     this.pending = [];
@@ -105,7 +124,7 @@ export class Transport {
       if (typeof ev.data === 'string') {
         let msg;
         try { msg = JSON.parse(ev.data); } catch { return; }
-        if (msg.type === 'welcome' && msg.resume) this.resume = msg.resume;
+        if (msg.type === 'welcome') this.setResume(msg.resume || '');
         this.h.onJSON?.(msg);
         return;
       }
@@ -140,10 +159,16 @@ export class Transport {
     return this.send({ type: 'cmd', cmd: name, ...(args || {}) });
   }
 
+  // setResume keeps the token that resumes the session ('' for none).
+  setResume(token) {
+    this.resume = token;
+    storeToken(this.storeKey, token);
+  }
+
   // reopen drops the session and starts a new one at a new URL.
   reopen(url) {
     this.url = url;
-    this.resume = '';
+    this.setResume('');
     const old = this.ws;
     this.ws = null;
     if (old) old.close();

@@ -88,7 +88,7 @@ function buildStrip(root, w) {
   const vx = new View({ layer: -1, kinds: ['input'], name: 'input', style: 'image', legend: lgX });
   for (let c = 0; c < g.n; c++) {
     const cell = el('div', 'chan');
-    vx.addPlane(cell, { offset: c * g.h * g.w, h: g.h, w: g.w, cell: cellFor(g.h, g.w, 140), where: whereFn(g, c), testid: 'input-map' });
+    vx.addPlane(cell, { offset: c * g.h * g.w, h: g.h, w: g.w, cell: cellFor(g.h, g.w, 140), where: whereFn(g, c), testid: 'input-map', channel: g.n > 1 ? c : undefined });
     grid.append(cell);
   }
   inCol.append(grid, el('div', 'sample-info'), lgX.root);
@@ -115,12 +115,15 @@ function buildStrip(root, w) {
     const lgD = makeLegend(`${L.name}: δ = dL/dY`);
     const va = new View({ layer: i, kinds: ['act'], name: L.name, style: 'act', legend: lgA });
     const vd = new View({ layer: i, kinds: ['grad'], name: L.name, style: 'signed', legend: lgD });
+    // maps are on screen a grid row at a time: subscriptions ask for whole rows
+    va.rowLen = vd.rowLen = colsN;
     const last = i === layers.length - 1;
     for (let c = 0; c < gr.n; c++) {
       const ch = el('div', 'chan');
       const off = c * gr.h * gr.w;
-      va.addPlane(ch, { offset: off, h: gr.h, w: gr.w, cell, where: whereFn(gr, c), testid: 'act-map' });
-      vd.addPlane(ch, { offset: off, h: gr.h, w: gr.w, cell, where: whereFn(gr, c), testid: 'grad-map' });
+      const channel = gr.n > 1 ? c : undefined;
+      va.addPlane(ch, { offset: off, h: gr.h, w: gr.w, cell, where: whereFn(gr, c), testid: 'act-map', channel });
+      vd.addPlane(ch, { offset: off, h: gr.h, w: gr.w, cell, where: whereFn(gr, c), testid: 'grad-map', channel });
       if (gr.column && last && w.classes && w.classes.length === gr.h) {
         const names = el('div', 'class-names');
         for (const n of w.classes) names.append(el('span', '', String(n)));
@@ -248,6 +251,7 @@ function buildPool(root, L, i, inShape) {
   const vx = new View({
     layer: i === 0 ? -1 : i - 1, kinds: i === 0 ? ['input'] : ['act'], name: L.name,
     word: 'input X (bright: the switch of its window)', style: 'act', legend: makeLegend(`${L.name}: input X`), maskOf,
+    also: [[i, 'switch']],
   });
   // dL/dX of the pool is δ of the layer before it (or, first, the pool's own dL/dX)
   const vd = i === 0

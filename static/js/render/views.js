@@ -39,8 +39,10 @@ export function el(tag, cls, text) {
 //                 negative values), or "signed" (always diverging)
 //   legend        a legend element from makeLegend, or null
 //   maskOf(frame) optional: per plane, a Uint8Array of cells to keep bright
+//   also          optional: further [layer, kind] pairs the view reads
+//                 (whole), e.g. the max-pool switches behind maskOf
 export class View {
-  constructor({ layer, kinds, name, word, style, legend, maskOf }) {
+  constructor({ layer, kinds, name, word, style, legend, maskOf, also }) {
     this.layer = layer;
     this.word = word || '';
     this.kinds = kinds;
@@ -48,6 +50,8 @@ export class View {
     this.style = style;
     this.legend = legend || null;
     this.maskOf = maskOf || null;
+    this.also = also || [];
+    this.rowLen = 1; // channels to a grid row (strip maps)
     this.planes = [];
     this.surfaces = [];
     this.visible = true;
@@ -74,9 +78,11 @@ export class View {
   // addPlane adds one map in a canvas of its own: data[offset … offset+h·w)
   // drawn cell CSS pixels per cell. where(y, x) describes a cell for the
   // tooltip.
-  addPlane(parent, { offset, h, w, cell, where, testid }) {
+  // channel, if given, is the channel of a (C, H, W) tensor the map shows:
+  // the page subscribes to the channels of the maps on screen.
+  addPlane(parent, { offset, h, w, cell, where, testid, channel }) {
     const { surface, entry } = this.canvas(parent, h, w, cell, testid);
-    const plane = { surface, x0: 0, y0: 0, offset, h, w, where, scale: null };
+    const plane = { surface, x0: 0, y0: 0, offset, h, w, where, scale: null, channel, at: null };
     this.planes.push(plane);
     entry.planes.push(plane);
     return surface.canvas;
@@ -89,7 +95,7 @@ export class View {
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const { offset, where } = planeAt(r, c);
-        const plane = { surface, x0: c * (w + 1), y0: r * (h + 1), offset, h, w, where, scale: null };
+        const plane = { surface, x0: c * (w + 1), y0: r * (h + 1), offset, h, w, where, scale: null, at: null };
         this.planes.push(plane);
         entry.planes.push(plane);
       }
@@ -137,6 +143,15 @@ export function drawView(view, frame, opts) {
   }
   const data = t.data;
   const all = stats([data]);
+  // a tensor cut to a range of channels (t.channels = [from, to)): the
+  // shared range still covers the whole tensor's extremes
+  const cut = t.channels && t.shape.length === 3 ? t.channels : null;
+  const planeSize = cut ? t.shape[1] * t.shape[2] : 0;
+  if (cut && t.min != null && t.max != null && all.count) {
+    all.min = Math.min(all.min, t.min);
+    all.max = Math.max(all.max, t.max);
+    all.absMax = Math.max(all.absMax, Math.abs(t.min), Math.abs(t.max));
+  }
   const diverging = view.style === 'signed' || (view.style === 'act' && all.min < 0);
   const palette = view.style === 'image' ? 'gray' : diverging ? opts.div : opts.seq;
   const mode = view.style === 'image' ? 'full' : opts.outliers;
@@ -144,12 +159,24 @@ export function drawView(view, frame, opts) {
   const shared = makeScale(all, so);
   const masks = view.maskOf ? view.maskOf(frame) : null;
   view.planes.forEach((p, i) => {
+    // where the plane's values start in data; null if the frame lacks its channel
+    let at = p.offset;
+    if (cut) {
+      const ch = Math.floor(p.offset / planeSize);
+      at = ch >= cut[0] && ch < cut[1] ? p.offset - cut[0] * planeSize : null;
+    }
+    p.at = at;
+    if (at === null) {
+      p.surface.blank(p.x0, p.y0, p.h, p.w);
+      p.scale = null;
+      return;
+    }
     let scale = shared;
     if (opts.range === 'map' && view.style !== 'image') {
-      scale = makeScale(stats([data], p.offset, p.offset + p.h * p.w), so);
+      scale = makeScale(stats([data], at, at + p.h * p.w), so);
     }
     p.scale = scale;
-    p.surface.paint(p.x0, p.y0, data, p.offset, p.h, p.w, scale, masks ? masks[i] : null);
+    p.surface.paint(p.x0, p.y0, data, at, p.h, p.w, scale, masks ? masks[i] : null);
   });
   for (const s of view.surfaces) s.flush();
   if (view.legend) setLegend(view.legend, shared, opts.range === 'map' && view.style !== 'image', all);
@@ -220,9 +247,9 @@ export function describeCell(canvasID, px) {
   const { view } = r;
   const plane = r.planes.find((p) => px.x >= p.x0 && px.x < p.x0 + p.w && px.y >= p.y0 && px.y < p.y0 + p.h);
   const t = view.tensor;
-  if (!t || !plane) return null;
+  if (!t || !plane || plane.at === null) return null;
   const cell = { y: px.y - plane.y0, x: px.x - plane.x0 };
-  const i = plane.offset + cell.y * plane.w + cell.x;
+  const i = plane.at + cell.y * plane.w + cell.x;
   const v = t.data[i];
   const approx = view.approx && t.enc === 'q8';
   const lines = [

@@ -1,0 +1,194 @@
+package server
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/backpropviz/backpropviz/engine"
+)
+
+// TestSubscribeChannelRange subscribes to ranges of channels over a real
+// websocket: each frame carries only the tensors and channels asked for,
+// with the shape of the slice, and its numbers are the engine's.
+func TestSubscribeChannelRange(t *testing.T) {
+	const spec = "conv(4,3,s1,p1) relu maxpool(2,s2,p0) dense(5)"
+	srv, ts := newTestServer(t, Config{})
+	c := dial(t, ts, "data=shapes&seed=3&batch=2&spec="+strings.ReplaceAll(spec, " ", "+"))
+	c.expect("welcome", nil)
+	c.frame()
+	cfg := engine.Config{Spec: spec, Seed: 3, Hyper: engine.DefaultHyper()}
+	cfg.Hyper.BatchSize = 2
+	ref := shapesTrainer(t, srv, cfg)
+	if r := c.reply(c.cmd("step_batch", nil)); r.Type != "ack" {
+		t.Fatalf("step_batch: %+v", r)
+	}
+	c.frame() // the step's frame, before any subscribe
+	if err := ref.StepBatch(); err != nil {
+		t.Fatal(err)
+	}
+	tr := ref.Trace(engine.TraceOptions{})
+
+	// want is one tensor a frame must carry: values of channels [from, to)
+	// (to == 0: the whole tensor, no "channels" in the entry).
+	type want struct {
+		layer    int
+		kind     string
+		from, to int
+	}
+	tests := []struct {
+		name   string
+		layers any
+		kinds  []string
+		want   []want
+	}{
+		{"one range, two kinds",
+			[]any{map[string]any{"layer": 0, "kinds": []string{"act", "grad"}, "channels": []int{1, 3}}}, nil,
+			[]want{{0, KindAct, 1, 3}, {0, KindGrad, 1, 3}}},
+		{"old form beside a range cut to the tensor",
+			[]any{-1, map[string]any{"layer": 2, "kinds": []string{"switch", "act"}, "channels": []int{2, 9}}}, []string{"input", "weights"},
+			[]want{{-1, KindInput, 0, 0}, {2, KindAct, 2, 4}, {2, KindSwitch, 2, 4}}},
+		{"all channels: no channels field",
+			[]any{map[string]any{"layer": 1, "kinds": []string{"grad"}, "channels": []int{0, 4}}}, nil,
+			[]want{{1, KindGrad, 0, 0}}},
+		{"two ranges of one layer: the range covering both",
+			[]any{map[string]any{"layer": 0, "kinds": []string{"act"}, "channels": []int{0, 1}},
+				map[string]any{"layer": 0, "kinds": []string{"act"}, "channels": []int{2, 3}}}, nil,
+			[]want{{0, KindAct, 0, 3}}},
+		{"weights are never cut",
+			[]any{map[string]any{"layer": 0, "kinds": []string{"weights", "wgrad"}, "channels": []int{0, 1}}}, nil,
+			[]want{{0, KindWeights, 0, 0}, {0, KindWGrad, 0, 0}}},
+		{"nothing", []any{}, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := map[string]any{"type": "subscribe", "exact": true, "layers": tt.layers}
+			if tt.kinds != nil {
+				msg["kinds"] = tt.kinds
+			}
+			if r := c.reply(c.send(msg)); r.Type != "ack" {
+				t.Fatalf("subscribe: %+v", r)
+			}
+			f := c.frame()
+			if len(f.Tensors) != len(tt.want) {
+				var got []string
+				for _, ft := range f.Tensors {
+					got = append(got, itoa(ft.Layer)+":"+ft.Kind)
+				}
+				t.Fatalf("frame has tensors %v, want %d: %+v", got, len(tt.want), tt.want)
+			}
+			for _, w := range tt.want {
+				ft := f.Tensor(w.layer, w.kind)
+				if ft == nil {
+					t.Fatalf("frame lacks %d:%s", w.layer, w.kind)
+				}
+				var full *engine.Tensor
+				var sw []int32
+				shape := []int(nil)
+				switch {
+				case w.layer == -1:
+					full = tr.Input
+				case w.kind == KindAct:
+					full = tr.Layers[w.layer].Output
+				case w.kind == KindGrad:
+					full = tr.Layers[w.layer].GradOutput
+				case w.kind == KindWeights:
+					full = tr.Layers[w.layer].Weights
+				case w.kind == KindWGrad:
+					full = tr.Layers[w.layer].GradWeights
+				case w.kind == KindSwitch:
+					sw, shape = tr.Layers[w.layer].Switches, tr.Layers[w.layer].OutShape
+				}
+				if full != nil {
+					shape = full.Shape
+				}
+				lo, hi := 0, 1
+				for _, d := range shape {
+					hi *= d
+				}
+				wantShape := shape
+				if w.to > 0 {
+					plane := shape[1] * shape[2]
+					lo, hi = w.from*plane, w.to*plane
+					wantShape = []int{w.to - w.from, shape[1], shape[2]}
+					if !slices.Equal(ft.Channels, []int{w.from, w.to}) {
+						t.Errorf("%d:%s channels %v, want [%d %d]", w.layer, w.kind, ft.Channels, w.from, w.to)
+					}
+				} else if ft.Channels != nil {
+					t.Errorf("%d:%s channels %v, want none (all)", w.layer, w.kind, ft.Channels)
+				}
+				if !slices.Equal(ft.Shape, wantShape) {
+					t.Errorf("%d:%s shape %v, want %v", w.layer, w.kind, ft.Shape, wantShape)
+				}
+				if sw != nil {
+					if !slices.Equal(ft.I32, sw[lo:hi]) {
+						t.Errorf("%d:switch = %v, want %v", w.layer, ft.I32, sw[lo:hi])
+					}
+					continue
+				}
+				vals := full.Data[lo:hi]
+				if ft.Enc != EncF32 || len(ft.F32) != len(vals) {
+					t.Fatalf("%d:%s: enc %s, %d values, want f32, %d", w.layer, w.kind, ft.Enc, len(ft.F32), len(vals))
+				}
+				for k, v := range vals {
+					if ft.F32[k] != float32(v) {
+						t.Fatalf("%d:%s[%d] = %v, want float32(%v)", w.layer, w.kind, k, ft.F32[k], v)
+					}
+				}
+				// extremes are of the whole tensor, whatever the range
+				lo32, hi32 := float32(slices.Min(full.Data)), float32(slices.Max(full.Data))
+				if ft.Min == nil || ft.Max == nil || float32(*ft.Min) != lo32 || float32(*ft.Max) != hi32 {
+					t.Errorf("%d:%s min/max %v/%v, want the whole tensor's %v/%v", w.layer, w.kind, ft.Min, ft.Max, lo32, hi32)
+				}
+			}
+		})
+	}
+
+	// A malformed range is refused and changes nothing.
+	r := c.reply(c.send(map[string]any{"type": "subscribe", "layers": []any{map[string]any{"layer": 0, "channels": []int{3, 1}}}}))
+	if r.Type != "error" || r.Code != codeInvalid {
+		t.Errorf("channels [3, 1]: reply %+v, want error invalid", r)
+	}
+}
+
+// TestSubscriptionKey: subscriptions that select the same tensors and
+// channels, however written, have one key (one encoding serves them all).
+func TestSubscriptionKey(t *testing.T) {
+	parse := func(s string) string {
+		t.Helper()
+		var m clientMsg
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			t.Fatal(err)
+		}
+		sub, err := parseSubscription(&m)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		return sub.key()
+	}
+	tests := []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"order of entries and kinds",
+			`{"layers":[{"layer":1,"kinds":["grad","act"],"channels":[0,4]},{"layer":-1,"kinds":["input"]}]}`,
+			`{"layers":[{"layer":-1,"kinds":["input"]},{"layer":1,"kinds":["act"],"channels":[0,4]},{"layer":1,"kinds":["grad"],"channels":[0,4]}]}`, true},
+		{"ranges merged",
+			`{"layers":[{"layer":0,"kinds":["act"],"channels":[0,2]},{"layer":0,"kinds":["act"],"channels":[1,4]}]}`,
+			`{"layers":[{"layer":0,"kinds":["act"],"channels":[0,4]}]}`, true},
+		{"index and object",
+			`{"kinds":["act"],"layers":[2]}`,
+			`{"layers":[{"layer":2,"kinds":["act"]}]}`, true},
+		{"other range",
+			`{"layers":[{"layer":0,"kinds":["act"],"channels":[0,2]}]}`,
+			`{"layers":[{"layer":0,"kinds":["act"],"channels":[0,4]}]}`, false},
+		{"nothing is not everything", `{"layers":[]}`, `{"layers":"all"}`, false},
+	}
+	for _, tt := range tests {
+		if got := parse(tt.a) == parse(tt.b); got != tt.same {
+			t.Errorf("%s: same key = %v, want %v (%q, %q)", tt.name, got, tt.same, parse(tt.a), parse(tt.b))
+		}
+	}
+}
