@@ -1,5 +1,7 @@
 package engine
 
+import "math"
+
 // The fast form of Conv2D: im2col + matrix products.
 //
 // For one sample, im2col lays the input out as a matrix cols (K, P) with
@@ -13,8 +15,9 @@ package engine
 //	dcols = Wᵀ · dY_n              (K, P), scattered back (col2im) into dX_n.
 //
 // The products accumulate each element of Y and dW in the same order as the
-// direct loops of conv2d.go, so they give the same bits; dX sums its terms
-// in another order.
+// direct loops of conv2d.go, but fuse each multiply-add (one rounding
+// instead of two), so they agree with the loops to about 1e-15 relative;
+// dX sums its terms in another order.
 
 // forwardGEMM fills l.Y from l.X. The im2col buffer l.cols (K, P) holds one
 // sample at a time: Backward builds it again from X, which costs less than
@@ -41,16 +44,16 @@ func (l *Conv2D) forwardGEMM() {
 	}
 }
 
-// backwardGEMM adds dL/dW and dL/db into the parameters' Grad and writes
-// dL/dX into l.DX.
+// backwardGEMM adds dL/dW and dL/db into the parameters' Grad and, unless
+// l.DX is nil, writes dL/dX into l.DX.
 func (l *Conv2D) backwardGEMM(dy *Tensor) {
 	N := l.X.Shape[0]
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
 	in := l.in.Size()
 	w, gw, gb := l.W.Value.Data[:F*K], l.W.Grad.Data[:F*K], l.B.Grad.Data[:F]
-	// Wᵀ (K, F), so that dcols = Wᵀ·dY is a product of row-major matrices,
-	// and dWᵀ (K, F): dWᵀ += cols·dYᵀ transposes the small matrices (F·K
-	// and F·P values) instead of cols (K·P).
+	// Wᵀ (K, F), so that dcols = Wᵀ·dY is a product of row-major matrices
+	// (kept for InputGrad), and dWᵀ (K, F): dWᵀ += cols·dYᵀ transposes the
+	// small matrices (F·K and F·P values) instead of cols (K·P).
 	l.wT = growFloats(l.wT, K*F)
 	l.gwT = growFloats(l.gwT, K*F)
 	for f := range F {
@@ -59,7 +62,6 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 			l.gwT[k*F+f] = gw[f*K+k]
 		}
 	}
-	l.dcols = growFloats(l.dcols, K*P)
 	l.dyT = growFloats(l.dyT, P*F)
 	for n := range N {
 		cols := l.cols
@@ -74,17 +76,27 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 			gb[f] += s
 		}
 		gemmNN(K, F, P, cols, P, l.dyT, F, l.gwT, F)
-		clear(l.dcols)
-		gemmNN(K, P, F, l.wT, F, dyn, P, l.dcols, P)
-		dx := l.DX.Data[n*in : (n+1)*in]
-		clear(dx)
-		l.col2im(l.dcols, dx)
+		if l.DX != nil {
+			l.inputGradSample(dyn, l.DX.Data[n*in:(n+1)*in])
+		}
 	}
 	for f := range F {
 		for k := range K {
 			gw[f*K+k] = l.gwT[k*F+f]
 		}
 	}
+}
+
+// inputGradSample writes one sample's dL/dX (C, H, W) into dx from its
+// dL/dY dyn (F, H', W'), with the Wᵀ of the last backwardGEMM:
+// dcols = Wᵀ·dY_n, then col2im.
+func (l *Conv2D) inputGradSample(dyn, dx []float64) {
+	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
+	l.dcols = growFloats(l.dcols, K*P)
+	clear(l.dcols)
+	gemmNN(K, P, F, l.wT, F, dyn, P, l.dcols, P)
+	clear(dx)
+	l.col2im(l.dcols, dx)
 }
 
 // im2col writes one sample's x (C, H, W) as cols (K, P).
@@ -99,15 +111,22 @@ func (l *Conv2D) im2col(x, cols []float64) {
 				row := cols[k*OH*OW : (k+1)*OH*OW]
 				k++
 				lo, hi := validRange(kx, P, S, W, OW)
-				for oy := range OH {
+				// Output rows whose input row iy = oy·S + ky − P lies in
+				// the image: [oy0, oy1).
+				oy0, oy1 := validRange(ky, P, S, H, OH)
+				if lo >= hi || oy0 >= oy1 {
+					clear(row)
+					continue
+				}
+				clear(row[:oy0*OW])
+				clear(row[oy1*OW:])
+				for oy := oy0; oy < oy1; oy++ {
 					dst := row[oy*OW : (oy+1)*OW]
 					iy := oy*S + ky - P
-					if iy < 0 || iy >= H || lo >= hi {
-						clear(dst)
-						continue
-					}
 					src := plane[iy*W : (iy+1)*W]
-					clear(dst[:lo])
+					for ox := range lo {
+						dst[ox] = 0
+					}
 					if S == 1 {
 						copy(dst[lo:hi], src[lo+kx-P:])
 					} else {
@@ -117,7 +136,9 @@ func (l *Conv2D) im2col(x, cols []float64) {
 							ix += S
 						}
 					}
-					clear(dst[hi:])
+					for ox := hi; ox < OW; ox++ {
+						dst[ox] = 0
+					}
 				}
 			}
 		}
@@ -192,12 +213,10 @@ func growFloats(s []float64, n int) []float64 {
 
 // gemmNN adds A·B to C, all row-major: A (m, k) with row stride lda,
 // B (k, n) with stride ldb, C (m, n) with stride ldc. Each C[i,j] gets its
-// terms A[i,p]·B[p,j] one at a time in increasing p (a multiply, then an
-// add: never fused), so every path below gives the same bits.
-//
-// Blocks of 4 rows × 8 columns of C stay in registers while p runs (the
-// assembly kernel kern4x8 on amd64 with AVX2, or its Go twin); the edges go
-// through axpy4 and axpy1.
+// terms A[i,p]·B[p,j] one at a time in increasing p, each fused into the
+// running sum (math.FMA: one rounding per term), so the assembly kernels
+// (gemmFast, on amd64 with AVX2 and FMA) and gemmGo give the same bits.
+// It panics if a slice is too short.
 func gemmNN(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	if m <= 0 || n <= 0 || k <= 0 {
 		return
@@ -205,65 +224,21 @@ func gemmNN(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64
 	if len(a) < (m-1)*lda+k || len(b) < (k-1)*ldb+n || len(c) < (m-1)*ldc+n {
 		panic("engine: gemmNN: matrix slices too short")
 	}
-	i := 0
-	for ; i+4 <= m; i += 4 {
-		a0, a1, a2, a3 := a[i*lda:i*lda+k], a[(i+1)*lda:(i+1)*lda+k], a[(i+2)*lda:(i+2)*lda+k], a[(i+3)*lda:(i+3)*lda+k]
-		j := 0
-		for ; j+8 <= n; j += 8 {
-			kern4x8(k, a0, a1, a2, a3, b[j:], ldb, c[i*ldc+j:], c[(i+1)*ldc+j:], c[(i+2)*ldc+j:], c[(i+3)*ldc+j:])
-		}
-		if j == n {
-			continue
-		}
-		c0 := c[i*ldc+j : i*ldc+n]
-		c1 := c[(i+1)*ldc+j : (i+1)*ldc+n]
-		c2 := c[(i+2)*ldc+j : (i+2)*ldc+n]
-		c3 := c[(i+3)*ldc+j : (i+3)*ldc+n]
-		for p := range k {
-			axpy4(a0[p], a1[p], a2[p], a3[p], b[p*ldb+j:p*ldb+n], c0, c1, c2, c3)
-		}
+	if !gemmFast(m, n, k, a, lda, b, ldb, c, ldc) {
+		gemmGo(m, n, k, a, lda, b, ldb, c, ldc)
 	}
-	for ; i < m; i++ {
+}
+
+// gemmGo is gemmNN in Go: row i of C gets A[i,p]·B[p,:] for p = 0, 1, …
+func gemmGo(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	for i := range m {
 		ci := c[i*ldc : i*ldc+n]
-		for p := range k {
-			axpy1(a[i*lda+p], b[p*ldb:p*ldb+n], ci)
+		for p, aip := range a[i*lda : i*lda+k] {
+			bp := b[p*ldb : p*ldb+n]
+			for j, v := range bp {
+				ci[j] = math.FMA(aip, v, ci[j])
+			}
 		}
-	}
-}
-
-// kern4x8Go adds Σ_p a_r[p]·B[p, 0:8] to c_r[0:8] for r = 0 … 3, where B
-// row p starts at b[p·ldb]. It is the portable form of kern4x8.
-func kern4x8Go(k int, a0, a1, a2, a3, b []float64, ldb int, c0, c1, c2, c3 []float64) {
-	c0, c1, c2, c3 = c0[:8], c1[:8], c2[:8], c3[:8]
-	a0, a1, a2, a3 = a0[:k], a1[:k], a2[:k], a3[:k]
-	for j := 0; j < 8; j += 2 {
-		s00, s01, s10, s11 := c0[j], c0[j+1], c1[j], c1[j+1]
-		s20, s21, s30, s31 := c2[j], c2[j+1], c3[j], c3[j+1]
-		for p := range k {
-			bp := b[p*ldb+j : p*ldb+j+2]
-			b0, b1 := bp[0], bp[1]
-			s00 += a0[p] * b0
-			s01 += a0[p] * b1
-			s10 += a1[p] * b0
-			s11 += a1[p] * b1
-			s20 += a2[p] * b0
-			s21 += a2[p] * b1
-			s30 += a3[p] * b0
-			s31 += a3[p] * b1
-		}
-		c0[j], c0[j+1], c1[j], c1[j+1] = s00, s01, s10, s11
-		c2[j], c2[j+1], c3[j], c3[j+1] = s20, s21, s30, s31
-	}
-}
-
-// axpy4 adds a_r·x to y_r for r = 0 … 3.
-func axpy4(a0, a1, a2, a3 float64, x, y0, y1, y2, y3 []float64) {
-	y0, y1, y2, y3 = y0[:len(x)], y1[:len(x)], y2[:len(x)], y3[:len(x)]
-	for j, v := range x {
-		y0[j] += a0 * v
-		y1[j] += a1 * v
-		y2[j] += a2 * v
-		y3[j] += a3 * v
 	}
 }
 

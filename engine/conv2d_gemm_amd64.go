@@ -2,25 +2,60 @@ package engine
 
 import "golang.org/x/sys/cpu"
 
-// hasAVX2 selects the assembly kernel; without AVX2 the Go twin runs. Both
-// round every product and sum the same way, so the results are identical.
-var hasAVX2 = cpu.X86.HasAVX2
+// useFMAKernels selects the assembly kernels of conv2d_gemm_amd64.s; without
+// AVX2 and FMA, gemmGo runs. Both fuse every multiply-add (one rounding per
+// term, in increasing p), so the results are identical bit for bit.
+var useFMAKernels = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// kern4x8AVX2 is kern4x8Go in AVX2 assembly (conv2d_gemm_amd64.s): a 4×8
-// block of C in eight ymm registers while p runs over k. Multiplies and adds
-// are separate instructions (no FMA), as in Go.
+// Assembly kernels (conv2d_gemm_amd64.s). Each adds Σ_p A[r,p]·B[p,j] into
+// its block of C, rows lda and ldc elements apart, B rows ldb apart; k ≥ 1.
+
+// kern4x8FMA does rows 0 … 3 and nb blocks of 8 columns.
 //
 //go:noescape
-func kern4x8AVX2(k int, a0, a1, a2, a3, b *float64, ldb int, c0, c1, c2, c3 *float64)
+func kern4x8FMA(k, nb int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
 
-// kern4x8 adds Σ_p a_r[p]·B[p, 0:8] to c_r[0:8] for r = 0 … 3.
-func kern4x8(k int, a0, a1, a2, a3, b []float64, ldb int, c0, c1, c2, c3 []float64) {
-	if !hasAVX2 {
-		kern4x8Go(k, a0, a1, a2, a3, b, ldb, c0, c1, c2, c3)
-		return
+// kern4x4FMA does rows 0 … 3 and columns 0 … 3.
+//
+//go:noescape
+func kern4x4FMA(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+
+// kern1x8FMA does row 0 and nb blocks of 8 columns.
+//
+//go:noescape
+func kern1x8FMA(k, nb int, a *float64, b *float64, ldb int, c *float64)
+
+// gemmFast runs gemmNN with the assembly kernels and returns true, or
+// returns false if the CPU lacks AVX2 or FMA. gemmNN has checked the
+// arguments: m, n, k ≥ 1 and every slice long enough.
+func gemmFast(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
+	if !useFMAKernels {
+		return false
 	}
-	// The bounds the assembly relies on.
-	_, _, _, _ = a0[k-1], a1[k-1], a2[k-1], a3[k-1]
-	_, _, _, _, _ = b[(k-1)*ldb+7], c0[7], c1[7], c2[7], c3[7]
-	kern4x8AVX2(k, &a0[0], &a1[0], &a2[0], &a3[0], &b[0], ldb, &c0[0], &c1[0], &c2[0], &c3[0])
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		j := 0
+		if nb := n / 8; nb > 0 {
+			kern4x8FMA(k, nb, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc)
+			j = 8 * nb
+		}
+		if j+4 <= n {
+			kern4x4FMA(k, &a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc)
+			j += 4
+		}
+		if j < n {
+			gemmGo(4, n-j, k, a[i*lda:], lda, b[j:], ldb, c[i*ldc+j:], ldc)
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		if nb := n / 8; nb > 0 {
+			kern1x8FMA(k, nb, &a[i*lda], &b[0], ldb, &c[i*ldc])
+			j = 8 * nb
+		}
+		if j < n {
+			gemmGo(1, n-j, k, a[i*lda:], lda, b[j:], ldb, c[i*ldc+j:], ldc)
+		}
+	}
+	return true
 }

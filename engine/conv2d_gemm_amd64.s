@@ -1,76 +1,154 @@
 #include "textflag.h"
 
-// func kern4x8AVX2(k int, a0, a1, a2, a3, b *float64, ldb int, c0, c1, c2, c3 *float64)
-//
-// For r = 0 … 3: c_r[0:8] += Σ_{p<k} a_r[p] · b[p·ldb : p·ldb+8], each
-// product rounded (VMULPD) and then added (VADDPD) in increasing p.
-TEXT ·kern4x8AVX2(SB), NOSPLIT, $0-88
-	MOVQ k+0(FP), CX
-	MOVQ a0+8(FP), R8
-	MOVQ a1+16(FP), R9
-	MOVQ a2+24(FP), R10
-	MOVQ a3+32(FP), R11
-	MOVQ b+40(FP), SI
-	MOVQ ldb+48(FP), DX
-	SHLQ $3, DX
-	MOVQ c0+56(FP), R12
-	MOVQ c1+64(FP), R13
-	MOVQ c2+72(FP), R14
-	MOVQ c3+80(FP), BX
+// The kernels of gemmNN on amd64 (AVX2 and FMA). Every element of C gets its
+// terms in increasing p, each one fused into the running sum
+// (c = a·b + c, rounded once, VFMADD231PD), exactly like math.FMA in
+// gemmGo. Rows of A and C are lda and ldc elements apart.
 
+// func kern4x8FMA(k, nb int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+//
+// For r = 0 … 3 and each of nb blocks of 8 columns j:
+// c[r·ldc + j] = Σ_{p<k} a[r·lda + p] · b[p·ldb + j] added to c, in increasing p.
+// k ≥ 1, nb ≥ 1. The 4×8 block of C stays in Y0 … Y7 while p runs.
+TEXT ·kern4x8FMA(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ nb+8(FP), BX
+	MOVQ a+16(FP), R11
+	MOVQ lda+24(FP), R9
+	SHLQ $3, R9
+	LEAQ (R9)(R9*2), R10
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), DX
+	SHLQ $3, DX
+	MOVQ c+48(FP), R12
+	MOVQ ldc+56(FP), R13
+	SHLQ $3, R13
+	LEAQ (R13)(R13*2), R14
+
+block8:
+	MOVQ DI, SI
+	MOVQ R11, R8
+	MOVQ AX, CX
 	VMOVUPD (R12), Y0
 	VMOVUPD 32(R12), Y1
-	VMOVUPD (R13), Y2
-	VMOVUPD 32(R13), Y3
-	VMOVUPD (R14), Y4
-	VMOVUPD 32(R14), Y5
-	VMOVUPD (BX), Y6
-	VMOVUPD 32(BX), Y7
+	VMOVUPD (R12)(R13*1), Y2
+	VMOVUPD 32(R12)(R13*1), Y3
+	VMOVUPD (R12)(R13*2), Y4
+	VMOVUPD 32(R12)(R13*2), Y5
+	VMOVUPD (R12)(R14*1), Y6
+	VMOVUPD 32(R12)(R14*1), Y7
 
-	XORQ AX, AX
+loop8:
+	VMOVUPD      (SI), Y12
+	VMOVUPD      32(SI), Y13
+	VBROADCASTSD (R8), Y8
+	VFMADD231PD  Y12, Y8, Y0
+	VFMADD231PD  Y13, Y8, Y1
+	VBROADCASTSD (R8)(R9*1), Y9
+	VFMADD231PD  Y12, Y9, Y2
+	VFMADD231PD  Y13, Y9, Y3
+	VBROADCASTSD (R8)(R9*2), Y10
+	VFMADD231PD  Y12, Y10, Y4
+	VFMADD231PD  Y13, Y10, Y5
+	VBROADCASTSD (R8)(R10*1), Y11
+	VFMADD231PD  Y12, Y11, Y6
+	VFMADD231PD  Y13, Y11, Y7
+	ADDQ         $8, R8
+	ADDQ         DX, SI
+	DECQ         CX
+	JNZ          loop8
 
-loop:
-	CMPQ AX, CX
-	JGE  done
-	VMOVUPD (SI), Y12
-	VMOVUPD 32(SI), Y13
-
-	VBROADCASTSD (R8)(AX*8), Y8
-	VMULPD       Y12, Y8, Y14
-	VADDPD       Y14, Y0, Y0
-	VMULPD       Y13, Y8, Y15
-	VADDPD       Y15, Y1, Y1
-
-	VBROADCASTSD (R9)(AX*8), Y9
-	VMULPD       Y12, Y9, Y14
-	VADDPD       Y14, Y2, Y2
-	VMULPD       Y13, Y9, Y15
-	VADDPD       Y15, Y3, Y3
-
-	VBROADCASTSD (R10)(AX*8), Y10
-	VMULPD       Y12, Y10, Y14
-	VADDPD       Y14, Y4, Y4
-	VMULPD       Y13, Y10, Y15
-	VADDPD       Y15, Y5, Y5
-
-	VBROADCASTSD (R11)(AX*8), Y11
-	VMULPD       Y12, Y11, Y14
-	VADDPD       Y14, Y6, Y6
-	VMULPD       Y13, Y11, Y15
-	VADDPD       Y15, Y7, Y7
-
-	ADDQ DX, SI
-	INCQ AX
-	JMP  loop
-
-done:
 	VMOVUPD Y0, (R12)
 	VMOVUPD Y1, 32(R12)
-	VMOVUPD Y2, (R13)
-	VMOVUPD Y3, 32(R13)
-	VMOVUPD Y4, (R14)
-	VMOVUPD Y5, 32(R14)
-	VMOVUPD Y6, (BX)
-	VMOVUPD Y7, 32(BX)
+	VMOVUPD Y2, (R12)(R13*1)
+	VMOVUPD Y3, 32(R12)(R13*1)
+	VMOVUPD Y4, (R12)(R13*2)
+	VMOVUPD Y5, 32(R12)(R13*2)
+	VMOVUPD Y6, (R12)(R14*1)
+	VMOVUPD Y7, 32(R12)(R14*1)
+	ADDQ    $64, R12
+	ADDQ    $64, DI
+	DECQ    BX
+	JNZ     block8
+	VZEROUPPER
+	RET
+
+// func kern4x4FMA(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+//
+// One block of 4 rows × 4 columns, as kern4x8FMA.
+TEXT ·kern4x4FMA(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), R8
+	MOVQ lda+16(FP), R9
+	SHLQ $3, R9
+	LEAQ (R9)(R9*2), R10
+	MOVQ b+24(FP), SI
+	MOVQ ldb+32(FP), DX
+	SHLQ $3, DX
+	MOVQ c+40(FP), R12
+	MOVQ ldc+48(FP), R13
+	SHLQ $3, R13
+	LEAQ (R13)(R13*2), R14
+	VMOVUPD (R12), Y0
+	VMOVUPD (R12)(R13*1), Y2
+	VMOVUPD (R12)(R13*2), Y4
+	VMOVUPD (R12)(R14*1), Y6
+
+loop4:
+	VMOVUPD      (SI), Y12
+	VBROADCASTSD (R8), Y8
+	VFMADD231PD  Y12, Y8, Y0
+	VBROADCASTSD (R8)(R9*1), Y9
+	VFMADD231PD  Y12, Y9, Y2
+	VBROADCASTSD (R8)(R9*2), Y10
+	VFMADD231PD  Y12, Y10, Y4
+	VBROADCASTSD (R8)(R10*1), Y11
+	VFMADD231PD  Y12, Y11, Y6
+	ADDQ         $8, R8
+	ADDQ         DX, SI
+	DECQ         CX
+	JNZ          loop4
+
+	VMOVUPD Y0, (R12)
+	VMOVUPD Y2, (R12)(R13*1)
+	VMOVUPD Y4, (R12)(R13*2)
+	VMOVUPD Y6, (R12)(R14*1)
+	VZEROUPPER
+	RET
+
+// func kern1x8FMA(k, nb int, a *float64, b *float64, ldb int, c *float64)
+//
+// One row of C: nb blocks of 8 columns, as kern4x8FMA.
+TEXT ·kern1x8FMA(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), AX
+	MOVQ nb+8(FP), BX
+	MOVQ a+16(FP), R11
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), DX
+	SHLQ $3, DX
+	MOVQ c+40(FP), R12
+
+block1:
+	MOVQ    DI, SI
+	MOVQ    R11, R8
+	MOVQ    AX, CX
+	VMOVUPD (R12), Y0
+	VMOVUPD 32(R12), Y1
+
+loop1:
+	VBROADCASTSD (R8), Y8
+	VFMADD231PD  (SI), Y8, Y0
+	VFMADD231PD  32(SI), Y8, Y1
+	ADDQ         $8, R8
+	ADDQ         DX, SI
+	DECQ         CX
+	JNZ          loop1
+
+	VMOVUPD Y0, (R12)
+	VMOVUPD Y1, 32(R12)
+	ADDQ    $64, R12
+	ADDQ    $64, DI
+	DECQ    BX
+	JNZ     block1
 	VZEROUPPER
 	RET

@@ -199,3 +199,113 @@ func TestForwardPanicsOnWrongShape(t *testing.T) {
 		}()
 	}
 }
+
+// TestConv2DInputGradOnDemand: with SkipInputGrad, Backward returns nil and
+// gives the same dL/dW and dL/db bits, and InputGrad(n) gives the bits of
+// sample n of the full batch's dL/dX.
+func TestConv2DInputGradOnDemand(t *testing.T) {
+	tests := []struct {
+		in                    Shape
+		filters, kh, kw, s, p int
+		n                     int
+	}{
+		{Shape{1, 28, 28}, 8, 5, 5, 1, 2, 3}, // the default network's first layer
+		{Shape{3, 9, 7}, 5, 3, 2, 2, 1, 2},
+		{Shape{2, 6, 6}, 4, 5, 5, 1, 0, 1},
+	}
+	for _, tc := range tests {
+		full, err := NewConv2D(tc.in, tc.filters, tc.kh, tc.kw, tc.s, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewSource(5))
+		full.Init(rng, He)
+		x := randTensor(rng, append([]int{tc.n}, tc.in...)...)
+		dy := randTensor(rng, append([]int{tc.n}, full.OutShape()...)...)
+		skip, _ := NewConv2D(tc.in, tc.filters, tc.kh, tc.kw, tc.s, tc.p)
+		copy(skip.W.Value.Data, full.W.Value.Data)
+		skip.SkipInputGrad = true
+
+		full.Forward(x)
+		dx := full.Backward(dy)
+		skip.Forward(x)
+		if got := skip.Backward(dy); got != nil {
+			t.Fatalf("%s: Backward with SkipInputGrad returned %v, want nil", full, Shape(got.Shape))
+		}
+		for _, c := range []struct {
+			name      string
+			got, want []float64
+		}{
+			{"dW", skip.W.Grad.Data, full.W.Grad.Data},
+			{"db", skip.B.Grad.Data, full.B.Grad.Data},
+		} {
+			if i := firstBitDiff(c.got, c.want); i >= 0 {
+				t.Errorf("%s: %s[%d] = %v with SkipInputGrad, %v without", full, c.name, i, c.got[i], c.want[i])
+			}
+		}
+		for n := range tc.n {
+			got := skip.InputGrad(n)
+			if !shapeEq(got.Shape, tc.in) {
+				t.Fatalf("%s: InputGrad(%d) shape %v, want %v", full, n, Shape(got.Shape), tc.in)
+			}
+			if i := firstBitDiff(got.Data, dx.Sample(n).Data); i >= 0 {
+				t.Errorf("%s: InputGrad(%d)[%d] = %v, full batch dL/dX gives %v", full, n, i, got.Data[i], dx.Sample(n).Data[i])
+			}
+		}
+	}
+}
+
+// TestTraceInputGradOfFirstConv: the trainer skips the first conv layer's
+// dL/dX for the batch, and the trace still shows the visualized sample's,
+// equal bit for bit to what a full Backward computes — also after Update
+// has changed the filters.
+func TestTraceInputGradOfFirstConv(t *testing.T) {
+	tr := toyTrainer(t, sgdHyper(3))
+	conv, ok := tr.layers[0].(*Conv2D)
+	if !ok {
+		t.Fatalf("toy network starts with %s, want a conv layer", tr.layers[0])
+	}
+	L := len(tr.layers)
+	for range 2*L + 1 { // through Backward(0)
+		if _, err := tr.StepPhase(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if tr.gradIns[0] != nil {
+		t.Fatalf("Backward(0) computed the batch's dL/dX")
+	}
+	ref, _ := NewConv2D(conv.InShape(), conv.filters, conv.kh, conv.kw, conv.stride, conv.pad)
+	copy(ref.W.Value.Data, conv.W.Value.Data)
+	ref.Forward(tr.x)
+	want := ref.Backward(tr.gradOuts[0])
+	for k, phase := range []string{"after Backward(0)", "after Update"} {
+		if k == 1 {
+			if p, err := tr.StepPhase(); err != nil || p.Kind != PhaseUpdate {
+				t.Fatalf("StepPhase = %v, %v, want update", p, err)
+			}
+		}
+		for s := range 3 {
+			lt := tr.Trace(TraceOptions{Sample: s}).Layers[0]
+			if lt.GradInput == nil {
+				t.Fatalf("%s: trace of sample %d has no dL/dX of layer 0", phase, s)
+			}
+			if i := firstBitDiff(lt.GradInput.Data, want.Sample(s).Data); i >= 0 {
+				t.Errorf("%s: sample %d dL/dX[%d] = %v, full Backward gives %v", phase, s, i, lt.GradInput.Data[i], want.Sample(s).Data[i])
+			}
+		}
+	}
+}
+
+// firstBitDiff returns the first index where got and want differ in any
+// bit (or 0 if their lengths differ), or −1.
+func firstBitDiff(got, want []float64) int {
+	if len(got) != len(want) {
+		return 0
+	}
+	for i := range got {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			return i
+		}
+	}
+	return -1
+}

@@ -73,15 +73,26 @@ func (l *MaxPool2D) Switches() []int32 { return l.switches }
 func (l *MaxPool2D) Forward(x *Tensor) *Tensor {
 	checkInput("MaxPool2D.Forward", x, l.in)
 	l.X = x
-	N, C, H, W := x.Shape[0], l.in[0], l.in[1], l.in[2]
-	OH, OW := l.out[1], l.out[2]
-	l.Y = batchTensor(l.Y, N, l.out)
+	l.Y = batchTensor(l.Y, x.Shape[0], l.out)
 	if cap(l.switches) < len(l.Y.Data) {
 		l.switches = make([]int32, len(l.Y.Data))
 	}
 	l.switches = l.switches[:len(l.Y.Data)]
+	if l.p == 0 {
+		l.forwardUnpadded(x)
+	} else {
+		l.forwardWindows(x)
+	}
+	return l.Y
+}
+
+// forwardWindows is Forward for any padding: each window clipped to the
+// input.
+func (l *MaxPool2D) forwardWindows(x *Tensor) {
+	H, W := l.in[1], l.in[2]
+	OH, OW := l.out[1], l.out[2]
 	o := 0
-	for nc := range N * C {
+	for nc := range len(l.Y.Data) / (OH * OW) {
 		plane := x.Data[nc*H*W : (nc+1)*H*W]
 		for oy := range OH {
 			for ox := range OW {
@@ -100,7 +111,35 @@ func (l *MaxPool2D) Forward(x *Tensor) *Tensor {
 			}
 		}
 	}
-	return l.Y
+}
+
+// forwardUnpadded is Forward for padding 0, where every window lies inside
+// the input (H' = ⌊(H − K)/S⌋ + 1): the same comparisons in the same order,
+// without clipping the window.
+func (l *MaxPool2D) forwardUnpadded(x *Tensor) {
+	H, W, K, S := l.in[1], l.in[2], l.k, l.s
+	OH, OW := l.out[1], l.out[2]
+	y, sw := l.Y.Data, l.switches
+	o := 0
+	for nc := range len(y) / (OH * OW) {
+		plane := x.Data[nc*H*W : (nc+1)*H*W]
+		for oy := range OH {
+			for ox := range OW {
+				first := oy*S*W + ox*S
+				best, arg := math.Inf(-1), first
+				for r := first; r < first+K*W; r += W {
+					for i, v := range plane[r : r+K] {
+						if v > best {
+							best, arg = v, r+i
+						}
+					}
+				}
+				y[o] = plane[arg]
+				sw[o] = int32(arg)
+				o++
+			}
+		}
+	}
 }
 
 // Backward returns dL/dX: each dL/dY cell added to the input cell its

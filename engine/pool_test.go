@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"math"
+	"math/rand"
 	"slices"
 	"strings"
 	"testing"
@@ -156,6 +158,43 @@ func TestNewPoolErrorsAndStrings(t *testing.T) {
 	} {
 		if tc.l.String() != tc.str || tc.l.Kind() != tc.kind || !shapeEq(tc.l.OutShape(), tc.out) {
 			t.Errorf("got %q kind %q out %v, want %q %q %v", tc.l.String(), tc.l.Kind(), tc.l.OutShape(), tc.str, tc.kind, tc.out)
+		}
+	}
+}
+
+// TestMaxPool2DUnpaddedMatchesWindows: without padding, Forward takes a path
+// that does not clip windows; it gives the same maxima and switches as the
+// clipped windows, ties (to the first maximum) and NaN included.
+func TestMaxPool2DUnpaddedMatchesWindows(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	tests := []struct {
+		in      Shape
+		k, s, n int
+	}{
+		{Shape{8, 28, 28}, 2, 2, 2}, // the default network's
+		{Shape{16, 14, 14}, 3, 3, 2},
+		{Shape{2, 7, 9}, 3, 2, 3},
+		{Shape{1, 5, 4}, 2, 1, 1},
+		{Shape{3, 6, 6}, 6, 1, 2},
+	}
+	for _, tc := range tests {
+		l, err := NewMaxPool2D(tc.in, tc.k, tc.s, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := NewTensor(append([]int{tc.n}, tc.in...)...)
+		for i := range x.Data {
+			x.Data[i] = float64(rng.Intn(5)) // many ties
+		}
+		x.Data[len(x.Data)/2] = math.NaN()
+		y := l.Forward(x).Clone()
+		sw := slices.Clone(l.Switches())
+		l.forwardWindows(x)
+		for i := range y.Data {
+			if math.Float64bits(y.Data[i]) != math.Float64bits(l.Y.Data[i]) || sw[i] != l.switches[i] {
+				t.Fatalf("%s on %v: cell %d = %v (switch %d), clipped windows give %v (switch %d)",
+					l, tc.in, i, y.Data[i], sw[i], l.Y.Data[i], l.switches[i])
+			}
 		}
 	}
 }

@@ -61,7 +61,11 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 		}
 		if bwd && src.gradOuts[i] != nil {
 			lt.GradOutput = src.gradOuts[i].Sample(sample)
-			lt.GradInput = src.gradIns[i].Sample(sample)
+			if g := src.gradIns[i]; g != nil {
+				lt.GradInput = g.Sample(sample)
+			} else if c, ok := src.layers[i].(*Conv2D); ok && c.SkipInputGrad {
+				lt.GradInput = c.InputGrad(sample)
+			}
 		}
 		for j, p := range t.params[i] {
 			w, g := &lt.Weights, &lt.GradWeights

@@ -91,7 +91,7 @@ type Trainer struct {
 	xShape    []int     // x's shape, kept to avoid an allocation per step
 	outs      []*Tensor // per layer: Y of the last Forward (owned by the layer)
 	gradOuts  []*Tensor // per layer: dL/dY handed to Backward
-	gradIns   []*Tensor // per layer: dL/dX returned by Backward
+	gradIns   []*Tensor // per layer: dL/dX returned by Backward (nil for a first conv layer: see Conv2D.SkipInputGrad)
 	batchLoss float64
 
 	// Optimizer state, per layer and parameter, and the last update.
@@ -165,6 +165,11 @@ func (t *Trainer) Reset() {
 		panic("engine: Trainer.Reset: " + err.Error()) // validated in NewTrainer/SetSpec
 	}
 	t.layers = layers
+	// Training needs no dL/d(input image); the trace computes the visualized
+	// sample's on demand (see Trace).
+	if c, ok := layers[0].(*Conv2D); ok {
+		c.SkipInputGrad = true
+	}
 	t.params = make([][]*Param, len(layers))
 	for i, l := range layers {
 		t.params[i] = l.Params()
