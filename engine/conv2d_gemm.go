@@ -50,15 +50,14 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 	N := l.X.Shape[0]
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
 	in := l.in.Size()
-	w, gw, gb := l.W.Value.Data[:F*K], l.W.Grad.Data[:F*K], l.B.Grad.Data[:F]
-	// Wᵀ (K, F), so that dcols = Wᵀ·dY is a product of row-major matrices
-	// (kept for InputGrad), and dWᵀ (K, F): dWᵀ += cols·dYᵀ transposes the
-	// small matrices (F·K and F·P values) instead of cols (K·P).
-	l.wT = growFloats(l.wT, K*F)
+	gw, gb := l.W.Grad.Data[:F*K], l.B.Grad.Data[:F]
+	// The filters for dL/dX (kept for InputGrad), and dWᵀ (K, F):
+	// dWᵀ += cols·dYᵀ transposes the small matrices (F·K and F·P values)
+	// instead of cols (K·P).
+	l.setInputGradFilters()
 	l.gwT = growFloats(l.gwT, K*F)
 	for f := range F {
 		for k := range K {
-			l.wT[k*F+f] = w[f*K+k]
 			l.gwT[k*F+f] = gw[f*K+k]
 		}
 	}
@@ -88,10 +87,26 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 }
 
 // inputGradSample writes one sample's dL/dX (C, H, W) into dx from its
-// dL/dY dyn (F, H', W'), with the Wᵀ of the last backwardGEMM:
-// dcols = Wᵀ·dY_n, then col2im.
+// dL/dY dyn (F, H', W'), with the filters of the last backwardGEMM.
+//
+// At stride 1 (with P ≤ KH−1, KW−1, and at least 4 input channels, so that
+// the product has rows enough for the 4-row kernels) dL/dX is the
+// correlation of dL/dY, zero-padded by KH−1−P rows and KW−1−P columns, with
+// the filters rotated by 180° and their F and C axes swapped: im2col of dY
+// (F·KH·KW, H·W) and one product, Wrot (C, F·KH·KW) · dcols, every input
+// cell a single fused sum of its F·KH·KW terms. Otherwise dcols = Wᵀ·dY_n
+// (K, P) and col2im scatters it back.
 func (l *Conv2D) inputGradSample(dyn, dx []float64) {
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
+	if l.inputGradByCorrelation() {
+		C, HW := l.in[0], l.in[1]*l.in[2]
+		KR := F * l.kh * l.kw
+		l.dcols = growFloats(l.dcols, KR*HW)
+		im2col(dyn, F, l.out[1], l.out[2], l.kh, l.kw, 1, l.kh-1-l.pad, l.kw-1-l.pad, l.in[1], l.in[2], l.dcols)
+		clear(dx)
+		gemmNN(C, HW, KR, l.wRot, KR, l.dcols, HW, dx, HW)
+		return
+	}
 	l.dcols = growFloats(l.dcols, K*P)
 	clear(l.dcols)
 	gemmNN(K, P, F, l.wT, F, dyn, P, l.dcols, P)
@@ -99,38 +114,83 @@ func (l *Conv2D) inputGradSample(dyn, dx []float64) {
 	l.col2im(l.dcols, dx)
 }
 
+// inputGradByCorrelation says whether inputGradSample takes the
+// correlation form.
+func (l *Conv2D) inputGradByCorrelation() bool {
+	return l.stride == 1 && l.pad < l.kh && l.pad < l.kw && l.in[0] >= 4
+}
+
+// setInputGradFilters keeps the filters that inputGradSample needs: Wᵀ
+// (K, F), or for the correlation form Wrot (C, F·KH·KW) with
+// Wrot[c, (f·KH+ky)·KW+kx] = W[f, c, KH−1−ky, KW−1−kx].
+func (l *Conv2D) setInputGradFilters() {
+	F, C, KH, KW := l.out[0], l.in[0], l.kh, l.kw
+	K := C * KH * KW
+	w := l.W.Value.Data[:F*K]
+	if !l.inputGradByCorrelation() {
+		l.wT = growFloats(l.wT, K*F)
+		for f := range F {
+			for k := range K {
+				l.wT[k*F+f] = w[f*K+k]
+			}
+		}
+		return
+	}
+	KR := F * KH * KW
+	l.wRot = growFloats(l.wRot, C*KR)
+	for c := range C {
+		for f := range F {
+			src := w[(f*C+c)*KH*KW : (f*C+c+1)*KH*KW]
+			dst := l.wRot[c*KR+f*KH*KW : c*KR+(f+1)*KH*KW]
+			for i, v := range src {
+				dst[len(dst)-1-i] = v
+			}
+		}
+	}
+}
+
 // im2col writes one sample's x (C, H, W) as cols (K, P).
 func (l *Conv2D) im2col(x, cols []float64) {
-	C, H, W := l.in[0], l.in[1], l.in[2]
-	OH, OW, S, P := l.out[1], l.out[2], l.stride, l.pad
+	im2col(x, l.in[0], l.in[1], l.in[2], l.kh, l.kw, l.stride, l.pad, l.pad, l.out[1], l.out[2], cols)
+}
+
+// im2col writes x (C, H, W) as cols (C·KH·KW, OH·OW) for a KH×KW window
+// moved with stride S over x zero-padded by PH rows above and below and PW
+// columns left and right: cols[(c·KH+ky)·KW+kx, oy·OW+ox] is
+// x[c, oy·S+ky−PH, ox·S+kx−PW], or 0 outside the image.
+func im2col(x []float64, C, H, W, KH, KW, S, PH, PW, OH, OW int, cols []float64) {
 	k := 0
 	for c := range C {
 		plane := x[c*H*W : (c+1)*H*W]
-		for ky := range l.kh {
-			for kx := range l.kw {
+		for ky := range KH {
+			for kx := range KW {
 				row := cols[k*OH*OW : (k+1)*OH*OW]
 				k++
-				lo, hi := validRange(kx, P, S, W, OW)
-				// Output rows whose input row iy = oy·S + ky − P lies in
+				lo, hi := validRange(kx, PW, S, W, OW)
+				// Output rows whose input row iy = oy·S + ky − PH lies in
 				// the image: [oy0, oy1).
-				oy0, oy1 := validRange(ky, P, S, H, OH)
+				oy0, oy1 := validRange(ky, PH, S, H, OH)
 				if lo >= hi || oy0 >= oy1 {
 					clear(row)
+					continue
+				}
+				if S == 1 && OW == W {
+					im2colShift(plane, row, ky-PH, kx-PW, W, oy0, oy1, lo, hi)
 					continue
 				}
 				clear(row[:oy0*OW])
 				clear(row[oy1*OW:])
 				for oy := oy0; oy < oy1; oy++ {
 					dst := row[oy*OW : (oy+1)*OW]
-					iy := oy*S + ky - P
+					iy := oy*S + ky - PH
 					src := plane[iy*W : (iy+1)*W]
 					for ox := range lo {
 						dst[ox] = 0
 					}
 					if S == 1 {
-						copy(dst[lo:hi], src[lo+kx-P:])
+						copy(dst[lo:hi], src[lo+kx-PW:])
 					} else {
-						ix := lo*S + kx - P
+						ix := lo*S + kx - PW
 						for ox := lo; ox < hi; ox++ {
 							dst[ox] = src[ix]
 							ix += S
@@ -141,6 +201,41 @@ func (l *Conv2D) im2col(x, cols []float64) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// im2colShift is one row of im2col for stride 1 when the output is as wide
+// as the input (OW = W): then row[oy·W+ox] = plane[(oy+dy)·W + ox+dx] is the
+// plane shifted by dy·W + dx, copied in one piece for the output rows
+// [oy0, oy1) whose input row lies in the image, with the columns outside
+// [lo, hi) (whose input column does not) set to 0 afterwards.
+func im2colShift(plane, row []float64, dy, dx, W, oy0, oy1, lo, hi int) {
+	t0, t1 := oy0*W, oy1*W
+	s0, s1 := t0+dy*W+dx, t1+dy*W+dx
+	// A shift left or right reaches one element before or after the plane:
+	// those cells are outside [lo, hi) anyway.
+	if s0 < 0 {
+		t0 -= s0
+		s0 = 0
+	}
+	if s1 > len(plane) {
+		t1 -= s1 - len(plane)
+		s1 = len(plane)
+	}
+	clear(row[:t0])
+	copy(row[t0:t1], plane[s0:s1])
+	clear(row[t1:])
+	if lo == 0 && hi == W {
+		return
+	}
+	for oy := oy0; oy < oy1; oy++ {
+		r := row[oy*W : (oy+1)*W]
+		for ox := range lo {
+			r[ox] = 0
+		}
+		for ox := hi; ox < W; ox++ {
+			r[ox] = 0
 		}
 	}
 }

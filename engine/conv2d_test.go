@@ -27,7 +27,10 @@ func closeRel(got, want []float64, rel float64) int {
 }
 
 // TestConv2DFastMatchesDirect holds the im2col + GEMM path equal to the
-// direct loops on random configurations.
+// direct loops on random configurations and on fixed ones that take each
+// form of dL/dX (see inputGradSample): the default network's layers, stride
+// 1 with every padding from 0 to K−1 and non-square kernels (the
+// correlation form once C ≥ 4), padding ≥ K and stride 2 (col2im).
 func TestConv2DFastMatchesDirect(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	for i := range 32 {
@@ -41,37 +44,71 @@ func TestConv2DFastMatchesDirect(t *testing.T) {
 			continue
 		}
 		t.Run(fmt.Sprintf("%d_n%d_%v_%s", i, n, Shape{c, h, w}, l), func(t *testing.T) {
-			l.Init(rng, He)
-			for j := range l.B.Value.Data {
-				l.B.Value.Data[j] = rng.NormFloat64()
-			}
-			x := randTensor(rng, n, c, h, w)
-			dy := randTensor(rng, append([]int{n}, l.OutShape()...)...)
-
-			want := l.forwardDirect(x)
-			l.W.Grad.Zero()
-			l.B.Grad.Zero()
-			wantDX := l.backwardDirect(x, dy)
-			wantDW, wantDB := l.W.Grad.Clone(), l.B.Grad.Clone()
-
-			l.W.Grad.Zero()
-			l.B.Grad.Zero()
-			got := l.Forward(x)
-			gotDX := l.Backward(dy)
-			for _, c := range []struct {
-				name      string
-				got, want []float64
-			}{
-				{"Y", got.Data, want.Data},
-				{"dX", gotDX.Data, wantDX.Data},
-				{"dW", l.W.Grad.Data, wantDW.Data},
-				{"db", l.B.Grad.Data, wantDB.Data},
-			} {
-				if j := closeRel(c.got, c.want, 1e-12); j >= 0 {
-					t.Errorf("%s[%d] = %v, direct loops give %v", c.name, j, c.got[j], c.want[j])
-				}
-			}
+			checkConvFastMatchesDirect(t, l, rng, n)
 		})
+	}
+	fixed := []struct {
+		in                    Shape
+		filters, kh, kw, s, p int
+		correlation           bool
+	}{
+		{Shape{1, 28, 28}, 8, 5, 5, 1, 2, false},
+		{Shape{8, 14, 14}, 16, 5, 5, 1, 2, true},
+		{Shape{4, 6, 7}, 3, 3, 3, 1, 0, true},
+		{Shape{4, 6, 7}, 3, 3, 3, 1, 1, true},
+		{Shape{4, 6, 7}, 3, 3, 3, 1, 2, true},
+		{Shape{5, 5, 9}, 2, 2, 4, 1, 1, true},
+		{Shape{6, 4, 3}, 7, 4, 1, 1, 0, true},
+		{Shape{4, 6, 7}, 3, 3, 3, 1, 3, false},
+		{Shape{4, 9, 9}, 3, 3, 3, 2, 1, false},
+	}
+	for _, tc := range fixed {
+		l, err := NewConv2D(tc.in, tc.filters, tc.kh, tc.kw, tc.s, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.inputGradByCorrelation(); got != tc.correlation {
+			t.Errorf("%v %s: dL/dX by correlation %v, want %v", tc.in, l, got, tc.correlation)
+		}
+		t.Run(fmt.Sprintf("%v_%s", tc.in, l), func(t *testing.T) {
+			checkConvFastMatchesDirect(t, l, rng, 3)
+		})
+	}
+}
+
+// checkConvFastMatchesDirect draws weights, biases, X (n, C, H, W) and dY
+// and compares Forward and Backward with forwardDirect and backwardDirect.
+func checkConvFastMatchesDirect(t *testing.T, l *Conv2D, rng *rand.Rand, n int) {
+	t.Helper()
+	l.Init(rng, He)
+	for j := range l.B.Value.Data {
+		l.B.Value.Data[j] = rng.NormFloat64()
+	}
+	x := randTensor(rng, append([]int{n}, l.InShape()...)...)
+	dy := randTensor(rng, append([]int{n}, l.OutShape()...)...)
+
+	want := l.forwardDirect(x)
+	l.W.Grad.Zero()
+	l.B.Grad.Zero()
+	wantDX := l.backwardDirect(x, dy)
+	wantDW, wantDB := l.W.Grad.Clone(), l.B.Grad.Clone()
+
+	l.W.Grad.Zero()
+	l.B.Grad.Zero()
+	got := l.Forward(x)
+	gotDX := l.Backward(dy)
+	for _, c := range []struct {
+		name      string
+		got, want []float64
+	}{
+		{"Y", got.Data, want.Data},
+		{"dX", gotDX.Data, wantDX.Data},
+		{"dW", l.W.Grad.Data, wantDW.Data},
+		{"db", l.B.Grad.Data, wantDB.Data},
+	} {
+		if j := closeRel(c.got, c.want, 1e-12); j >= 0 {
+			t.Errorf("%s[%d] = %v, direct loops give %v", c.name, j, c.got[j], c.want[j])
+		}
 	}
 }
 
@@ -212,6 +249,7 @@ func TestConv2DInputGradOnDemand(t *testing.T) {
 		{Shape{1, 28, 28}, 8, 5, 5, 1, 2, 3}, // the default network's first layer
 		{Shape{3, 9, 7}, 5, 3, 2, 2, 1, 2},
 		{Shape{2, 6, 6}, 4, 5, 5, 1, 0, 1},
+		{Shape{8, 14, 14}, 16, 5, 5, 1, 2, 2}, // the second layer: dL/dX by correlation
 	}
 	for _, tc := range tests {
 		full, err := NewConv2D(tc.in, tc.filters, tc.kh, tc.kw, tc.s, tc.p)

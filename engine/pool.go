@@ -115,7 +115,9 @@ func (l *MaxPool2D) forwardWindows(x *Tensor) {
 
 // forwardUnpadded is Forward for padding 0, where every window lies inside
 // the input (H' = ⌊(H − K)/S⌋ + 1): the same comparisons in the same order,
-// without clipping the window.
+// without clipping the window, and without branches (random feature maps
+// would mispredict them): v > best is decided on the integer keys of
+// maxKey.
 func (l *MaxPool2D) forwardUnpadded(x *Tensor) {
 	H, W, K, S := l.in[1], l.in[2], l.k, l.s
 	OH, OW := l.out[1], l.out[2]
@@ -126,12 +128,14 @@ func (l *MaxPool2D) forwardUnpadded(x *Tensor) {
 		for oy := range OH {
 			for ox := range OW {
 				first := oy*S*W + ox*S
-				best, arg := math.Inf(-1), first
+				best, arg := int64(negInfKey), first
 				for r := first; r < first+K*W; r += W {
 					for i, v := range plane[r : r+K] {
-						if v > best {
-							best, arg = v, r+i
-						}
+						// gt is all ones if v > best, else 0.
+						k := maxKey(v)
+						gt := (best - k) >> 63
+						best ^= (best ^ k) & gt
+						arg ^= (arg ^ (r + i)) & int(gt)
 					}
 				}
 				y[o] = plane[arg]
@@ -140,6 +144,22 @@ func (l *MaxPool2D) forwardUnpadded(x *Tensor) {
 			}
 		}
 	}
+}
+
+// negInfKey is maxKey(−Inf).
+const negInfKey = -0x7FF0000000000000
+
+// maxKey maps v to an integer such that v > u exactly when
+// maxKey(v) > maxKey(u), for u not NaN: the float's sign and magnitude as a
+// two's complement integer (so −0 and +0 share the key 0), and NaN, which is
+// greater than nothing, the key of −Inf.
+func maxKey(v float64) int64 {
+	b := math.Float64bits(v)
+	abs := int64(b &^ (1 << 63))
+	neg := int64(b) >> 63 // all ones if the sign bit is set
+	k := (abs ^ neg) - neg
+	nan := (0x7FF0000000000000 - abs) >> 63 // all ones if v is NaN
+	return k&^nan | negInfKey&nan
 }
 
 // Backward returns dL/dX: each dL/dY cell added to the input cell its

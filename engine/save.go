@@ -194,7 +194,7 @@ func Load(r io.Reader, data Data) (*Trainer, error) {
 		}
 	}
 	t.step, t.epoch, t.cursor, t.samples, t.optT = f.Step, f.Epoch, f.Cursor, f.SamplesSeen, f.Optimizer.T
-	t.perm = t.epochPerm(t.epoch)
+	t.perm = t.epochPerm(t.epoch, t.perm)
 	t.weightsVer++
 	return t, nil
 }

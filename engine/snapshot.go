@@ -49,10 +49,12 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 		bwd := t.progress > 2*len(t.layers)-i
 		if fwd && src.outs[i] != nil {
 			lt.Output = src.outs[i].Sample(sample)
+			// A layer's input is the previous layer's output: the trace
+			// shares the one immutable copy.
 			if i == 0 {
-				lt.Input = src.x.Sample(sample)
+				lt.Input = tr.Input
 			} else {
-				lt.Input = src.outs[i-1].Sample(sample)
+				lt.Input = tr.Layers[i-1].Output
 			}
 			if mp, ok := src.layers[i].(*MaxPool2D); ok {
 				per := info.OutShape.Size()
@@ -60,7 +62,7 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 			}
 		}
 		if bwd && src.gradOuts[i] != nil {
-			lt.GradOutput = src.gradOuts[i].Sample(sample)
+			// GradOutput is set below, from the next layer's GradInput.
 			if g := src.gradIns[i]; g != nil {
 				lt.GradInput = g.Sample(sample)
 			} else if c, ok := src.layers[i].(*Conv2D); ok && c.SkipInputGrad {
@@ -90,6 +92,17 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 			}
 		}
 		tr.Layers[i] = lt
+	}
+	// dL/dY of layer i is dL/dX of layer i+1: the trace shares that copy.
+	for i := len(t.layers) - 1; i >= 0; i-- {
+		if t.progress <= 2*len(t.layers)-i || src.gradOuts[i] == nil {
+			continue
+		}
+		if i+1 < len(t.layers) && tr.Layers[i+1].GradInput != nil {
+			tr.Layers[i].GradOutput = tr.Layers[i+1].GradInput
+		} else {
+			tr.Layers[i].GradOutput = src.gradOuts[i].Sample(sample)
+		}
 	}
 	return tr
 }
@@ -164,7 +177,7 @@ func (t *Trainer) probePass() *Trainer {
 }
 
 // evalBatch is the batch size of EvalTest.
-const evalBatch = 100
+const evalBatch = 20
 
 // EvalTest measures the accuracy of the current weights on the first max
 // test images (all of them if max ≤ 0), records it in Metrics and returns

@@ -81,7 +81,7 @@ type Trainer struct {
 	step     int // optimizer steps done since reset
 	epoch    int
 	cursor   int   // position in the epoch's permutation
-	perm     []int // sample order of the epoch
+	perm     []int32 // sample order of the epoch
 	samples  int   // samples seen since reset
 	diverged error
 
@@ -178,7 +178,7 @@ func (t *Trainer) Reset() {
 	t.gradOuts = make([]*Tensor, len(layers))
 	t.gradIns = make([]*Tensor, len(layers))
 	t.progress, t.step, t.epoch, t.cursor, t.samples = 0, 0, 0, 0, 0
-	t.perm = t.epochPerm(0)
+	t.perm = t.epochPerm(0, t.perm)
 	t.diverged = nil
 	t.batchLoss = math.NaN()
 	t.lastLoss = math.NaN()
@@ -199,9 +199,22 @@ func (t *Trainer) ResetSeed(seed int64) {
 
 // epochPerm is the sample order of an epoch: a shuffle seeded by the seed
 // and the epoch number, so it needs no saved RNG state.
-func (t *Trainer) epochPerm(epoch int) []int {
+//
+// It is rand.Perm's algorithm, written into buf (reused when large enough)
+// as int32 to halve its memory: the same seed gives the same order.
+func (t *Trainer) epochPerm(epoch int, buf []int32) []int32 {
 	rng := rand.New(rand.NewSource(t.cfg.Seed*1_000_003 + int64(epoch) + 1))
-	return rng.Perm(t.data.Train.Len())
+	n := t.data.Train.Len()
+	if cap(buf) < n {
+		buf = make([]int32, n)
+	}
+	m := buf[:n]
+	for i := range n {
+		j := rng.Intn(i + 1)
+		m[i] = m[j]
+		m[j] = int32(i)
+	}
+	return m
 }
 
 func (t *Trainer) paramSlices() [][][]float64 {
@@ -463,7 +476,10 @@ func (t *Trainer) startStep() {
 	}
 	t.progress, t.updated = 0, false
 	n := min(t.cfg.Hyper.BatchSize, len(t.perm)-t.cursor)
-	t.batchIdx = append(t.batchIdx[:0], t.perm[t.cursor:t.cursor+n]...)
+	t.batchIdx = t.batchIdx[:0]
+	for _, i := range t.perm[t.cursor : t.cursor+n] {
+		t.batchIdx = append(t.batchIdx, int(i))
+	}
 	t.xShape = append(append(t.xShape[:0], n), t.in...)
 	t.x = resize(t.x, t.xShape...)
 	t.labels = t.labels[:0]
@@ -525,7 +541,7 @@ func (t *Trainer) advanceCursor() {
 	if t.cursor >= len(t.perm) {
 		t.epoch++
 		t.cursor = 0
-		t.perm = t.epochPerm(t.epoch)
+		t.perm = t.epochPerm(t.epoch, t.perm)
 	}
 }
 

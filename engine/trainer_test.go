@@ -440,3 +440,16 @@ func (bigSet) Len() int                       { return 1 }
 func (bigSet) Shape() []int                   { return []int{1, 28, 28} }
 func (bigSet) NumClasses() int                { return 4 }
 func (bigSet) Image(i int, dst []float64) int { clear(dst); return 0 }
+
+func TestEpochPermIsRandPerm(t *testing.T) {
+	tr := toyTrainer(t, DefaultHyper())
+	for epoch := range 3 {
+		got := tr.epochPerm(epoch, nil)
+		want := rand.New(rand.NewSource(tr.cfg.Seed*1_000_003 + int64(epoch) + 1)).Perm(tr.data.Train.Len())
+		for i := range want {
+			if int(got[i]) != want[i] {
+				t.Fatalf("epoch %d: order[%d] = %d, rand.Perm gives %d", epoch, i, got[i], want[i])
+			}
+		}
+	}
+}
