@@ -10,7 +10,7 @@ import "math"
 //	v  = β2·v + (1−β2)·g²
 //	p  = p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
 //
-// t ≥ 1 is the step count after this step; m and v are updated in place.
+// Subnormal moments are flushed to zero (see sgdStep). t ≥ 1 is the step count after this step; m and v are updated in place.
 func adamStep(p *Param, m, v []float64, t int, h Hyper) {
 	w, grad := p.Value.Data, p.Grad.Data
 	wd := h.WeightDecay
@@ -29,6 +29,15 @@ func adamStep(p *Param, m, v []float64, t int, h Hyper) {
 		}
 		m[i] += (1 - b1) * (g - m[i]) // torch's lerp form of β1·m + (1−β1)·g
 		v[i] = b2*v[i] + (1-b2)*g*g
+		// Flush subnormals to zero, as in sgdStep: moments that decay
+		// while a gradient stays 0 would otherwise linger there and make
+		// every later step many times slower.
+		if math.Abs(m[i]) < minNormal {
+			m[i] = 0
+		}
+		if v[i] < minNormal {
+			v[i] = 0
+		}
 		denom := math.Sqrt(v[i])/sqrtBC2 + h.Epsilon
 		w[i] -= stepSize * m[i] / denom
 	}

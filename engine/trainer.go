@@ -80,9 +80,9 @@ type Trainer struct {
 	progress int
 	step     int // optimizer steps done since reset
 	epoch    int
-	cursor   int   // position in the epoch's permutation
+	cursor   int     // position in the epoch's permutation
 	perm     []int32 // sample order of the epoch
-	samples  int   // samples seen since reset
+	samples  int     // samples seen since reset
 	diverged error
 
 	batchIdx  []int     // (N) training-set indices of the batch
