@@ -56,6 +56,14 @@ func findBrowser(t *testing.T) string {
 // startLab starts the real server on loopback and returns its URL.
 func startLab(t *testing.T) string {
 	t.Helper()
+	_, url := startServer(t)
+	return url
+}
+
+// startServer starts the real server on loopback and returns it and its
+// URL; it is shut down when the test ends.
+func startServer(t *testing.T) (*server.Server, string) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv, err := server.New(server.Config{ShapesTrain: 600, ShapesTest: 200}, log)
 	if err != nil {
@@ -68,7 +76,7 @@ func startLab(t *testing.T) string {
 		srv.Shutdown(ctx)
 		ts.Close()
 	})
-	return ts.URL
+	return srv, ts.URL
 }
 
 // page is one browser tab with the lab loaded, collecting script
@@ -270,6 +278,11 @@ func TestLabInBrowser(t *testing.T) {
 	if got := eval[string](p, `document.getElementById('seed').value`); got != "7" {
 		t.Errorf("seed control = %q, want 7 (from the URL)", got)
 	}
+	// before the first phase no sample of a batch exists (the frame says −1)
+	p.waitFor("the sample caption", `document.querySelector('.sample-info').textContent !== ''`)
+	if got := eval[string](p, `document.querySelector('.sample-info').textContent`); !strings.HasPrefix(got, "no batch yet") {
+		t.Errorf("sample caption before the first phase = %q, want \"no batch yet …\"", got)
+	}
 	// the filters are below the fold: the page asks for them once they are on screen
 	p.do("scroll to the filters", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=conv-panel-0]').scrollIntoView()`))
 	p.waitFor("filter pixels", `[...document.querySelectorAll('canvas[data-testid=filter-weights]')].some(c => { const d = c.getContext('2d').getImageData(0,0,c.width,c.height).data; const s = new Set(); for (let i = 0; i < d.length; i += 4) if (d[i + 3]) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size >= 3; })`)
@@ -355,6 +368,21 @@ func TestLabInBrowser(t *testing.T) {
 		t.Errorf("alert role = %q, want alert", role)
 	}
 	p.waitFor("the learning rate restored", fmt.Sprintf(`document.getElementById('lr').value === %q`, lr))
+
+	// an invalid spec: the error shows and the field keeps the typed text
+	// to be corrected
+	p.click("alert-close")
+	const badSpec = "conv(8,5,s1,p2) relu nosuchlayer dense(5)"
+	p.do("type an invalid spec", chromedp.SetValue(chromedp.ID("spec"), badSpec),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('spec').dispatchEvent(new Event('input'))`))
+	p.click("apply-spec")
+	p.waitFor("the spec error", `!document.getElementById('alert-box').hidden && document.getElementById('alert').textContent.length > 0`)
+	before = p.text("phase")
+	p.click("step-phase") // a state arrives after the error: the field still keeps the text
+	p.waitFor("a state after the error", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+	if got := eval[string](p, `document.getElementById('spec').value`); got != badSpec {
+		t.Errorf("spec field after a refused spec = %q, want the typed %q", got, badSpec)
+	}
 
 	// the URL carries the lab
 	loc := eval[string](p, `location.search`)
@@ -466,6 +494,16 @@ func TestFrontEndModules(t *testing.T) {
 		out.act = [...d.tensors.get('0:act').data].map(String);
 		out.sw = [...d.tensors.get('1:switch').data];
 		out.q8 = [...d.tensors.get('2:grad').data];
+		// a tensor cut to channels [2, 4) of a (4, 1, 2) stack: its data starts at channel 2
+		const cut = tr.decodeFrame(tr.encodeFrame({ seq: 10, tensors: [
+			{ layer: 3, kind: 'act', shape: [2, 1, 2], channels: [2, 4], enc: 'f32', min: -9, max: 9 },
+		] }, [new Float32Array([2, 2.5, 3, 3.5])]));
+		out.cut = cut.tensors.get('3:act').channels;
+		out.whole = d.tensors.get('0:act').channels;
+		try {
+			tr.decodeFrame(tr.encodeFrame({ seq: 11, tensors: [{ layer: 3, kind: 'act', shape: [2, 1, 2], channels: [0, 3], enc: 'f32' }] }, [new Float32Array(4)]));
+			out.badCut = 'accepted';
+		} catch (e) { out.badCut = 'refused'; }
 		try { tr.decodeFrame(new ArrayBuffer(12)); out.badMagic = 'accepted'; } catch (e) { out.badMagic = 'refused'; }
 		out.fmt = [0.1, 1/3, -1.5e-7, 0, 2.5, 1e10].map((v) => cm.fmt32(Math.fround(v)));
 		const rgb = (s, v) => { const o = new Uint8Array(3); s.rgb(v, o, 0); return [...o]; };
@@ -486,6 +524,9 @@ func TestFrontEndModules(t *testing.T) {
 		Act         []string  `json:"act"`
 		Sw          []int     `json:"sw"`
 		Q8          []float64 `json:"q8"`
+		Cut         []int     `json:"cut"`
+		Whole       []int     `json:"whole"`
+		BadCut      string    `json:"badCut"`
 		BadMagic    string    `json:"badMagic"`
 		Fmt         []string  `json:"fmt"`
 		DivZero     []int     `json:"divZero"`
@@ -508,6 +549,9 @@ func TestFrontEndModules(t *testing.T) {
 		{"i32 switches", got.Sw, []int{3, 0}},
 		{"q8 tensor (q/127·scale)", got.Q8, []float64{0.5, -0.5, 0}},
 		{"frame with a bad magic", got.BadMagic, "refused"},
+		{"channels of a cut tensor", got.Cut, []int{2, 4}},
+		{"channels of a whole tensor", got.Whole == nil, true},
+		{"channels that disagree with the shape", got.BadCut, "refused"},
 		{"float32 text", got.Fmt, []string{"0.1", "0.33333334", "-1.5e-7", "0", "2.5", "1e10"}},
 		{"diverging scale: 0 is white", got.DivZero, []int{247, 247, 247}},
 		{"diverging scale: symmetric around 0", got.DivT, []float64{0, 0.5, 1}},

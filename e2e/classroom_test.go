@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"net/http"
+	neturl "net/url"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +52,9 @@ func TestClassroomInBrowser(t *testing.T) {
 	waitAfterNavigation(student, "the room page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer'`)
 	student.waitFor("the room's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	teacher.waitFor("one student counted", `document.getElementById('room-viewers').textContent === '1'`)
+	if got := eval[string](teacher, `document.querySelector("[data-testid=room-role]").textContent`); !strings.HasSuffix(got, "1 student") {
+		t.Errorf("owner's bar = %q, want it to end in \"1 student\"", got)
+	}
 
 	// The teacher's step reaches the student's page.
 	teacher.click("step-batch")
@@ -65,6 +70,23 @@ func TestClassroomInBrowser(t *testing.T) {
 		t.Errorf("room at step %s after the student's play, want 1", got)
 	}
 
+	// The student forks the room at step 1: the fork's page starts before
+	// the first phase of its next step, and its charts say where they start
+	// unless the server sent the room's history.
+	student.do("fork", chromedp.Click(chromedp.CSS(`[data-testid=fork]`)))
+	waitAfterNavigation(student, "the fork's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'fork'`)
+	student.waitFor("the fork's state", `/step 1$/.test(document.getElementById('phase').textContent)`)
+	student.waitFor("the sample caption", `document.querySelector('.sample-info').textContent !== ''`)
+	if got := eval[string](student, `document.querySelector('.sample-info').textContent`); !strings.HasPrefix(got, "no batch yet") {
+		t.Errorf("fork's sample caption = %q, want \"no batch yet …\"", got)
+	}
+	student.waitFor("the charts' history or a note", `Number(document.getElementById('loss-chart').dataset.points) > 0 || !document.getElementById('chart-note').hidden`)
+	if eval[int](student, `Number(document.getElementById('loss-chart').dataset.points)`) == 0 {
+		if got := student.text("chart-note"); !strings.Contains(got, "before step 1") {
+			t.Errorf("fork's chart note = %q, want it to say the charts start after step 1", got)
+		}
+	}
+
 	// A wrong code is rejected on the join page with a message.
 	student.do("open the join page", chromedp.Navigate(base+"/join"))
 	student.do("type a wrong code", chromedp.SendKeys(chromedp.CSS(`#join-code`), wrongCode(code)))
@@ -72,6 +94,10 @@ func TestClassroomInBrowser(t *testing.T) {
 	waitAfterNavigation(student, "the message", `document.querySelector('[data-testid=join-error]') !== null`)
 	if got := eval[string](student, `document.querySelector('[data-testid=join-error]').textContent`); !strings.Contains(got, "No room has this code") {
 		t.Errorf("join error = %q", got)
+	}
+	// a wrong code is an answer, not a missing page (no error in the console)
+	if got := eval[int](student, `performance.getEntriesByType('navigation')[0].responseStatus`); got != 200 {
+		t.Errorf("join page for a wrong code: status %d, want 200", got)
 	}
 	teacher.checkClean()
 	student.checkClean()
@@ -101,4 +127,37 @@ func wrongCode(code string) string {
 		return "333333"
 	}
 	return "222222"
+}
+
+// TestRoomShutdownMessage: a student watching a room is told, when the
+// server shuts down, that the server closed the room (not "the lab").
+func TestRoomShutdownMessage(t *testing.T) {
+	srv, base := startServer(t)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(base+"/rooms", neturl.Values{"name": {"shutdown"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := neturl.Parse(resp.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(loc.Path, "/r/") {
+		t.Fatalf("create room: %s, location %q", resp.Status, resp.Header.Get("Location"))
+	}
+	p := openBrowser(t, 1024, 768)
+	p.do("open the room as a student", chromedp.Navigate(base+loc.Path))
+	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	p.waitFor("the student counted", `document.getElementById('room-viewers').textContent === '1'`)
+	if got := eval[string](p, `document.querySelector("[data-testid=room-role]").textContent`); !strings.HasSuffix(got, "1 student") {
+		t.Errorf("student's bar = %q, want it to end in \"1 student\"", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	p.waitFor("the goodbye", `!document.getElementById('alert-box').hidden`)
+	if got := p.text("alert"); !strings.HasPrefix(got, "The server closed the room: ") {
+		t.Errorf("alert after shutdown = %q, want \"The server closed the room: …\"", got)
+	}
+	p.checkClean()
 }

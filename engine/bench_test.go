@@ -39,8 +39,8 @@ func benchData(tb testing.TB) engine.Data {
 // up so that a step allocates nothing: enough steps for the running
 // training accuracy to fill its window of the last 500 samples (it grows by
 // append until then), then Reset (back to step 0 and the initial weights, so
-// that a long benchmark starts far from the subnormal momentum of
-// bench/README.md) and one step to size the rebuilt layers' buffers.
+// that the timed steps are those of a fresh trainer) and one step to size the
+// rebuilt layers' buffers.
 func newBenchTrainer(tb testing.TB, n int) *engine.Trainer {
 	tb.Helper()
 	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: 1, Hyper: benchHyper(n)}, benchData(tb))

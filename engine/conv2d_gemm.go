@@ -67,12 +67,11 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 		l.im2col(l.X.Data[n*in:(n+1)*in], cols)
 		dyn := dy.Data[n*F*P : (n+1)*F*P]
 		for f := range F {
-			s := 0.0
-			for p, g := range dyn[f*P : (f+1)*P] {
-				s += g
+			row := dyn[f*P : (f+1)*P]
+			gb[f] += sum4(row)
+			for p, g := range row {
 				l.dyT[p*F+f] = g
 			}
-			gb[f] += s
 		}
 		gemmNN(K, F, P, cols, P, l.dyT, F, l.gwT, F)
 		if l.DX != nil {
@@ -284,6 +283,10 @@ func (l *Conv2D) col2im(dcols, dx []float64) {
 // ox·S + kx − P lies inside 0 … W−1.
 func validRange(kx, P, S, W, OW int) (lo, hi int) {
 	// ox·S ≥ P − kx  and  ox·S ≤ W − 1 + P − kx
+	if S == 1 { // without the divisions
+		lo, hi = max(P-kx, 0), min(W+P-kx, OW)
+		return min(lo, max(hi, 0)), max(hi, 0)
+	}
 	if d := P - kx; d > 0 {
 		lo = (d + S - 1) / S
 	}
@@ -335,6 +338,32 @@ func gemmGo(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64
 			}
 		}
 	}
+}
+
+// sum4 returns the sum of x in four running sums (elements i mod 4 = 0, 1,
+// 2, 3, added as (s0 + s1) + (s2 + s3)), which do not wait on each other
+// as a single running sum waits on every addition.
+func sum4(x []float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+	}
+	for j, v := range x[i:] {
+		switch j {
+		case 0:
+			s0 += v
+		case 1:
+			s1 += v
+		default:
+			s2 += v
+		}
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // axpy1 adds a·x to y.

@@ -69,3 +69,46 @@ func randFloats(rng *rand.Rand, n int) []float64 {
 	}
 	return s
 }
+
+// TestValidRange holds validRange to its definition, counted out: the
+// output columns ox < OW whose input column ox·S + kx − P lies in 0 … W−1
+// are exactly [lo, hi) (lo = hi when there are none).
+func TestValidRange(t *testing.T) {
+	for S := 1; S <= 3; S++ {
+		for W := 1; W <= 6; W++ {
+			for P := 0; P <= 4; P++ {
+				for kx := 0; kx <= 6; kx++ {
+					for OW := 1; OW <= 8; OW++ {
+						lo, hi := validRange(kx, P, S, W, OW)
+						if lo > hi || lo < 0 || hi > OW {
+							t.Fatalf("validRange(kx=%d, P=%d, S=%d, W=%d, OW=%d) = [%d, %d)", kx, P, S, W, OW, lo, hi)
+						}
+						for ox := range OW {
+							ix := ox*S + kx - P
+							if in, got := ix >= 0 && ix < W, ox >= lo && ox < hi; in != got {
+								t.Fatalf("validRange(kx=%d, P=%d, S=%d, W=%d, OW=%d) = [%d, %d), column %d reads %d", kx, P, S, W, OW, lo, hi, ox, ix)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSum4 holds sum4 to the plain sum on whole numbers (exact in any
+// order), so every element counts once, for lengths around multiples of 4.
+func TestSum4(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	for n := range 14 {
+		x := make([]float64, n)
+		want := 0.0
+		for i := range x {
+			x[i] = float64(rng.Intn(2001) - 1000)
+			want += x[i]
+		}
+		if got := sum4(x); got != want {
+			t.Errorf("sum4 of %v = %v, want %v", x, got, want)
+		}
+	}
+}

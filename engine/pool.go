@@ -115,27 +115,27 @@ func (l *MaxPool2D) forwardWindows(x *Tensor) {
 
 // forwardUnpadded is Forward for padding 0, where every window lies inside
 // the input (H' = ⌊(H − K)/S⌋ + 1): the same comparisons in the same order,
-// without clipping the window, and without branches (random feature maps
-// would mispredict them): v > best is decided on the integer keys of
-// maxKey.
+// without clipping the window.
 func (l *MaxPool2D) forwardUnpadded(x *Tensor) {
 	H, W, K, S := l.in[1], l.in[2], l.k, l.s
 	OH, OW := l.out[1], l.out[2]
 	y, sw := l.Y.Data, l.switches
+	if K == 2 {
+		l.forward2x2(x)
+		return
+	}
 	o := 0
 	for nc := range len(y) / (OH * OW) {
 		plane := x.Data[nc*H*W : (nc+1)*H*W]
 		for oy := range OH {
 			for ox := range OW {
 				first := oy*S*W + ox*S
-				best, arg := int64(negInfKey), first
+				best, arg := math.Inf(-1), first
 				for r := first; r < first+K*W; r += W {
 					for i, v := range plane[r : r+K] {
-						// gt is all ones if v > best, else 0.
-						k := maxKey(v)
-						gt := (best - k) >> 63
-						best ^= (best ^ k) & gt
-						arg ^= (arg ^ (r + i)) & int(gt)
+						if v > best {
+							best, arg = v, r+i
+						}
 					}
 				}
 				y[o] = plane[arg]
@@ -146,20 +146,40 @@ func (l *MaxPool2D) forwardUnpadded(x *Tensor) {
 	}
 }
 
-// negInfKey is maxKey(−Inf).
-const negInfKey = -0x7FF0000000000000
-
-// maxKey maps v to an integer such that v > u exactly when
-// maxKey(v) > maxKey(u), for u not NaN: the float's sign and magnitude as a
-// two's complement integer (so −0 and +0 share the key 0), and NaN, which is
-// greater than nothing, the key of −Inf.
-func maxKey(v float64) int64 {
-	b := math.Float64bits(v)
-	abs := int64(b &^ (1 << 63))
-	neg := int64(b) >> 63 // all ones if the sign bit is set
-	k := (abs ^ neg) - neg
-	nan := (0x7FF0000000000000 - abs) >> 63 // all ones if v is NaN
-	return k&^nan | negInfKey&nan
+// forward2x2 is forwardUnpadded for a 2×2 window, its four comparisons
+// written out.
+func (l *MaxPool2D) forward2x2(x *Tensor) {
+	H, W, S := l.in[1], l.in[2], l.s
+	OH, OW := l.out[1], l.out[2]
+	y, sw := l.Y.Data, l.switches
+	o := 0
+	for nc := range len(y) / (OH * OW) {
+		plane := x.Data[nc*H*W : (nc+1)*H*W]
+		for oy := range OH {
+			row := plane[oy*S*W:]
+			yr, swr := y[o:o+OW], sw[o:o+OW]
+			o += OW
+			for ox := range yr {
+				i := oy*S*W + ox*S
+				w := row[ox*S : ox*S+W+2]
+				best, arg := math.Inf(-1), i
+				if v := w[0]; v > best {
+					best = v
+				}
+				if v := w[1]; v > best {
+					best, arg = v, i+1
+				}
+				if v := w[W]; v > best {
+					best, arg = v, i+W
+				}
+				if v := w[W+1]; v > best {
+					arg = i + W + 1
+				}
+				yr[ox] = plane[arg]
+				swr[ox] = int32(arg)
+			}
+		}
+	}
 }
 
 // Backward returns dL/dX: each dL/dY cell added to the input cell its

@@ -163,8 +163,9 @@ func TestNewPoolErrorsAndStrings(t *testing.T) {
 }
 
 // TestMaxPool2DUnpaddedMatchesWindows: without padding, Forward takes a path
-// that does not clip windows; it gives the same maxima and switches as the
-// clipped windows, ties (to the first maximum) and NaN included.
+// that does not clip windows (with the 2×2 window written out); it gives the
+// same maxima and switches as the clipped windows, ties (to the first
+// maximum), −0, −Inf and NaN included.
 func TestMaxPool2DUnpaddedMatchesWindows(t *testing.T) {
 	rng := rand.New(rand.NewSource(9))
 	tests := []struct {
@@ -176,7 +177,11 @@ func TestMaxPool2DUnpaddedMatchesWindows(t *testing.T) {
 		{Shape{2, 7, 9}, 3, 2, 3},
 		{Shape{1, 5, 4}, 2, 1, 1},
 		{Shape{3, 6, 6}, 6, 1, 2},
+		{Shape{2, 7, 9}, 2, 3, 2},
+		{Shape{1, 2, 2}, 2, 2, 4},
 	}
+	// Many ties, −0 beside +0, −Inf, and NaN, which never wins.
+	values := []float64{0, math.Copysign(0, -1), 1, 2, 3, -1, math.Inf(-1), math.NaN()}
 	for _, tc := range tests {
 		l, err := NewMaxPool2D(tc.in, tc.k, tc.s, 0)
 		if err != nil {
@@ -184,9 +189,9 @@ func TestMaxPool2DUnpaddedMatchesWindows(t *testing.T) {
 		}
 		x := NewTensor(append([]int{tc.n}, tc.in...)...)
 		for i := range x.Data {
-			x.Data[i] = float64(rng.Intn(5)) // many ties
+			x.Data[i] = values[rng.Intn(len(values))]
 		}
-		x.Data[len(x.Data)/2] = math.NaN()
+		x.Data[0], x.Data[1] = math.NaN(), math.Inf(-1)
 		y := l.Forward(x).Clone()
 		sw := slices.Clone(l.Switches())
 		l.forwardWindows(x)

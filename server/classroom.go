@@ -38,7 +38,14 @@ type ClassroomConfig struct {
 	// JoinRate is the wrong join codes per second one address may try
 	// (bursts of JoinBurst); defaults 0.2 and 30. JoinRateTotal and
 	// JoinBurstTotal bound all addresses together; defaults 2 and 100.
-	// An address over its budget is refused before its code is looked up.
+	// Only wrong codes are charged, and other addresses' wrong codes
+	// never refuse a right code: an address over its own budget (or,
+	// while the total budget is used up, an address that tried wrong codes
+	// itself) may still look up 5×JoinRate codes per second (bursts of
+	// JoinBurst/3), and a right one passes; beyond that it is refused
+	// before its code is looked up. The owner token, and an address that
+	// found the room before, are never refused. See joinBudget and
+	// findRoom.
 	JoinRate       float64
 	JoinBurst      int
 	JoinRateTotal  float64
@@ -56,6 +63,11 @@ type ClassroomConfig struct {
 	// one, up to MaxRooms.
 	RoomKey string
 }
+
+// probeRatio is how many times JoinRate a suspect address may look codes
+// up (see joinBudget): fast enough for a class behind one NAT, slow enough
+// that guessing one of 8.9·10⁸ codes takes years.
+const probeRatio = 5
 
 // Classroom defaults.
 const (
@@ -129,7 +141,7 @@ type classroom struct {
 	cfg   ClassroomConfig
 	rooms *roomRegistry
 	conns *addrCounter // websockets per address
-	joins *addrLimiter // wrong join codes per address
+	joins *joinBudget  // wrong join codes per address and in all
 	now   func() time.Time
 
 	metrics classroomMetrics
@@ -148,10 +160,11 @@ type classroomMetrics struct {
 func newClassroom(cfg ClassroomConfig, reg prometheus.Registerer) *classroom {
 	now := time.Now
 	c := &classroom{
-		cfg:     cfg,
-		rooms:   newRoomRegistry(cfg.MaxRooms),
-		conns:   newAddrCounter(cfg.MaxConnsPerAddr),
-		joins:   newAddrLimiter(cfg.JoinRate, cfg.JoinBurst, cfg.JoinRateTotal, cfg.JoinBurstTotal, now()),
+		cfg:   cfg,
+		rooms: newRoomRegistry(cfg.MaxRooms),
+		conns: newAddrCounter(cfg.MaxConnsPerAddr),
+		joins: newJoinBudget(cfg.JoinRate, cfg.JoinBurst, cfg.JoinRateTotal, cfg.JoinBurstTotal,
+			probeRatio*cfg.JoinRate, max(1, cfg.JoinBurst/3), now()),
 		now:     now,
 		members: map[*Room]map[*client]bool{},
 		metrics: classroomMetrics{
@@ -214,7 +227,7 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 	p.Config = t.Config()
 	// Attached until it is the room's, so that no new session evicts it
 	// as an abandoned private one.
-	sess, err := s.startSession(t, p, 1)
+	sess, err := s.startSession(t, p, 1, netip.Addr{}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -242,23 +255,22 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 
 // startSession registers and starts a session running t with settings p;
 // attached is the number of connections about to attach (0: the grace
-// period starts now). At MaxSessions it evicts the private session that has
-// had no client for the longest time, if there is one (else errFull).
-func (s *Server) startSession(t *engine.Trainer, p LabParams, attached int) (*session, error) {
+// period starts now). from is the network address that started it and
+// perAddr whether it counts against MaxSessionsPerAddr (a fork; a room's
+// session does not). At the caps it evicts an abandoned session, or fails
+// with errSessionsPerAddr or errFull (see makeRoomLocked).
+func (s *Server) startSession(t *engine.Trainer, p LabParams, attached int, from netip.Addr, perAddr bool) (*session, error) {
 	sess := &session{id: randomHex(8), token: randomHex(16), srv: s, cmds: make(chan sessionMsg, 16),
-		quit: make(chan struct{}), done: make(chan struct{}), t: t, params: p, attached: attached}
+		quit: make(chan struct{}), done: make(chan struct{}), t: t, params: p, attached: attached,
+		addr: from, perAddr: perAddr}
 	sess.log = s.log.With("session", sess.id)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return nil, errFull
 	}
-	if len(s.sessions) >= s.cfg.MaxSessions {
-		old := s.oldestDetached()
-		if old == nil {
-			return nil, errFull
-		}
-		s.evictLocked(old, "making room for a new session")
+	if err := s.makeRoomLocked(from, perAddr); err != nil {
+		return nil, err
 	}
 	if attached == 0 {
 		sess.detachedAt = time.Now()
@@ -300,24 +312,33 @@ func (sess *session) inSession(f func()) bool {
 
 // Fork starts a private session from the room's trainer as it is now: its
 // weights, optimizer state, hyperparameters, step and data cursor (a step
-// in progress starts anew), paused. The returned session has no client yet;
-// it waits the resume grace period for one.
-func (s *Server) Fork(room *Room) (*session, error) {
+// in progress starts anew), paused, for a student at network address from
+// (counted against MaxSessionsPerAddr). The returned session has no client
+// yet; it waits the resume grace period for one. Errors: errRoomClosed,
+// errSessionsPerAddr, errFull.
+func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 	rs := room.session
 	if rs == nil || room.closed.Load() {
 		return nil, errRoomClosed
 	}
 	var t *engine.Trainer
 	var p LabParams
-	if !rs.inSession(func() { t, p = rs.t.Clone(), rs.params }) {
+	var history []metricsPoint
+	var tests []testPoint
+	if !rs.inSession(func() {
+		t, p = rs.t.Clone(), rs.params
+		// The fork's charts go on from the room's.
+		history, tests = slices.Clone(rs.history), slices.Clone(rs.tests)
+	}) {
 		return nil, errRoomClosed
 	}
 	p.Speed = capSpeed(p.Speed, s.cfg.ForkRate, len(t.Layers()))
-	sess, err := s.startSession(t, p, 0)
+	sess, err := s.startSession(t, p, 0, from, true)
 	if err != nil {
 		return nil, err
 	}
-	sess.maxRate = s.cfg.ForkRate // before any client: run has not read it
+	sess.maxRate = s.cfg.ForkRate             // before any client: run has not read it
+	sess.history, sess.tests = history, tests // likewise: read when a client attaches
 	s.class.metrics.forks.Inc()
 	s.log.Info("room forked", "room", room.Code, "session", sess.id, "step", t.Step())
 	return sess, nil
@@ -465,33 +486,46 @@ func (s *Server) limitConnsPerAddr(next http.Handler) http.Handler {
 	})
 }
 
-// findRoom looks up the room of a code typed by the user at address a,
-// charging wrong codes to a's join budget. It returns the error code and
-// message to show when it fails.
-func (s *Server) findRoom(a netip.Addr, typed string) (room *Room, code, message string) {
+// findRoom looks up the room of a code typed by the user who sent r. Only
+// wrong codes are charged to the join budget of the user's address (see
+// joinBudget), and no budget refuses a right code that the request proves
+// it knows: the owner token (owner link or cookie), or an address that
+// found the room before (a reload, a student reconnecting, a classmate
+// behind the same NAT). Any other code is looked up only if the address
+// may look one up now; a right one then passes. It returns the error code
+// and message to show when it fails.
+func (s *Server) findRoom(r *http.Request, typed string) (room *Room, code, message string) {
+	a := ClientAddr(r, s.cfg.TrustedProxies)
+	room, err := s.class.rooms.lookup(typed)
+	if err == nil && (room.knows(a) || room.IsOwner(ownerTokenOf(r, room.Code))) {
+		return room, "", ""
+	}
 	now := s.class.now()
-	if wait := s.class.joins.wait(a, now); wait > 0 {
+	switch why, wait := s.class.joins.admit(a, now); why {
+	case joinAddrOver:
 		s.metrics.limitHits.WithLabelValues("join_attempts").Inc()
 		return nil, codeRateLimited, msgJoinRate(wait)
+	case joinServerOver:
+		s.metrics.limitHits.WithLabelValues("join_attempts_total").Inc()
+		return nil, codeRateLimited, msgJoinRateServer(wait)
 	}
-	room, err := s.class.rooms.lookup(typed)
-	if err != nil {
-		s.class.joins.take(a, now)
-		s.class.metrics.joinFailed.Inc()
-		if errors.Is(err, errBadCode) {
-			return nil, codeNotFound, msgBadCode
-		}
-		return nil, codeNotFound, msgNoRoom
+	if err == nil {
+		room.remember(a)
+		return room, "", ""
 	}
-	return room, "", ""
+	s.class.joins.wrong(a, now)
+	s.class.metrics.joinFailed.Inc()
+	if errors.Is(err, errBadCode) {
+		return nil, codeNotFound, msgBadCode
+	}
+	return nil, codeNotFound, msgNoRoom
 }
 
 // serveRoomWS is the websocket of a room's page: the owner (who carries
 // the owner token, see ownerTokenOf) drives the room's session; everyone
 // else watches it and may only subscribe.
 func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
-	a := ClientAddr(r, s.cfg.TrustedProxies)
-	room, code, msg := s.findRoom(a, chi.URLParam(r, "code"))
+	room, code, msg := s.findRoom(r, chi.URLParam(r, "code"))
 	if room == nil {
 		s.refuseWS(w, r, code, msg, websocket.ClosePolicyViolation)
 		return
@@ -535,13 +569,12 @@ func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 	} else if sess != nil {
 		s.release(sess) // a room's token is not a fork's
 	}
-	a := ClientAddr(r, s.cfg.TrustedProxies)
-	room, code, msg := s.findRoom(a, typed)
+	room, code, msg := s.findRoom(r, typed)
 	if room == nil {
 		s.refuseWS(w, r, code, msg, websocket.ClosePolicyViolation)
 		return
 	}
-	sess, err := s.Fork(room)
+	sess, err := s.Fork(room, ClientAddr(r, s.cfg.TrustedProxies))
 	if err != nil {
 		s.refuseSession(w, r, err)
 		return
@@ -557,6 +590,9 @@ func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 // refuseSession tells the page why no session could be started.
 func (s *Server) refuseSession(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
+	case errors.Is(err, errSessionsPerAddr):
+		s.metrics.limitHits.WithLabelValues("sessions_per_address").Inc()
+		s.refuseWS(w, r, codeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr), websocket.CloseTryAgainLater)
 	case errors.Is(err, errFull):
 		s.metrics.limitHits.WithLabelValues("sessions").Inc()
 		s.refuseWS(w, r, codeFull, "The server is running as many sessions as it can; try again later.", websocket.CloseTryAgainLater)

@@ -42,7 +42,7 @@ func (s *Server) webConfig() web.Config {
 // joinFailed renders the join page with the message of a failed lookup
 // (error code as from findRoom).
 func (s *Server) joinFailed(w http.ResponseWriter, r *http.Request, typed, code, message string) {
-	status := http.StatusNotFound
+	status := http.StatusOK // a wrong code gets the join page and its message, a normal page
 	switch code {
 	case codeRateLimited:
 		status = http.StatusTooManyRequests
@@ -58,7 +58,7 @@ func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request) {
 		web.ServeJoin(w, r, http.StatusOK, templates.Join{NeedKey: s.cfg.RoomKey != ""}, s.webConfig())
 		return
 	}
-	room, code, msg := s.findRoom(ClientAddr(r, s.cfg.TrustedProxies), typed)
+	room, code, msg := s.findRoom(r, typed)
 	if room == nil {
 		s.joinFailed(w, r, typed, code, msg)
 		return
@@ -101,7 +101,7 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, errRoomsFull):
 		s.metrics.limitHits.WithLabelValues("rooms").Inc()
-		fail(http.StatusServiceUnavailable, msgRoomsFull())
+		fail(http.StatusServiceUnavailable, msgRoomsFull(s.cfg.MaxRooms, s.cfg.ResumeGrace))
 		return
 	case errors.Is(err, errFull):
 		s.metrics.limitHits.WithLabelValues("sessions").Inc()
@@ -141,7 +141,7 @@ func (s *Server) baseURL(r *http.Request) string {
 
 func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
-	room, code, msg := s.findRoom(ClientAddr(r, s.cfg.TrustedProxies), typed)
+	room, code, msg := s.findRoom(r, typed)
 	if room == nil {
 		s.joinFailed(w, r, typed, code, msg)
 		return
@@ -164,17 +164,21 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	typed := chi.URLParam(r, "code")
-	room, code, msg := s.findRoom(ClientAddr(r, s.cfg.TrustedProxies), typed)
+	room, code, msg := s.findRoom(r, typed)
 	if room == nil {
 		s.joinFailed(w, r, typed, code, msg)
 		return
 	}
-	sess, err := s.Fork(room)
+	sess, err := s.Fork(room, ClientAddr(r, s.cfg.TrustedProxies))
 	if err != nil {
-		if errors.Is(err, errFull) {
+		switch {
+		case errors.Is(err, errSessionsPerAddr):
+			s.metrics.limitHits.WithLabelValues("sessions_per_address").Inc()
+			s.joinFailed(w, r, typed, codeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr))
+		case errors.Is(err, errFull):
 			s.metrics.limitHits.WithLabelValues("sessions").Inc()
 			s.joinFailed(w, r, typed, codeFull, "The server is running as many sessions as it can; try again later.")
-		} else {
+		default:
 			s.joinFailed(w, r, typed, codeNotFound, msgRoomEnded)
 		}
 		return
@@ -200,7 +204,7 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		// Without a fork the page forks the room when it connects: a join.
-		room, errCode, msg := s.findRoom(ClientAddr(r, s.cfg.TrustedProxies), typed)
+		room, errCode, msg := s.findRoom(r, typed)
 		if room == nil {
 			s.joinFailed(w, r, typed, errCode, msg)
 			return

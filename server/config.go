@@ -21,10 +21,20 @@ type Config struct {
 	// disk instead of the embedded copy (for front-end development).
 	DevStatic string
 
-	// MaxSessions bounds the private sessions (one trainer each) kept at
-	// once, attached or waiting to be resumed; default 32. A new tab beyond
-	// it gets the error "full".
+	// MaxSessions bounds the trainers kept at once: rooms, forks and labs,
+	// attached or waiting to be resumed; default 32. At the cap a new lab
+	// or fork replaces the lab or fork that has had no page for the longest
+	// time; if every one has a page, the new tab gets the error "full".
 	MaxSessions int
+	// MaxSessionsPerAddr bounds the labs and forks started from one
+	// network address (see ClientAddr) that are kept at once; default 32,
+	// as many as MaxSessions, so a class behind one NAT can fork freely.
+	// At the cap a new one replaces that address's own lab or fork that
+	// has had no page for the longest time, never another address's; if
+	// each has a page, the tab gets the error "full". Behind a school's
+	// NAT a whole class shares one address: raise it to the forks the
+	// class will make, or name the reverse proxy with TrustedProxies.
+	MaxSessionsPerAddr int
 	// MaxConns bounds the open websockets; default 256.
 	MaxConns int
 	// MaxFPS bounds the trace frames per second sent to one client while
@@ -60,18 +70,19 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultAddr        = "127.0.0.1:8080"
-	defaultMaxSessions = 32
-	defaultMaxConns    = 256
-	defaultMaxFPS      = 30
-	defaultMaxMessage  = 16 << 10
-	defaultCmdRate     = 40
-	defaultMaxBatch    = 128
-	defaultMaxTest     = 10000
-	defaultMaxRate     = 1000
-	defaultGrace       = 10 * time.Minute
-	defaultShapesTrain = 5000
-	defaultShapesTest  = 1000
+	DefaultAddr               = "127.0.0.1:8080"
+	defaultMaxSessions        = 32
+	defaultMaxSessionsPerAddr = 32
+	defaultMaxConns           = 256
+	defaultMaxFPS             = 30
+	defaultMaxMessage         = 16 << 10
+	defaultCmdRate            = 40
+	defaultMaxBatch           = 128
+	defaultMaxTest            = 10000
+	defaultMaxRate            = 1000
+	defaultGrace              = 10 * time.Minute
+	defaultShapesTrain        = 5000
+	defaultShapesTest         = 1000
 )
 
 // Limits are the limits a client is told in welcome.
@@ -92,6 +103,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	def(&c.MaxSessions, defaultMaxSessions)
+	def(&c.MaxSessionsPerAddr, defaultMaxSessionsPerAddr)
 	def(&c.MaxConns, defaultMaxConns)
 	def(&c.MaxFPS, defaultMaxFPS)
 	def(&c.MaxMessage, defaultMaxMessage)
@@ -121,6 +133,7 @@ func (c Config) withDefaults() (Config, error) {
 		}
 	}
 	check(c.MaxSessions > 0, "max sessions %d: want > 0", c.MaxSessions)
+	check(c.MaxSessionsPerAddr > 0, "max sessions per address %d: want > 0", c.MaxSessionsPerAddr)
 	check(c.MaxConns > 0, "max connections %d: want > 0", c.MaxConns)
 	check(c.MaxFPS > 0 && c.MaxFPS <= 120, "max fps %d: want 1 … 120", c.MaxFPS)
 	check(c.MaxMessage >= 1024 && c.MaxMessage <= hardReadLimit, "max message %d bytes: want 1024 … %d", c.MaxMessage, hardReadLimit)

@@ -177,84 +177,105 @@ func (b *rateBucket) full(now time.Time) bool {
 	return b.tokens >= b.burst
 }
 
-// addrLimiter is a token bucket per network address plus one shared by all
-// addresses (so many addresses together cannot go faster than the global
-// rate either). Buckets that have refilled are forgotten, so memory stays
-// bounded by the addresses active within burst/rate seconds.
-type addrLimiter struct {
-	rate   float64
-	burst  int
-	global *rateBucket // nil: no global bucket
+// joinBudget bounds how fast join codes can be tried, charging only wrong
+// codes. Each network address has a budget of wrong codes (rate per second
+// on average, bursts of burst), and all addresses together share one more
+// (the global budget). An address is suspect while its own budget is used
+// up, or while the global one is used up and the address has itself tried
+// a wrong code recently (its budget is not full). A suspect address may
+// still look codes up, at most probeRate per second (bursts of
+// probeBurst): a right code then passes, a wrong one is charged again.
+// Beyond that it is refused before its code is looked up, so trying tells
+// it nothing. So a right code is never refused because of what other
+// addresses did, nor because someone behind the same address (a school's
+// NAT) typed wrong codes, while guessing stays at most probeRate codes per
+// second per address. Addresses whose buckets have refilled are forgotten,
+// so memory stays bounded by the addresses active within burst/rate
+// seconds.
+type joinBudget struct {
+	rate, probeRate   float64
+	burst, probeBurst int
+	global            *rateBucket // nil: no global budget
 
-	mu      sync.Mutex
-	buckets map[netip.Addr]*rateBucket
+	mu    sync.Mutex
+	addrs map[netip.Addr]*joinState
 }
 
-// newAddrLimiter allows rate events per second per address (bursts of
-// burst), and globalRate per second from all addresses together (bursts of
-// globalBurst; globalRate 0 means no global bound).
-func newAddrLimiter(rate float64, burst int, globalRate float64, globalBurst int, now time.Time) *addrLimiter {
-	l := &addrLimiter{rate: rate, burst: burst, buckets: map[netip.Addr]*rateBucket{}}
+// joinState is one address's budget of wrong codes and of look-ups while
+// suspect.
+type joinState struct{ wrong, probe *rateBucket }
+
+// newJoinBudget allows rate wrong codes per second per address (bursts of
+// burst), globalRate per second from all addresses together (bursts of
+// globalBurst; globalRate 0 means no global budget), and probeRate look-ups
+// per second (bursts of probeBurst) from a suspect address.
+func newJoinBudget(rate float64, burst int, globalRate float64, globalBurst int, probeRate float64, probeBurst int, now time.Time) *joinBudget {
+	j := &joinBudget{rate: rate, burst: burst, probeRate: probeRate, probeBurst: probeBurst, addrs: map[netip.Addr]*joinState{}}
 	if globalRate > 0 {
-		l.global = newTokenBucket(globalRate, globalBurst, now)
+		j.global = newTokenBucket(globalRate, globalBurst, now)
 	}
-	return l
+	return j
 }
 
-// maxLimiterAddrs is how many buckets an addrLimiter keeps before pruning.
+// maxLimiterAddrs is how many addresses a joinBudget keeps before pruning.
 const maxLimiterAddrs = 4096
 
-// bucket returns a's bucket, creating it (and pruning refilled ones) if
-// needed. l.mu is held.
-func (l *addrLimiter) bucket(a netip.Addr, now time.Time) *rateBucket {
-	b := l.buckets[a]
-	if b == nil {
-		if len(l.buckets) >= maxLimiterAddrs {
-			for k, v := range l.buckets {
-				if v.full(now) {
-					delete(l.buckets, k)
+// state returns a's state, creating it (and pruning refilled ones) if
+// needed. j.mu is held.
+func (j *joinBudget) state(a netip.Addr, now time.Time) *joinState {
+	st := j.addrs[a]
+	if st == nil {
+		if len(j.addrs) >= maxLimiterAddrs {
+			for k, v := range j.addrs {
+				if v.wrong.full(now) && v.probe.full(now) {
+					delete(j.addrs, k)
 				}
 			}
 		}
-		b = newTokenBucket(l.rate, l.burst, now)
-		l.buckets[a] = b
+		st = &joinState{wrong: newTokenBucket(j.rate, j.burst, now), probe: newTokenBucket(j.probeRate, j.probeBurst, now)}
+		j.addrs[a] = st
 	}
-	return b
+	return st
 }
 
-// wait is how long a must wait before its next event: zero if both a's
-// bucket and the global one have a token. It takes nothing: a join attempt
-// is checked with wait before the code is looked up (so a blocked address
-// learns nothing), and only a wrong code is charged with take.
-func (l *addrLimiter) wait(a netip.Addr, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w := l.bucket(a, now).retryAfter(now)
-	if l.global != nil {
-		w = max(w, l.global.retryAfter(now))
+// joinRefusal says why an address may not look a code up now.
+type joinRefusal int
+
+const (
+	joinAllowed    joinRefusal = iota
+	joinAddrOver               // the address tried too many wrong codes
+	joinServerOver             // all addresses together did, and this one tried wrong codes too
+)
+
+// admit is asked before a code typed at address a is looked up: it reports
+// joinAllowed if a may look one up now (taking a look-up of a's suspect
+// budget if a is suspect), else why not and how long to wait.
+func (j *joinBudget) admit(a netip.Addr, now time.Time) (joinRefusal, time.Duration) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	st := j.state(a, now)
+	why := joinAllowed
+	switch {
+	case st.wrong.retryAfter(now) > 0:
+		why = joinAddrOver
+	case j.global != nil && j.global.retryAfter(now) > 0 && !st.wrong.full(now):
+		why = joinServerOver
 	}
-	return w
+	if why == joinAllowed || st.probe.allow(now) {
+		return joinAllowed, 0
+	}
+	return why, st.probe.retryAfter(now)
 }
 
-// take charges one event to a's bucket and the global one (down to zero
-// tokens, never below).
-func (l *addrLimiter) take(a netip.Addr, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.bucket(a, now).allow(now)
-	if l.global != nil {
-		l.global.allow(now)
+// wrong charges a wrong code typed at a to a's budget and the global one
+// (down to zero tokens, never below).
+func (j *joinBudget) wrong(a netip.Addr, now time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.state(a, now).wrong.allow(now)
+	if j.global != nil {
+		j.global.allow(now)
 	}
-}
-
-// allow takes one token of a's bucket and of the global one if both have
-// one. When it refuses it says how long to wait.
-func (l *addrLimiter) allow(a netip.Addr, now time.Time) (bool, time.Duration) {
-	if w := l.wait(a, now); w > 0 {
-		return false, w
-	}
-	l.take(a, now)
-	return true, 0
 }
 
 // Messages shown to a user who hits a limit. Each names what to do.
@@ -267,8 +288,37 @@ func msgViewersFull(max int) string {
 }
 
 func msgJoinRate(wait time.Duration) string {
-	s := max(1, int(wait.Round(time.Second)/time.Second))
-	return fmt.Sprintf("Too many wrong join codes from your network address. Wait %d s and try again.", s)
+	return fmt.Sprintf("Too many wrong join codes from your network address. Wait %d s and try again.", seconds(wait))
 }
 
-func msgRoomsFull() string { return errRoomsFull.Error() }
+func msgJoinRateServer(wait time.Duration) string {
+	return fmt.Sprintf("Too many wrong join codes are being tried on this server, some of them from your network address. Wait %d s and try again.", seconds(wait))
+}
+
+func msgSessionsPerAddr(max int) string {
+	return fmt.Sprintf("Too many sessions from your network address (at most %d labs and forks). Close some tabs of this page and reload.", max)
+}
+
+// seconds is a wait rounded to whole seconds, at least 1.
+func seconds(wait time.Duration) int { return max(1, int(wait.Round(time.Second)/time.Second)) }
+
+// msgRoomsFull is told to a teacher creating a room beyond MaxRooms: rooms
+// close by themselves once no page has been open on them for the resume
+// grace period.
+func msgRoomsFull(max int, grace time.Duration) string {
+	return fmt.Sprintf("This server already hosts as many rooms as it allows (%d). A room closes once no page has been open on it for %s; try again then, or ask the server's operator to raise -max-rooms.", max, graceText(grace))
+}
+
+// graceText writes a duration for people: "10 minutes", "90 seconds".
+func graceText(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		if d == time.Minute {
+			return "1 minute"
+		}
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	case d >= time.Second && d%time.Second == 0:
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	}
+	return d.String()
+}

@@ -142,33 +142,58 @@ func TestRateBucket(t *testing.T) {
 	}
 }
 
-func TestAddrLimiter(t *testing.T) {
+func TestJoinBudget(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	// 1 per second and bursts of 2 per address; 3 per second, bursts of 4, overall.
-	l := newAddrLimiter(1, 2, 3, 4, t0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	a := netip.MustParseAddr("192.0.2.1")
 	b := netip.MustParseAddr("192.0.2.2")
 	c := netip.MustParseAddr("192.0.2.3")
-	steps := []struct {
-		addr netip.Addr
-		want bool
-	}{
-		{a, true}, {a, true}, {a, false}, // a's burst
-		{b, true}, {b, true}, // global burst 4 used up
-		{c, false}, // c has tokens, the global bucket has none
+	d := netip.MustParseAddr("192.0.2.4")
+	// Per address: 1 wrong code per second, bursts of 2; all together: 1
+	// per second, bursts of 4; a suspect address: 2 look-ups per second,
+	// bursts of 1.
+	j := newJoinBudget(1, 2, 1, 4, 2, 1, t0)
+	type step struct {
+		ms    int
+		addr  netip.Addr
+		wrong bool // charge a wrong code instead of asking admit
+		why   joinRefusal
+		wait  time.Duration
+	}
+	steps := []step{
+		{0, a, false, joinAllowed, 0},
+		{0, a, true, 0, 0},
+		{0, a, false, joinAllowed, 0}, // one token left: not suspect
+		{0, a, true, 0, 0},
+		// a's budget is used up: one look-up (its burst of 1) ...
+		{0, a, false, joinAllowed, 0},
+		// ... then refused for 1/2 s.
+		{0, a, false, joinAddrOver, 500 * time.Millisecond},
+		{250, a, false, joinAddrOver, 250 * time.Millisecond},
+		{500, a, false, joinAllowed, 0},
+		// b, c: the global budget (4, 2 used by a) runs out.
+		{500, b, true, 0, 0},
+		{500, c, true, 0, 0},
+		// Global empty: b and c tried wrong codes, so they are suspect ...
+		{500, b, false, joinAllowed, 0},
+		{500, b, false, joinServerOver, 500 * time.Millisecond},
+		// ... but d, which tried none, is not slowed at all.
+		{500, d, false, joinAllowed, 0},
+		{500, d, false, joinAllowed, 0},
+		{500, d, false, joinAllowed, 0},
+		// After 2 s b's and the global budget have refilled.
+		{2500, b, false, joinAllowed, 0},
+		{2500, b, false, joinAllowed, 0},
 	}
 	for i, s := range steps {
-		ok, wait := l.allow(s.addr, t0)
-		if ok != s.want {
-			t.Errorf("step %d: allow(%v) = %v, want %v", i, s.addr, ok, s.want)
+		if s.wrong {
+			j.wrong(s.addr, at(s.ms))
+			continue
 		}
-		if !ok && wait <= 0 {
-			t.Errorf("step %d: refused with wait %v, want > 0", i, wait)
+		why, wait := j.admit(s.addr, at(s.ms))
+		if why != s.why || wait != s.wait {
+			t.Errorf("step %d: admit(%v) at %d ms = %d, %v, want %d, %v", i, s.addr, s.ms, why, wait, s.why, s.wait)
 		}
-	}
-	ok, wait := l.allow(c, t0.Add(time.Second/3))
-	if !ok {
-		t.Errorf("after 1/3 s the global bucket has a token: allow(c) = false, wait %v", wait)
 	}
 }
 
@@ -178,31 +203,14 @@ func TestLimitMessages(t *testing.T) {
 		{msgViewersFull(200), "This room is full (200 students at most). Ask your teacher."},
 		{msgJoinRate(2600 * time.Millisecond), "Too many wrong join codes from your network address. Wait 3 s and try again."},
 		{msgJoinRate(10 * time.Millisecond), "Too many wrong join codes from your network address. Wait 1 s and try again."},
+		{msgJoinRateServer(4 * time.Second), "Too many wrong join codes are being tried on this server, some of them from your network address. Wait 4 s and try again."},
+		{msgSessionsPerAddr(8), "Too many sessions from your network address (at most 8 labs and forks). Close some tabs of this page and reload."},
+		{msgRoomsFull(4, 10*time.Minute), "This server already hosts as many rooms as it allows (4). A room closes once no page has been open on it for 10 minutes; try again then, or ask the server's operator to raise -max-rooms."},
+		{msgRoomsFull(1, 90*time.Second), "This server already hosts as many rooms as it allows (1). A room closes once no page has been open on it for 90 seconds; try again then, or ask the server's operator to raise -max-rooms."},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("message = %q, want %q", tt.got, tt.want)
 		}
-	}
-}
-
-func TestAddrLimiterWaitTake(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	l := newAddrLimiter(0.5, 2, 10, 10, t0) // one per 2 s per address, bursts of 2
-	a := netip.MustParseAddr("192.0.2.1")
-	// Checking takes nothing.
-	for range 5 {
-		if w := l.wait(a, t0); w != 0 {
-			t.Fatalf("wait before any charge = %v, want 0", w)
-		}
-	}
-	l.take(a, t0)
-	l.take(a, t0)
-	if w := l.wait(a, t0); w != 2*time.Second {
-		t.Errorf("wait after the burst = %v, want 2s", w)
-	}
-	l.take(a, t0) // charging an empty bucket does not go below zero
-	if w := l.wait(a, t0.Add(2*time.Second)); w != 0 {
-		t.Errorf("wait after 2 s = %v, want 0", w)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,7 +36,7 @@ const maxRoomNameRunes = 60
 
 // Errors of the room registry; their text is shown to the user.
 var (
-	errRoomsFull  = errors.New("this server already hosts as many rooms as it allows; close a room or ask the operator to raise -max-rooms")
+	errRoomsFull  = errors.New("this server already hosts as many rooms as it allows")
 	errNoRoom     = errors.New("no room has this code; check the code on the board")
 	errBadCode    = fmt.Errorf("a join code is %d characters from %s", joinCodeLen, joinCodeAlphabet)
 	errRoomClosed = errors.New("this room was closed")
@@ -119,6 +120,35 @@ type Room struct {
 	viewers atomic.Int64 // connected viewers (students)
 	owners  atomic.Int64 // connected owner pages
 	closed  atomic.Bool
+
+	mu     sync.Mutex
+	joined map[netip.Addr]struct{} // addresses that found the room by its code
+}
+
+// maxRoomAddrs bounds the addresses a room remembers as having found it.
+const maxRoomAddrs = 4096
+
+// knows reports whether the code of r was found from address a before: a
+// page reloaded, a student reconnecting, or a classmate behind the same
+// NAT. Such a join is not charged to the join budget, nor refused by it.
+func (r *Room) knows(a netip.Addr) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.joined[a]
+	return ok
+}
+
+// remember notes that the code of r was found from address a (up to
+// maxRoomAddrs addresses).
+func (r *Room) remember(a netip.Addr) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.joined == nil {
+		r.joined = map[netip.Addr]struct{}{}
+	}
+	if len(r.joined) < maxRoomAddrs {
+		r.joined[a] = struct{}{}
+	}
 }
 
 // IsOwner reports whether token is the room's owner token. It compares in

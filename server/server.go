@@ -12,6 +12,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -78,13 +79,14 @@ func (s *Server) Config() Config { return s.cfg }
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders)
+	// GetHead answers HEAD like GET (without the body) on every GET route.
+	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders, middleware.GetHead)
 
 	// GET /ws: the websocket of one lab page (docs/protocol.md).
 	r.With(s.limitConnsPerAddr).Get("/ws", s.serveWS)
 	// Rooms, join, fork and their websockets (classroom_http.go).
 	s.classroomRoutes(r)
-	// GET /healthz: 200 "ok" while the server accepts connections.
+	// GET /healthz: 200 "ok" while the server accepts connections (HEAD too).
 	r.Get("/healthz", s.serveHealth)
 	// GET /metrics: Prometheus metrics (sessions, frames, bytes, steps, limits).
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
@@ -122,12 +124,16 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 // and runs the connection until it closes.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	a := ClientAddr(r, s.cfg.TrustedProxies)
 	s.runClient(w, r, func(c *client) (*session, bool, string, string) {
 		if sess := s.resume(q.Get("resume")); sess != nil {
 			return sess, true, "", ""
 		}
-		sess, err := s.newSession(q)
+		sess, err := s.newSession(q, a)
 		switch {
+		case errors.Is(err, errSessionsPerAddr):
+			s.metrics.limitHits.WithLabelValues("sessions_per_address").Inc()
+			return nil, false, codeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr)
 		case errors.Is(err, errFull):
 			s.metrics.limitHits.WithLabelValues("sessions").Inc()
 			return nil, false, codeFull, "the server is running as many sessions as it can; try again later"
@@ -224,20 +230,24 @@ func (s *Server) removeClient(c *client) {
 	s.metrics.conns.Set(float64(len(s.clients)))
 }
 
-var errFull = errors.New("too many sessions")
+// Errors of starting a session at its caps.
+var (
+	errFull            = errors.New("too many sessions")
+	errSessionsPerAddr = errors.New("too many sessions from one network address")
+)
 
-// newSession creates a session from the lab's URL parameters. Invalid
-// parameters are reported to the client in the welcome sequence and left at
-// their defaults; the valid ones apply. At MaxSessions the private session
-// that has had no client for the longest time is evicted to make room; if
-// every session has a client the error is errFull.
-func (s *Server) newSession(q map[string][]string) (*session, error) {
+// newSession creates a session from the lab's URL parameters for a page at
+// network address from. Invalid parameters are reported to the client in
+// the welcome sequence and left at their defaults; the valid ones apply.
+// At the caps an abandoned session is evicted to make room, or the error
+// is errSessionsPerAddr or errFull (see makeRoomLocked).
+func (s *Server) newSession(q map[string][]string, from netip.Addr) (*session, error) {
 	s.mu.Lock()
-	if len(s.sessions) >= s.cfg.MaxSessions && s.oldestDetached() == nil {
-		s.mu.Unlock()
-		return nil, errFull
-	}
+	err := s.mayStartLocked(from, true)
 	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 
 	var problems []string
 	p, err := ParseLabParams(q, s.cfg.limits())
@@ -272,17 +282,14 @@ func (s *Server) newSession(q map[string][]string) (*session, error) {
 	}
 	p.Config = t.Config()
 	sess := &session{id: randomHex(8), token: randomHex(16), srv: s, cmds: make(chan sessionMsg, 16),
-		quit: make(chan struct{}), done: make(chan struct{}), t: t, params: p, paramErr: paramErr, attached: 1}
+		quit: make(chan struct{}), done: make(chan struct{}), t: t, params: p, paramErr: paramErr, attached: 1,
+		addr: from, perAddr: true}
 	sess.log = s.log.With("session", sess.id)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.sessions) >= s.cfg.MaxSessions {
-		old := s.oldestDetached()
-		if old == nil {
-			return nil, errFull
-		}
-		s.evictLocked(old, "making room for a new session")
+	if err := s.makeRoomLocked(from, true); err != nil {
+		return nil, err
 	}
 	s.sessions[sess.token] = sess
 	s.metrics.sessions.Set(float64(len(s.sessions)))
@@ -338,16 +345,76 @@ func (s *Server) evictIdle(now time.Time) int {
 }
 
 // oldestDetached returns the private session (not a room's) that has had
-// no client for the longest time, or nil if every one has a client. s.mu
-// is held.
-func (s *Server) oldestDetached() *session {
+// no client for the longest time, or nil if every one has a client. If
+// only is not nil, only the sessions it accepts are considered. s.mu is
+// held.
+func (s *Server) oldestDetached(only func(*session) bool) *session {
 	var old *session
 	for _, sess := range s.sessions {
+		if only != nil && !only(sess) {
+			continue
+		}
 		if sess.attached == 0 && sess.room == nil && (old == nil || sess.detachedAt.Before(old.detachedAt)) {
 			old = sess
 		}
 	}
 	return old
+}
+
+// sessionsOf is the number of labs and forks started from address a. s.mu
+// is held.
+func (s *Server) sessionsOf(a netip.Addr) int {
+	n := 0
+	for _, sess := range s.sessions {
+		if startedFrom(a)(sess) {
+			n++
+		}
+	}
+	return n
+}
+
+// startedFrom accepts the labs and forks started from address a.
+func startedFrom(a netip.Addr) func(*session) bool {
+	return func(sess *session) bool { return sess.perAddr && sess.addr == a }
+}
+
+// mayStartLocked reports, without changing anything, the error
+// makeRoomLocked would return now. s.mu is held.
+func (s *Server) mayStartLocked(from netip.Addr, perAddr bool) error {
+	atAddrCap := perAddr && s.sessionsOf(from) >= s.cfg.MaxSessionsPerAddr
+	if atAddrCap && s.oldestDetached(startedFrom(from)) == nil {
+		return errSessionsPerAddr
+	}
+	if !atAddrCap && len(s.sessions) >= s.cfg.MaxSessions && s.oldestDetached(nil) == nil {
+		return errFull
+	}
+	return nil
+}
+
+// makeRoomLocked makes room for one more session started from address from
+// (perAddr: a lab or a fork, counted against MaxSessionsPerAddr). At
+// MaxSessionsPerAddr it evicts that address's own lab or fork that has had
+// no client for the longest time (errSessionsPerAddr if each has one):
+// one address never evicts more of other addresses' sessions than its
+// own cap. At MaxSessions it evicts the private session that has had no
+// client for the longest time (errFull if every one has one). s.mu is
+// held.
+func (s *Server) makeRoomLocked(from netip.Addr, perAddr bool) error {
+	if perAddr && s.sessionsOf(from) >= s.cfg.MaxSessionsPerAddr {
+		old := s.oldestDetached(startedFrom(from))
+		if old == nil {
+			return errSessionsPerAddr
+		}
+		s.evictLocked(old, "making room for a new session of the same address")
+	}
+	if len(s.sessions) >= s.cfg.MaxSessions {
+		old := s.oldestDetached(nil)
+		if old == nil {
+			return errFull
+		}
+		s.evictLocked(old, "making room for a new session")
+	}
+	return nil
 }
 
 // evictLocked unregisters sess (which has no client) and stops it, counting

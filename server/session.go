@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -29,8 +30,10 @@ type session struct {
 	attached   int       // connections attached
 	detachedAt time.Time // when attached last dropped to 0
 
-	room    *Room   // the room this session is the trainer of; nil for a private session
-	maxRate float64 // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
+	addr    netip.Addr // the network address that started the session (labs and forks)
+	perAddr bool       // counted against MaxSessionsPerAddr (a lab or a fork, not a room)
+	room    *Room      // the room this session is the trainer of; nil for a private session
+	maxRate float64    // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
 
 	// Owned by run.
 	lastCmd  time.Time // when a client last sent a command (see admit)

@@ -251,7 +251,7 @@ func RoomHeader(vm RoomBar) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else if vm.Owner {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<span class=\"room-role\" data-testid=\"room-role\">you drive this room · <span id=\"room-viewers\" data-testid=\"room-viewers\">0</span> students</span> <span class=\"room-link\">students open <strong>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<span class=\"room-role\" data-testid=\"room-role\">you drive this room · <span id=\"room-viewers\" data-testid=\"room-viewers\">0</span> <span id=\"room-viewers-word\">students</span></span> <span class=\"room-link\">students open <strong>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -282,7 +282,7 @@ func RoomHeader(vm RoomBar) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<span class=\"room-role\" data-testid=\"room-role\">watching · the teacher drives · <span id=\"room-viewers\" data-testid=\"room-viewers\">0</span> students</span><form method=\"post\" action=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<span class=\"room-role\" data-testid=\"room-role\">watching · the teacher drives · <span id=\"room-viewers\" data-testid=\"room-viewers\">0</span> <span id=\"room-viewers-word\">students</span></span><form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

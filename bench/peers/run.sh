@@ -11,8 +11,6 @@
 #   RUNS=3         rounds; each round measures every peer once, interleaved,
 #                  and the tables show the median and the best round
 #   SECONDS_PER=2  minimum measured seconds per peer, batch size and round
-#                  (the engine at batch 1 then runs about 5,000 steps: see
-#                  bench/README.md on subnormal momentum after ~6,700)
 #   BATCHES="1 20" batch sizes
 #   IMAGES=2000    first N MNIST training images cycled through by the peers
 #   FLOAT64=1      also measure PyTorch in float64 (the engine's precision)

@@ -140,7 +140,7 @@ func run(args []string) error {
 // serve runs the server with limits raised above the load, until SIGTERM.
 func serve(addr string) error {
 	cfg := server.Config{
-		Addr: addr, MaxSessions: 256, MaxConns: 4096,
+		Addr: addr, MaxSessions: 256, MaxSessionsPerAddr: 256, MaxConns: 4096,
 		ClassroomConfig: server.ClassroomConfig{MaxConnsPerAddr: 4096, MaxViewers: 4096, MaxRooms: 16},
 	}
 	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/backpropviz/backpropviz/server"
 )
@@ -19,10 +20,10 @@ func classroomFlags(fs *flag.FlagSet, cfg *server.Config) func() (room string, e
 	fs.IntVar(&c.MaxViewers, "max-viewers", 250, "students watching one room (env BPV_MAX_VIEWERS)")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", 240, "open websockets of one client address; a class behind one NAT shares one (env BPV_MAX_CONNS_PER_ADDR)")
 	fs.Float64Var(&c.ForkRate, "fork-rate", 5, "optimizer steps per second a student's fork may play at (env BPV_FORK_RATE)")
-	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "end a lab or fork whose pages sent no command for this long; 0: 30m (env BPV_IDLE_TIMEOUT)")
-	fs.Float64Var(&c.JoinRate, "join-rate", 0.2, "wrong join codes per second from one address (env BPV_JOIN_RATE)")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 30*time.Minute, "end a lab or fork whose pages sent no command for this long (env BPV_IDLE_TIMEOUT)")
+	fs.Float64Var(&c.JoinRate, "join-rate", 0.2, "wrong join codes per second from one address; over it, 5 times as many look-ups, so a right code typed behind the same NAT still passes (env BPV_JOIN_RATE)")
 	fs.IntVar(&c.JoinBurst, "join-burst", 30, "wrong join codes one address may try at once (env BPV_JOIN_BURST)")
-	fs.Float64Var(&c.JoinRateTotal, "join-rate-total", 2, "wrong join codes per second from all addresses (env BPV_JOIN_RATE_TOTAL)")
+	fs.Float64Var(&c.JoinRateTotal, "join-rate-total", 2, "wrong join codes per second from all addresses; when used up it slows only addresses that typed wrong codes (env BPV_JOIN_RATE_TOTAL)")
 	fs.IntVar(&c.JoinBurstTotal, "join-burst-total", 100, "wrong join codes all addresses may try at once (env BPV_JOIN_BURST_TOTAL)")
 	fs.StringVar(&proxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For is believed: CIDR prefixes or addresses, comma-separated (env BPV_TRUSTED_PROXIES)")
 	fs.StringVar(&origins, "allowed-origins", "", "origins besides this host that may open websockets, e.g. https://viz.school.example (env BPV_ALLOWED_ORIGINS)")

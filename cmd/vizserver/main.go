@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,38 +32,63 @@ import (
 const shutdownTimeout = 10 * time.Second
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:])
+	switch {
+	case errors.Is(err, flag.ErrHelp): // -h or -help: the usage was printed
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "vizserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
-	var cfg server.Config
-	var logLevel string
+// options are what the command line and the environment ask for.
+type options struct {
+	cfg      server.Config
+	room     string // a room to open at start-up, "" for none
+	logLevel string
+}
+
+// parseFlags reads the flags of args, each defaulting to its environment
+// variable (see fromEnv). -h and -help print the usage on out and return
+// flag.ErrHelp.
+func parseFlags(args []string, out io.Writer) (options, error) {
+	var o options
+	cfg := &o.cfg
 	fs := flag.NewFlagSet("vizserver", flag.ContinueOnError)
+	fs.SetOutput(out)
 	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address; :8080 serves every machine of the network (env BPV_ADDR)")
 	fs.StringVar(&cfg.DevStatic, "dev-static", "", "serve static files from this directory instead of the embedded copy (env BPV_DEV_STATIC)")
-	fs.IntVar(&cfg.MaxSessions, "max-sessions", 32, "private sessions kept at once (env BPV_MAX_SESSIONS)")
+	fs.IntVar(&cfg.MaxSessions, "max-sessions", 32, "trainers kept at once: rooms, forks and labs, with a page or waiting to be resumed (env BPV_MAX_SESSIONS)")
+	fs.IntVar(&cfg.MaxSessionsPerAddr, "max-sessions-per-addr", 32, "labs and forks kept at once for one client address; lower it where students have addresses of their own (env BPV_MAX_SESSIONS_PER_ADDR)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 256, "open websockets (env BPV_MAX_CONNS)")
 	fs.IntVar(&cfg.MaxFPS, "max-fps", 30, "trace frames per second per client while playing (env BPV_MAX_FPS)")
 	fs.IntVar(&cfg.MaxMessage, "max-message", 16<<10, "largest client message in bytes (env BPV_MAX_MESSAGE)")
 	fs.Float64Var(&cfg.CmdRate, "cmd-rate", 40, "client messages per second (env BPV_CMD_RATE)")
 	fs.IntVar(&cfg.MaxBatch, "max-batch", 128, "largest batch size a client may choose (env BPV_MAX_BATCH)")
-	fs.IntVar(&cfg.MaxTestImages, "max-test", 10000, "test images of one test command (env BPV_MAX_TEST)")
+	fs.IntVar(&cfg.MaxTestImages, "max-test", 10000, "test images one test command may evaluate (env BPV_MAX_TEST)")
 	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", 10*time.Minute, "how long a session without a client can be resumed (env BPV_RESUME_GRACE)")
-	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
-	finishClassroom := classroomFlags(fs, &cfg)
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
+	finishClassroom := classroomFlags(fs, cfg)
 	if err := fromEnv(fs); err != nil {
-		return err
+		return o, err
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return o, err
 	}
-	room, err := finishClassroom()
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q (every setting is a flag; -h lists them)", fs.Args())
+	}
+	var err error
+	o.room, err = finishClassroom()
+	return o, err
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args, os.Stderr)
 	if err != nil {
 		return err
 	}
+	cfg, room, logLevel := o.cfg, o.room, o.logLevel
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 		return fmt.Errorf("log level: %w", err)

@@ -3,9 +3,12 @@
 // main.js passes on as "bpv:message" events of the document.
 
 const viewers = document.getElementById('room-viewers');
+const word = document.getElementById('room-viewers-word');
 
 document.addEventListener('bpv:message', (ev) => {
   const msg = ev.detail;
   if (!msg || msg.type !== 'room') return;
-  if (viewers) viewers.textContent = String(msg.viewers);
+  const n = Number(msg.viewers) || 0;
+  if (viewers) viewers.textContent = String(n);
+  if (word) word.textContent = n === 1 ? 'student' : 'students';
 });

@@ -13,6 +13,10 @@ import { Charts } from './render/charts.js';
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($('lab-config').textContent);
+// what this page shows, in the words of its messages: a room's lab, a
+// student's fork of a room, or a private lab
+const wsPath = config.ws || '/ws';
+const pageKind = wsPath.startsWith('/ws/room/') ? 'the room' : wsPath.startsWith('/ws/fork/') ? 'your fork' : 'the lab';
 const { params, view } = readURL(location.search);
 const lab = new Lab(params, view);
 // the order of tensor kinds in a subscription (docs/protocol.md)
@@ -27,6 +31,9 @@ let layout = { views: [], columns: new Map(), links: [] };
 const charts = new Charts($('loss-chart'), $('acc-chart'));
 let chartsDrawnAt = 0;
 let hover = null; // {canvas, cell, ev}
+// the step after which the charts start when the session came with no
+// history of its earlier steps (a fork of a room); null otherwise
+let chartsFrom = null;
 let framesDrawn = 0;
 let drawMs = 0;
 
@@ -51,19 +58,32 @@ function onMessage(msg) {
       lastSubscription = ''; // a new connection starts from the default subscription
       break;
     case 'state':
+      if (chartsFrom !== null && msg.step < chartsFrom) chartsFrom = null; // reset
       lab.setState(msg);
       if (msg.hyper) lab.adoptHyper(msg.hyper);
       if (msg.speed) lab.adoptSpeed(msg.speed);
       break;
     case 'metrics':
+      if (msg.reset) {
+        const empty = !(msg.points && msg.points.length);
+        chartsFrom = empty && lab.state && lab.state.step > 0 ? lab.state.step : null;
+      }
       lab.addMetrics(msg);
       break;
     case 'error':
       // a divergence is shown from the state, which says the same
       if (msg.code !== 'diverged') lab.setError(msg);
+      // a refused spec stays in its field, as typed, to be corrected
+      if (msg.id !== undefined && msg.id === pendingSpec.id) pendingSpec.id = 0;
       syncControls(); // nothing changed: show the values in effect again
       break;
     case 'ack':
+      if (msg.id !== undefined && msg.id === pendingSpec.id) {
+        // the spec applied: the field shows the spec in effect again (the
+        // welcome and state that follow carry it)
+        pendingSpec.id = 0;
+        pendingSpec.draft = false;
+      }
       if (pendingSample.has(msg.id)) {
         lab.params.sample = pendingSample.get(msg.id);
         pendingSample.delete(msg.id);
@@ -71,7 +91,7 @@ function onMessage(msg) {
       }
       break;
     case 'bye':
-      lab.setError({ code: 'bye', message: `The server closed the lab: ${msg.reason || 'shutting down'}.` });
+      lab.setError({ code: 'bye', message: `The server closed ${pageKind}: ${msg.reason || 'shutting down'}.` });
       break;
     default:
       // other messages (a room's "room") are for the page's other scripts
@@ -230,6 +250,8 @@ function drawSample(f) {
   if (info) {
     if (!h) info.textContent = '';
     else if (h.probe) info.textContent = `probe image · label ${className(h.label)}`;
+    // before the first phase of a step no batch is drawn yet (only the weights exist)
+    else if (h.sample < 0 || h.index < 0) info.textContent = 'no batch yet in this step — the next phase draws one';
     else info.textContent = `sample ${h.sample} of the batch · training image #${h.index} · label ${className(h.label)}`;
   }
   const probs = h && h.probs;
@@ -255,6 +277,15 @@ function drawSample(f) {
         (h.batch_loss == null ? '' : `\nbatch mean: ${approx}${fmt32(h.batch_loss)}`);
     }
   }
+}
+
+// drawChartNote says where the charts start when they lack the first steps
+// (a fork starts with the room's step but not its history).
+function drawChartNote() {
+  const note = $('chart-note');
+  const text = chartsFrom === null ? '' : `No history before step ${chartsFrom} here: the charts start after it.`;
+  if (note.textContent !== text) note.textContent = text;
+  note.hidden = text === '';
 }
 
 function className(k) {
@@ -286,6 +317,7 @@ function drawState() {
     hideAlert();
   }
   syncControls();
+  drawChartNote();
   writeURL(lab.params, lab.view);
 }
 
@@ -344,7 +376,7 @@ function loop(ts) {
   if (lab.dirty.error) {
     lab.dirty.error = false;
     const e = lab.error;
-    if (e) showAlert(`${e.message || 'The server refused the request.'}${e.code ? ` (${e.code})` : ''}`, 'error');
+    if (e) showAlert(`${e.message || 'The server refused the request.'}${e.code && e.code !== 'bye' ? ` (${e.code})` : ''}`, 'error');
   }
   if (lab.dirty.frame) {
     lab.dirty.frame = false;
@@ -357,6 +389,7 @@ function loop(ts) {
     chartsDrawnAt = ts;
     charts.update(lab.metrics);
     $('loss-chart').dataset.points = String(lab.metrics.step.length);
+    drawChartNote();
   }
   requestAnimationFrame(loop);
 }
@@ -393,6 +426,9 @@ document.addEventListener('pointermove', (ev) => {
 // ---- controls --------------------------------------------------------------
 
 const pendingSample = new Map();
+// the spec field: draft is true while it holds text the user typed that
+// is not the spec in effect; id is the set command that applies it
+const pendingSpec = { id: 0, draft: false };
 
 function num(id) {
   const v = $(id).value.trim();
@@ -418,7 +454,8 @@ function syncControls() {
   set('seed', p.seed);
   set('data', p.data);
   set('opt', optChoice());
-  set('spec', p.spec);
+  // the spec field keeps what the user typed until a spec is applied
+  if (!pendingSpec.draft) set('spec', p.spec);
   if (lab.params.speed) {
     const v = speedChoice({ unit: lab.params.speed, rate: lab.params.rate });
     const sel = $('speed');
@@ -502,9 +539,12 @@ $('speed').addEventListener('change', () => {
   set({ speed: parseSpeed($('speed').value) });
 });
 $('sample').addEventListener('change', () => subscribeSample($('sample').value));
+$('spec').addEventListener('input', () => { pendingSpec.draft = true; });
 $('spec-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  set({ spec: $('spec').value.trim() });
+  hideAlert();
+  pendingSpec.draft = true;
+  pendingSpec.id = transport.cmd('set', { spec: $('spec').value.trim() });
 });
 for (const [id, key] of [['range', 'range'], ['outliers', 'outliers'], ['div-palette', 'div'], ['seq-palette', 'seq']]) {
   // drawing choices: pure client side, training never notices

@@ -6,9 +6,13 @@ const MAGIC = 0x31565042; // "BPV1" read as a little-endian uint32
 
 // decodeFrame turns one binary trace frame into
 //   {header, tensors: Map("layer:kind" → tensor)}
-// where each tensor is {layer, kind, shape, enc, data, min, max, scale,
-// nonfinite}: data is a Float32Array (f32 and q8, q8 expanded to q/127·scale)
-// or an Int32Array (i32 switches). It throws on a malformed frame.
+// where each tensor is {layer, kind, shape, channels, enc, data, min, max,
+// scale, nonfinite}: data is a Float32Array (f32 and q8, q8 expanded to
+// q/127·scale) or an Int32Array (i32 switches). channels is [from, to) when
+// the tensor was cut to those channels of a (C, H, W) stack of maps: shape is
+// then (to − from, H, W) and data[0] is channel from's first value; it is
+// null for a whole tensor. min, max, nonfinite and scale are always the whole
+// tensor's. It throws on a malformed frame.
 export function decodeFrame(buf) {
   if (!(buf instanceof ArrayBuffer)) throw new Error('trace frame: not an ArrayBuffer');
   if (buf.byteLength < 8) throw new Error('trace frame: shorter than 8 bytes');
@@ -44,8 +48,16 @@ export function decodeFrame(buf) {
       default:
         throw new Error(`trace frame: unknown encoding ${t.enc}`);
     }
+    let channels = null;
+    if (t.channels !== undefined && t.channels !== null) {
+      const [from, to] = t.channels;
+      if (t.shape.length !== 3 || !Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to - from !== t.shape[0]) {
+        throw new Error(`trace frame: tensor ${t.layer}:${t.kind} channels ${JSON.stringify(t.channels)} do not match its shape ${JSON.stringify(t.shape)}`);
+      }
+      channels = [from, to];
+    }
     tensors.set(`${t.layer}:${t.kind}`, {
-      layer: t.layer, kind: t.kind, shape: t.shape, enc: t.enc, data,
+      layer: t.layer, kind: t.kind, shape: t.shape, channels, enc: t.enc, data,
       min: t.min, max: t.max, scale: t.scale, nonfinite: t.nonfinite || 0,
     });
   }

@@ -235,11 +235,14 @@ function buildPool(root, L, i, inShape) {
     let masks = null;
     if (sw && sw.shape.length === 3) {
       const per = sw.shape[1] * sw.shape[2];
+      // switches cut to channels [from, to) hold channel from first
+      const [from, to] = sw.channels || [0, sw.shape[0]];
       masks = [];
       for (let ch = 0; ch < C; ch++) {
+        if (ch < from || ch >= to) { masks.push(null); continue; }
         const m = new Uint8Array(H * W);
         for (let o = 0; o < per; o++) {
-          const idx = sw.data[ch * per + o];
+          const idx = sw.data[(ch - from) * per + o];
           if (idx >= 0 && idx < H * W) m[idx] = 1;
         }
         masks.push(m);

@@ -142,16 +142,30 @@ export function drawView(view, frame, opts) {
     return;
   }
   const data = t.data;
+  // stats of the values received; percentiles (the clamp) and medians
+  // (symlog) can only come from them
   const all = stats([data]);
-  // a tensor cut to a range of channels (t.channels = [from, to)): the
-  // shared range still covers the whole tensor's extremes
+  // a tensor cut to a range of channels (t.channels = [from, to)): data[0]
+  // is channel from's first value. The extremes come from the frame's
+  // header, which gives the whole tensor's (all channels, exact even in
+  // compact frames), so the shared range and the legend do not depend on
+  // which channels are on screen.
   const cut = t.channels && t.shape.length === 3 ? t.channels : null;
-  const planeSize = cut ? t.shape[1] * t.shape[2] : 0;
-  if (cut && t.min != null && t.max != null && all.count) {
+  const planeSize = t.shape.length === 3 ? t.shape[1] * t.shape[2] : 0;
+  const whole = t.min != null && t.max != null && Number.isFinite(t.min) && Number.isFinite(t.max);
+  if (whole && all.count) {
     all.min = Math.min(all.min, t.min);
     all.max = Math.max(all.max, t.max);
     all.absMax = Math.max(all.absMax, Math.abs(t.min), Math.abs(t.max));
   }
+  // what the legend says about the data: the whole tensor's
+  const shown = {
+    min: whole ? t.min : all.min,
+    max: whole ? t.max : all.max,
+    exact: whole, // header extremes are exact float32 values
+    nonfinite: Math.max(all.nonfinite, t.nonfinite || 0),
+    cut,
+  };
   const diverging = view.style === 'signed' || (view.style === 'act' && all.min < 0);
   const palette = view.style === 'image' ? 'gray' : diverging ? opts.div : opts.seq;
   const mode = view.style === 'image' ? 'full' : opts.outliers;
@@ -179,7 +193,7 @@ export function drawView(view, frame, opts) {
     p.surface.paint(p.x0, p.y0, data, at, p.h, p.w, scale, masks ? masks[i] : null);
   });
   for (const s of view.surfaces) s.flush();
-  if (view.legend) setLegend(view.legend, shared, opts.range === 'map' && view.style !== 'image', all);
+  if (view.legend) setLegend(view.legend, shared, opts.range === 'map' && view.style !== 'image', shown);
 }
 
 function setLegendEmpty(lg) {
@@ -221,9 +235,19 @@ function setLegend(lg, scale, perMap, st) {
     s.style.left = `${(pos * 100).toFixed(2)}%`;
     return s;
   }), labels.join('|') + ticks.map((t) => t.pos.toFixed(3)).join('|'));
-  let d = `${scale.describe}${perMap ? ' · each map its own range' : ' · shared by the layer'}`;
+  let d = scale.describe;
+  if (st.cut && !perMap) {
+    // percentiles and medians need every value: they come from the
+    // channels received (those on screen), the extremes from all of them
+    const chans = `of channels ${st.cut[0]}–${st.cut[1] - 1} (on screen)`;
+    if (scale.mode === 'clamp') d += ` ${chans}`;
+    if (scale.mode === 'symlog') d += ` · threshold: the median ${chans}`;
+  }
+  d += perMap ? ' · each map its own range' : ' · shared by the layer';
   if (scale.approx) d += ' · ≈ 8-bit while playing';
-  let r = `data ${approx}${fmtShort(st.min)} … ${approx}${fmtShort(st.max)}`;
+  const a = st.exact ? '' : approx;
+  let r = `data ${a}${fmtShort(st.min)} … ${a}${fmtShort(st.max)}`;
+  if (st.cut) r += ' (all channels)';
   if (st.nonfinite) r += ` · ${st.nonfinite} NaN/Inf (magenta)`;
   setLegendText(lg, d, r);
 }
