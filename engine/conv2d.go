@@ -29,6 +29,10 @@ type Conv2D struct {
 	DX                    *Tensor   // (N, C, H, W) dL/dX of the last Backward; nil with SkipInputGrad
 	cols, dcols, gwT, dyT []float64 // im2col buffers, see conv2d_gemm.go
 	wT, wRot              []float64 // the filters of the last Backward for dL/dX, see inputGradSample
+	dyPad, dxWide         []float64 // buffers of inputGradCorrelation
+	xPad, yWide           []float64 // buffers of forwardShift
+	fwdOff                []int     // (C·KH·KW) offsets of forwardShift's rows in xPad
+	rotOff                []int     // (F·KH·KW) offsets of inputGradCorrelation's rows in dyPad
 	dy                    *Tensor   // (N, F, H', W') dL/dY of the last Backward (not a copy)
 
 	// SkipInputGrad makes Backward leave out dL/dX (return nil): training

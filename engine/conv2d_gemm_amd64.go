@@ -25,6 +25,26 @@ func kern4x4FMA(k int, a *float64, lda int, b *float64, ldb int, c *float64, ldc
 //go:noescape
 func kern1x8FMA(k, nb int, a *float64, b *float64, ldb int, c *float64)
 
+// kern4x8FMAOff is kern4x8FMA with row p of B at b + boff[p].
+//
+//go:noescape
+func kern4x8FMAOff(k, nb int, a *float64, lda int, b *float64, boff *int, c *float64, ldc int)
+
+// gemmOffFast runs gemmOff's full blocks of 4 rows × 8 columns with the
+// assembly kernel and returns the rows and columns it did (multiples of 4
+// and 8), or 0, 0 if the CPU lacks AVX2 or FMA. gemmOff has checked the
+// arguments.
+func gemmOffFast(m, n, k int, a []float64, lda int, b []float64, boff []int, c []float64, ldc int) (rows, cols int) {
+	if !useFMAKernels || m < 4 || n < 8 {
+		return 0, 0
+	}
+	nb := n / 8
+	for i := 0; i+4 <= m; i += 4 {
+		kern4x8FMAOff(k, nb, &a[i*lda], lda, &b[0], &boff[0], &c[i*ldc], ldc)
+	}
+	return m / 4 * 4, 8 * nb
+}
+
 // gemmFast runs gemmNN with the assembly kernels and returns true, or
 // returns false if the CPU lacks AVX2 or FMA. gemmNN has checked the
 // arguments: m, n, k ≥ 1 and every slice long enough.

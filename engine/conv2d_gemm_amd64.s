@@ -152,3 +152,71 @@ loop1:
 	JNZ     block1
 	VZEROUPPER
 	RET
+
+// func kern4x8FMAOff(k, nb int, a *float64, lda int, b *float64, boff *int, c *float64, ldc int)
+//
+// As kern4x8FMA, but row p of B starts boff[p] elements after b instead of
+// p·ldb: c[r·ldc + j] += Σ_{p<k} a[r·lda + p] · b[boff[p] + j], in
+// increasing p. k ≥ 1, nb ≥ 1.
+TEXT ·kern4x8FMAOff(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ nb+8(FP), BX
+	MOVQ a+16(FP), R11
+	MOVQ lda+24(FP), R9
+	SHLQ $3, R9
+	LEAQ (R9)(R9*2), R10
+	MOVQ b+32(FP), DI
+	MOVQ boff+40(FP), DX
+	MOVQ c+48(FP), R12
+	MOVQ ldc+56(FP), R13
+	SHLQ $3, R13
+	LEAQ (R13)(R13*2), R14
+
+block8off:
+	MOVQ    DX, R15
+	MOVQ    R11, R8
+	MOVQ    AX, CX
+	VMOVUPD (R12), Y0
+	VMOVUPD 32(R12), Y1
+	VMOVUPD (R12)(R13*1), Y2
+	VMOVUPD 32(R12)(R13*1), Y3
+	VMOVUPD (R12)(R13*2), Y4
+	VMOVUPD 32(R12)(R13*2), Y5
+	VMOVUPD (R12)(R14*1), Y6
+	VMOVUPD 32(R12)(R14*1), Y7
+
+loop8off:
+	MOVQ         (R15), SI
+	VMOVUPD      (DI)(SI*8), Y12
+	VMOVUPD      32(DI)(SI*8), Y13
+	VBROADCASTSD (R8), Y8
+	VFMADD231PD  Y12, Y8, Y0
+	VFMADD231PD  Y13, Y8, Y1
+	VBROADCASTSD (R8)(R9*1), Y9
+	VFMADD231PD  Y12, Y9, Y2
+	VFMADD231PD  Y13, Y9, Y3
+	VBROADCASTSD (R8)(R9*2), Y10
+	VFMADD231PD  Y12, Y10, Y4
+	VFMADD231PD  Y13, Y10, Y5
+	VBROADCASTSD (R8)(R10*1), Y11
+	VFMADD231PD  Y12, Y11, Y6
+	VFMADD231PD  Y13, Y11, Y7
+	ADDQ         $8, R8
+	ADDQ         $8, R15
+	DECQ         CX
+	JNZ          loop8off
+
+	VMOVUPD Y0, (R12)
+	VMOVUPD Y1, 32(R12)
+	VMOVUPD Y2, (R12)(R13*1)
+	VMOVUPD Y3, 32(R12)(R13*1)
+	VMOVUPD Y4, (R12)(R13*2)
+	VMOVUPD Y5, 32(R12)(R13*2)
+	VMOVUPD Y6, (R12)(R14*1)
+	VMOVUPD Y7, 32(R12)(R14*1)
+	ADDQ    $64, R12
+	ADDQ    $64, DI
+	DECQ    BX
+	JNZ     block8off
+	VZEROUPPER
+	RET

@@ -112,3 +112,98 @@ func TestSum4(t *testing.T) {
 		}
 	}
 }
+
+// TestIm2colMatchesDefinition holds im2col, every cell of which it must
+// write (the buffer starts as NaN), to its definition
+// cols[(c·KH+ky)·KW+kx, oy·OW+ox] = x[c, oy·S+ky−PH, ox·S+kx−PW] (0 outside
+// the image), on shapes that take the one-copy path of stride 1 and
+// OW = W (with kernel rows or columns that see only padding) and on
+// shapes that do not.
+func TestIm2colMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewSource(13))
+	tests := []struct{ C, H, W, KH, KW, S, PH, PW int }{
+		{1, 28, 28, 5, 5, 1, 2, 2},  // conv 1
+		{8, 14, 14, 5, 5, 1, 2, 2},  // conv 2
+		{16, 14, 14, 5, 5, 1, 2, 2}, // conv 2 dL/dY for dL/dX
+		{2, 5, 6, 3, 5, 1, 4, 2},
+		{3, 1, 1, 5, 5, 1, 2, 2},
+		{2, 2, 3, 5, 3, 1, 3, 1},
+		{1, 4, 4, 1, 1, 1, 0, 0},
+		{2, 7, 5, 3, 3, 2, 1, 1},
+		{2, 6, 6, 4, 2, 1, 0, 3},
+	}
+	for _, tc := range tests {
+		OH := (tc.H+2*tc.PH-tc.KH)/tc.S + 1
+		OW := (tc.W+2*tc.PW-tc.KW)/tc.S + 1
+		x := randFloats(rng, tc.C*tc.H*tc.W)
+		cols := make([]float64, tc.C*tc.KH*tc.KW*OH*OW)
+		for i := range cols {
+			cols[i] = math.NaN()
+		}
+		im2col(x, tc.C, tc.H, tc.W, tc.KH, tc.KW, tc.S, tc.PH, tc.PW, OH, OW, cols)
+		for c := range tc.C {
+			for ky := range tc.KH {
+				for kx := range tc.KW {
+					for oy := range OH {
+						for ox := range OW {
+							want := 0.0
+							iy, ix := oy*tc.S+ky-tc.PH, ox*tc.S+kx-tc.PW
+							if iy >= 0 && iy < tc.H && ix >= 0 && ix < tc.W {
+								want = x[(c*tc.H+iy)*tc.W+ix]
+							}
+							got := cols[((c*tc.KH+ky)*tc.KW+kx)*OH*OW+oy*OW+ox]
+							if math.Float64bits(got) != math.Float64bits(want) {
+								t.Fatalf("%+v: cols[c=%d ky=%d kx=%d, oy=%d ox=%d] = %v, want %v", tc, c, ky, kx, oy, ox, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestGemmOffMatchesDefinition holds gemmOff (the assembly kernel where the
+// CPU has it) to its definition, every C[i,j] its fused sum of
+// A[i,p]·b[boff[p]+j] in increasing p, bit for bit: on the shape of the
+// default network's conv 2 dL/dX, and on rows and columns that leave
+// remainders, B rows that overlap, and C rows wider than n.
+func TestGemmOffMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	tests := []struct{ m, n, k, ldc, blen int }{
+		{8, 248, 400, 248, 16 * 18 * 18}, // conv 2 dL/dX
+		{4, 8, 1, 8, 8},
+		{5, 13, 7, 15, 40},
+		{3, 9, 4, 9, 30},
+		{9, 21, 6, 24, 50},
+		{1, 3, 2, 3, 5},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%dx%dx%d", tc.m, tc.n, tc.k), func(t *testing.T) {
+			lda := tc.k + 1
+			a := randFloats(rng, tc.m*lda)
+			b := randFloats(rng, tc.blen)
+			boff := make([]int, tc.k)
+			for p := range boff {
+				boff[p] = rng.Intn(tc.blen - tc.n + 1)
+			}
+			c := randFloats(rng, tc.m*tc.ldc)
+			want := append([]float64(nil), c...)
+			for i := range tc.m {
+				for j := range tc.n {
+					s := want[i*tc.ldc+j]
+					for p := range tc.k {
+						s = math.FMA(a[i*lda+p], b[boff[p]+j], s)
+					}
+					want[i*tc.ldc+j] = s
+				}
+			}
+			gemmOff(tc.m, tc.n, tc.k, a, lda, b, boff, c, tc.ldc)
+			for i := range c {
+				if math.Float64bits(c[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("gemmOff C[%d] = %v, want %v", i, c[i], want[i])
+				}
+			}
+		})
+	}
+}

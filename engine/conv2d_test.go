@@ -347,3 +347,44 @@ func firstBitDiff(got, want []float64) int {
 	}
 	return -1
 }
+
+// TestConv2DForwardShiftMatchesIm2col: at stride 1 with C ≥ 4 Forward
+// reads the padded input in place of the im2col matrix (forwardShift); it
+// gives the bits of the im2col product.
+func TestConv2DForwardShiftMatchesIm2col(t *testing.T) {
+	tests := []struct {
+		in                 Shape
+		filters, kh, kw, p int
+		shift              bool
+	}{
+		{Shape{1, 28, 28}, 8, 5, 5, 2, false}, // the default network's
+		{Shape{8, 14, 14}, 16, 5, 5, 2, true},
+		{Shape{4, 7, 9}, 5, 3, 2, 0, true},
+		{Shape{5, 5, 6}, 7, 2, 3, 1, true},
+		{Shape{4, 4, 4}, 1, 1, 1, 0, true},
+		{Shape{6, 3, 3}, 2, 3, 3, 1, false}, // W' = 3 < 2(KW−1)
+	}
+	rng := rand.New(rand.NewSource(19))
+	for _, tc := range tests {
+		l, err := NewConv2D(tc.in, tc.filters, tc.kh, tc.kw, 1, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.forwardByShift(); got != tc.shift {
+			t.Errorf("%v %s: forwardShift %v, want %v", tc.in, l, got, tc.shift)
+		}
+		l.Init(rng, He)
+		for j := range l.B.Value.Data {
+			l.B.Value.Data[j] = rng.NormFloat64()
+		}
+		x := randTensor(rng, append([]int{3}, tc.in...)...)
+		l.Forward(x)
+		want := l.Y.Clone()
+		l.forwardIm2col()
+		l.Y, want = want, l.Y
+		l.forwardShift()
+		if i := firstBitDiff(l.Y.Data, want.Data); i >= 0 {
+			t.Errorf("%v %s: Y[%d] = %v, the im2col product gives %v", tc.in, l, i, l.Y.Data[i], want.Data[i])
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package engine
+
+import "math"
+
+// The matrix products of conv2d_gemm.go (and Dense's axpy1), with the
+// buffers they fill.
+
+// growFloats returns s resized to n, reusing its backing array if it can.
+func growFloats(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+// gemmNN adds A·B to C, all row-major: A (m, k) with row stride lda,
+// B (k, n) with stride ldb, C (m, n) with stride ldc. Each C[i,j] gets its
+// terms A[i,p]·B[p,j] one at a time in increasing p, each fused into the
+// running sum (math.FMA: one rounding per term), so the assembly kernels
+// (gemmFast, on amd64 with AVX2 and FMA) and gemmGo give the same bits.
+// It panics if a slice is too short.
+func gemmNN(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	if len(a) < (m-1)*lda+k || len(b) < (k-1)*ldb+n || len(c) < (m-1)*ldc+n {
+		panic("engine: gemmNN: matrix slices too short")
+	}
+	if !gemmFast(m, n, k, a, lda, b, ldb, c, ldc) {
+		gemmGo(m, n, k, a, lda, b, ldb, c, ldc)
+	}
+}
+
+// gemmOff adds A·B to C as gemmNN does, but with row p of B starting at
+// b[boff[p]] rather than p·ldb: C[i,j] += Σ_p A[i,p]·b[boff[p]+j], every
+// term fused into the running sum in increasing p, with the assembly
+// kernel where it can and gemmOffGo elsewhere (the same bits). It panics
+// if a slice is too short or an offset is out of range.
+func gemmOff(m, n, k int, a []float64, lda int, b []float64, boff []int, c []float64, ldc int) {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	if len(a) < (m-1)*lda+k || len(boff) < k || len(c) < (m-1)*ldc+n {
+		panic("engine: gemmOff: matrix slices too short")
+	}
+	for _, o := range boff[:k] {
+		if o < 0 || o+n > len(b) {
+			panic("engine: gemmOff: row offset out of range")
+		}
+	}
+	rows, cols := gemmOffFast(m, n, k, a, lda, b, boff, c, ldc)
+	if cols < n && rows > 0 {
+		gemmOffGo(rows, n-cols, k, a, lda, b[cols:], boff, c[cols:], ldc)
+	}
+	if rows < m {
+		gemmOffGo(m-rows, n, k, a[rows*lda:], lda, b, boff, c[rows*ldc:], ldc)
+	}
+}
+
+// gemmOffGo is gemmOff in Go.
+func gemmOffGo(m, n, k int, a []float64, lda int, b []float64, boff []int, c []float64, ldc int) {
+	for i := range m {
+		ci := c[i*ldc : i*ldc+n]
+		for p, aip := range a[i*lda : i*lda+k] {
+			for j, v := range b[boff[p] : boff[p]+n] {
+				ci[j] = math.FMA(aip, v, ci[j])
+			}
+		}
+	}
+}
+
+// gemmGo is gemmNN in Go: row i of C gets A[i,p]·B[p,:] for p = 0, 1, …
+func gemmGo(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
+	for i := range m {
+		ci := c[i*ldc : i*ldc+n]
+		for p, aip := range a[i*lda : i*lda+k] {
+			bp := b[p*ldb : p*ldb+n]
+			for j, v := range bp {
+				ci[j] = math.FMA(aip, v, ci[j])
+			}
+		}
+	}
+}
+
+// sum4 returns the sum of x in four running sums (elements i mod 4 = 0, 1,
+// 2, 3, added as (s0 + s1) + (s2 + s3)), which do not wait on each other
+// as a single running sum waits on every addition.
+func sum4(x []float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		v := x[i : i+4 : i+4]
+		s0 += v[0]
+		s1 += v[1]
+		s2 += v[2]
+		s3 += v[3]
+	}
+	for j, v := range x[i:] {
+		switch j {
+		case 0:
+			s0 += v
+		case 1:
+			s1 += v
+		default:
+			s2 += v
+		}
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// axpy1 adds a·x to y.
+func axpy1(a float64, x, y []float64) {
+	y = y[:len(x)]
+	for j, v := range x {
+		y[j] += a * v
+	}
+}
