@@ -528,6 +528,18 @@ func TestFrontEndModules(t *testing.T) {
 		out.clampHi = clamp.hi;
 		const sl = cm.makeScale(cm.stats([big]), { diverging: true, mode: 'symlog' });
 		out.symlogSmall = sl.t(0.9) - 0.5;
+		// percentiles by selection equal those of a sorted copy
+		let seed = 7;
+		const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
+		out.selectBad = 0;
+		for (const n of [1, 2, 3, 10, 101, 1000, 6272]) {
+			const a = new Float32Array(n).map((_, i) => (i % 7 === 0 ? 0 : rnd() * (i % 3 === 0 ? 1e-6 : 1)));
+			const sorted = [...a].sort((x, y) => x - y);
+			const st = cm.stats([a]);
+			const q = (p) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
+			if (st.p99 !== q(0.99) || st.p50 !== q(0.5) || st.p01 !== q(0.01)) out.selectBad++;
+			for (const k of [0, n >> 1, n - 1]) if (cm.select(Float32Array.from(a), n, k) !== sorted[k]) out.selectBad++;
+		}
 		return out;
 	})()`)
 	var got struct {
@@ -546,6 +558,7 @@ func TestFrontEndModules(t *testing.T) {
 		FlatT       float64   `json:"flatT"`
 		ClampHi     float64   `json:"clampHi"`
 		SymlogSmall float64   `json:"symlogSmall"`
+		SelectBad   int       `json:"selectBad"`
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("decode result %s: %v", raw, err)
@@ -556,6 +569,7 @@ func TestFrontEndModules(t *testing.T) {
 		got, want any
 	}{
 		{"seq", got.Seq, 9},
+		{"percentiles by selection that differ from a sort", got.SelectBad, 0},
 		{"f32 tensor", got.Act, []string{f32(0.1), "-2", "NaN", "3.5"}},
 		{"i32 switches", got.Sw, []int{3, 0}},
 		{"q8 tensor (q/127·scale)", got.Q8, []float64{0.5, -0.5, 0}},

@@ -93,9 +93,11 @@ export function stats(arrays, lo, hi) {
     }
   }
   if (n === 0) return { min: 0, max: 0, absMax: 0, p99abs: 0, p50abs: 0, p50: 0, p99: 0, p01: 0, count: 0, nonfinite };
-  // 99th percentiles from a sorted copy (at most a few thousand values per map).
-  const abs = new Float32Array(n);
-  const raw = new Float32Array(n);
+  // Percentiles by selection (quickselect, linear time on average) in
+  // scratch buffers reused from frame to frame: a full sort of every map's
+  // values on every frame cost more than drawing it.
+  const abs = scratch(0, n);
+  const raw = scratch(1, n);
   let j = 0;
   for (const a of arrays) {
     const end = hi ?? a.length;
@@ -106,14 +108,48 @@ export function stats(arrays, lo, hi) {
       abs[j++] = Math.abs(v);
     }
   }
-  abs.sort();
-  raw.sort();
-  const q = (s, p) => s[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
+  // q(s, p) is the value a sorted s would hold at ⌈p·n⌉ − 1.
+  const q = (s, p) => select(s, n, Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1)));
   return {
     min, max, absMax: Math.max(Math.abs(min), Math.abs(max)),
     p99abs: q(abs, 0.99), p50abs: q(abs, 0.5), p99: q(raw, 0.99), p50: q(raw, 0.5), p01: q(raw, 0.01),
     count: n, nonfinite,
   };
+}
+
+const scratchBufs = [new Float32Array(0), new Float32Array(0)];
+
+// scratch returns reusable buffer i with room for n values.
+function scratch(i, n) {
+  if (scratchBufs[i].length < n) scratchBufs[i] = new Float32Array(Math.max(n, 2 * scratchBufs[i].length));
+  return scratchBufs[i];
+}
+
+// select returns the k-th smallest of a[0:n] (0-based), reordering a[0:n]
+// in place: Hoare's quickselect with a median-of-three pivot. The values
+// are finite.
+export function select(a, n, k) {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // median of three into a[mid]
+    if (a[mid] < a[lo]) { const t = a[mid]; a[mid] = a[lo]; a[lo] = t; }
+    if (a[hi] < a[lo]) { const t = a[hi]; a[hi] = a[lo]; a[lo] = t; }
+    if (a[hi] < a[mid]) { const t = a[hi]; a[hi] = a[mid]; a[mid] = t; }
+    const pivot = a[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
 }
 
 // makeScale builds a scale from stats.
