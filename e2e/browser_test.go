@@ -410,6 +410,8 @@ func TestLabInBrowser(t *testing.T) {
 	}
 
 	if path := os.Getenv("E2E_SCREENSHOT"); path != "" {
+		// the picture shows the network's own spec, not the refused one
+		p.do("restore the spec field", chromedp.Evaluate[chromedp.Void](`document.getElementById('spec').value = new URLSearchParams(location.search).get('spec') || document.getElementById('spec').defaultValue; document.getElementById('alert-box').hidden = true`))
 		screenshot(t, p, path)
 	}
 	p.checkClean()
