@@ -453,3 +453,51 @@ func TestEpochPermIsRandPerm(t *testing.T) {
 		}
 	}
 }
+
+// TestInitSchemes: He (normal, variance 2/fanIn) for a layer followed by
+// ReLU, Glorot (uniform within ±√(6/(fanIn+fanOut))) otherwise, biases 0.
+func TestInitSchemes(t *testing.T) {
+	specs, err := ParseSpec("conv(64,5,s1,p2) relu conv(64,3,s1,p1) tanh dense(10)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := BuildLayers(specs, Shape{3, 16, 16}, 10, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moments := func(w []float64) (mean, std, maxAbs float64) {
+		for _, v := range w {
+			mean += v
+			maxAbs = math.Max(maxAbs, math.Abs(v))
+		}
+		mean /= float64(len(w))
+		for _, v := range w {
+			std += (v - mean) * (v - mean)
+		}
+		return mean, math.Sqrt(std / float64(len(w))), maxAbs
+	}
+	// conv 1 is followed by ReLU: He, std √(2/75).
+	w := layers[0].Params()[0].Value.Data
+	_, std, _ := moments(w)
+	if want := math.Sqrt(2.0 / 75); math.Abs(std-want) > 0.05*want {
+		t.Errorf("conv 1 (before ReLU): weight std %.4f, want He's %.4f", std, want)
+	}
+	// conv 2 is followed by tanh: Glorot, uniform within ±√(6/(576+576)), std a/√3.
+	w = layers[2].Params()[0].Value.Data
+	_, std, maxAbs := moments(w)
+	a := math.Sqrt(6.0 / (64*9 + 64*9))
+	if maxAbs > a || math.Abs(std-a/math.Sqrt(3)) > 0.05*a {
+		t.Errorf("conv 2 (before tanh): max |w| %.4f std %.4f, want Glorot's bound %.4f and std %.4f", maxAbs, std, a, a/math.Sqrt(3))
+	}
+	for i, l := range layers {
+		for _, p := range l.Params() {
+			if p.IsBias {
+				for _, b := range p.Value.Data {
+					if b != 0 {
+						t.Fatalf("layer %d: bias %v, want 0", i, b)
+					}
+				}
+			}
+		}
+	}
+}
