@@ -95,13 +95,15 @@ type Trainer struct {
 	batchLoss float64
 
 	// Optimizer state, per layer and parameter, and the last update.
-	optT    int           // Adam's step count t
-	optKind string        // optimizer the state belongs to
-	bufs    [][][]float64 // SGD momentum buffers
-	adamM   [][][]float64
-	adamV   [][][]float64
-	old     [][][]float64 // parameter values before the last Update
-	updated bool          // the last completed phase was an Update of this step
+	optT       int           // Adam's step count t
+	optKind    string        // optimizer the state belongs to
+	bufs       [][][]float64 // SGD momentum buffers
+	adamM      [][][]float64
+	adamV      [][][]float64
+	old        [][][]float64 // parameter values before the last Update
+	stateList  [][]float64   // the optimizer state above, parameter by parameter
+	savedState [][]float64   // a copy of stateList made before each Update, to undo it
+	updated    bool          // the last completed phase was an Update of this step
 
 	// Metrics.
 	lastLoss    float64
@@ -236,6 +238,16 @@ func (t *Trainer) resetOptimizer() {
 		t.bufs = t.paramSlices()
 	case OptAdam:
 		t.adamM, t.adamV = t.paramSlices(), t.paramSlices()
+	}
+	// The state as one list, and room to save it before each update.
+	t.stateList, t.savedState = nil, nil
+	for _, group := range [][][][]float64{t.bufs, t.adamM, t.adamV} {
+		for _, ps := range group {
+			for _, st := range ps {
+				t.stateList = append(t.stateList, st)
+				t.savedState = append(t.savedState, make([]float64, len(st)))
+			}
+		}
 	}
 }
 
@@ -455,7 +467,11 @@ func (t *Trainer) StepPhase() (Phase, error) {
 			}
 		}
 	case PhaseUpdate:
-		t.update()
+		if err := t.update(); err != nil {
+			// The update was undone: the trainer stays before Update.
+			t.diverged = err
+			return p, err
+		}
 	}
 	t.progress++
 	if t.diverged != nil {
@@ -499,10 +515,18 @@ func (t *Trainer) startStep() {
 }
 
 // update runs the optimizer on every parameter and records ΔW.
-func (t *Trainer) update() {
+//
+// An update that would take a weight beyond float32's range (the page shows
+// float32 values) or to a non-finite value is undone, weights and optimizer
+// state alike, and returned as a *DivergedError.
+func (t *Trainer) update() error {
 	h := t.cfg.Hyper
 	first := t.optT == 0
 	t.optT++
+	state := t.stateList
+	for k, st := range state {
+		copy(t.savedState[k], st)
+	}
 	for i, ps := range t.params {
 		for j, p := range ps {
 			copy(t.old[i][j], p.Value.Data)
@@ -511,6 +535,17 @@ func (t *Trainer) update() {
 				sgdStep(p, t.bufs[i][j], first, h)
 			case OptAdam:
 				adamStep(p, t.adamM[i][j], t.adamV[i][j], t.optT, h)
+			}
+		}
+	}
+	for i, ps := range t.params {
+		for _, p := range ps {
+			for _, w := range p.Value.Data {
+				if !(math.Abs(w) <= math.MaxFloat32) { // also catches NaN
+					t.undoUpdate(state)
+					return &DivergedError{Step: t.step,
+						Where: fmt.Sprintf("the update of %s of %s (beyond float32's range)", p.Name, t.Layers()[i].Name), Value: w}
+				}
 			}
 		}
 	}
@@ -532,6 +567,20 @@ func (t *Trainer) update() {
 	t.step++
 	t.advanceCursor()
 	t.updated = true
+	return nil
+}
+
+// undoUpdate restores the weights and the optimizer state saved by update.
+func (t *Trainer) undoUpdate(state [][]float64) {
+	for i, ps := range t.params {
+		for j, p := range ps {
+			copy(p.Value.Data, t.old[i][j])
+		}
+	}
+	for k, st := range state {
+		copy(st, t.savedState[k])
+	}
+	t.optT--
 }
 
 // advanceCursor moves past the current batch and starts a new epoch at the

@@ -220,7 +220,9 @@ func appendMetricsMsg(b []byte, reset bool, points []metricsPoint, tests []testP
 }
 
 func appendF32(b []byte, v float64) []byte {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	// A finite float64 beyond float32's range rounds to ±Inf, which JSON
+	// cannot carry either: null, like NaN and ±Inf.
+	if f := float64(float32(v)); math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(b, "null"...)
 	}
 	return strconv.AppendFloat(b, v, 'g', -1, 32)
