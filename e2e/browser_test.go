@@ -346,6 +346,9 @@ func TestLabInBrowser(t *testing.T) {
 		return fps
 	}
 	measureFPS("the URL's speed")
+	p.do("speed: 50 steps/s", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('speed'); s.value = 'step:50'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`))
+	time.Sleep(time.Second)
+	measureFPS("50 steps/s")
 	// As fast as the CPU allows: frames are then bounded by the server's
 	// frame rate (30 per second), not by the training speed.
 	p.do("speed: as fast as possible", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('speed'); s.value = 'step:0'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`))

@@ -43,7 +43,7 @@ type session struct {
 	mode     runMode
 	epoch0   int       // the epoch a step_epoch started in
 	nextDue  time.Time // when the next unit of play may start (Speed.Rate > 0)
-	lastPub  time.Time // when play last published frames
+	nextPub  time.Time // when playing, the time the next frames are due
 	seq      uint64    // frames published
 	pending  []metricsPoint
 	history  []metricsPoint
@@ -182,8 +182,16 @@ func (s *session) advance(now time.Time) {
 		return
 	}
 	if stepped || (s.mode == modePlay && s.params.Speed.Unit == unitPhase) {
-		if now.Sub(s.lastPub) >= time.Second/time.Duration(s.srv.cfg.MaxFPS) {
-			s.lastPub = now
+		if !now.Before(s.nextPub) {
+			// Frames are due every interval on average: a frame that comes
+			// late (steps rarely end exactly on time) does not push the
+			// next one back, so 50 steps a second still give MaxFPS frames,
+			// not 25. After a long pause the schedule starts anew.
+			interval := time.Second / time.Duration(s.srv.cfg.MaxFPS)
+			if now.Sub(s.nextPub) > interval {
+				s.nextPub = now
+			}
+			s.nextPub = s.nextPub.Add(interval)
 			s.publishState()
 			s.publishFrames(s.clients, false, false)
 		}
