@@ -1,6 +1,9 @@
 package engine
 
-import "math/rand"
+import (
+	"math"
+	"math/rand"
+)
 
 // Layer is one stage of a network. Forward and Backward work on a whole batch.
 //
@@ -56,12 +59,12 @@ type Initializer interface {
 func initWeights(w []float64, fanIn, fanOut int, rng *rand.Rand, scheme InitScheme) {
 	switch scheme {
 	case He:
-		std := sqrt(2 / float64(fanIn))
+		std := math.Sqrt(2 / float64(fanIn))
 		for i := range w {
 			w[i] = rng.NormFloat64() * std
 		}
 	default:
-		a := sqrt(6 / float64(fanIn+fanOut))
+		a := math.Sqrt(6 / float64(fanIn+fanOut))
 		for i := range w {
 			w[i] = (2*rng.Float64() - 1) * a
 		}

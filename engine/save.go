@@ -224,14 +224,11 @@ func (t *Trainer) Clone() *Trainer {
 	if c.optKind == t.optKind {
 		c.optT = t.optT
 	}
+	// A step in progress has not moved the cursor: the clone starts that batch anew.
 	c.step, c.epoch, c.cursor, c.samples = t.step, t.epoch, t.cursor, t.samples
 	c.perm = slices.Clone(t.perm)
 	c.lastLoss, c.testAcc, c.testAccStep = t.lastLoss, t.testAcc, t.testAccStep
 	c.correct, c.correctPos = slices.Clone(t.correct), t.correctPos
-	if t.progress > 0 && !t.updated {
-		// The step in progress is not copied: the clone starts that batch anew.
-		c.cursor = t.cursor
-	}
 	c.weightsVer++
 	return c
 }

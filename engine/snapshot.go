@@ -133,14 +133,7 @@ func (t *Trainer) probePass() *Trainer {
 	if t.probe == nil {
 		p := &Trainer{cfg: t.cfg, data: t.data, specs: t.specs, in: t.in, classes: t.classes}
 		layers, _ := BuildLayers(t.specs, t.in, t.classes, nil)
-		p.layers = layers
-		p.params = make([][]*Param, len(layers))
-		for i, l := range layers {
-			p.params[i] = l.Params()
-		}
-		p.outs = make([]*Tensor, len(layers))
-		p.gradOuts = make([]*Tensor, len(layers))
-		p.gradIns = make([]*Tensor, len(layers))
+		p.setLayers(layers)
 		p.x = NewTensor(append([]int{1}, t.in...)...)
 		set := t.data.Test
 		if set == nil || set.Len() == 0 {

@@ -166,19 +166,12 @@ func (t *Trainer) Reset() {
 	if err != nil {
 		panic("engine: Trainer.Reset: " + err.Error()) // validated in NewTrainer/SetSpec
 	}
-	t.layers = layers
+	t.setLayers(layers)
 	// Training needs no dL/d(input image); the trace computes the visualized
 	// sample's on demand (see Trace).
 	if c, ok := layers[0].(*Conv2D); ok {
 		c.SkipInputGrad = true
 	}
-	t.params = make([][]*Param, len(layers))
-	for i, l := range layers {
-		t.params[i] = l.Params()
-	}
-	t.outs = make([]*Tensor, len(layers))
-	t.gradOuts = make([]*Tensor, len(layers))
-	t.gradIns = make([]*Tensor, len(layers))
 	t.progress, t.step, t.epoch, t.cursor, t.samples = 0, 0, 0, 0, 0
 	t.perm = t.epochPerm(0, t.perm)
 	t.diverged = nil
@@ -191,6 +184,18 @@ func (t *Trainer) Reset() {
 	t.updated = false
 	t.weightsVer++
 	t.probe, t.eval = nil, nil
+}
+
+// setLayers makes layers the network and sizes the per-layer slices.
+func (t *Trainer) setLayers(layers []Layer) {
+	t.layers = layers
+	t.params = make([][]*Param, len(layers))
+	for i, l := range layers {
+		t.params[i] = l.Params()
+	}
+	t.outs = make([]*Tensor, len(layers))
+	t.gradOuts = make([]*Tensor, len(layers))
+	t.gradIns = make([]*Tensor, len(layers))
 }
 
 // ResetSeed sets the seed and resets.
