@@ -18,27 +18,23 @@ import (
 // formulas as plain loops, and the tests hold the two equal (to 1e-12
 // relative: the fast form fuses each multiply-add).
 type Conv2D struct {
-	in                    Shape // (C, H, W)
-	out                   Shape // (F, H', W')
-	filters, kh, kw       int
-	stride, pad           int
-	W                     *Param    // filters (F, C, KH, KW)
-	B                     *Param    // biases (F)
-	X                     *Tensor   // (N, C, H, W) the input of the last Forward (not a copy)
-	Y                     *Tensor   // (N, F, H', W') the output of the last Forward
-	DX                    *Tensor   // (N, C, H, W) dL/dX of the last Backward; nil with SkipInputGrad
-	cols, dcols, gwT, dyT []float64 // im2col buffers, see conv2d_gemm.go
-	wT, wRot              []float64 // the filters of the last Backward for dL/dX, see inputGradSample
-	dyPad, dxWide         []float64 // buffers of inputGradCorrelation
-	xPad, yWide           []float64 // buffers of forwardShift
-	fwdOff                []int     // (C·KH·KW) offsets of forwardShift's rows in xPad
-	rotOff                []int     // (F·KH·KW) offsets of inputGradCorrelation's rows in dyPad
-	dy                    *Tensor   // (N, F, H', W') dL/dY of the last Backward (not a copy)
+	in              Shape // (C, H, W)
+	out             Shape // (F, H', W')
+	filters, kh, kw int
+	stride, pad     int
+	W               *Param  // filters (F, C, KH, KW)
+	B               *Param  // biases (F)
+	X               *Tensor // (N, C, H, W) the input of the last Forward (not a copy)
+	Y               *Tensor // (N, F, H', W') the output of the last Forward
+	DX              *Tensor // (N, C, H, W) dL/dX of the last Backward; nil with SkipInputGrad
+	dy              *Tensor // (N, F, H', W') dL/dY of the last Backward (not a copy)
 
 	// SkipInputGrad makes Backward leave out dL/dX (return nil): training
 	// needs no gradient with respect to the network's input image, the
 	// first layer's X. InputGrad computes it for one sample on demand.
 	SkipInputGrad bool
+
+	gemm convScratch // buffers of the fast form, see conv2d_gemm.go
 }
 
 // NewConv2D returns a convolution of input shape in = (C, H, W) with

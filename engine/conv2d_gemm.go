@@ -23,7 +23,29 @@ package engine
 // (forwardShift, inputGradCorrelation), computing a few extra columns that
 // are dropped. They give the bits of the written-out product.
 
-// forwardGEMM fills l.Y from l.X. The im2col buffer l.cols (K, P) holds one
+// convScratch holds the buffers of a Conv2D's fast form, reused from one
+// call to the next so that a steady batch size allocates nothing. K is
+// C·KH·KW and P is H'·W'.
+type convScratch struct {
+	cols  []float64 // (K, P) the im2col matrix of one sample
+	dcols []float64 // (K, P) Wᵀ·dY_n, scattered back into dL/dX by col2im
+	gwT   []float64 // (K, F) dL/dWᵀ, summed over the batch
+	dyT   []float64 // (P, F) dY_nᵀ
+	// The filters of the last Backward, kept for dL/dX (see
+	// inputGradSample, which InputGrad runs after Backward).
+	wT   []float64 // (K, F) Wᵀ
+	wRot []float64 // (C, F·KH·KW) W rotated by 180°, F and C swapped
+	// inputGradCorrelation's buffers (Hp = H'+2(KH−1−P), Wp = W'+2(KW−1−P)).
+	dyPad  []float64 // (F, Hp, Wp) dY_n zero-padded
+	dxWide []float64 // (C, (H−1)·Wp + W) dL/dX_n with the dropped columns
+	rotOff []int     // (F·KH·KW) offsets of the product's rows in dyPad
+	// forwardShift's buffers (Hp = H+2P, Wp = W+2P).
+	xPad   []float64 // (C, Hp, Wp) X_n zero-padded
+	yWide  []float64 // (F, (H'−1)·Wp + W') Y_n with the dropped columns
+	fwdOff []int     // (C·KH·KW) offsets of the product's rows in xPad
+}
+
+// forwardGEMM fills l.Y from l.X. The im2col buffer l.gemm.cols (K, P) holds one
 // sample at a time: Backward builds it again from X, which costs less than
 // keeping a whole batch's matrices (megabytes) and reading them back from
 // main memory.
@@ -41,10 +63,10 @@ func (l *Conv2D) forwardIm2col() {
 	N := x.Shape[0]
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
 	in := l.in.Size()
-	l.cols = growFloats(l.cols, K*P)
+	l.gemm.cols = growFloats(l.gemm.cols, K*P)
 	w, b := l.W.Value.Data[:F*K], l.B.Value.Data[:F]
 	for n := range N {
-		cols := l.cols
+		cols := l.gemm.cols
 		l.im2col(x.Data[n*in:(n+1)*in], cols)
 		yn := y.Data[n*F*P : (n+1)*F*P]
 		for f := range F {
@@ -68,7 +90,7 @@ func (l *Conv2D) forwardByShift() bool {
 
 // forwardShift is forwardGEMM at stride 1 without the im2col matrix: row
 // (c, ky, kx) of it is X zero-padded, xPad (C, Hp, Wp) with Hp = H+2P and
-// Wp = W+2P, from c·Hp·Wp + ky·Wp + kx on (l.fwdOff), and column y·Wp + x
+// Wp = W+2P, from c·Hp·Wp + ky·Wp + kx on (l.gemm.fwdOff), and column y·Wp + x
 // of the product is Y[f, y, x] for x < W'; the columns x ≥ W' in between
 // are computed and dropped. Every kept cell starts at b[f] and gets the
 // terms of the im2col product in the same order: the same bits.
@@ -79,20 +101,20 @@ func (l *Conv2D) forwardShift() {
 	F, OH, OW, P := l.out[0], l.out[1], l.out[2], l.pad
 	K := C * l.kh * l.kw
 	Hp, Wp := H+2*P, W+2*P
-	if len(l.fwdOff) != K {
-		l.fwdOff = make([]int, 0, K)
+	if len(l.gemm.fwdOff) != K {
+		l.gemm.fwdOff = make([]int, 0, K)
 		for c := range C {
 			for ky := range l.kh {
 				for kx := range l.kw {
-					l.fwdOff = append(l.fwdOff, (c*Hp+ky)*Wp+kx)
+					l.gemm.fwdOff = append(l.gemm.fwdOff, (c*Hp+ky)*Wp+kx)
 				}
 			}
 		}
 	}
 	n := (OH-1)*Wp + OW
-	l.xPad = growFloats(l.xPad, C*Hp*Wp)
-	l.yWide = growFloats(l.yWide, F*n)
-	clear(l.xPad)
+	l.gemm.xPad = growFloats(l.gemm.xPad, C*Hp*Wp)
+	l.gemm.yWide = growFloats(l.gemm.yWide, F*n)
+	clear(l.gemm.xPad)
 	w, b := l.W.Value.Data[:F*K], l.B.Value.Data[:F]
 	in := l.in.Size()
 	for s := range N {
@@ -100,20 +122,20 @@ func (l *Conv2D) forwardShift() {
 		for c := range C {
 			for iy := range H {
 				o := (c*Hp+iy+P)*Wp + P
-				copy(l.xPad[o:o+W], xs[(c*H+iy)*W:(c*H+iy+1)*W])
+				copy(l.gemm.xPad[o:o+W], xs[(c*H+iy)*W:(c*H+iy+1)*W])
 			}
 		}
 		for f := range F {
-			row := l.yWide[f*n : (f+1)*n]
+			row := l.gemm.yWide[f*n : (f+1)*n]
 			for i := range row {
 				row[i] = b[f]
 			}
 		}
-		gemmOff(F, n, K, w, K, l.xPad, l.fwdOff, l.yWide, n)
+		gemmOff(F, n, K, w, K, l.gemm.xPad, l.gemm.fwdOff, l.gemm.yWide, n)
 		ys := y.Data[s*F*OH*OW : (s+1)*F*OH*OW]
 		for f := range F {
 			for oy := range OH {
-				copy(ys[(f*OH+oy)*OW:(f*OH+oy+1)*OW], l.yWide[f*n+oy*Wp:])
+				copy(ys[(f*OH+oy)*OW:(f*OH+oy+1)*OW], l.gemm.yWide[f*n+oy*Wp:])
 			}
 		}
 	}
@@ -130,33 +152,33 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 	// dWᵀ += cols·dYᵀ transposes the small matrices (F·K and F·P values)
 	// instead of cols (K·P).
 	l.setInputGradFilters()
-	l.gwT = growFloats(l.gwT, K*F)
+	l.gemm.gwT = growFloats(l.gemm.gwT, K*F)
 	for f := range F {
 		for k := range K {
-			l.gwT[k*F+f] = gw[f*K+k]
+			l.gemm.gwT[k*F+f] = gw[f*K+k]
 		}
 	}
-	l.dyT = growFloats(l.dyT, P*F)
-	l.cols = growFloats(l.cols, K*P)
+	l.gemm.dyT = growFloats(l.gemm.dyT, P*F)
+	l.gemm.cols = growFloats(l.gemm.cols, K*P)
 	for n := range N {
-		cols := l.cols
+		cols := l.gemm.cols
 		l.im2col(l.X.Data[n*in:(n+1)*in], cols)
 		dyn := dy.Data[n*F*P : (n+1)*F*P]
 		for f := range F {
 			row := dyn[f*P : (f+1)*P]
 			gb[f] += sum4(row)
 			for p, g := range row {
-				l.dyT[p*F+f] = g
+				l.gemm.dyT[p*F+f] = g
 			}
 		}
-		gemmNN(K, F, P, cols, P, l.dyT, F, l.gwT, F)
+		gemmNN(K, F, P, cols, P, l.gemm.dyT, F, l.gemm.gwT, F)
 		if l.DX != nil {
 			l.inputGradSample(dyn, l.DX.Data[n*in:(n+1)*in])
 		}
 	}
 	for f := range F {
 		for k := range K {
-			gw[f*K+k] = l.gwT[k*F+f]
+			gw[f*K+k] = l.gemm.gwT[k*F+f]
 		}
 	}
 }
@@ -177,18 +199,18 @@ func (l *Conv2D) inputGradSample(dyn, dx []float64) {
 		l.inputGradCorrelation(dyn, dx)
 		return
 	}
-	l.dcols = growFloats(l.dcols, K*P)
-	clear(l.dcols)
-	gemmNN(K, P, F, l.wT, F, dyn, P, l.dcols, P)
+	l.gemm.dcols = growFloats(l.gemm.dcols, K*P)
+	clear(l.gemm.dcols)
+	gemmNN(K, P, F, l.gemm.wT, F, dyn, P, l.gemm.dcols, P)
 	clear(dx)
-	l.col2im(l.dcols, dx)
+	l.col2im(l.gemm.dcols, dx)
 }
 
 // inputGradCorrelation is inputGradSample's correlation form. Instead of
 // writing out the im2col matrix of dY, the product reads its rows straight
 // from dY zero-padded, dyPad (F, Hp, Wp) with Hp = H'+2(KH−1−P) and
 // Wp = W'+2(KW−1−P): row (f, ky, kx) is dyPad from f·Hp·Wp + ky·Wp + kx on
-// (l.rotOff), and column y·Wp + x of the product is dL/dX[c, y, x] for
+// (l.gemm.rotOff), and column y·Wp + x of the product is dL/dX[c, y, x] for
 // x < W; the columns x ≥ W in between (the rows of dyPad are Wp wide) are
 // computed and dropped. Every kept cell has the terms of im2col's product
 // in the same order: the same bits.
@@ -197,22 +219,22 @@ func (l *Conv2D) inputGradCorrelation(dyn, dx []float64) {
 	C, H, W := l.in[0], l.in[1], l.in[2]
 	ph, pw := l.kh-1-l.pad, l.kw-1-l.pad
 	Hp, Wp := OH+2*ph, OW+2*pw
-	l.dyPad = growFloats(l.dyPad, F*Hp*Wp)
-	clear(l.dyPad)
+	l.gemm.dyPad = growFloats(l.gemm.dyPad, F*Hp*Wp)
+	clear(l.gemm.dyPad)
 	for f := range F {
 		for y := range OH {
 			o := (f*Hp+y+ph)*Wp + pw
-			copy(l.dyPad[o:o+OW], dyn[(f*OH+y)*OW:(f*OH+y+1)*OW])
+			copy(l.gemm.dyPad[o:o+OW], dyn[(f*OH+y)*OW:(f*OH+y+1)*OW])
 		}
 	}
 	n := (H-1)*Wp + W
 	KR := F * l.kh * l.kw
-	l.dxWide = growFloats(l.dxWide, C*n)
-	clear(l.dxWide)
-	gemmOff(C, n, KR, l.wRot, KR, l.dyPad, l.rotOff, l.dxWide, n)
+	l.gemm.dxWide = growFloats(l.gemm.dxWide, C*n)
+	clear(l.gemm.dxWide)
+	gemmOff(C, n, KR, l.gemm.wRot, KR, l.gemm.dyPad, l.gemm.rotOff, l.gemm.dxWide, n)
 	for c := range C {
 		for y := range H {
-			copy(dx[(c*H+y)*W:(c*H+y+1)*W], l.dxWide[c*n+y*Wp:])
+			copy(dx[(c*H+y)*W:(c*H+y+1)*W], l.gemm.dxWide[c*n+y*Wp:])
 		}
 	}
 }
@@ -231,31 +253,31 @@ func (l *Conv2D) setInputGradFilters() {
 	K := C * KH * KW
 	w := l.W.Value.Data[:F*K]
 	if !l.inputGradByCorrelation() {
-		l.wT = growFloats(l.wT, K*F)
+		l.gemm.wT = growFloats(l.gemm.wT, K*F)
 		for f := range F {
 			for k := range K {
-				l.wT[k*F+f] = w[f*K+k]
+				l.gemm.wT[k*F+f] = w[f*K+k]
 			}
 		}
 		return
 	}
 	KR := F * KH * KW
-	if len(l.rotOff) != KR {
+	if len(l.gemm.rotOff) != KR {
 		Hp, Wp := l.out[1]+2*(KH-1-l.pad), l.out[2]+2*(KW-1-l.pad)
-		l.rotOff = make([]int, 0, KR)
+		l.gemm.rotOff = make([]int, 0, KR)
 		for f := range F {
 			for ky := range KH {
 				for kx := range KW {
-					l.rotOff = append(l.rotOff, (f*Hp+ky)*Wp+kx)
+					l.gemm.rotOff = append(l.gemm.rotOff, (f*Hp+ky)*Wp+kx)
 				}
 			}
 		}
 	}
-	l.wRot = growFloats(l.wRot, C*KR)
+	l.gemm.wRot = growFloats(l.gemm.wRot, C*KR)
 	for c := range C {
 		for f := range F {
 			src := w[(f*C+c)*KH*KW : (f*C+c+1)*KH*KW]
-			dst := l.wRot[c*KR+f*KH*KW : c*KR+(f+1)*KH*KW]
+			dst := l.gemm.wRot[c*KR+f*KH*KW : c*KR+(f+1)*KH*KW]
 			for i, v := range src {
 				dst[len(dst)-1-i] = v
 			}
