@@ -2,16 +2,43 @@ package engine
 
 import "math"
 
-// adamStep applies one Adam step (Kingma & Ba, 2015) to p, following
-// torch.optim.Adam with its order of operations, so reference runs replay:
+// OptAdam names Adam with bias correction (Kingma & Ba, 2015) in
+// Hyper.Optimizer.
+const OptAdam = "adam"
+
+// adam is torch.optim.Adam (amsgrad off). It reads LearningRate, Beta1,
+// Beta2, Epsilon and WeightDecay.
+type adam struct{}
+
+// adamState is one parameter's Adam state.
+type adamState struct {
+	m []float64 // (the parameter's shape) first moment
+	v []float64 // (the parameter's shape) second moment
+}
+
+func (adam) Check(Hyper) error { return nil }
+
+func (adam) NewState(n int) OptState {
+	return &adamState{m: make([]float64, n), v: make([]float64, n)}
+}
+
+// Buffers returns m and v, always shown.
+func (s *adamState) Buffers(Hyper) []StateBuffer {
+	return []StateBuffer{{Name: "adam_m", Data: s.m, Shown: true}, {Name: "adam_v", Data: s.v, Shown: true}}
+}
+
+// Step applies one Adam step to p, following torch.optim.Adam with its order
+// of operations, so reference runs replay:
 //
 //	g  = ∇p + λ·p                    (coupled L2; biases get λ = 0)
 //	m  = β1·m + (1−β1)·g            (computed as m + (1−β1)·(g − m), as torch does)
 //	v  = β2·v + (1−β2)·g²
 //	p  = p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
 //
-// Subnormal moments are flushed to zero (see sgdStep). t ≥ 1 is the step count after this step; m and v are updated in place.
-func adamStep(p *Param, m, v []float64, t int, h Hyper) {
+// Subnormal moments are flushed to zero (see sgd.Step).
+func (adam) Step(p *Param, st OptState, t int, h Hyper) {
+	s := st.(*adamState)
+	m, v := s.m, s.v
 	w, grad := p.Value.Data, p.Grad.Data
 	wd := h.WeightDecay
 	if p.IsBias {
@@ -29,7 +56,7 @@ func adamStep(p *Param, m, v []float64, t int, h Hyper) {
 		}
 		m[i] += (1 - b1) * (g - m[i]) // torch's lerp form of β1·m + (1−β1)·g
 		v[i] = b2*v[i] + (1-b2)*g*g
-		// Flush subnormals to zero, as in sgdStep: moments that decay
+		// Flush subnormals to zero, as in sgd.Step: moments that decay
 		// while a gradient stays 0 would otherwise linger there and make
 		// every later step many times slower.
 		if math.Abs(m[i]) < minNormal {

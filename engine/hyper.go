@@ -5,16 +5,10 @@ import (
 	"math"
 )
 
-// Optimizer names accepted in [Hyper.Optimizer].
-const (
-	OptSGD  = "sgd"  // stochastic gradient descent, with optional momentum and Nesterov
-	OptAdam = "adam" // Adam with bias correction (Kingma & Ba, 2015)
-)
-
 // Hyper holds the hyperparameters of training. They may change between
 // optimizer steps; a change takes effect at the next batch.
 type Hyper struct {
-	Optimizer    string  // OptSGD or OptAdam
+	Optimizer    string  // a name of OptimizerNames: OptSGD, OptAdam
 	LearningRate float64 // lr > 0
 	Momentum     float64 // SGD momentum μ in [0, 1); 0 is plain SGD
 	Nesterov     bool    // SGD: use the Nesterov form (needs Momentum > 0)
@@ -43,18 +37,19 @@ func DefaultHyper() Hyper {
 	}
 }
 
-// Validate reports the first invalid field, naming it and its allowed range.
+// Validate reports the first invalid field, naming it and its allowed range,
+// or a combination the optimizer cannot run (see Optimizer.Check).
 func (h Hyper) Validate() error {
+	opt, err := optimizerFor(h.Optimizer)
+	if err != nil {
+		return err
+	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {
-	case h.Optimizer != OptSGD && h.Optimizer != OptAdam:
-		return fmt.Errorf("optimizer %q: want %q or %q", h.Optimizer, OptSGD, OptAdam)
 	case !finite(h.LearningRate) || h.LearningRate <= 0 || h.LearningRate > 10:
 		return fmt.Errorf("learning rate %v: want 0 < lr ≤ 10", h.LearningRate)
 	case !finite(h.Momentum) || h.Momentum < 0 || h.Momentum >= 1:
 		return fmt.Errorf("momentum %v: want 0 ≤ μ < 1", h.Momentum)
-	case h.Nesterov && h.Optimizer == OptSGD && h.Momentum == 0:
-		return fmt.Errorf("nesterov needs momentum > 0")
 	case !finite(h.WeightDecay) || h.WeightDecay < 0 || h.WeightDecay > 1:
 		return fmt.Errorf("weight decay %v: want 0 ≤ λ ≤ 1", h.WeightDecay)
 	case !finite(h.Beta1) || h.Beta1 < 0 || h.Beta1 >= 1:
@@ -66,5 +61,5 @@ func (h Hyper) Validate() error {
 	case h.BatchSize < 1 || h.BatchSize > MaxBatchSize:
 		return fmt.Errorf("batch size %d: want 1 … %d", h.BatchSize, MaxBatchSize)
 	}
-	return nil
+	return opt.Check(h)
 }

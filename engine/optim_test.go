@@ -42,14 +42,11 @@ func TestOptimizersMatchTorch(t *testing.T) {
 			n := len(c.P0)
 			p := &Param{Name: "W", Value: &Tensor{Shape: []int{n}, Data: append([]float64(nil), c.P0...)},
 				Grad: NewTensor(n), IsBias: c.Bias}
-			buf, m, v := make([]float64, n), make([]float64, n), make([]float64, n)
+			opt := optimizers[c.Opt]
+			st := opt.NewState(n)
 			for step, g := range c.Grads {
 				copy(p.Grad.Data, g)
-				if c.Opt == OptSGD {
-					sgdStep(p, buf, step == 0, h)
-				} else {
-					adamStep(p, m, v, step+1, h)
-				}
+				opt.Step(p, st, step+1, h)
 				for i, got := range p.Value.Data {
 					want := c.After[step][i]
 					if math.Abs(got-want) > 1e-14+1e-12*math.Abs(want) {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
+	"strings"
 )
 
 // FileFormat and FileVersion identify a saved trainer (docs/model-format.md).
@@ -48,20 +50,89 @@ type savedHyper struct {
 	BatchSize    int     `json:"batch_size"`
 }
 
+// savedParam is one parameter in the file, with its optimizer state: each
+// buffer of the optimizer's OptState is a field named by its
+// StateBuffer.Name ("momentum", "adam_m", ...) after the value.
 type savedParam struct {
-	Layer int       `json:"layer"`
-	Name  string    `json:"name"`
-	Shape []int     `json:"shape"`
-	Value []float64 `json:"value"`
-	// Optimizer state of this parameter: SGD's momentum buffer, or Adam's m and v.
-	Momentum []float64 `json:"momentum,omitempty"`
-	AdamM    []float64 `json:"adam_m,omitempty"`
-	AdamV    []float64 `json:"adam_v,omitempty"`
+	Layer int           `json:"layer"`
+	Name  string        `json:"name"`
+	Shape []int         `json:"shape"`
+	Value []float64     `json:"value"`
+	State []savedBuffer `json:"-"`
+}
+
+// savedBuffer is one buffer of a parameter's optimizer state.
+type savedBuffer struct {
+	Name string
+	Data []float64
+}
+
+// MarshalJSON writes the fixed fields, then the state buffers in order.
+func (p savedParam) MarshalJSON() ([]byte, error) {
+	type fixed savedParam // without the methods
+	b, err := json.Marshal(fixed(p))
+	if err != nil {
+		return nil, err
+	}
+	b = b[:len(b)-1] // reopen the object
+	for _, s := range p.State {
+		name, _ := json.Marshal(s.Name)
+		data, err := json.Marshal(s.Data)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(append(b, ','), name...), ':'), data...)
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads the fixed fields and every state buffer any
+// optimizer has; another field is an error. A null buffer is absent.
+func (p *savedParam) UnmarshalJSON(b []byte) error {
+	type fixed savedParam // without the methods
+	var f fixed
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	*p = savedParam(f)
+	known := stateBufferNames()
+	for _, key := range slices.Sorted(maps.Keys(fields)) {
+		switch strings.ToLower(key) {
+		case "layer", "name", "shape", "value":
+			continue
+		}
+		k := slices.IndexFunc(known, func(n string) bool { return strings.EqualFold(n, key) })
+		if k < 0 {
+			return fmt.Errorf("json: unknown field %q", key)
+		}
+		var d []float64
+		if err := json.Unmarshal(fields[key], &d); err != nil {
+			return err
+		}
+		if d != nil {
+			p.State = append(p.State, savedBuffer{Name: known[k], Data: d})
+		}
+	}
+	return nil
+}
+
+// state returns the buffer called name, nil if the file has none.
+func (p *savedParam) state(name string) []float64 {
+	for _, s := range p.State {
+		if s.Name == name {
+			return s.Data
+		}
+	}
+	return nil
 }
 
 type savedOpt struct {
-	Kind string `json:"kind"` // "sgd" or "adam"
-	T    int    `json:"t"`    // optimizer steps taken (Adam's t; SGD: 0 means the momentum buffer is empty)
+	Kind string `json:"kind"` // the optimizer the state belongs to: a name of OptimizerNames
+	T    int    `json:"t"`    // steps the state has taken (Adam's t; SGD: 0 means the momentum buffer is empty)
 }
 
 // Save writes the trainer's whole state as JSON (docs/model-format.md): spec,
@@ -74,22 +145,20 @@ func (t *Trainer) Save(w io.Writer) error {
 		Format: FileFormat, Version: FileVersion, Spec: t.cfg.Spec, Data: t.data.Name,
 		InputShape: slices.Clone(t.in), Classes: t.classes, Seed: t.cfg.Seed,
 		Hyper: savedHyper(h), Step: t.step, Epoch: t.epoch, Cursor: t.cursor, SamplesSeen: t.samples,
-		Optimizer: savedOpt{Kind: t.optKind, T: t.optT},
+		Optimizer: savedOpt{Kind: t.opt.kind, T: t.opt.t},
 	}
 	// A changed optimizer starts with fresh state at the next step.
-	fresh := h.Optimizer != t.optKind
+	fresh := h.Optimizer != t.opt.kind
 	if fresh {
 		f.Optimizer = savedOpt{Kind: h.Optimizer}
 	}
 	for i, ps := range t.params {
 		for j, p := range ps {
 			sp := savedParam{Layer: i, Name: p.Name, Shape: p.Value.Shape, Value: p.Value.Data}
-			switch {
-			case fresh:
-			case t.optKind == OptSGD:
-				sp.Momentum = t.bufs[i][j]
-			case t.optKind == OptAdam:
-				sp.AdamM, sp.AdamV = t.adamM[i][j], t.adamV[i][j]
+			if !fresh {
+				for _, b := range t.opt.state[i][j].Buffers(h) {
+					sp.State = append(sp.State, savedBuffer{Name: b.Name, Data: b.Data})
+				}
 			}
 			f.Params = append(f.Params, sp)
 		}
@@ -133,7 +202,7 @@ func Load(r io.Reader, data Data) (*Trainer, error) {
 	if f.Classes != t.classes {
 		return nil, fmt.Errorf("load model: %d classes, dataset has %d", f.Classes, t.classes)
 	}
-	if f.Optimizer.Kind != t.cfg.Hyper.Optimizer {
+	if f.Optimizer.Kind != t.opt.kind {
 		return nil, fmt.Errorf("load model: optimizer state is for %q but hyper.optimizer is %q", f.Optimizer.Kind, t.cfg.Hyper.Optimizer)
 	}
 	if f.Step < 0 || f.Epoch < 0 || f.Cursor < 0 || f.Cursor >= data.Train.Len() || f.Optimizer.T < 0 || f.SamplesSeen < 0 {
@@ -175,25 +244,16 @@ func Load(r io.Reader, data Data) (*Trainer, error) {
 				return nil, err
 			}
 			copy(p.Value.Data, sp.Value)
-			switch t.optKind {
-			case OptSGD:
-				if err := check("momentum", sp.Momentum, false); err != nil {
+			for _, b := range t.opt.state[i][j].Buffers(t.cfg.Hyper) {
+				d := sp.state(b.Name)
+				if err := check(b.Name, d, f.Optimizer.T > 0 && !b.Optional); err != nil {
 					return nil, err
 				}
-				copy(t.bufs[i][j], sp.Momentum)
-			case OptAdam:
-				if err := check("adam_m", sp.AdamM, f.Optimizer.T > 0); err != nil {
-					return nil, err
-				}
-				if err := check("adam_v", sp.AdamV, f.Optimizer.T > 0); err != nil {
-					return nil, err
-				}
-				copy(t.adamM[i][j], sp.AdamM)
-				copy(t.adamV[i][j], sp.AdamV)
+				copy(b.Data, d)
 			}
 		}
 	}
-	t.step, t.epoch, t.cursor, t.samples, t.optT = f.Step, f.Epoch, f.Cursor, f.SamplesSeen, f.Optimizer.T
+	t.step, t.epoch, t.cursor, t.samples, t.opt.t = f.Step, f.Epoch, f.Cursor, f.SamplesSeen, f.Optimizer.T
 	t.perm = t.epochPerm(t.epoch, t.perm)
 	t.weightsVer++
 	return t, nil
@@ -212,23 +272,15 @@ func (t *Trainer) Clone() *Trainer {
 	for i, ps := range t.params {
 		for j, p := range ps {
 			copy(c.params[i][j].Value.Data, p.Value.Data)
-			if t.optKind == OptSGD && c.optKind == OptSGD {
-				copy(c.bufs[i][j], t.bufs[i][j])
-			}
-			if t.optKind == OptAdam && c.optKind == OptAdam {
-				copy(c.adamM[i][j], t.adamM[i][j])
-				copy(c.adamV[i][j], t.adamV[i][j])
-			}
 		}
 	}
-	if c.optKind == t.optKind {
-		c.optT = t.optT
+	if c.opt.kind == t.opt.kind {
+		c.opt.copyFrom(&t.opt)
 	}
 	// A step in progress has not moved the cursor: the clone starts that batch anew.
 	c.step, c.epoch, c.cursor, c.samples = t.step, t.epoch, t.cursor, t.samples
 	c.perm = slices.Clone(t.perm)
-	c.lastLoss, c.testAcc, c.testAccStep = t.lastLoss, t.testAcc, t.testAccStep
-	c.correct, c.correctPos = slices.Clone(t.correct), t.correctPos
+	c.metrics = t.metrics.clone()
 	c.weightsVer++
 	return c
 }

@@ -1,24 +1,53 @@
 package engine
 
-import "math"
+import (
+	"errors"
+	"math"
+)
+
+// OptSGD names stochastic gradient descent, with optional momentum and
+// Nesterov, in Hyper.Optimizer.
+const OptSGD = "sgd"
 
 // minNormal is the smallest positive normal float64, 2⁻¹⁰²².
 const minNormal = 0x1p-1022
 
-// sgdStep applies one step of stochastic gradient descent to p, following
+// sgd is torch.optim.SGD (dampening 0). It reads LearningRate, Momentum,
+// Nesterov and WeightDecay.
+type sgd struct{}
+
+// sgdState is one parameter's SGD state.
+type sgdState struct {
+	momentum []float64 // (the parameter's shape) the momentum buffer
+}
+
+func (sgd) Check(h Hyper) error {
+	if h.Nesterov && h.Momentum == 0 {
+		return errors.New("nesterov needs momentum > 0")
+	}
+	return nil
+}
+
+func (sgd) NewState(n int) OptState { return &sgdState{momentum: make([]float64, n)} }
+
+// Buffers returns the momentum buffer, shown with momentum > 0.
+func (s *sgdState) Buffers(h Hyper) []StateBuffer {
+	return []StateBuffer{{Name: "momentum", Data: s.momentum, Shown: h.Momentum != 0, Optional: true}}
+}
+
+// Step applies one step of stochastic gradient descent to p, following
 // torch.optim.SGD (dampening 0):
 //
 //	g   = ∇p + λ·p            (λ = weight decay; biases get λ = 0)
-//	buf = g                   at the first step with momentum μ > 0
+//	buf = g                   at the first step (t = 1) with momentum μ > 0
 //	buf = μ·buf + g           afterwards
 //	g   = g + μ·buf           (Nesterov) or g = buf (classic momentum)
 //	p   = p − lr·g
 //
 // (with subnormal buffer values flushed to zero, see below).
-//
-// buf has len(p.Value.Data) and is updated in place; first says whether buf
-// holds nothing yet.
-func sgdStep(p *Param, buf []float64, first bool, h Hyper) {
+func (sgd) Step(p *Param, st OptState, t int, h Hyper) {
+	buf := st.(*sgdState).momentum
+	first := t == 1
 	w, grad := p.Value.Data, p.Grad.Data
 	wd := h.WeightDecay
 	if p.IsBias {

@@ -107,20 +107,15 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	return tr
 }
 
-// optState returns copies of parameter (i, j)'s optimizer state.
+// optState returns copies of the optimizer state of parameter (i, j) that
+// the current hyperparameters read, keyed by buffer and parameter name
+// ("adam_m_W").
 func (t *Trainer) optState(i, j int, p *Param) map[string]*Tensor {
 	st := map[string]*Tensor{}
-	wrap := func(d []float64) *Tensor {
-		return &Tensor{Shape: slices.Clone(p.Value.Shape), Data: slices.Clone(d)}
-	}
-	switch t.optKind {
-	case OptSGD:
-		if t.cfg.Hyper.Momentum != 0 {
-			st["momentum_"+p.Name] = wrap(t.bufs[i][j])
+	for _, b := range t.opt.state[i][j].Buffers(t.cfg.Hyper) {
+		if b.Shown {
+			st[b.Name+"_"+p.Name] = &Tensor{Shape: slices.Clone(p.Value.Shape), Data: slices.Clone(b.Data)}
 		}
-	case OptAdam:
-		st["adam_m_"+p.Name] = wrap(t.adamM[i][j])
-		st["adam_v_"+p.Name] = wrap(t.adamV[i][j])
 	}
 	return st
 }
@@ -214,7 +209,7 @@ func (t *Trainer) EvalTest(max int) float64 {
 			}
 		}
 	}
-	t.testAcc = float64(hits) / float64(n)
-	t.testAccStep = t.step
-	return t.testAcc
+	acc := float64(hits) / float64(n)
+	t.metrics.recordTest(acc, t.step)
+	return acc
 }

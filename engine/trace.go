@@ -92,18 +92,9 @@ type LayerTrace struct {
 	GradBias     *Tensor // dL/db of the batch
 	DeltaWeights *Tensor // ΔW = W_new − W_old applied by the last Update; nil before it
 	DeltaBias    *Tensor // Δb
-	// Optimizer state after Update, keyed by "momentum_W", "adam_m_W",
-	// "adam_v_W" (and "_b" for the bias); nil before Update.
+	// Optimizer state after Update: the buffers the hyperparameters use,
+	// keyed by the saved file's buffer name and the parameter's
+	// ("momentum_W", "adam_m_W", "adam_v_W", "adam_m_b", ...); nil before
+	// Update.
 	OptState map[string]*Tensor
-}
-
-// Metrics are the trainer's running numbers.
-type Metrics struct {
-	Step        int
-	Epoch       int
-	SamplesSeen int
-	LastLoss    float64 // mean loss of the last completed optimizer step; NaN before the first
-	TrainAcc    float64 // running training accuracy over the last 500 samples; NaN before the first step
-	TestAcc     float64 // last measured test accuracy; NaN if never measured
-	TestAccStep int     // the step at which TestAcc was measured
 }

@@ -32,18 +32,6 @@ type LayerInfo struct {
 	ParamShapes [][]int // shapes of Params(), weights first; nil for none
 }
 
-// DivergedError reports a non-finite loss or gradient. The trainer stops
-// before Update with the weights unchanged (and finite).
-type DivergedError struct {
-	Step  int    // the optimizer step (0-based) that diverged
-	Where string // "the loss" or e.g. "dL/dW of conv 2"
-	Value float64
-}
-
-func (e *DivergedError) Error() string {
-	return fmt.Sprintf("training diverged at step %d: %s is %v; the weights were not updated. Lower the learning rate and continue, or reset", e.Step, e.Where, e.Value)
-}
-
 // TraceOptions chooses the visualized sample.
 type TraceOptions struct {
 	// Sample is the index within the current batch (clamped to the batch).
@@ -53,10 +41,6 @@ type TraceOptions struct {
 	// not part of any update.
 	Probe bool
 }
-
-// trainAccWindow is how many recent samples the running training accuracy
-// covers.
-const trainAccWindow = 500
 
 // Trainer trains a network one phase at a time:
 //
@@ -94,23 +78,12 @@ type Trainer struct {
 	gradIns   []*Tensor // per layer: dL/dX returned by Backward (nil for a first conv layer: see Conv2D.SkipInputGrad)
 	batchLoss float64
 
-	// Optimizer state, per layer and parameter, and the last update.
-	optT       int           // Adam's step count t
-	optKind    string        // optimizer the state belongs to
-	bufs       [][][]float64 // SGD momentum buffers
-	adamM      [][][]float64
-	adamV      [][][]float64
-	old        [][][]float64 // parameter values before the last Update
-	stateList  [][]float64   // the optimizer state above, parameter by parameter
-	savedState [][]float64   // a copy of stateList made before each Update, to undo it
-	updated    bool          // the last completed phase was an Update of this step
+	// The optimizer and the last update.
+	opt     optRun
+	old     [][][]float64 // per layer and parameter: the values before the last Update
+	updated bool          // the last completed phase was an Update of this step
 
-	// Metrics.
-	lastLoss    float64
-	correct     []bool // ring of recent training predictions
-	correctPos  int
-	testAcc     float64
-	testAccStep int
+	metrics runningMetrics
 
 	// The probe and evaluation networks: own layers, weights copied in.
 	probe        *Trainer
@@ -176,9 +149,7 @@ func (t *Trainer) Reset() {
 	t.perm = t.epochPerm(0, t.perm)
 	t.diverged = nil
 	t.batchLoss = math.NaN()
-	t.lastLoss = math.NaN()
-	t.correct, t.correctPos = t.correct[:0], 0
-	t.testAcc, t.testAccStep = math.NaN(), 0
+	t.metrics.reset()
 	t.resetOptimizer()
 	t.old = t.paramSlices()
 	t.updated = false
@@ -204,26 +175,6 @@ func (t *Trainer) ResetSeed(seed int64) {
 	t.Reset()
 }
 
-// epochPerm is the sample order of an epoch: a shuffle seeded by the seed
-// and the epoch number, so it needs no saved RNG state.
-//
-// It is rand.Perm's algorithm, written into buf (reused when large enough)
-// as int32 to halve its memory: the same seed gives the same order.
-func (t *Trainer) epochPerm(epoch int, buf []int32) []int32 {
-	rng := rand.New(rand.NewSource(t.cfg.Seed*1_000_003 + int64(epoch) + 1))
-	n := t.data.Train.Len()
-	if cap(buf) < n {
-		buf = make([]int32, n)
-	}
-	m := buf[:n]
-	for i := range n {
-		j := rng.Intn(i + 1)
-		m[i] = m[j]
-		m[j] = int32(i)
-	}
-	return m
-}
-
 func (t *Trainer) paramSlices() [][][]float64 {
 	s := make([][][]float64, len(t.params))
 	for i, ps := range t.params {
@@ -232,28 +183,6 @@ func (t *Trainer) paramSlices() [][][]float64 {
 		}
 	}
 	return s
-}
-
-func (t *Trainer) resetOptimizer() {
-	t.optKind = t.cfg.Hyper.Optimizer
-	t.optT = 0
-	t.bufs, t.adamM, t.adamV = nil, nil, nil
-	switch t.optKind {
-	case OptSGD:
-		t.bufs = t.paramSlices()
-	case OptAdam:
-		t.adamM, t.adamV = t.paramSlices(), t.paramSlices()
-	}
-	// The state as one list, and room to save it before each update.
-	t.stateList, t.savedState = nil, nil
-	for _, group := range [][][][]float64{t.bufs, t.adamM, t.adamV} {
-		for _, ps := range group {
-			for _, st := range ps {
-				t.stateList = append(t.stateList, st)
-				t.savedState = append(t.savedState, make([]float64, len(st)))
-			}
-		}
-	}
 }
 
 // SetHyper changes the hyperparameters. Mid-step they take effect when the
@@ -290,15 +219,6 @@ func (t *Trainer) checkBatch(n int) error {
 		return fmt.Errorf("batch size %d × %d activations per image is %d, at most %d: lower the batch size or use a smaller network", n, t.cost.Activations, a, 16<<20)
 	}
 	return nil
-}
-
-// abandonStep drops the current step: its batch is skipped and the weights
-// stay as they were.
-func (t *Trainer) abandonStep() {
-	t.diverged = nil
-	t.advanceCursor()
-	t.progress = 0
-	t.updated = false
 }
 
 // SetSpec rebuilds the network from spec and resets. An invalid spec returns
@@ -363,6 +283,34 @@ func (t *Trainer) Epoch() int { return t.epoch }
 // Diverged returns the *DivergedError that stopped training, or nil.
 func (t *Trainer) Diverged() error { return t.diverged }
 
+// Layers describes the network's layers.
+func (t *Trainer) Layers() []LayerInfo {
+	infos := make([]LayerInfo, len(t.layers))
+	counts := map[string]int{}
+	for i, l := range t.layers {
+		counts[l.Kind()]++
+		info := LayerInfo{Index: i, Kind: l.Kind(), Spec: l.String(), Name: fmt.Sprintf("%s %d", l.Kind(), counts[l.Kind()]),
+			InShape: slices.Clone(l.InShape()), OutShape: slices.Clone(l.OutShape())}
+		for _, p := range t.params[i] {
+			info.ParamShapes = append(info.ParamShapes, slices.Clone(p.Value.Shape))
+		}
+		infos[i] = info
+	}
+	return infos
+}
+
+// DivergedError reports a non-finite loss or gradient. The trainer stops
+// before Update with the weights unchanged (and finite).
+type DivergedError struct {
+	Step  int    // the optimizer step (0-based) that diverged
+	Where string // "the loss" or e.g. "dL/dW of conv 2"
+	Value float64
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at step %d: %s is %v; the weights were not updated. Lower the learning rate and continue, or reset", e.Step, e.Where, e.Value)
+}
+
 // numPhases is 2L + 2: L forward, the loss, L backward, the update.
 func (t *Trainer) numPhases() int { return 2*len(t.layers) + 2 }
 
@@ -396,22 +344,6 @@ func (t *Trainer) Done() (p Phase, ok bool) {
 		return Phase{}, false
 	}
 	return t.phaseAt(t.progress - 1), true
-}
-
-// Layers describes the network's layers.
-func (t *Trainer) Layers() []LayerInfo {
-	infos := make([]LayerInfo, len(t.layers))
-	counts := map[string]int{}
-	for i, l := range t.layers {
-		counts[l.Kind()]++
-		info := LayerInfo{Index: i, Kind: l.Kind(), Spec: l.String(), Name: fmt.Sprintf("%s %d", l.Kind(), counts[l.Kind()]),
-			InShape: slices.Clone(l.InShape()), OutShape: slices.Clone(l.OutShape())}
-		for _, p := range t.params[i] {
-			info.ParamShapes = append(info.ParamShapes, slices.Clone(p.Value.Shape))
-		}
-		infos[i] = info
-	}
-	return infos
 }
 
 // PhaseLabel names a phase as the page shows it: "forward · conv 1",
@@ -492,7 +424,7 @@ func (t *Trainer) startStep() {
 		t.cfg.Hyper = *t.pending
 		t.pending = nil
 	}
-	if t.cfg.Hyper.Optimizer != t.optKind {
+	if t.cfg.Hyper.Optimizer != t.opt.kind {
 		t.resetOptimizer()
 	}
 	t.progress, t.updated = 0, false
@@ -517,86 +449,6 @@ func (t *Trainer) startStep() {
 	clear(t.gradOuts)
 	clear(t.gradIns)
 	t.batchLoss = math.NaN()
-}
-
-// update runs the optimizer on every parameter and records ΔW.
-//
-// An update that would take a weight beyond float32's range (the page shows
-// float32 values) or to a non-finite value is undone, weights and optimizer
-// state alike, and returned as a *DivergedError.
-func (t *Trainer) update() error {
-	h := t.cfg.Hyper
-	first := t.optT == 0
-	t.optT++
-	state := t.stateList
-	for k, st := range state {
-		copy(t.savedState[k], st)
-	}
-	for i, ps := range t.params {
-		for j, p := range ps {
-			copy(t.old[i][j], p.Value.Data)
-			switch h.Optimizer {
-			case OptSGD:
-				sgdStep(p, t.bufs[i][j], first, h)
-			case OptAdam:
-				adamStep(p, t.adamM[i][j], t.adamV[i][j], t.optT, h)
-			}
-		}
-	}
-	for i, ps := range t.params {
-		for _, p := range ps {
-			for _, w := range p.Value.Data {
-				if !(math.Abs(w) <= math.MaxFloat32) { // also catches NaN
-					t.undoUpdate(state)
-					return &DivergedError{Step: t.step,
-						Where: fmt.Sprintf("the update of %s of %s (beyond float32's range)", p.Name, t.Layers()[i].Name), Value: w}
-				}
-			}
-		}
-	}
-	t.weightsVer++
-	// Metrics: the batch's loss and the running training accuracy.
-	t.lastLoss = t.batchLoss
-	probs := t.loss.Probs
-	k := probs.Shape[1]
-	for i, label := range t.labels {
-		hit := argmax(probs.Data[i*k:(i+1)*k]) == label
-		if len(t.correct) < trainAccWindow {
-			t.correct = append(t.correct, hit)
-		} else {
-			t.correct[t.correctPos] = hit
-			t.correctPos = (t.correctPos + 1) % trainAccWindow
-		}
-	}
-	t.samples += len(t.labels)
-	t.step++
-	t.advanceCursor()
-	t.updated = true
-	return nil
-}
-
-// undoUpdate restores the weights and the optimizer state saved by update.
-func (t *Trainer) undoUpdate(state [][]float64) {
-	for i, ps := range t.params {
-		for j, p := range ps {
-			copy(p.Value.Data, t.old[i][j])
-		}
-	}
-	for k, st := range state {
-		copy(st, t.savedState[k])
-	}
-	t.optT--
-}
-
-// advanceCursor moves past the current batch and starts a new epoch at the
-// end of the training set.
-func (t *Trainer) advanceCursor() {
-	t.cursor += len(t.batchIdx)
-	if t.cursor >= len(t.perm) {
-		t.epoch++
-		t.cursor = 0
-		t.perm = t.epochPerm(t.epoch, t.perm)
-	}
 }
 
 // StepBatch finishes the current step through Update (or runs a whole step
@@ -630,18 +482,42 @@ func (t *Trainer) StepEpoch(ctx context.Context) error {
 	return nil
 }
 
-// Metrics returns the running numbers.
-func (t *Trainer) Metrics() Metrics {
-	m := Metrics{Step: t.step, Epoch: t.epoch, SamplesSeen: t.samples, LastLoss: t.lastLoss,
-		TrainAcc: math.NaN(), TestAcc: t.testAcc, TestAccStep: t.testAccStep}
-	if len(t.correct) > 0 {
-		hits := 0
-		for _, c := range t.correct {
-			if c {
-				hits++
-			}
-		}
-		m.TrainAcc = float64(hits) / float64(len(t.correct))
+// abandonStep drops the current step: its batch is skipped and the weights
+// stay as they were.
+func (t *Trainer) abandonStep() {
+	t.diverged = nil
+	t.advanceCursor()
+	t.progress = 0
+	t.updated = false
+}
+
+// advanceCursor moves past the current batch and starts a new epoch at the
+// end of the training set.
+func (t *Trainer) advanceCursor() {
+	t.cursor += len(t.batchIdx)
+	if t.cursor >= len(t.perm) {
+		t.epoch++
+		t.cursor = 0
+		t.perm = t.epochPerm(t.epoch, t.perm)
+	}
+}
+
+// epochPerm is the sample order of an epoch: a shuffle seeded by the seed
+// and the epoch number, so it needs no saved RNG state.
+//
+// It is rand.Perm's algorithm, written into buf (reused when large enough)
+// as int32 to halve its memory: the same seed gives the same order.
+func (t *Trainer) epochPerm(epoch int, buf []int32) []int32 {
+	rng := rand.New(rand.NewSource(t.cfg.Seed*1_000_003 + int64(epoch) + 1))
+	n := t.data.Train.Len()
+	if cap(buf) < n {
+		buf = make([]int32, n)
+	}
+	m := buf[:n]
+	for i := range n {
+		j := rng.Intn(i + 1)
+		m[i] = m[j]
+		m[j] = int32(i)
 	}
 	return m
 }
@@ -655,14 +531,4 @@ func firstNonFinite(xs []float64) (bool, float64) {
 		}
 	}
 	return false, 0
-}
-
-func argmax(xs []float64) int {
-	best := 0
-	for i, x := range xs {
-		if x > xs[best] {
-			best = i
-		}
-	}
-	return best
 }

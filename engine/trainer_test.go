@@ -520,7 +520,7 @@ func TestUpdateBeyondFloat32IsUndone(t *testing.T) {
 	}
 	before := weights(tr)
 	var bufs [][]float64
-	for _, st := range tr.stateList {
+	for _, st := range tr.opt.bufs {
 		bufs = append(bufs, slices.Clone(st))
 	}
 	tr.params[5][0].Grad.Data[3] = -1e38 // the dense layer's W
@@ -529,7 +529,7 @@ func TestUpdateBeyondFloat32IsUndone(t *testing.T) {
 	if !ok || !strings.Contains(de.Where, "dense 1") {
 		t.Fatalf("update to 1e39: error %v, want a *DivergedError naming dense 1", err)
 	}
-	if !sameBits(weights(tr), before) || !sameBits(tr.stateList, bufs) {
+	if !sameBits(weights(tr), before) || !sameBits(tr.opt.bufs, bufs) {
 		t.Errorf("the refused update changed the weights or the momentum")
 	}
 	if tr.Step() != 1 || tr.Next().Kind != PhaseUpdate {
