@@ -1,0 +1,245 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand"
+)
+
+// The phase machine: which phase runs next, running it, and the data order
+// the steps read.
+
+// DivergedError reports a non-finite loss or gradient. The trainer stops
+// before Update with the weights unchanged (and finite).
+type DivergedError struct {
+	Step  int    // the optimizer step (0-based) that diverged
+	Where string // "the loss" or e.g. "dL/dW of conv 2"
+	Value float64
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("training diverged at step %d: %s is %v; the weights were not updated. Lower the learning rate and continue, or reset", e.Step, e.Where, e.Value)
+}
+
+// numPhases is 2L + 2: L forward, the loss, L backward, the update.
+func (t *Trainer) numPhases() int { return 2*len(t.layers) + 2 }
+
+// phaseAt maps a 0-based phase number within a step to its Phase.
+func (t *Trainer) phaseAt(i int) Phase {
+	L := len(t.layers)
+	switch {
+	case i < L:
+		return Phase{PhaseForward, i}
+	case i == L:
+		return Phase{PhaseLoss, -1}
+	case i < 2*L+1:
+		return Phase{PhaseBackward, 2*L - i}
+	default:
+		return Phase{PhaseUpdate, -1}
+	}
+}
+
+// Next is the phase that StepPhase will run.
+func (t *Trainer) Next() Phase {
+	if t.progress == 0 || t.updated {
+		return Phase{PhaseForward, 0}
+	}
+	return t.phaseAt(t.progress)
+}
+
+// Done is the last phase completed in the current step; ok is false when the
+// step has not started.
+func (t *Trainer) Done() (p Phase, ok bool) {
+	if t.progress == 0 {
+		return Phase{}, false
+	}
+	return t.phaseAt(t.progress - 1), true
+}
+
+// PhaseLabel names a phase as the page shows it: "forward · conv 1",
+// "loss", "backward · maxpool 1", "update".
+func (t *Trainer) PhaseLabel(p Phase) string {
+	switch p.Kind {
+	case PhaseForward, PhaseBackward:
+		dir := "forward"
+		if p.Kind == PhaseBackward {
+			dir = "backward"
+		}
+		if p.Layer >= 0 && p.Layer < len(t.layers) {
+			return dir + " · " + t.Layers()[p.Layer].Name
+		}
+		return dir
+	case PhaseLoss:
+		return "loss"
+	default:
+		return "update"
+	}
+}
+
+// StepPhase runs the next phase and returns it. A non-finite loss or
+// gradient returns a *DivergedError and the trainer stays before Update
+// until SetHyper or Reset.
+func (t *Trainer) StepPhase() (Phase, error) {
+	if t.diverged != nil {
+		return t.Next(), t.diverged
+	}
+	if t.progress == 0 || t.updated {
+		t.startStep()
+	}
+	p := t.phaseAt(t.progress)
+	switch p.Kind {
+	case PhaseForward:
+		in := t.x
+		if p.Layer > 0 {
+			in = t.outs[p.Layer-1]
+		}
+		t.outs[p.Layer] = t.layers[p.Layer].Forward(in)
+	case PhaseLoss:
+		t.batchLoss = t.loss.Forward(t.outs[len(t.layers)-1], t.labels)
+		if !isFinite(t.batchLoss) {
+			t.diverged = &DivergedError{Step: t.step, Where: "the loss", Value: t.batchLoss}
+		}
+	case PhaseBackward:
+		var dy *Tensor
+		if p.Layer == len(t.layers)-1 {
+			dy = t.loss.Backward()
+		} else {
+			dy = t.gradIns[p.Layer+1]
+		}
+		t.gradOuts[p.Layer] = dy
+		t.gradIns[p.Layer] = t.layers[p.Layer].Backward(dy)
+		for _, prm := range t.params[p.Layer] {
+			if bad, v := firstNonFinite(prm.Grad.Data); bad {
+				t.diverged = &DivergedError{Step: t.step, Where: fmt.Sprintf("dL/d%s of %s", prm.Name, t.Layers()[p.Layer].Name), Value: v}
+			}
+		}
+	case PhaseUpdate:
+		if err := t.update(); err != nil {
+			// The update was undone: the trainer stays before Update.
+			t.diverged = err
+			return p, err
+		}
+	}
+	t.progress++
+	if t.diverged != nil {
+		return p, t.diverged
+	}
+	return p, nil
+}
+
+// startStep applies pending hyperparameters, loads the next batch and zeroes
+// the gradients.
+func (t *Trainer) startStep() {
+	if t.pending != nil {
+		t.cfg.Hyper = *t.pending
+		t.pending = nil
+	}
+	if t.cfg.Hyper.Optimizer != t.opt.kind {
+		t.resetOptimizer()
+	}
+	t.progress, t.updated = 0, false
+	n := min(t.cfg.Hyper.BatchSize, len(t.perm)-t.cursor)
+	t.batchIdx = t.batchIdx[:0]
+	for _, i := range t.perm[t.cursor : t.cursor+n] {
+		t.batchIdx = append(t.batchIdx, int(i))
+	}
+	t.xShape = append(append(t.xShape[:0], n), t.in...)
+	t.x = resize(t.x, t.xShape...)
+	t.labels = t.labels[:0]
+	per := t.in.Size()
+	for i, idx := range t.batchIdx {
+		t.labels = append(t.labels, t.data.Train.Image(idx, t.x.Data[i*per:(i+1)*per]))
+	}
+	for _, ps := range t.params {
+		for _, p := range ps {
+			p.Grad.Zero()
+		}
+	}
+	clear(t.outs)
+	clear(t.gradOuts)
+	clear(t.gradIns)
+	t.batchLoss = math.NaN()
+}
+
+// StepBatch finishes the current step through Update (or runs a whole step
+// if none is in progress): one optimizer step on one batch.
+func (t *Trainer) StepBatch() error {
+	if t.progress == 0 || t.updated {
+		if _, err := t.StepPhase(); err != nil {
+			return err
+		}
+	}
+	for !t.updated {
+		if _, err := t.StepPhase(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StepEpoch runs batches until the current epoch ends, or ctx is done
+// (returning ctx.Err()).
+func (t *Trainer) StepEpoch(ctx context.Context) error {
+	e := t.epoch
+	for t.epoch == e {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := t.StepBatch(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abandonStep drops the current step: its batch is skipped and the weights
+// stay as they were.
+func (t *Trainer) abandonStep() {
+	t.diverged = nil
+	t.advanceCursor()
+	t.progress = 0
+	t.updated = false
+}
+
+// advanceCursor moves past the current batch and starts a new epoch at the
+// end of the training set.
+func (t *Trainer) advanceCursor() {
+	t.cursor += len(t.batchIdx)
+	if t.cursor >= len(t.perm) {
+		t.epoch++
+		t.cursor = 0
+		t.perm = t.epochPerm(t.epoch, t.perm)
+	}
+}
+
+// epochPerm is the sample order of an epoch: a shuffle seeded by the seed
+// and the epoch number, so it needs no saved RNG state.
+//
+// It is rand.Perm's algorithm, written into buf (reused when large enough)
+// as int32 to halve its memory: the same seed gives the same order.
+func (t *Trainer) epochPerm(epoch int, buf []int32) []int32 {
+	rng := rand.New(rand.NewSource(t.cfg.Seed*1_000_003 + int64(epoch) + 1))
+	n := t.data.Train.Len()
+	if cap(buf) < n {
+		buf = make([]int32, n)
+	}
+	m := buf[:n]
+	for i := range n {
+		j := rng.Intn(i + 1)
+		m[i] = m[j]
+		m[j] = int32(i)
+	}
+	return m
+}
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func firstNonFinite(xs []float64) (bool, float64) {
+	for _, x := range xs {
+		if !isFinite(x) {
+			return true, x
+		}
+	}
+	return false, 0
+}
