@@ -35,7 +35,8 @@ func (s *adamState) Buffers(Hyper) []StateBuffer {
 //	v  = β2·v + (1−β2)·g²
 //	p  = p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
 //
-// Subnormal moments are flushed to zero (see sgd.Step).
+// Subnormal moments are flushed to zero, and every product is rounded before
+// it is added (see sgd.Step).
 func (adam) Step(p *Param, st OptState, t int, h Hyper) {
 	s := st.(*adamState)
 	m, v := s.m, s.v
@@ -52,10 +53,10 @@ func (adam) Step(p *Param, st OptState, t int, h Hyper) {
 	for i := range w {
 		g := grad[i]
 		if wd != 0 {
-			g += wd * w[i]
+			g += float64(wd * w[i])
 		}
-		m[i] += (1 - b1) * (g - m[i]) // torch's lerp form of β1·m + (1−β1)·g
-		v[i] = b2*v[i] + (1-b2)*g*g
+		m[i] += float64((1 - b1) * (g - m[i])) // torch's lerp form of β1·m + (1−β1)·g
+		v[i] = float64(b2*v[i]) + float64((1-b2)*g*g)
 		// Flush subnormals to zero, as in sgd.Step: moments that decay
 		// while a gradient stays 0 would otherwise linger there and make
 		// every later step many times slower.

@@ -44,7 +44,9 @@ func (s *sgdState) Buffers(h Hyper) []StateBuffer {
 //	g   = g + μ·buf           (Nesterov) or g = buf (classic momentum)
 //	p   = p − lr·g
 //
-// (with subnormal buffer values flushed to zero, see below).
+// (with subnormal buffer values flushed to zero, see below). Every product
+// is rounded before it is added (the explicit float64 conversions): no
+// architecture fuses a multiply-add, so the numbers are the same on all.
 func (sgd) Step(p *Param, st OptState, t int, h Hyper) {
 	buf := st.(*sgdState).momentum
 	first := t == 1
@@ -57,13 +59,13 @@ func (sgd) Step(p *Param, st OptState, t int, h Hyper) {
 	for i := range w {
 		g := grad[i]
 		if wd != 0 {
-			g += wd * w[i]
+			g += float64(wd * w[i])
 		}
 		if mu != 0 {
 			if first {
 				buf[i] = g
 			} else {
-				buf[i] = mu*buf[i] + g
+				buf[i] = float64(mu*buf[i]) + g
 			}
 			if math.Abs(buf[i]) < minNormal {
 				// Flush subnormals to zero: a buffer decaying by μ each step
@@ -74,11 +76,11 @@ func (sgd) Step(p *Param, st OptState, t int, h Hyper) {
 				buf[i] = 0
 			}
 			if h.Nesterov {
-				g += mu * buf[i]
+				g += float64(mu * buf[i])
 			} else {
 				g = buf[i]
 			}
 		}
-		w[i] -= lr * g
+		w[i] -= float64(lr * g)
 	}
 }
