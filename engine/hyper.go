@@ -8,14 +8,16 @@ import (
 // Hyper holds the hyperparameters of training. They may change between
 // optimizer steps; a change takes effect at the next batch.
 type Hyper struct {
-	Optimizer    string  // a name of OptimizerNames: OptSGD, OptAdam
+	Optimizer    string  // a name of OptimizerNames: OptSGD, OptAdam, OptRMSprop
 	LearningRate float64 // lr > 0
-	Momentum     float64 // SGD momentum μ in [0, 1); 0 is plain SGD
+	Momentum     float64 // SGD and RMSprop momentum μ in [0, 1); 0 is none
 	Nesterov     bool    // SGD: use the Nesterov form (needs Momentum > 0)
 	WeightDecay  float64 // L2 coefficient λ ≥ 0, added to the gradient of weights (not biases)
 	Beta1        float64 // Adam β1 in [0, 1)
 	Beta2        float64 // Adam β2 in [0, 1)
-	Epsilon      float64 // Adam ε > 0, added to √v̂
+	Alpha        float64 // RMSprop smoothing constant α in [0, 1) of the mean of g²
+	Centered     bool    // RMSprop: divide by the centered form √(mean g² − (mean g)²)
+	Epsilon      float64 // Adam and RMSprop ε > 0, added to the square root in the denominator
 	BatchSize    int     // samples per optimizer step, 1 … MaxBatchSize
 }
 
@@ -32,6 +34,7 @@ func DefaultHyper() Hyper {
 		Momentum:     0.9,
 		Beta1:        0.9,
 		Beta2:        0.999,
+		Alpha:        0.99,
 		Epsilon:      1e-8,
 		BatchSize:    8,
 	}
@@ -56,6 +59,8 @@ func (h Hyper) Validate() error {
 		return fmt.Errorf("beta1 %v: want 0 ≤ β1 < 1", h.Beta1)
 	case !finite(h.Beta2) || h.Beta2 < 0 || h.Beta2 >= 1:
 		return fmt.Errorf("beta2 %v: want 0 ≤ β2 < 1", h.Beta2)
+	case !finite(h.Alpha) || h.Alpha < 0 || h.Alpha >= 1:
+		return fmt.Errorf("alpha %v: want 0 ≤ α < 1", h.Alpha)
 	case !finite(h.Epsilon) || h.Epsilon <= 0 || h.Epsilon > 1:
 		return fmt.Errorf("epsilon %v: want 0 < ε ≤ 1", h.Epsilon)
 	case h.BatchSize < 1 || h.BatchSize > MaxBatchSize:

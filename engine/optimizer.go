@@ -49,8 +49,9 @@ type StateBuffer struct {
 
 // optimizers is the registry of optimizers by Hyper.Optimizer name.
 var optimizers = map[string]Optimizer{
-	OptSGD:  sgd{},
-	OptAdam: adam{},
+	OptSGD:     sgd{},
+	OptAdam:    adam{},
+	OptRMSprop: rmsprop{},
 }
 
 // OptimizerNames returns the names Hyper.Optimizer accepts, sorted.

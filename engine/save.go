@@ -46,6 +46,8 @@ type savedHyper struct {
 	WeightDecay  float64 `json:"weight_decay"`
 	Beta1        float64 `json:"beta1"`
 	Beta2        float64 `json:"beta2"`
+	Alpha        float64 `json:"alpha"`
+	Centered     bool    `json:"centered"`
 	Epsilon      float64 `json:"epsilon"`
 	BatchSize    int     `json:"batch_size"`
 }
@@ -174,7 +176,9 @@ func (t *Trainer) Save(w io.Writer) error {
 // number of classes must match the file). A malformed, truncated or
 // inconsistent file returns an error that says why.
 func Load(r io.Reader, data Data) (*Trainer, error) {
-	var f savedFile
+	// A hyperparameter the file leaves out (files from before RMSprop have
+	// no alpha) keeps its default.
+	f := savedFile{Hyper: savedHyper(DefaultHyper())}
 	dec := json.NewDecoder(io.LimitReader(r, maxSaveBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {

@@ -77,3 +77,106 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// rmspropHyper is RMSprop centered with momentum and weight decay: every
+// buffer in use.
+func rmspropHyper(batch int) Hyper {
+	h := DefaultHyper()
+	h.Optimizer, h.LearningRate, h.BatchSize = OptRMSprop, 0.01, batch
+	h.Alpha, h.Momentum, h.Centered, h.WeightDecay = 0.9, 0.5, true, 0.001
+	return h
+}
+
+// TestEveryOptimizerSavesLoadsAndClones: for each optimizer, a loaded
+// trainer and a clone go on bit for bit like the original, also right
+// after a change of optimizer (whose state starts fresh at the next step).
+func TestEveryOptimizerSavesLoadsAndClones(t *testing.T) {
+	plain := rmspropHyper(4)
+	plain.Momentum, plain.Centered, plain.WeightDecay = 0, false, 0
+	cases := []struct {
+		name        string
+		h, switchTo Hyper
+	}{
+		{"sgd", sgdHyper(3), DefaultHyper()},
+		{"adam", DefaultHyper(), rmspropHyper(2)},
+		{"rmsprop centered momentum", rmspropHyper(2), sgdHyper(5)},
+		{"rmsprop", plain, DefaultHyper()},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for _, switched := range []bool{false, true} {
+				a := toyTrainer(t, c.h)
+				for range 25 {
+					if err := a.StepBatch(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if switched {
+					if err := a.SetHyper(c.switchTo); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var buf bytes.Buffer
+				if err := a.Save(&buf); err != nil {
+					t.Fatal(err)
+				}
+				loaded, err := Load(bytes.NewReader(buf.Bytes()), toyData())
+				if err != nil {
+					t.Fatalf("switched %v: Load: %v", switched, err)
+				}
+				clone := a.Clone()
+				for range 6 {
+					a.StepBatch()
+					loaded.StepBatch()
+					clone.StepBatch()
+				}
+				if !sameBits(weights(loaded), weights(a)) {
+					t.Errorf("switched %v: loaded trainer diverges from the original", switched)
+				}
+				if !sameBits(weights(clone), weights(a)) {
+					t.Errorf("switched %v: clone diverges from the original", switched)
+				}
+			}
+		})
+	}
+}
+
+// TestLoadOptimizerState: each optimizer's buffers are fields of a
+// parameter; a field no optimizer has is refused, a required one missing is
+// refused, and what older files leave out takes its default.
+func TestLoadOptimizerState(t *testing.T) {
+	saved := func(h Hyper) string {
+		tr := toyTrainer(t, h)
+		tr.StepBatch()
+		var buf bytes.Buffer
+		tr.Save(&buf)
+		return buf.String()
+	}
+	sgd, adam, rms := saved(sgdHyper(2)), saved(DefaultHyper()), saved(rmspropHyper(2))
+	cases := []struct {
+		name, file, wantErr string
+	}{
+		{"unknown state", strings.Replace(adam, `"adam_m":`, `"adam_q":`, 1), `unknown field "adam_q"`},
+		{"adam_m missing", strings.Replace(adam, `"adam_m":`, `"momentum":`, 1), "adam_m has 0 values"},
+		{"square_avg missing", strings.Replace(rms, `"square_avg":`, `"adam_m":`, 1), "square_avg has 0 values"},
+		{"short momentum", strings.Replace(sgd, `"momentum":[`, `"momentum":[1,`, 1), "values, want"},
+		{"nan state", strings.Replace(rms, `"grad_avg":[`, `"grad_avg":["NaN",`, 1), "malformed"},
+		// Files Save never wrote, which Load has always read.
+		{"sgd without momentum buffers", strings.ReplaceAll(sgd, `"momentum":[`, `"adam_v":[`), ""},
+		{"no alpha and centered", strings.Replace(adam, `"alpha":0.99,"centered":false,`, "", 1), ""},
+	}
+	for _, c := range cases {
+		if c.file == sgd || c.file == adam || c.file == rms {
+			t.Fatalf("%s: the replacement did not apply", c.name)
+		}
+		tr, err := Load(strings.NewReader(c.file), toyData())
+		switch {
+		case c.wantErr == "" && err != nil:
+			t.Errorf("%s: Load error = %v, want none", c.name, err)
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("%s: Load error = %v, want one mentioning %q", c.name, err, c.wantErr)
+		case c.wantErr == "" && tr.Config().Hyper.Alpha != 0.99:
+			t.Errorf("%s: alpha %v, want the default 0.99", c.name, tr.Config().Hyper.Alpha)
+		}
+	}
+}

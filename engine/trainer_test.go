@@ -314,7 +314,9 @@ func TestSpecErrors(t *testing.T) {
 func TestTrainingLearnsToy(t *testing.T) {
 	adam := DefaultHyper()
 	adam.LearningRate = 0.01
-	for _, h := range []Hyper{sgdHyper(4), adam} {
+	rmsprop := rmspropHyper(4)
+	rmsprop.Momentum, rmsprop.Centered, rmsprop.WeightDecay = 0, false, 0
+	for _, h := range []Hyper{sgdHyper(4), adam, rmsprop, rmspropHyper(4)} {
 		tr := toyTrainer(t, h)
 		before := tr.EvalTest(0)
 		for range 300 {

@@ -47,3 +47,48 @@ func TestUpdateBeyondFloat32IsUndone(t *testing.T) {
 		t.Errorf("after a lower learning rate: err %v, step %d, want step 2", err, tr.Step())
 	}
 }
+
+// TestTraceOptState: after Update the trace holds the optimizer buffers the
+// hyperparameters use, named after the saved file's fields, and they are
+// the trainer's state.
+func TestTraceOptState(t *testing.T) {
+	noMomentum := sgdHyper(2)
+	noMomentum.Momentum = 0
+	plain := rmspropHyper(2)
+	plain.Momentum, plain.Centered = 0, false
+	cases := []struct {
+		name string
+		h    Hyper
+		want []string // keys for the first layer's W
+	}{
+		{"sgd", sgdHyper(2), []string{"momentum_W"}},
+		{"sgd without momentum", noMomentum, nil},
+		{"adam", DefaultHyper(), []string{"adam_m_W", "adam_v_W"}},
+		{"rmsprop", plain, []string{"square_avg_W"}},
+		{"rmsprop centered momentum", rmspropHyper(2), []string{"grad_avg_W", "momentum_W", "square_avg_W"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tr := toyTrainer(t, c.h)
+			if err := tr.StepBatch(); err != nil {
+				t.Fatal(err)
+			}
+			st := tr.Trace(TraceOptions{}).Layers[0].OptState
+			var got []string
+			for k := range st {
+				if strings.HasSuffix(k, "_W") {
+					got = append(got, k)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("OptState keys %v, want %v", got, c.want)
+			}
+			for _, b := range tr.opt.state[0][0].Buffers(c.h) {
+				if tw := st[b.Name+"_W"]; tw != nil && !sameBits([][]float64{tw.Data}, [][]float64{b.Data}) {
+					t.Errorf("OptState[%s_W] differs from the trainer's %s", b.Name, b.Name)
+				}
+			}
+		})
+	}
+}

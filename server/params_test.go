@@ -21,6 +21,10 @@ func TestParseLabParams(t *testing.T) {
 			h := p.Config.Hyper
 			return h.LearningRate == 0.05 && h.Optimizer == engine.OptSGD && h.Momentum == 0.9 && h.Nesterov && h.WeightDecay == 0.0001 && h.BatchSize == 16
 		}, ""},
+		{"opt=rmsprop&lr=0.01&eps=1e-6", func(p LabParams) bool {
+			h := p.Config.Hyper
+			return h.Optimizer == engine.OptRMSprop && h.LearningRate == 0.01 && h.Epsilon == 1e-6 && h.Alpha == 0.99
+		}, ""},
 		{"spec=conv(4,3)+relu+dense(10)&seed=42&data=shapes", func(p LabParams) bool {
 			return p.Config.Spec == "conv(4,3) relu dense(10)" && p.Config.Seed == 42 && p.Data == DataShapes
 		}, ""},
@@ -37,6 +41,7 @@ func TestParseLabParams(t *testing.T) {
 		{"batch=0", nil, "batch size 0"},
 		{"nesterov=maybe", nil, "nesterov"},
 		{"opt=sgd&nesterov=1&momentum=0", nil, "nesterov needs momentum"},
+		{"opt=adagrad", nil, `optimizer "adagrad"`},
 		{"data=cifar", nil, `data "cifar"`},
 		{"spec=conv(8", nil, "spec"},
 		{"spec=" + strings.Repeat("relu+", 300), nil, "spec"},

@@ -289,7 +289,7 @@ func TestSetInvalid(t *testing.T) {
 		{"negative learning rate", map[string]any{"lr": -1}, "learning rate"},
 		{"bad spec", map[string]any{"spec": "conv(8,5", "lr": 0.5}, "spec"},
 		{"spec that does not fit", map[string]any{"spec": "conv(4,30) dense(5)"}, "conv"},
-		{"unknown optimizer", map[string]any{"opt": "rmsprop"}, "optimizer"},
+		{"unknown optimizer", map[string]any{"opt": "adagrad"}, "optimizer"},
 		{"batch too big", map[string]any{"batch": 100000}, "batch"},
 		{"unknown data", map[string]any{"data": "cifar"}, "data"},
 		{"bad speed", map[string]any{"speed": map[string]any{"unit": "epoch", "rate": 1}}, "speed"},
