@@ -25,6 +25,16 @@
 // (gradients are accumulated); the trainer zeroes it once per step. Layers
 // never store negated "deltas".
 //
+// # Optimizers
+//
+// An [Optimizer] follows the torch.optim class of its name: SGD (sgd.go),
+// Adam (adam.go), RMSprop (rmsprop.go). Each file holds the optimizer, the
+// state type it keeps per parameter and the name Hyper.Optimizer takes;
+// the registry in optimizer.go maps names to optimizers. The trainer,
+// Save, Load, Clone and the trace reach the state only through
+// [OptState.Buffers], so a new optimizer is one new file and one registry
+// line (and a Hyper field for a hyperparameter no optimizer had before).
+//
 // # Errors and panics
 //
 // Input a user types (a network spec, a saved file, hyperparameters) is
