@@ -723,7 +723,8 @@ func TestQuestionsChangeNothing(t *testing.T) {
 	}
 }
 
-// askEverything asks one question of every kind, good or not.
+// askEverything asks one question of every kind, good or not, and checks
+// gradients with GradCheck.
 func askEverything(tr *Trainer) {
 	for _, probe := range []bool{false, true} {
 		for i, l := range tr.layers {
@@ -746,6 +747,10 @@ func askEverything(tr *Trainer) {
 				tr.Explain(ExplainQuery{Layer: i, Tensor: tensor, Index: last, Sample: 0, Probe: probe})
 			}
 			tr.SampleGrad(i, TraceOptions{Sample: 1, Probe: probe})
+			if len(tr.params[i]) > 0 {
+				tr.GradCheck(i, 0, zeros(tr.params[i][0].Value.Shape), DefaultGradCheckH)
+				tr.GradCheck(i, 1, []int{0}, 1e-3)
+			}
 		}
 		for _, tensor := range lossTensors {
 			tr.Explain(ExplainQuery{Layer: LossLayer, Tensor: tensor, Index: []int{0}, Probe: probe})
