@@ -12,6 +12,13 @@ import (
 // max-pool switches, dL/dY) as a list of terms whose sum is that number. The
 // answers of each layer kind sit in <layer>_explain.go; the update's in
 // update_explain.go. A question never changes the trainer.
+//
+// Questions read the trainer's step as it stands: the progress and whether
+// Update ran (t.progress, t.updated), the weights before the update (t.old),
+// the batch and its labels (t.x, t.labels), the per-layer activations and
+// gradients (t.outs, t.gradOuts, t.gradIns), the loss (t.loss, t.batchLoss)
+// and the probe's network (t.probePass). The optimizer's state is read in
+// one function only, Trainer.lastUpdate.
 
 // LossLayer is ExplainQuery.Layer for the softmax cross-entropy after the
 // last layer (as Phase.Layer is −1 for the loss).
@@ -466,8 +473,8 @@ func (t *Trainer) layerInput(i int) *Tensor {
 	return t.outs[i-1]
 }
 
-// SampleGrad returns one sample's own gradient of each parameter of layer i
-// (W, then b): dL_n/dθ, where L_n is the sample's cross-entropy, computed
+// SampleGrad returns one sample's own gradient of each parameter of the
+// layer (W, then b): dL_n/dθ, where L_n is the sample's cross-entropy, computed
 // from its layer input and dL/dY. The batch's gradient, the one Update uses,
 // is the mean of the samples' gradients (the loss is the batch mean). With
 // opt.Probe it is the probe image's gradient from its own pass at the

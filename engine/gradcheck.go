@@ -52,9 +52,10 @@ type Kink struct {
 // It changes nothing in the trainer: the two evaluations run on layers of
 // their own, from the given layer on (the layers before it are unchanged, so
 // their kept outputs are its input), at the weights the gradient was
-// computed at. It returns an error for a layer, parameter or index that does
-// not exist, h not finite and > 0, or before the layer's backward phase has
-// run in this step.
+// computed at. It costs two forward passes from the layer on, plus building
+// and zeroing their buffers. It returns an error for a layer, parameter or index that does
+// not exist, for h that is not a finite number > 0, or before the layer's
+// backward phase has run in this step.
 func (t *Trainer) GradCheck(layer, param int, index []int, h float64) (GradCheckResult, error) {
 	if layer < 0 || layer >= len(t.layers) {
 		return GradCheckResult{}, fmt.Errorf("layer %d: the network has layers 0 … %d", layer, len(t.layers)-1)
