@@ -1,0 +1,197 @@
+package engine
+
+import (
+	"errors"
+	"math"
+)
+
+// Explaining the update of one parameter (see explain.go): the optimizer's
+// step worked out with this step's numbers, following sgdStep and adamStep
+// operation for operation, so that it reproduces the new value bit for bit.
+
+// UpdateDetail is the optimizer's step for one parameter value.
+type UpdateDetail struct {
+	Optimizer     string  // OptSGD or OptAdam
+	Before, After float64 // the value before and after the update
+	Delta         float64 // After − Before, the trace's ΔW
+	Grad          float64 // dL/dθ of the batch
+	WeightDecay   float64 // λ applied: 0 for a bias
+	G             float64 // Grad + λ·Before, the gradient the optimizer steps on
+	LearningRate  float64
+	// Flushed: a subnormal momentum buffer or moment was set to 0.
+	Flushed bool
+
+	// SGD (with momentum μ > 0; without, the step is −lr·G).
+	Momentum            float64
+	Nesterov            bool
+	First               bool // the buffer was empty: buf = G
+	BufBefore, BufAfter float64
+	Direction           float64 // G + μ·buf (Nesterov), buf, or G without momentum
+
+	// Adam.
+	Beta1, Beta2, Epsilon float64
+	Step                  int // t, counting this update
+	MBefore, MAfter       float64
+	VBefore, VAfter       float64
+	BiasCorrection1       float64 // 1 − β1ᵗ
+	BiasCorrection2       float64 // 1 − β2ᵗ
+	Denom                 float64 // √v / √(1 − β2ᵗ) + ε
+}
+
+// optUpdate is what the last Update did to one parameter value: the
+// optimizer, its step count and its state before and after.
+type optUpdate struct {
+	kind  string
+	t     int // steps taken, this one included (Adam's t; SGD's first step is t = 1)
+	hyper Hyper
+	buf   [2]float64 // SGD momentum buffer, before and after
+	m, v  [2]float64 // Adam moments, before and after
+}
+
+// lastUpdate returns the optimizer state of value k of parameter j of layer
+// i before and after this step's Update. It is the one place that reads the
+// optimizer's internals (t.optKind, t.optT, t.bufs, t.adamM, t.adamV and the
+// copy t.savedState made before the update); the rest of this file works
+// from its result.
+func (t *Trainer) lastUpdate(i, j, k int) optUpdate {
+	u := optUpdate{kind: t.optKind, t: t.optT, hyper: t.cfg.Hyper}
+	// before finds st's copy in savedState: the state list and its copy
+	// are parallel.
+	before := func(st []float64) float64 {
+		for s, x := range t.stateList {
+			if &x[0] == &st[0] {
+				return t.savedState[s][k]
+			}
+		}
+		panic("engine: Trainer.lastUpdate: optimizer state not in the state list")
+	}
+	switch t.optKind {
+	case OptSGD:
+		st := t.bufs[i][j]
+		u.buf = [2]float64{before(st), st[k]}
+	case OptAdam:
+		m, v := t.adamM[i][j], t.adamV[i][j]
+		u.m = [2]float64{before(m), m[k]}
+		u.v = [2]float64{before(v), v[k]}
+	}
+	return u
+}
+
+// explainUpdate answers updateW and updateb of layer i.
+func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, error) {
+	t := v.t
+	j := 0
+	if tensor == TensorUpdateB {
+		j = 1
+	}
+	p := t.params[i][j]
+	k := flat(idx, p.Value.Shape)
+	e := Explanation{Layer: i, Name: t.layerName(i), Tensor: tensor, Index: append([]int{}, idx...), Value: p.Value.Data[k]}
+	u := t.lastUpdate(i, j, k)
+	h := u.hyper
+	d := UpdateDetail{Optimizer: u.kind, Before: t.old[i][j][k], Grad: p.Grad.Data[k], LearningRate: h.LearningRate}
+	d.After, d.Delta = e.Value, e.Value-d.Before
+	if !p.IsBias {
+		d.WeightDecay = h.WeightDecay
+	}
+	name := p.Name
+	w, g := d.Before, d.Grad
+	if d.WeightDecay != 0 {
+		g += d.WeightDecay * w
+	}
+	d.G = g
+	lines := []Quantity{{Name: "g", Formula: "dL/d" + name + " + λ·" + name, Value: g,
+		Args: []Arg{{Name: "dL/d" + name, Value: d.Grad}, {Name: "λ", Value: d.WeightDecay}, {Name: name, Value: w}}}}
+	var step Term // the term added to Before
+	switch u.kind {
+	case OptSGD:
+		mu := h.Momentum
+		d.Momentum, d.Nesterov = mu, h.Nesterov
+		dir := g
+		if mu != 0 {
+			d.First, d.BufBefore = u.t == 1, u.buf[0]
+			buf := g
+			if d.First {
+				lines = append(lines, Quantity{Name: "buf", Formula: "g (the first step fills the buffer)", Value: buf, Args: []Arg{{Name: "g", Value: g}}})
+			} else {
+				buf = mu*d.BufBefore + g
+				lines = append(lines, Quantity{Name: "buf", Formula: "μ·buf + g", Value: buf,
+					Args: []Arg{{Name: "μ", Value: mu}, {Name: "buf", Value: d.BufBefore}, {Name: "g", Value: g}}})
+			}
+			if math.Abs(buf) < minNormal {
+				buf, d.Flushed = 0, buf != 0
+			}
+			d.BufAfter = buf
+			if h.Nesterov {
+				dir += mu * buf
+				lines = append(lines, Quantity{Name: "d", Formula: "g + μ·buf (Nesterov)", Value: dir,
+					Args: []Arg{{Name: "g", Value: g}, {Name: "μ", Value: mu}, {Name: "buf", Value: buf}}})
+			} else {
+				dir = buf
+			}
+		}
+		d.Direction = dir
+		step = Term{A: Operand{Name: "−lr", Value: -h.LearningRate}, B: Operand{Name: "d", Value: dir}, Product: -(h.LearningRate * dir)}
+		e.Formula = name + "_new = " + name + " − lr·d"
+		if mu == 0 {
+			e.Formula = name + "_new = " + name + " − lr·g"
+			step.B.Name = "g"
+		}
+		if d.BufAfter != u.buf[1] {
+			return Explanation{}, errHyperChanged
+		}
+	case OptAdam:
+		b1, b2 := h.Beta1, h.Beta2
+		d.Beta1, d.Beta2, d.Epsilon, d.Step = b1, b2, h.Epsilon, u.t
+		d.MBefore, d.VBefore = u.m[0], u.v[0]
+		bc1 := 1 - math.Pow(b1, float64(u.t))
+		bc2 := 1 - math.Pow(b2, float64(u.t))
+		stepSize := h.LearningRate / bc1
+		sqrtBC2 := math.Sqrt(bc2)
+		m := d.MBefore
+		m += (1 - b1) * (g - m)
+		vv := b2*d.VBefore + (1-b2)*g*g
+		lines = append(lines,
+			Quantity{Name: "m", Formula: "β1·m + (1−β1)·g, computed as m + (1−β1)·(g − m)", Value: m,
+				Args: []Arg{{Name: "β1", Value: b1}, {Name: "m", Value: d.MBefore}, {Name: "g", Value: g}}},
+			Quantity{Name: "v", Formula: "β2·v + (1−β2)·g²", Value: vv,
+				Args: []Arg{{Name: "β2", Value: b2}, {Name: "v", Value: d.VBefore}, {Name: "g", Value: g}}})
+		if math.Abs(m) < minNormal {
+			m, d.Flushed = 0, m != 0 || d.Flushed
+		}
+		if vv < minNormal {
+			vv, d.Flushed = 0, vv != 0 || d.Flushed
+		}
+		denom := math.Sqrt(vv)/sqrtBC2 + h.Epsilon
+		d.MAfter, d.VAfter, d.BiasCorrection1, d.BiasCorrection2, d.Denom = m, vv, bc1, bc2, denom
+		lines = append(lines,
+			Quantity{Name: "1 − β1ᵗ", Formula: "1 − β1ᵗ", Value: bc1, Args: []Arg{{Name: "β1", Value: b1}, {Name: "t", Value: float64(u.t)}}},
+			Quantity{Name: "1 − β2ᵗ", Formula: "1 − β2ᵗ", Value: bc2, Args: []Arg{{Name: "β2", Value: b2}, {Name: "t", Value: float64(u.t)}}},
+			Quantity{Name: "m̂", Formula: "m / (1 − β1ᵗ)", Value: m / bc1, Args: []Arg{{Name: "m", Value: m}, {Name: "1 − β1ᵗ", Value: bc1}}},
+			Quantity{Name: "√v̂ + ε", Formula: "√v / √(1 − β2ᵗ) + ε", Value: denom,
+				Args: []Arg{{Name: "v", Value: vv}, {Name: "1 − β2ᵗ", Value: bc2}, {Name: "ε", Value: h.Epsilon}}})
+		step = Term{A: Operand{Name: "−lr", Value: -h.LearningRate}, B: Operand{Name: "m̂ / (√v̂ + ε)", Value: m / bc1 / denom},
+			Product: -(stepSize * m / denom)}
+		e.Formula = name + "_new = " + name + " − lr · m̂ / (√v̂ + ε),  m̂ = m / (1 − β1ᵗ),  √v̂ = √v / √(1 − β2ᵗ)"
+		if m != u.m[1] || vv != u.v[1] {
+			return Explanation{}, errHyperChanged
+		}
+	}
+	e.Terms = []Term{{A: Operand{Name: name, Index: e.Index, Value: w}, Product: w}, step}
+	if w+step.Product != d.After {
+		return Explanation{}, errHyperChanged
+	}
+	e.Lines = lines
+	e.Update = &d
+	if d.Flushed {
+		e.Note = "A subnormal momentum or moment was flushed to 0 (it would only slow the arithmetic)."
+	}
+	if p.IsBias && h.WeightDecay != 0 {
+		e.Note = joinNote(e.Note, "Weight decay skips biases.")
+	}
+	return e, nil
+}
+
+// errHyperChanged is returned when the update cannot be replayed because
+// SetHyper changed the hyperparameters after it.
+var errHyperChanged = errors.New("the hyperparameters changed after this step's update, so it cannot be worked out again: the next step's update can be explained")
