@@ -11,7 +11,7 @@ import (
 
 // UpdateDetail is the optimizer's step for one parameter value.
 type UpdateDetail struct {
-	Optimizer     string  // OptSGD or OptAdam
+	Optimizer     string  // Hyper.Optimizer's name
 	Before, After float64 // the value before and after the update
 	Delta         float64 // After − Before, the trace's ΔW
 	Grad          float64 // dL/dθ of the batch
@@ -36,43 +36,50 @@ type UpdateDetail struct {
 	BiasCorrection1       float64 // 1 − β1ᵗ
 	BiasCorrection2       float64 // 1 − β2ᵗ
 	Denom                 float64 // √v / √(1 − β2ᵗ) + ε
+
+	// Any other optimizer: its state buffers before and after.
+	State []StateChange
 }
 
 // optUpdate is what the last Update did to one parameter value: the
-// optimizer, its step count and its state before and after.
+// optimizer, its step count and each state buffer's value before and after.
 type optUpdate struct {
 	kind  string
 	t     int // steps taken, this one included (Adam's t; SGD's first step is t = 1)
 	hyper Hyper
-	buf   [2]float64 // SGD momentum buffer, before and after
-	m, v  [2]float64 // Adam moments, before and after
+	state []StateChange // in the order of OptState.Buffers
+}
+
+// StateChange is one optimizer state buffer's value before and after an
+// update, named as in the saved file ("momentum", "adam_m", "square_avg").
+type StateChange struct {
+	Name          string
+	Before, After float64
+}
+
+// of returns the change of the buffer named name (zeros if there is none).
+func (u optUpdate) of(name string) [2]float64 {
+	for _, c := range u.state {
+		if c.Name == name {
+			return [2]float64{c.Before, c.After}
+		}
+	}
+	return [2]float64{}
 }
 
 // lastUpdate returns the optimizer state of value k of parameter j of layer
 // i before and after this step's Update. It is the one place that reads the
-// optimizer's internals (t.optKind, t.optT, t.bufs, t.adamM, t.adamV and the
-// copy t.savedState made before the update); the rest of this file works
-// from its result.
+// optimizer's run (t.opt: its state and the copy made before the update);
+// the rest of this file works from its result.
 func (t *Trainer) lastUpdate(i, j, k int) optUpdate {
-	u := optUpdate{kind: t.optKind, t: t.optT, hyper: t.cfg.Hyper}
-	// before finds st's copy in savedState: the state list and its copy
-	// are parallel.
-	before := func(st []float64) float64 {
-		for s, x := range t.stateList {
-			if &x[0] == &st[0] {
-				return t.savedState[s][k]
+	r := &t.opt
+	u := optUpdate{kind: r.kind, t: r.t, hyper: t.cfg.Hyper}
+	for _, b := range r.state[i][j].Buffers(t.cfg.Hyper) {
+		for s, x := range r.bufs {
+			if len(x) > 0 && len(b.Data) > 0 && &x[0] == &b.Data[0] {
+				u.state = append(u.state, StateChange{Name: b.Name, Before: r.saved[s][k], After: b.Data[k]})
 			}
 		}
-		panic("engine: Trainer.lastUpdate: optimizer state not in the state list")
-	}
-	switch t.optKind {
-	case OptSGD:
-		st := t.bufs[i][j]
-		u.buf = [2]float64{before(st), st[k]}
-	case OptAdam:
-		m, v := t.adamM[i][j], t.adamV[i][j]
-		u.m = [2]float64{before(m), m[k]}
-		u.v = [2]float64{before(v), v[k]}
 	}
 	return u
 }
@@ -109,7 +116,7 @@ func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, erro
 		d.Momentum, d.Nesterov = mu, h.Nesterov
 		dir := g
 		if mu != 0 {
-			d.First, d.BufBefore = u.t == 1, u.buf[0]
+			d.First, d.BufBefore = u.t == 1, u.of("momentum")[0]
 			buf := g
 			if d.First {
 				lines = append(lines, Quantity{Name: "buf", Formula: "g (the first step fills the buffer)", Value: buf, Args: []Arg{{Name: "g", Value: g}}})
@@ -137,13 +144,13 @@ func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, erro
 			e.Formula = name + "_new = " + name + " − lr·g"
 			step.B.Name = "g"
 		}
-		if d.BufAfter != u.buf[1] {
+		if d.BufAfter != u.of("momentum")[1] {
 			return Explanation{}, errHyperChanged
 		}
 	case OptAdam:
 		b1, b2 := h.Beta1, h.Beta2
 		d.Beta1, d.Beta2, d.Epsilon, d.Step = b1, b2, h.Epsilon, u.t
-		d.MBefore, d.VBefore = u.m[0], u.v[0]
+		d.MBefore, d.VBefore = u.of("adam_m")[0], u.of("adam_v")[0]
 		bc1 := 1 - math.Pow(b1, float64(u.t))
 		bc2 := 1 - math.Pow(b2, float64(u.t))
 		stepSize := h.LearningRate / bc1
@@ -173,9 +180,18 @@ func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, erro
 		step = Term{A: Operand{Name: "−lr", Value: -h.LearningRate}, B: Operand{Name: "m̂ / (√v̂ + ε)", Value: m / bc1 / denom},
 			Product: -(stepSize * m / denom)}
 		e.Formula = name + "_new = " + name + " − lr · m̂ / (√v̂ + ε),  m̂ = m / (1 − β1ᵗ),  √v̂ = √v / √(1 − β2ᵗ)"
-		if m != u.m[1] || vv != u.v[1] {
+		if m != u.of("adam_m")[1] || vv != u.of("adam_v")[1] {
 			return Explanation{}, errHyperChanged
 		}
+	default:
+		// An optimizer without a worked-out form here: its step as the
+		// change it made, with its state before and after.
+		d.State = u.state
+		step = Term{A: Operand{Name: "Δ" + name, Value: d.Delta}, Product: d.Delta}
+		e.Formula = name + "_new = " + name + " + Δ" + name + " (" + u.kind + "; its state is listed)"
+		e.Terms = []Term{{A: Operand{Name: name, Index: e.Index, Value: w}, Product: w}, step}
+		e.Lines, e.Update = lines, &d
+		return e, nil
 	}
 	e.Terms = []Term{{A: Operand{Name: name, Index: e.Index, Value: w}, Product: w}, step}
 	if w+step.Product != d.After {
