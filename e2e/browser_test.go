@@ -496,8 +496,8 @@ func TestFrontEndModules(t *testing.T) {
 	p.do("open the lab", chromedp.Navigate(base+"/?data=shapes"))
 	p.waitFor("the page's modules", `document.getElementById('phase').textContent !== 'connecting…'`)
 	raw := eval[json.RawMessage](p, `(async () => {
-		const tr = await import('/static/js/transport.js');
-		const cm = await import('/static/js/render/colormap.js');
+		const tr = await import('/static/js/frame.js');
+		const cm = { ...await import('/static/js/render/colormap.js'), ...await import('/static/js/render/stats.js'), ...await import('/static/js/render/format.js') };
 		const out = {};
 		// decode: f32, i32 and q8 tensors, with a header whose length is not a multiple of 4
 		const f = tr.encodeFrame({ seq: 9, exact: false, tensors: [
