@@ -2,7 +2,7 @@
 // "Trace frames"): the decoder the page reads them with, and an encoder for
 // tests. Pure: no DOM, no state.
 
-const FRAME_MAGIC = 0x31565042; // "BPV1" read as a little-endian uint32
+import { FRAME_MAGIC } from './vocab.js';
 
 // decodeFrame turns one binary trace frame into
 //   {header, tensors: Map("layer:kind" → tensor)}

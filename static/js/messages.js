@@ -3,6 +3,7 @@
 // requests are settled, and messages for the page's other scripts (a room's
 // "room") are passed on as "bpv:message" events of the document.
 
+import { VOCAB } from './vocab.js';
 import { writeURL } from './state.js';
 import { syncControls } from './controls.js';
 
@@ -29,7 +30,7 @@ export function handleMessage(app, msg) {
       break;
     case 'error':
       // a divergence is shown from the state, which says the same
-      if (msg.code !== 'diverged') lab.setError(msg);
+      if (msg.code !== VOCAB.codeDiverged) lab.setError(msg);
       // a refused spec stays in its field, as typed, to be corrected
       if (msg.id !== undefined && msg.id === pending.spec.id) pending.spec.id = 0;
       syncControls(app); // nothing changed: show the values in effect again

@@ -2,11 +2,10 @@
 // subscription of the maps on screen (docs/protocol.md, "Subscriptions").
 // Pure: no DOM, no state; onscreen.js decides when to send it.
 
-// the order of tensor kinds in a subscription (docs/protocol.md)
-const KIND_ORDER = Object.freeze(['input', 'act', 'grad', 'gradin', 'weights', 'bias', 'wgrad', 'bgrad', 'update', 'bupdate', 'switch']);
+import { VOCAB } from './vocab.js';
 
 // kindRank orders the kinds of one layer as docs/protocol.md lists them.
-const kindRank = (k) => KIND_ORDER.indexOf(k);
+const kindRank = (k) => VOCAB.tensorKinds.indexOf(k);
 
 // wantedLayers lists what the maps on screen show, in the canonical form of
 // a subscription: per layer the kinds and, for stacks of maps, the range of

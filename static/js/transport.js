@@ -2,9 +2,8 @@
 // binary trace frames in, decoded by frame.js (docs/protocol.md, version 1).
 // It touches no DOM.
 
+import { VOCAB } from './vocab.js';
 import { decodeFrame } from './frame.js';
-
-export const PROTOCOL_VERSION = 1;
 
 // loadToken reads a resume token kept in sessionStorage ('' if none, or if
 // the browser keeps no storage).
@@ -79,7 +78,7 @@ export class Transport {
   // id; it returns the id.
   send(msg) {
     const id = this.nextID++;
-    const text = JSON.stringify({ v: PROTOCOL_VERSION, id, ...msg });
+    const text = JSON.stringify({ v: VOCAB.protocolVersion, id, ...msg });
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
     else this.pending.push(text);
     return id;

@@ -16,8 +16,10 @@
 //             logarithmic, so small values stay visible next to outliers.
 // NaN and ±Inf never enter a range; they are drawn in their own colour.
 //
-// The numbers a scale is built from come from stats.js.
+// The palettes and modes offered are named in vocab.js; the numbers a scale
+// is built from come from stats.js.
 
+import { VOCAB } from '../vocab.js';
 import { fmtShort } from './format.js';
 
 // NONFINITE is the colour of NaN and ±Inf cells (magenta: outside every palette).
@@ -74,9 +76,9 @@ const LUTS = Object.freeze(Object.fromEntries(Object.entries(STOPS).map(([name, 
 export const PALETTE_NAMES = Object.freeze(Object.keys(STOPS));
 
 // DEFAULT_DIVERGING and DEFAULT_SEQUENTIAL are the palettes of a scale that
-// names none.
-const DEFAULT_DIVERGING = 'blue-orange';
-const DEFAULT_SEQUENTIAL = 'viridis';
+// names none: the first of each kind offered.
+const DEFAULT_DIVERGING = VOCAB.view.diverging[0];
+const DEFAULT_SEQUENTIAL = VOCAB.view.sequential[0];
 
 // lut returns the LUT_SIZE RGB triples (a flat Uint8ClampedArray) of a
 // palette; an unknown name gets the default sequential palette's.
@@ -87,7 +89,7 @@ export function lut(name) {
 // makeScale builds a scale from stats.
 //   opts.diverging  true for signed data (symmetric around zero)
 //   opts.mode       "full" | "clamp" | "symlog"
-//   opts.palette    palette name (a key of STOPS)
+//   opts.palette    palette name (see vocab.js: VOCAB.view)
 //   opts.approx     true if the values are approximate (compact frames)
 // The scale has t(v) ∈ [0, 1] (NaN for non-finite v), rgb(v, out, o) writing
 // three bytes, and lo/hi, ticks and a description for the legend.
