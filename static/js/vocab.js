@@ -6,7 +6,8 @@
 // The object literal of VOCAB is written in strict JSON (double quotes, no
 // comments inside, no trailing commas) and ends with a line "});": a Go test
 // (server/vocab_test.go) reads it from this file and checks every field
-// against the server's own values.
+// against the server's own values, and jstest/vocab.test.js checks that the
+// page's modules use them.
 //
 //   protocolVersion   the "v" of every message (docs/protocol.md)
 //   frameMagic        the first four bytes of a binary trace frame
