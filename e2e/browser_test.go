@@ -10,7 +10,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -20,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -485,119 +483,4 @@ func screenshot(t *testing.T, p *labPage, path string) {
 			}
 		}
 	}
-}
-
-// TestFrontEndModules runs the page's own ES modules in the browser: the
-// frame decoder against frames built by its encoder, float32 formatting, and
-// the colour scales' edge cases (constant maps, NaN, clamping).
-func TestFrontEndModules(t *testing.T) {
-	base := startLab(t)
-	p := openBrowser(t, 800, 600)
-	p.do("open the lab", chromedp.Navigate(base+"/?data=shapes"))
-	p.waitFor("the page's modules", `document.getElementById('phase').textContent !== 'connecting…'`)
-	raw := eval[json.RawMessage](p, `(async () => {
-		const tr = await import('/static/js/transport.js');
-		const cm = await import('/static/js/render/colormap.js');
-		const out = {};
-		// decode: f32, i32 and q8 tensors, with a header whose length is not a multiple of 4
-		const f = tr.encodeFrame({ seq: 9, exact: false, tensors: [
-			{ layer: 0, kind: 'act', shape: [1, 2, 2], enc: 'f32' },
-			{ layer: 1, kind: 'switch', shape: [1, 1, 2], enc: 'i32' },
-			{ layer: 2, kind: 'grad', shape: [3], enc: 'q8', scale: 0.5 },
-		] }, [new Float32Array([0.1, -2, NaN, 3.5]), new Int32Array([3, 0]), new Int8Array([127, -127, 0])]);
-		const d = tr.decodeFrame(f);
-		out.seq = d.header.seq;
-		out.act = [...d.tensors.get('0:act').data].map(String);
-		out.sw = [...d.tensors.get('1:switch').data];
-		out.q8 = [...d.tensors.get('2:grad').data];
-		// a tensor cut to channels [2, 4) of a (4, 1, 2) stack: its data starts at channel 2
-		const cut = tr.decodeFrame(tr.encodeFrame({ seq: 10, tensors: [
-			{ layer: 3, kind: 'act', shape: [2, 1, 2], channels: [2, 4], enc: 'f32', min: -9, max: 9 },
-		] }, [new Float32Array([2, 2.5, 3, 3.5])]));
-		out.cut = cut.tensors.get('3:act').channels;
-		out.whole = d.tensors.get('0:act').channels;
-		try {
-			tr.decodeFrame(tr.encodeFrame({ seq: 11, tensors: [{ layer: 3, kind: 'act', shape: [2, 1, 2], channels: [0, 3], enc: 'f32' }] }, [new Float32Array(4)]));
-			out.badCut = 'accepted';
-		} catch (e) { out.badCut = 'refused'; }
-		try { tr.decodeFrame(new ArrayBuffer(12)); out.badMagic = 'accepted'; } catch (e) { out.badMagic = 'refused'; }
-		out.fmt = [0.1, 1/3, -1.5e-7, 0, 2.5, 1e10].map((v) => cm.fmt32(Math.fround(v)));
-		const rgb = (s, v) => { const o = new Uint8Array(3); s.rgb(v, o, 0); return [...o]; };
-		const div = cm.makeScale(cm.stats([new Float32Array([-1, 0, 2])]), { diverging: true, mode: 'full', palette: 'blue-orange' });
-		out.divZero = rgb(div, 0); out.divT = [div.t(-2), div.t(0), div.t(2)];
-		out.nan = rgb(div, NaN);
-		const flat = cm.makeScale(cm.stats([new Float32Array([3, 3, 3])]), { diverging: false, mode: 'full' });
-		out.flatT = flat.t(3);
-		const big = new Float32Array(1000).map((_, i) => (i === 999 ? 1000 : (i % 10) / 10));
-		const clamp = cm.makeScale(cm.stats([big]), { diverging: true, mode: 'clamp' });
-		out.clampHi = clamp.hi;
-		const sl = cm.makeScale(cm.stats([big]), { diverging: true, mode: 'symlog' });
-		out.symlogSmall = sl.t(0.9) - 0.5;
-		// percentiles by selection equal those of a sorted copy
-		let seed = 7;
-		const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
-		out.selectBad = 0;
-		for (const n of [1, 2, 3, 10, 101, 1000, 6272]) {
-			const a = new Float32Array(n).map((_, i) => (i % 7 === 0 ? 0 : rnd() * (i % 3 === 0 ? 1e-6 : 1)));
-			const sorted = [...a].sort((x, y) => x - y);
-			const st = cm.stats([a]);
-			const q = (p) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
-			if (st.p99 !== q(0.99) || st.p50 !== q(0.5) || st.p01 !== q(0.01)) out.selectBad++;
-			for (const k of [0, n >> 1, n - 1]) if (cm.select(Float32Array.from(a), n, k) !== sorted[k]) out.selectBad++;
-		}
-		return out;
-	})()`)
-	var got struct {
-		Seq         int       `json:"seq"`
-		Act         []string  `json:"act"`
-		Sw          []int     `json:"sw"`
-		Q8          []float64 `json:"q8"`
-		Cut         []int     `json:"cut"`
-		Whole       []int     `json:"whole"`
-		BadCut      string    `json:"badCut"`
-		BadMagic    string    `json:"badMagic"`
-		Fmt         []string  `json:"fmt"`
-		DivZero     []int     `json:"divZero"`
-		DivT        []float64 `json:"divT"`
-		NaN         []int     `json:"nan"`
-		FlatT       float64   `json:"flatT"`
-		ClampHi     float64   `json:"clampHi"`
-		SymlogSmall float64   `json:"symlogSmall"`
-		SelectBad   int       `json:"selectBad"`
-	}
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatalf("decode result %s: %v", raw, err)
-	}
-	f32 := func(v float64) string { return strconv.FormatFloat(float64(float32(v)), 'g', -1, 64) }
-	checks := []struct {
-		name      string
-		got, want any
-	}{
-		{"seq", got.Seq, 9},
-		{"percentiles by selection that differ from a sort", got.SelectBad, 0},
-		{"f32 tensor", got.Act, []string{f32(0.1), "-2", "NaN", "3.5"}},
-		{"i32 switches", got.Sw, []int{3, 0}},
-		{"q8 tensor (q/127·scale)", got.Q8, []float64{0.5, -0.5, 0}},
-		{"frame with a bad magic", got.BadMagic, "refused"},
-		{"channels of a cut tensor", got.Cut, []int{2, 4}},
-		{"channels of a whole tensor", got.Whole == nil, true},
-		{"channels that disagree with the shape", got.BadCut, "refused"},
-		{"float32 text", got.Fmt, []string{"0.1", "0.33333334", "-1.5e-7", "0", "2.5", "1e10"}},
-		{"diverging scale: 0 is white", got.DivZero, []int{247, 247, 247}},
-		{"diverging scale: symmetric around 0", got.DivT, []float64{0, 0.5, 1}},
-		{"NaN colour", got.NaN, []int{255, 0, 255}},
-		{"constant map: the middle colour, not NaN", got.FlatT, 0.5},
-		{"clamp at the 99th percentile ignores the outlier", got.ClampHi, float64(float32(0.9))},
-	}
-	for _, c := range checks {
-		if g, w := fmt.Sprint(c.got), fmt.Sprint(c.want); g != w {
-			t.Errorf("%s = %s, want %s", c.name, g, w)
-		}
-	}
-	// symlog keeps small values visible: 0.9 next to an outlier of 1000 is
-	// well away from the neutral middle (linear would give 0.00045)
-	if got.SymlogSmall < 0.05 {
-		t.Errorf("symlog t(0.9) − 0.5 = %v with an outlier of 1000, want > 0.05", got.SymlogSmall)
-	}
-	p.checkClean()
 }

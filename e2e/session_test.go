@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	neturl "net/url"
 	"strings"
 	"testing"
@@ -58,32 +57,4 @@ func TestSessionInBrowser(t *testing.T) {
 		t.Errorf("step of a new lab = %q, want 0 (a new session)", got)
 	}
 	p.checkClean()
-}
-
-// TestDivergenceText: the divergence banner is the server's message, once.
-func TestDivergenceText(t *testing.T) {
-	base := startLab(t)
-	p := openBrowser(t, 800, 600)
-	p.do("open the lab", chromedp.Navigate(base+"/?data=shapes"))
-	p.waitFor("the page's modules", `document.getElementById('phase').textContent !== 'connecting…'`)
-	raw := eval[json.RawMessage](p, `(async () => {
-		const st = await import('/static/js/state.js');
-		return [
-			st.divergenceText('training diverged at step 5: the loss is NaN; the weights were not updated. Lower the learning rate and continue, or reset'),
-			st.divergenceText('already a sentence.'),
-		];
-	})()`)
-	var got []string
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{
-		"Training diverged at step 5: the loss is NaN; the weights were not updated. Lower the learning rate and continue, or reset.",
-		"Already a sentence.",
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("divergenceText #%d = %q, want %q", i, got[i], want[i])
-		}
-	}
 }

@@ -1,6 +1,6 @@
 // classroom.js — the room bar above a room's lab: keeps the number of
 // students watching up to date from the server's "room" messages, which
-// main.js passes on as "bpv:message" events of the document.
+// the lab's messages.js passes on as "bpv:message" events of the document.
 
 const viewers = document.getElementById('room-viewers');
 const word = document.getElementById('room-viewers-word');

@@ -1,17 +1,21 @@
 // state.js — the latest state of the lab as the server reported it, the
 // view options chosen by the user, and the page URL that carries both.
+// Everything here but writeURL is pure and runs without a DOM.
+
+import { VOCAB } from './vocab.js';
 
 // TRAINING_PARAMS are the lab's URL parameters that the server understands
 // (docs/protocol.md); they are passed on to /ws unchanged.
-export const TRAINING_PARAMS = ['spec', 'seed', 'data', 'opt', 'lr', 'momentum', 'nesterov', 'wd', 'beta1', 'beta2', 'eps', 'batch', 'sample', 'speed', 'rate'];
+export const TRAINING_PARAMS = VOCAB.labParams;
 
-// VIEW_PARAMS only change how things are drawn; they never reach the server.
-export const VIEW_DEFAULTS = {
-  range: 'layer', // "layer": one colour scale per layer and kind; "map": one per map
-  outliers: 'clamp', // "full" | "clamp" | "symlog"
-  div: 'blue-orange', // diverging palette
-  seq: 'viridis', // sequential palette
-};
+// VIEW_DEFAULTS are the view options and their defaults: they only change
+// how things are drawn and never reach the server.
+export const VIEW_DEFAULTS = Object.freeze({
+  range: VOCAB.view.ranges[0], // "layer": one colour scale per layer and kind; "map": one per map
+  outliers: VOCAB.view.outliers[0], // "full" | "clamp" | "symlog"
+  div: VOCAB.view.diverging[0], // diverging palette
+  seq: VOCAB.view.sequential[0], // sequential palette
+});
 
 // readURL splits a query string into training parameters and view options.
 export function readURL(search) {

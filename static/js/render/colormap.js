@@ -15,13 +15,19 @@
 //             (at least M·10⁻⁶): values below c are nearly linear, larger ones
 //             logarithmic, so small values stay visible next to outliers.
 // NaN and ±Inf never enter a range; they are drawn in their own colour.
+//
+// The palettes and modes offered are named in vocab.js; the numbers a scale
+// is built from come from stats.js.
+
+import { VOCAB } from '../vocab.js';
+import { fmtShort } from './format.js';
 
 // NONFINITE is the colour of NaN and ±Inf cells (magenta: outside every palette).
-export const NONFINITE = [255, 0, 255];
+export const NONFINITE = Object.freeze([255, 0, 255]);
 
 // Control points, low to high, of each palette (sRGB hex). All are readable with
 // the common colour-vision deficiencies (no red–green opposition).
-const STOPS = {
+const STOPS = Object.freeze({
   // diverging: negative blue/purple, white zero, positive orange
   'blue-orange': ['#0d3d7a', '#2b6cb0', '#6ea6d8', '#bcd7ee', '#f7f7f7', '#fbd3ad', '#f4a261', '#d4661c', '#8a3c06'],
   'puor': ['#2d004b', '#542788', '#8073ac', '#b2abd2', '#f7f7f7', '#fdb863', '#e08214', '#b35806', '#7f3b08'],
@@ -29,22 +35,14 @@ const STOPS = {
   'viridis': ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'],
   'magma': ['#000004', '#180f3d', '#440f76', '#721f81', '#9e2f7f', '#cd4071', '#f1605d', '#fd9668', '#feca8d', '#fcfdbf'],
   'gray': ['#000000', '#ffffff'],
-};
-
-// PALETTES lists the choices offered to the user, per scale kind.
-export const PALETTES = {
-  diverging: [['blue-orange', 'blue–white–orange'], ['puor', 'purple–white–orange']],
-  sequential: [['viridis', 'viridis'], ['magma', 'magma'], ['gray', 'grey']],
-};
+});
 
 // MODES lists the outlier modes with the words the legend uses.
-export const MODES = {
+export const MODES = Object.freeze({
   full: 'linear, full range',
   clamp: 'linear, clamped at 99th percentile',
   symlog: 'symmetric log',
-};
-
-const LUTS = new Map();
+});
 
 function hexToRGB(h) {
   const n = parseInt(h.slice(1), 16);
@@ -55,12 +53,11 @@ function hexToRGB(h) {
 // 0) is exactly its middle colour.
 const LUT_SIZE = 255;
 
-// lut returns LUT_SIZE RGB triples (a flat Uint8ClampedArray) for a palette.
-export function lut(name) {
-  let l = LUTS.get(name);
-  if (l) return l;
-  const stops = (STOPS[name] || STOPS.viridis).map(hexToRGB);
-  l = new Uint8ClampedArray(LUT_SIZE * 3);
+// buildLUT interpolates LUT_SIZE RGB triples (a flat Uint8ClampedArray)
+// between the control points of a palette.
+function buildLUT(hexStops) {
+  const stops = hexStops.map(hexToRGB);
+  const l = new Uint8ClampedArray(LUT_SIZE * 3);
   for (let i = 0; i < LUT_SIZE; i++) {
     const x = (i / (LUT_SIZE - 1)) * (stops.length - 1);
     const k = Math.min(stops.length - 2, Math.floor(x));
@@ -69,100 +66,38 @@ export function lut(name) {
       l[i * 3 + c] = Math.round(stops[k][c] * (1 - f) + stops[k + 1][c] * f);
     }
   }
-  LUTS.set(name, l);
   return l;
 }
 
-// Stats are the finite extremes and the 99th percentiles of some data.
-// stats(arrays, [lo, hi]) looks at arrays[i][lo:hi] for every array (all
-// channels of a layer, or one channel). It never returns NaN: with no finite
-// values, every field is 0.
-export function stats(arrays, lo, hi) {
-  let min = Infinity;
-  let max = -Infinity;
-  let n = 0;
-  let nonfinite = 0;
-  for (const a of arrays) {
-    const end = hi ?? a.length;
-    for (let i = lo ?? 0; i < end; i++) {
-      const v = a[i];
-      if (v !== v || v === Infinity || v === -Infinity) { nonfinite++; continue; }
-      if (v < min) min = v;
-      if (v > max) max = v;
-      n++;
-    }
-  }
-  if (n === 0) return { min: 0, max: 0, absMax: 0, p99abs: 0, p50abs: 0, p50: 0, p99: 0, p01: 0, count: 0, nonfinite };
-  // Percentiles by selection (quickselect, linear time on average) in
-  // scratch buffers reused from frame to frame: a full sort of every map's
-  // values on every frame cost more than drawing it.
-  const abs = scratch(0, n);
-  const raw = scratch(1, n);
-  let j = 0;
-  for (const a of arrays) {
-    const end = hi ?? a.length;
-    for (let i = lo ?? 0; i < end; i++) {
-      const v = a[i];
-      if (v !== v || v === Infinity || v === -Infinity) continue;
-      raw[j] = v;
-      abs[j++] = Math.abs(v);
-    }
-  }
-  // q(s, p) is the value a sorted s would hold at ⌈p·n⌉ − 1.
-  const q = (s, p) => select(s, n, Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1)));
-  return {
-    min, max, absMax: Math.max(Math.abs(min), Math.abs(max)),
-    p99abs: q(abs, 0.99), p50abs: q(abs, 0.5), p99: q(raw, 0.99), p50: q(raw, 0.5), p01: q(raw, 0.01),
-    count: n, nonfinite,
-  };
-}
+// LUTS holds every palette's table, built once when the module loads.
+const LUTS = Object.freeze(Object.fromEntries(Object.entries(STOPS).map(([name, stops]) => [name, buildLUT(stops)])));
 
-const scratchBufs = [new Float32Array(0), new Float32Array(0)];
+// PALETTE_NAMES lists the palettes this module can draw.
+export const PALETTE_NAMES = Object.freeze(Object.keys(STOPS));
 
-// scratch returns reusable buffer i with room for n values.
-function scratch(i, n) {
-  if (scratchBufs[i].length < n) scratchBufs[i] = new Float32Array(Math.max(n, 2 * scratchBufs[i].length));
-  return scratchBufs[i];
-}
+// DEFAULT_DIVERGING and DEFAULT_SEQUENTIAL are the palettes of a scale that
+// names none: the first of each kind offered.
+const DEFAULT_DIVERGING = VOCAB.view.diverging[0];
+const DEFAULT_SEQUENTIAL = VOCAB.view.sequential[0];
 
-// select returns the k-th smallest of a[0:n] (0-based), reordering a[0:n]
-// in place: Hoare's quickselect with a median-of-three pivot. The values
-// are finite.
-export function select(a, n, k) {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // median of three into a[mid]
-    if (a[mid] < a[lo]) { const t = a[mid]; a[mid] = a[lo]; a[lo] = t; }
-    if (a[hi] < a[lo]) { const t = a[hi]; a[hi] = a[lo]; a[lo] = t; }
-    if (a[hi] < a[mid]) { const t = a[hi]; a[hi] = a[mid]; a[mid] = t; }
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) { const t = a[i]; a[i] = a[j]; a[j] = t; i++; j--; }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
+// lut returns the LUT_SIZE RGB triples (a flat Uint8ClampedArray) of a
+// palette; an unknown name gets the default sequential palette's.
+export function lut(name) {
+  return Object.hasOwn(LUTS, name) ? LUTS[name] : LUTS[DEFAULT_SEQUENTIAL];
 }
 
 // makeScale builds a scale from stats.
 //   opts.diverging  true for signed data (symmetric around zero)
 //   opts.mode       "full" | "clamp" | "symlog"
-//   opts.palette    palette name (see PALETTES)
+//   opts.palette    palette name (see vocab.js: VOCAB.view)
 //   opts.approx     true if the values are approximate (compact frames)
 // The scale has t(v) ∈ [0, 1] (NaN for non-finite v), rgb(v, out, o) writing
 // three bytes, and lo/hi, ticks and a description for the legend.
 export function makeScale(st, opts) {
   const diverging = !!opts.diverging;
-  const mode = MODES[opts.mode] ? opts.mode : 'full';
-  const table = lut(opts.palette || (diverging ? 'blue-orange' : 'viridis'));
+  const mode = Object.hasOwn(MODES, opts.mode) ? opts.mode : 'full';
+  const palette = opts.palette || (diverging ? DEFAULT_DIVERGING : DEFAULT_SEQUENTIAL);
+  const table = lut(palette);
   let lo;
   let hi;
   if (diverging) {
@@ -219,7 +154,7 @@ export function makeScale(st, opts) {
   }
   return {
     diverging, mode, lo, hi, t, rgb, ticks, approx: !!opts.approx, nonfinite: st.nonfinite, symlog: sl, describe,
-    palette: opts.palette || (diverging ? 'blue-orange' : 'viridis'),
+    palette,
   };
 }
 
@@ -230,39 +165,6 @@ function symlogParams(st, diverging, lo, hi) {
   const med = diverging ? st.p50abs : st.p50 - lo;
   const c = Math.max(med, range * 1e-6);
   return { c, m: Math.log1p(range / c) };
-}
-
-// fmt32 writes a float32 value as the shortest decimal text that reads back as
-// the same float32 (so "0.1" rather than "0.10000000149011612"), with ASCII
-// minus signs so that it can be copied into code.
-export function fmt32(v) {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  if (v === 0) return '0';
-  const f = Math.fround(v);
-  for (let p = 1; p <= 9; p++) {
-    const s = f.toPrecision(p);
-    if (Math.fround(parseFloat(s)) === f) return tidy(s);
-  }
-  return tidy(f.toPrecision(9));
-}
-
-// fmtShort writes a value with 3 significant digits for legends and captions,
-// with typographic minus signs.
-export function fmtShort(v) {
-  if (!Number.isFinite(v)) return fmt32(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  const s = a >= 1e4 || a < 1e-3 ? v.toExponential(2) : v.toPrecision(3);
-  return tidy(s).replaceAll('-', '−');
-}
-
-// tidy drops trailing zeros and the exponent's plus: 1.50e+3 → 1.5e3, 2.00 → 2.
-function tidy(s) {
-  let [m, e] = s.split('e');
-  if (m.includes('.')) m = m.replace(/0+$/, '').replace(/\.$/, '');
-  return e !== undefined ? `${m}e${e.replace('+', '')}` : m;
 }
 
 // drawLegend paints the colour bar of a scale into a canvas (its width in
@@ -281,6 +183,12 @@ export function drawLegend(canvas, scale) {
     img.data[i * 4 + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
+  return ticksOf(scale);
+}
+
+// ticksOf returns the tick labels of a scale with their positions in [0, 1]
+// along its colour bar.
+export function ticksOf(scale) {
   return scale.ticks.map((v) => ({ v, pos: Number.isFinite(scale.t(v)) ? scale.t(v) : 0.5, text: fmtShort(v) }));
 }
 

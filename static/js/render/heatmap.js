@@ -7,7 +7,7 @@
 // whole tensor tiled as a grid of maps with one-cell gaps (a filter bank):
 // many maps, one canvas, one ImageData.
 
-const GAP = [255, 255, 255]; // the gap between tiled maps
+const GAP = Object.freeze([255, 255, 255]); // the gap between tiled maps
 
 // sizeCanvas gives a canvas h×w pixels and a CSS size of cell CSS pixels per
 // pixel. It touches the DOM only when something changed.

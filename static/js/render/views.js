@@ -1,13 +1,16 @@
 // views.js — a View is one tensor of the trace (e.g. "conv 1, dL/dY") shown
 // as a set of maps (planes), each in its own canvas, with one legend.
-// drawView paints a view from a decoded frame; describeCell says what one
-// cell is, for the tooltip.
+// drawView paints a view from a decoded frame; canvasIndex and describeCell
+// say what one cell is, for the tooltip.
 
-import { stats, makeScale, drawLegend, fmt32, fmtShort, MODES } from './colormap.js';
+import { makeScale, MODES } from './colormap.js';
+import { stats } from './stats.js';
+import { fmt32, fmtShort } from './format.js';
 import { Surface } from './heatmap.js';
+import { setLegend, setLegendEmpty } from './legend.js';
 
 // KIND_WORDS names the tensor kinds of the protocol as the page shows them.
-export const KIND_WORDS = {
+export const KIND_WORDS = Object.freeze({
   input: 'input image x',
   act: 'feature map Y',
   grad: 'δ = dL/dY',
@@ -18,18 +21,7 @@ export const KIND_WORDS = {
   bgrad: 'dL/db',
   update: 'ΔW',
   probs: 'p',
-};
-
-let nextID = 0;
-export const registry = new Map(); // canvas id → {view, planes drawn in it}
-
-// el creates an element with a class and text (text is never parsed as HTML).
-export function el(tag, cls, text) {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+});
 
 // View describes one tensor drawn as planes.
 //   layer, kinds  which tensor: the first of kinds present in the frame
@@ -63,16 +55,13 @@ export class View {
   canvas(parent, h, w, cell, testid) {
     const c = document.createElement('canvas');
     c.className = 'map';
-    c.id = `map${nextID++}`;
     if (testid) c.dataset.testid = testid;
     c.dataset.layer = String(this.layer);
     c.dataset.kind = this.kinds[0];
     parent.append(c);
     const surface = new Surface(c, h, w, cell);
     this.surfaces.push(surface);
-    const entry = { view: this, planes: [] };
-    registry.set(c.id, entry);
-    return { surface, entry };
+    return surface;
   }
 
   // addPlane adds one map in a canvas of its own: data[offset … offset+h·w)
@@ -81,23 +70,19 @@ export class View {
   // channel, if given, is the channel of a (C, H, W) tensor the map shows:
   // the page subscribes to the channels of the maps on screen.
   addPlane(parent, { offset, h, w, cell, where, testid, channel }) {
-    const { surface, entry } = this.canvas(parent, h, w, cell, testid);
-    const plane = { surface, x0: 0, y0: 0, offset, h, w, where, scale: null, channel, at: null };
-    this.planes.push(plane);
-    entry.planes.push(plane);
+    const surface = this.canvas(parent, h, w, cell, testid);
+    this.planes.push({ surface, x0: 0, y0: 0, offset, h, w, where, scale: null, channel, at: null });
     return surface.canvas;
   }
 
   // addTiled adds rows×cols maps of h×w in one canvas, one cell apart;
   // planeAt(r, c) gives each map's {offset, where}.
   addTiled(parent, { rows, cols, h, w, cell, planeAt, testid }) {
-    const { surface, entry } = this.canvas(parent, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid);
+    const surface = this.canvas(parent, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid);
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const { offset, where } = planeAt(r, c);
-        const plane = { surface, x0: c * (w + 1), y0: r * (h + 1), offset, h, w, where, scale: null, at: null };
-        this.planes.push(plane);
-        entry.planes.push(plane);
+        this.planes.push({ surface, x0: c * (w + 1), y0: r * (h + 1), offset, h, w, where, scale: null, at: null });
       }
     }
     return surface.canvas;
@@ -113,25 +98,24 @@ export class View {
   }
 }
 
-// makeLegend builds a legend: title, a colour bar, tick labels and a line
-// saying how values map to colours.
-export function makeLegend(title) {
-  const root = el('div', 'legend');
-  root.dataset.testid = 'legend';
-  const head = el('div', 'legend-title', title);
-  const bar = el('canvas', 'legend-bar');
-  bar.width = 256;
-  bar.height = 1;
-  const ticks = el('div', 'legend-ticks');
-  const range = el('div', 'legend-range');
-  const desc = el('div', 'legend-desc');
-  root.append(head, bar, ticks, range, desc);
-  return { root, bar, ticks, range, desc };
+// canvasIndex maps each canvas of views to its view and the planes drawn in
+// it: what describeCell looks a pointer up in.
+export function canvasIndex(views) {
+  const index = new Map(); // canvas → {view, planes}
+  for (const view of views) {
+    for (const p of view.planes) {
+      const c = p.surface.canvas;
+      if (!index.has(c)) index.set(c, { view, planes: [] });
+      index.get(c).planes.push(p);
+    }
+  }
+  return index;
 }
 
 // drawView paints every plane of a view from frame with the view options
-// (range "layer" | "map", outliers, palettes).
-export function drawView(view, frame, opts) {
+// (range "layer" | "map", outliers, palettes); scratch (from newScratch)
+// holds the buffers the colour scales' statistics reuse.
+export function drawView(view, frame, opts, scratch) {
   const t = view.find(frame);
   view.tensor = t;
   view.approx = !!(frame && frame.header && frame.header.exact === false);
@@ -144,7 +128,7 @@ export function drawView(view, frame, opts) {
   const data = t.data;
   // stats of the values received; percentiles (the clamp) and medians
   // (symlog) can only come from them
-  const all = stats([data]);
+  const all = stats([data], undefined, undefined, scratch);
   // a tensor cut to a range of channels (t.channels = [from, to)): data[0]
   // is channel from's first value. The extremes come from the frame's
   // header, which gives the whole tensor's (all channels, exact even in
@@ -187,7 +171,7 @@ export function drawView(view, frame, opts) {
     }
     let scale = shared;
     if (opts.range === 'map' && view.style !== 'image') {
-      scale = makeScale(stats([data], at, at + p.h * p.w), so);
+      scale = makeScale(stats([data], at, at + p.h * p.w, scratch), so);
     }
     p.scale = scale;
     p.surface.paint(p.x0, p.y0, data, at, p.h, p.w, scale, masks ? masks[i] : null);
@@ -196,77 +180,11 @@ export function drawView(view, frame, opts) {
   if (view.legend) setLegend(view.legend, shared, opts.range === 'map' && view.style !== 'image', shown);
 }
 
-function setLegendEmpty(lg) {
-  const ctx = lg.bar.getContext('2d');
-  ctx.clearRect(0, 0, lg.bar.width, lg.bar.height);
-  setText(lg, 'ticksKey', lg.ticks, () => [el('span', 'tick', 'not computed yet in this step')]);
-  setLegendText(lg, '', '');
-  lg.barKey = '';
-}
-
-// setText replaces the children of an element only when their text changes:
-// unchanged text costs no layout and no repaint.
-function setText(lg, key, parent, make, text) {
-  const k = text ?? key;
-  if (lg[key] === k) return;
-  lg[key] = k;
-  parent.replaceChildren(...make());
-}
-
-function setLegendText(lg, desc, range) {
-  if (lg.desc.textContent !== desc) lg.desc.textContent = desc;
-  if (lg.range.textContent !== range) lg.range.textContent = range;
-}
-
-function setLegend(lg, scale, perMap, st) {
-  const approx = scale.approx ? '≈' : '';
-  // the bar depends only on the palette and the scale's shape, not on its numbers
-  const barKey = `${scale.mode}|${scale.diverging}|${scale.hi > scale.lo}|${scale.symlog ? (scale.symlog.c / (scale.hi - scale.lo)).toPrecision(2) : ''}`;
-  const ticks = drawLegendIfChanged(lg, scale, barKey);
-  const last = ticks.length - 1;
-  const labels = ticks.map(({ text, v }, i) => {
-    if (!perMap) return v === 0 ? '0' : `${approx}${text}`;
-    if (i === 0) return scale.diverging ? '−max' : 'min';
-    if (i === last) return scale.diverging ? '+max' : 'max';
-    return v === 0 ? '0' : '';
-  });
-  setText(lg, 'ticksKey', lg.ticks, () => ticks.map(({ pos }, i) => {
-    const s = el('span', 'tick', labels[i]);
-    s.style.left = `${(pos * 100).toFixed(2)}%`;
-    return s;
-  }), labels.join('|') + ticks.map((t) => t.pos.toFixed(3)).join('|'));
-  let d = scale.describe;
-  if (st.cut && !perMap) {
-    // percentiles and medians need every value: they come from the
-    // channels received (those on screen), the extremes from all of them
-    const chans = `of channels ${st.cut[0]}–${st.cut[1] - 1} (on screen)`;
-    if (scale.mode === 'clamp') d += ` ${chans}`;
-    if (scale.mode === 'symlog') d += ` · threshold: the median ${chans}`;
-  }
-  d += perMap ? ' · each map its own range' : ' · shared by the layer';
-  if (scale.approx) d += ' · ≈ 8-bit while playing';
-  const a = st.exact ? '' : approx;
-  let r = `data ${a}${fmtShort(st.min)} … ${a}${fmtShort(st.max)}`;
-  if (st.cut) r += ' (all channels)';
-  if (st.nonfinite) r += ` · ${st.nonfinite} NaN/Inf (magenta)`;
-  setLegendText(lg, d, r);
-}
-
-// drawLegendIfChanged repaints the colour bar only when it would look
-// different, and returns the ticks of the scale.
-function drawLegendIfChanged(lg, scale, key) {
-  if (lg.barKey === key && lg.palette === scale.palette) {
-    return scale.ticks.map((v) => ({ v, pos: Number.isFinite(scale.t(v)) ? scale.t(v) : 0.5, text: fmtShort(v) }));
-  }
-  lg.barKey = key;
-  lg.palette = scale.palette;
-  return drawLegend(lg.bar, scale);
-}
-
-// describeCell returns the tooltip lines for the canvas pixel {y, x} of a
-// canvas, or null when no map is drawn there (a gap, or nothing computed).
-export function describeCell(canvasID, px) {
-  const r = registry.get(canvasID);
+// describeCell returns the tooltip lines for the pixel {y, x} of a canvas
+// of index (from canvasIndex), or null when no map is drawn there (a gap, or
+// nothing computed).
+export function describeCell(index, canvas, px) {
+  const r = index.get(canvas);
   if (!r || !px) return null;
   const { view } = r;
   const plane = r.planes.find((p) => px.x >= p.x0 && px.x < p.x0 + p.w && px.y >= p.y0 && px.y < p.y0 + p.h);

@@ -1,0 +1,145 @@
+// Colour scales (static/js/render/colormap.js), the statistics they are
+// built from (stats.js) and the numbers written beside them (format.js).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { makeScale, lut, ticksOf, NONFINITE, PALETTE_NAMES } from '../static/js/render/colormap.js';
+import { stats, select, newScratch } from '../static/js/render/stats.js';
+import { fmt32, fmtShort } from '../static/js/render/format.js';
+
+// rgb returns the colour a scale gives v.
+function rgb(scale, v) {
+  const o = new Uint8Array(3);
+  scale.rgb(v, o, 0);
+  return [...o];
+}
+
+// random returns a seeded generator of numbers in [−0.5, 0.5).
+function random(seed) {
+  return () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648 - 0.5;
+  };
+}
+
+test('fmt32 writes the shortest text that reads back as the float32', () => {
+  const cases = [[0.1, '0.1'], [1 / 3, '0.33333334'], [-1.5e-7, '-1.5e-7'], [0, '0'], [2.5, '2.5'], [1e10, '1e10'],
+    [NaN, 'NaN'], [Infinity, '+Inf'], [-Infinity, '-Inf']];
+  for (const [v, want] of cases) assert.equal(fmt32(Math.fround(v)), want, `fmt32(${v})`);
+});
+
+test('fmtShort writes 3 significant digits with typographic minus signs', () => {
+  const cases = [[0, '0'], [1.2345, '1.23'], [-0.5, '−0.5'], [12345, '1.23e4'], [-1.5e-7, '−1.5e−7'], [0.001, '0.001'], [NaN, 'NaN']];
+  for (const [v, want] of cases) assert.equal(fmtShort(v), want, `fmtShort(${v})`);
+});
+
+test('a diverging scale is white at 0 and symmetric around it', () => {
+  const div = makeScale(stats([new Float32Array([-1, 0, 2])]), { diverging: true, mode: 'full', palette: 'blue-orange' });
+  assert.deepEqual(rgb(div, 0), [247, 247, 247]);
+  assert.deepEqual([div.t(-2), div.t(0), div.t(2)], [0, 0.5, 1]);
+  assert.equal(div.lo, -2);
+  assert.equal(div.hi, 2);
+  assert.deepEqual(div.ticks, [-2, 0, 2]);
+});
+
+test('NaN and ±Inf are drawn in their own colour', () => {
+  const s = makeScale(stats([new Float32Array([-1, 0, 2, NaN, Infinity])]), { diverging: true, mode: 'full' });
+  assert.deepEqual(NONFINITE, [255, 0, 255]);
+  for (const v of [NaN, Infinity, -Infinity]) assert.deepEqual(rgb(s, v), [255, 0, 255], String(v));
+  assert.equal(s.nonfinite, 2);
+  // the non-finite values stay out of the range
+  assert.equal(s.hi, 2);
+});
+
+test('a constant map is the middle colour, never NaN', () => {
+  const flat = makeScale(stats([new Float32Array([3, 3, 3])]), { diverging: false, mode: 'full' });
+  assert.equal(flat.t(3), 0.5);
+  assert.ok(Number.isNaN(flat.t(NaN)));
+  const none = makeScale(stats([new Float32Array([NaN])]), { diverging: true, mode: 'symlog' });
+  assert.equal(none.t(0), 0.5);
+});
+
+test('clamp at the 99th percentile ignores an outlier', () => {
+  const big = new Float32Array(1000).map((_, i) => (i === 999 ? 1000 : (i % 10) / 10));
+  const clamp = makeScale(stats([big]), { diverging: true, mode: 'clamp' });
+  assert.equal(clamp.hi, Math.fround(0.9));
+  assert.equal(clamp.t(1000), 1); // saturates
+  // sequential data with negative values: clamped at the 1st percentile below
+  const seq = new Float32Array(1000).map((_, i) => (i === 0 ? -1000 : i / 1000));
+  const s = makeScale(stats([seq]), { diverging: false, mode: 'clamp' });
+  assert.ok(s.lo > -1 && s.lo < 0.02, `lo = ${s.lo}`);
+});
+
+test('symlog keeps small values visible next to an outlier', () => {
+  const big = new Float32Array(1000).map((_, i) => (i === 999 ? 1000 : (i % 10) / 10));
+  const sl = makeScale(stats([big]), { diverging: true, mode: 'symlog' });
+  // linear would give 0.9 / 2000 = 0.00045 from the middle
+  assert.ok(sl.t(0.9) - 0.5 > 0.05, `t(0.9) − 0.5 = ${sl.t(0.9) - 0.5}`);
+  assert.equal(sl.t(0), 0.5);
+  assert.equal(sl.t(-1000), 0);
+  assert.equal(sl.t(1000), 1);
+  // the linear threshold c gets ticks of its own
+  assert.equal(sl.ticks.length, 5);
+  assert.match(sl.describe, /symmetric log \(linear within ±/);
+  const ticks = ticksOf(sl);
+  assert.deepEqual(ticks.map((t) => t.pos), [...ticks.map((t) => t.pos)].sort((a, b) => a - b));
+});
+
+test('an unknown mode is linear over the full range', () => {
+  const s = makeScale(stats([new Float32Array([0, 4])]), { diverging: false, mode: 'toString' });
+  assert.equal(s.mode, 'full');
+  assert.equal(s.t(1), 0.25);
+});
+
+test('palettes: 255 colours each; an unknown one is the default sequential one', () => {
+  for (const name of PALETTE_NAMES) assert.equal(lut(name).length, 255 * 3, name);
+  assert.deepEqual([...lut('viridis').slice(0, 3)], [0x44, 0x01, 0x54]);
+  assert.deepEqual([...lut('viridis').slice(-3)], [0xfd, 0xe7, 0x25]);
+  assert.equal(lut('no such palette'), lut('viridis'));
+  assert.equal(lut('constructor'), lut('viridis'));
+  const s = makeScale(stats([new Float32Array([0, 1])]), { diverging: false, mode: 'full' });
+  assert.equal(s.palette, 'viridis');
+  assert.deepEqual(rgb(s, 0), [0x44, 0x01, 0x54]);
+});
+
+test('stats: extremes, percentiles and non-finite values', () => {
+  const st = stats([new Float32Array([3, -4, NaN, 1]), new Float32Array([Infinity, 2])]);
+  assert.equal(st.min, -4);
+  assert.equal(st.max, 3);
+  assert.equal(st.absMax, 4);
+  assert.equal(st.count, 4);
+  assert.equal(st.nonfinite, 2);
+  assert.equal(st.p50, 1); // sorted −4 1 2 3: index ⌈0.5·4⌉ − 1 = 1
+  assert.equal(st.p99abs, 4);
+  // a range [lo, hi) of each array
+  const part = stats([new Float32Array([9, 1, 2, 9])], 1, 3);
+  assert.deepEqual([part.min, part.max, part.count], [1, 2, 2]);
+  // nothing finite: every number 0
+  const none = stats([new Float32Array([NaN, -Infinity])]);
+  assert.deepEqual(none, { min: 0, max: 0, absMax: 0, p99abs: 0, p50abs: 0, p50: 0, p99: 0, p01: 0, count: 0, nonfinite: 2 });
+});
+
+test('percentiles by selection equal those of a sorted copy', () => {
+  const rnd = random(7);
+  const scratch = newScratch();
+  for (const n of [1, 2, 3, 10, 101, 1000, 6272]) {
+    const a = new Float32Array(n).map((_, i) => (i % 7 === 0 ? 0 : rnd() * (i % 3 === 0 ? 1e-6 : 1)));
+    const sorted = [...a].sort((x, y) => x - y);
+    const q = (p) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1))];
+    for (const st of [stats([a]), stats([a], undefined, undefined, scratch)]) {
+      assert.equal(st.p99, q(0.99), `n = ${n}: p99`);
+      assert.equal(st.p50, q(0.5), `n = ${n}: p50`);
+      assert.equal(st.p01, q(0.01), `n = ${n}: p01`);
+    }
+    for (const k of [0, n >> 1, n - 1]) assert.equal(select(Float32Array.from(a), n, k), sorted[k], `n = ${n}, k = ${k}`);
+  }
+});
+
+test('reused scratch buffers do not carry values from one call to the next', () => {
+  const scratch = newScratch();
+  const first = stats([new Float32Array(100).map((_, i) => i)], undefined, undefined, scratch);
+  const second = stats([new Float32Array([5, -5])], undefined, undefined, scratch);
+  assert.equal(first.p99, 98);
+  assert.deepEqual(second, stats([new Float32Array([5, -5])]));
+});

@@ -1,0 +1,32 @@
+// dom.js — small helpers for the page's elements: lookup by id, element
+// creation, and the alert banner under the top bar.
+
+// $ returns the element with an id.
+export const $ = (id) => document.getElementById(id);
+
+// el creates an element with a class and text (text is never parsed as HTML).
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// showAlert shows a message in the alert banner; kind is "error" or
+// "diverged" (a divergence is hidden again once the state no longer reports
+// it).
+export function showAlert(text, kind) {
+  const a = $('alert');
+  a.textContent = text;
+  a.dataset.kind = kind;
+  $('alert-box').dataset.kind = kind;
+  $('alert-box').hidden = false;
+}
+
+// hideAlert hides the alert banner.
+export function hideAlert() {
+  const a = $('alert');
+  $('alert-box').hidden = true;
+  a.textContent = '';
+  a.dataset.kind = '';
+}

@@ -1,0 +1,58 @@
+// messages.js — what the page does with each JSON message of the server
+// (docs/protocol.md, "Server → client"): the lab state takes it, pending
+// requests are settled, and messages for the page's other scripts (a room's
+// "room") are passed on as "bpv:message" events of the document.
+
+import { VOCAB } from './vocab.js';
+import { writeURL } from './state.js';
+import { syncControls } from './controls.js';
+
+// handleMessage takes one message from the server.
+export function handleMessage(app, msg) {
+  const { lab, pending } = app;
+  switch (msg.type) {
+    case 'welcome':
+      lab.setWelcome(msg);
+      app.sub.last = ''; // a new connection starts from the default subscription
+      break;
+    case 'state':
+      if (app.draw.chartsFrom !== null && msg.step < app.draw.chartsFrom) app.draw.chartsFrom = null; // reset
+      lab.setState(msg);
+      if (msg.hyper) lab.adoptHyper(msg.hyper);
+      if (msg.speed) lab.adoptSpeed(msg.speed);
+      break;
+    case 'metrics':
+      if (msg.reset) {
+        const empty = !(msg.points && msg.points.length);
+        app.draw.chartsFrom = empty && lab.state && lab.state.step > 0 ? lab.state.step : null;
+      }
+      lab.addMetrics(msg);
+      break;
+    case 'error':
+      // a divergence is shown from the state, which says the same
+      if (msg.code !== VOCAB.codeDiverged) lab.setError(msg);
+      // a refused spec stays in its field, as typed, to be corrected
+      if (msg.id !== undefined && msg.id === pending.spec.id) pending.spec.id = 0;
+      syncControls(app); // nothing changed: show the values in effect again
+      break;
+    case 'ack':
+      if (msg.id !== undefined && msg.id === pending.spec.id) {
+        // the spec applied: the field shows the spec in effect again (the
+        // welcome and state that follow carry it)
+        pending.spec.id = 0;
+        pending.spec.draft = false;
+      }
+      if (pending.samples.has(msg.id)) {
+        lab.params.sample = pending.samples.get(msg.id);
+        pending.samples.delete(msg.id);
+        writeURL(lab.params, lab.view);
+      }
+      break;
+    case 'bye':
+      lab.setError({ code: 'bye', message: `The server closed ${app.pageKind}: ${msg.reason || 'shutting down'}.` });
+      break;
+    default:
+      // other messages (a room's "room") are for the page's other scripts
+      document.dispatchEvent(new CustomEvent('bpv:message', { detail: msg }));
+  }
+}

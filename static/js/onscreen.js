@@ -1,0 +1,69 @@
+// onscreen.js — which maps are on (or near) the screen, followed with an
+// IntersectionObserver, and the subscription that asks for them
+// (subscription.js), sent shortly after what is on screen changes. Its
+// state is app.sub (see main.js).
+
+import { wantedLayers, subscribeMessage } from './subscription.js';
+
+// a map this close to the screen (a tenth of it) counts as on screen
+const NEAR = '10%';
+// how long the page waits after scrolling or resizing before it changes
+// its subscription
+const RESUBSCRIBE_MS = 150;
+
+// observeVisibility follows the canvases of the current layout: a view is
+// visible when one of its canvases is on screen, and stale (to be drawn
+// again) when it comes into view.
+export function observeVisibility(app) {
+  const sub = app.sub;
+  if (sub.observer) sub.observer.disconnect();
+  sub.onScreen.clear();
+  const viewsOf = new Map(); // canvas → views drawn in it
+  for (const v of app.layout.views) {
+    v.visible = false;
+    for (const sf of v.surfaces) {
+      if (!viewsOf.has(sf.canvas)) viewsOf.set(sf.canvas, []);
+      viewsOf.get(sf.canvas).push(v);
+    }
+  }
+  sub.observer = new IntersectionObserver((entries) => {
+    const touched = new Set();
+    for (const e of entries) {
+      if (e.isIntersecting) sub.onScreen.add(e.target);
+      else sub.onScreen.delete(e.target);
+      for (const v of viewsOf.get(e.target) || []) touched.add(v);
+    }
+    for (const v of touched) {
+      const was = v.visible;
+      v.visible = v.surfaces.some((sf) => sub.onScreen.has(sf.canvas));
+      if (v.visible && !was) v.stale = true;
+    }
+    scheduleSubscription(app);
+  }, { rootMargin: NEAR });
+  for (const c of viewsOf.keys()) sub.observer.observe(c);
+}
+
+// scheduleSubscription sends the subscription once the screen has been still
+// for RESUBSCRIBE_MS.
+export function scheduleSubscription(app) {
+  clearTimeout(app.sub.timer);
+  app.sub.timer = setTimeout(() => sendSubscription(app), RESUBSCRIBE_MS);
+}
+
+// sendSubscription asks the server for what is on screen, if that changed;
+// it returns the id of the subscribe message, or 0 if none was sent.
+export function sendSubscription(app) {
+  const sub = app.sub;
+  clearTimeout(sub.timer);
+  if (!app.lab.welcome || !sub.observer) return 0;
+  const layers = wantedLayers(app.layout.views, sub.onScreen, app.lab.welcome);
+  const msg = subscribeMessage(sub.sample, layers);
+  const text = JSON.stringify(msg);
+  if (text === sub.last) return 0;
+  sub.last = text;
+  sub.count++;
+  // for tests and for measuring: what the page asks for
+  document.body.dataset.subscription = JSON.stringify(layers);
+  document.body.dataset.subscriptions = String(sub.count);
+  return app.transport.send(msg);
+}
