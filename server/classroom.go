@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
@@ -124,9 +125,6 @@ func (c ClassroomConfig) withDefaults() (ClassroomConfig, error) {
 	}
 	return c, errors.Join(errs...)
 }
-
-// Error codes of the classroom (besides full, rate_limited, forbidden).
-const codeNotFound = "not_found"
 
 // Messages of the classroom shown to users.
 const (
@@ -323,8 +321,8 @@ func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 	}
 	var t *engine.Trainer
 	var p LabParams
-	var history []metricsPoint
-	var tests []testPoint
+	var history []protocol.MetricsPoint
+	var tests []protocol.TestPoint
 	if !rs.inSession(func() {
 		t, p = rs.t.Clone(), rs.params
 		// The fork's charts go on from the room's.
@@ -350,10 +348,10 @@ func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 // goroutine and notes the time of the command (see evictInactive).
 func (sess *session) admit(m *sessionMsg) (code, message string) {
 	if !sess.mayDrive(m.c) {
-		return codeForbidden, msgForbidden
+		return protocol.CodeForbidden, msgForbidden
 	}
 	if msg := sess.forkLimit(m); msg != "" {
-		return codeRateLimited, msg
+		return protocol.CodeRateLimited, msg
 	}
 	sess.lastCmd = time.Now()
 	return "", ""
@@ -421,16 +419,6 @@ func (cl *classroom) leave(r *Room, c *client) {
 	}
 }
 
-// roomMsg tells a room's pages who they are and how many watch.
-type roomMsg struct {
-	Type    string `json:"type"` // "room"
-	V       int    `json:"v"`
-	Code    string `json:"code"`
-	Name    string `json:"name"`
-	Role    string `json:"role"` // "owner" or "viewer"
-	Viewers int    `json:"viewers"`
-}
-
 // announce sends every member of r the room message with the current
 // viewer count.
 func (cl *classroom) announce(r *Room) {
@@ -447,12 +435,12 @@ func (cl *classroom) announce(r *Room) {
 	for i, c := range members {
 		if roles[i] {
 			if ownerMsg == nil {
-				ownerMsg = mustJSON(roomMsg{Type: "room", V: protocolVersion, Code: r.Code, Name: r.Name, Role: "owner", Viewers: n})
+				ownerMsg = protocol.Marshal(protocol.Room{Type: protocol.TypeRoom, V: protocol.Version, Code: r.Code, Name: r.Name, Role: protocol.RoleOwner, Viewers: n})
 			}
 			c.mb.reply(ownerMsg)
 		} else {
 			if viewerMsg == nil {
-				viewerMsg = mustJSON(roomMsg{Type: "room", V: protocolVersion, Code: r.Code, Name: r.Name, Role: "viewer", Viewers: n})
+				viewerMsg = protocol.Marshal(protocol.Room{Type: protocol.TypeRoom, V: protocol.Version, Code: r.Code, Name: r.Name, Role: protocol.RoleViewer, Viewers: n})
 			}
 			c.mb.reply(viewerMsg)
 		}
@@ -478,7 +466,7 @@ func (s *Server) limitConnsPerAddr(next http.Handler) http.Handler {
 		if !s.class.conns.acquire(a) {
 			s.metrics.limitHits.WithLabelValues("connections_per_address").Inc()
 			s.log.Info("connection refused", "limit", "connections_per_address", "addr", a)
-			s.refuseWS(w, r, codeFull, msgConnsPerAddr(s.cfg.MaxConnsPerAddr), websocket.CloseTryAgainLater)
+			s.refuseWS(w, r, protocol.CodeFull, msgConnsPerAddr(s.cfg.MaxConnsPerAddr), websocket.CloseTryAgainLater)
 			return
 		}
 		defer s.class.conns.release(a)
@@ -504,10 +492,10 @@ func (s *Server) findRoom(r *http.Request, typed string) (room *Room, code, mess
 	switch why, wait := s.class.joins.admit(a, now); why {
 	case joinAddrOver:
 		s.metrics.limitHits.WithLabelValues("join_attempts").Inc()
-		return nil, codeRateLimited, msgJoinRate(wait)
+		return nil, protocol.CodeRateLimited, msgJoinRate(wait)
 	case joinServerOver:
 		s.metrics.limitHits.WithLabelValues("join_attempts_total").Inc()
-		return nil, codeRateLimited, msgJoinRateServer(wait)
+		return nil, protocol.CodeRateLimited, msgJoinRateServer(wait)
 	}
 	if err == nil {
 		room.remember(a)
@@ -516,9 +504,9 @@ func (s *Server) findRoom(r *http.Request, typed string) (room *Room, code, mess
 	s.class.joins.wrong(a, now)
 	s.class.metrics.joinFailed.Inc()
 	if errors.Is(err, errBadCode) {
-		return nil, codeNotFound, msgBadCode
+		return nil, protocol.CodeNotFound, msgBadCode
 	}
-	return nil, codeNotFound, msgNoRoom
+	return nil, protocol.CodeNotFound, msgNoRoom
 }
 
 // serveRoomWS is the websocket of a room's page: the owner (who carries
@@ -533,18 +521,18 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 	owner := room.IsOwner(ownerTokenOf(r, room.Code))
 	if !owner && room.Viewers() >= s.cfg.MaxViewers {
 		s.metrics.limitHits.WithLabelValues("viewers").Inc()
-		s.refuseWS(w, r, codeFull, msgViewersFull(s.cfg.MaxViewers), websocket.CloseTryAgainLater)
+		s.refuseWS(w, r, protocol.CodeFull, msgViewersFull(s.cfg.MaxViewers), websocket.CloseTryAgainLater)
 		return
 	}
 	sess := room.session
 	s.runClient(w, r, func(c *client) (*session, bool, string, string) {
 		if !s.attachTo(sess) {
-			return nil, false, codeNotFound, msgRoomEnded
+			return nil, false, protocol.CodeNotFound, msgRoomEnded
 		}
 		if !s.class.join(room, c, owner) {
 			s.release(sess)
 			s.metrics.limitHits.WithLabelValues("viewers").Inc()
-			return nil, false, codeFull, msgViewersFull(s.cfg.MaxViewers)
+			return nil, false, protocol.CodeFull, msgViewersFull(s.cfg.MaxViewers)
 		}
 		return sess, true, "", ""
 	}, func(*client) { s.class.announce(room) }, func(c *client) { s.class.leave(room, c) })
@@ -581,7 +569,7 @@ func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.runClient(w, r, func(*client) (*session, bool, string, string) {
 		if !s.attachTo(sess) {
-			return nil, false, codeNotFound, msgRoomEnded
+			return nil, false, protocol.CodeNotFound, msgRoomEnded
 		}
 		return sess, false, "", ""
 	}, nil, nil)
@@ -592,15 +580,15 @@ func (s *Server) refuseSession(w http.ResponseWriter, r *http.Request, err error
 	switch {
 	case errors.Is(err, errSessionsPerAddr):
 		s.metrics.limitHits.WithLabelValues("sessions_per_address").Inc()
-		s.refuseWS(w, r, codeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr), websocket.CloseTryAgainLater)
+		s.refuseWS(w, r, protocol.CodeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr), websocket.CloseTryAgainLater)
 	case errors.Is(err, errFull):
 		s.metrics.limitHits.WithLabelValues("sessions").Inc()
-		s.refuseWS(w, r, codeFull, "The server is running as many sessions as it can; try again later.", websocket.CloseTryAgainLater)
+		s.refuseWS(w, r, protocol.CodeFull, "The server is running as many sessions as it can; try again later.", websocket.CloseTryAgainLater)
 	case errors.Is(err, errRoomClosed):
-		s.refuseWS(w, r, codeNotFound, msgRoomEnded, websocket.ClosePolicyViolation)
+		s.refuseWS(w, r, protocol.CodeNotFound, msgRoomEnded, websocket.ClosePolicyViolation)
 	default:
 		s.log.Error("start session", "err", err)
-		s.refuseWS(w, r, codeInvalid, "The session could not be started.", websocket.CloseInternalServerErr)
+		s.refuseWS(w, r, protocol.CodeInvalid, "The session could not be started.", websocket.CloseInternalServerErr)
 	}
 }
 
@@ -629,25 +617,25 @@ func phasesPerStep(n int) float64 { return float64(2*n + 2) }
 
 // stepRate is a speed in optimizer steps per second (+Inf for rate 0, as
 // fast as the CPU allows).
-func stepRate(sp wireSpeed, layers int) float64 {
+func stepRate(sp protocol.Speed, layers int) float64 {
 	if sp.Rate == 0 {
 		return math.Inf(1)
 	}
-	if sp.Unit == unitPhase {
+	if sp.Unit == protocol.UnitPhase {
 		return sp.Rate / phasesPerStep(layers)
 	}
 	return sp.Rate
 }
 
 // capSpeed returns sp slowed to at most maxRate optimizer steps per second.
-func capSpeed(sp wireSpeed, maxRate float64, layers int) wireSpeed {
+func capSpeed(sp protocol.Speed, maxRate float64, layers int) protocol.Speed {
 	if stepRate(sp, layers) <= maxRate {
 		return sp
 	}
-	if sp.Unit == unitPhase {
+	if sp.Unit == protocol.UnitPhase {
 		sp.Rate = maxRate * phasesPerStep(layers)
 	} else {
-		sp.Unit, sp.Rate = unitStep, maxRate
+		sp.Unit, sp.Rate = protocol.UnitStep, maxRate
 	}
 	return sp
 }
@@ -659,9 +647,9 @@ func (sess *session) forkLimit(m *sessionMsg) string {
 		return ""
 	}
 	switch {
-	case m.cmd == "step_epoch":
+	case m.cmd == protocol.CmdStepEpoch:
 		return fmt.Sprintf("Forks cannot run a whole epoch at full speed on this server (the class shares its CPU); press play, at most %g steps per second.", sess.maxRate)
-	case m.cmd == "set" && m.args.Speed != nil:
+	case m.cmd == protocol.CmdSet && m.args.Speed != nil:
 		sp := *m.args.Speed
 		if sp.Unit == "" {
 			sp.Unit = sess.params.Speed.Unit
@@ -714,7 +702,7 @@ func (s *Server) endInactive(now time.Time) int {
 			if !idle {
 				return
 			}
-			bye := byeMsg(msgIdle)
+			bye := protocol.Bye(msgIdle)
 			for _, c := range sess.clients {
 				c.mb.close(bye, websocket.CloseGoingAway, "idle")
 			}

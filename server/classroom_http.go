@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/backpropviz/backpropviz/templates"
 	"github.com/backpropviz/backpropviz/web"
 )
@@ -44,9 +45,9 @@ func (s *Server) webConfig() web.Config {
 func (s *Server) joinFailed(w http.ResponseWriter, r *http.Request, typed, code, message string) {
 	status := http.StatusOK // a wrong code gets the join page and its message, a normal page
 	switch code {
-	case codeRateLimited:
+	case protocol.CodeRateLimited:
 		status = http.StatusTooManyRequests
-	case codeFull:
+	case protocol.CodeFull:
 		status = http.StatusServiceUnavailable
 	}
 	web.ServeJoin(w, r, status, templates.Join{Code: typed, Message: message, NeedKey: s.cfg.RoomKey != ""}, s.webConfig())
@@ -174,12 +175,12 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, errSessionsPerAddr):
 			s.metrics.limitHits.WithLabelValues("sessions_per_address").Inc()
-			s.joinFailed(w, r, typed, codeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr))
+			s.joinFailed(w, r, typed, protocol.CodeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr))
 		case errors.Is(err, errFull):
 			s.metrics.limitHits.WithLabelValues("sessions").Inc()
-			s.joinFailed(w, r, typed, codeFull, "The server is running as many sessions as it can; try again later.")
+			s.joinFailed(w, r, typed, protocol.CodeFull, "The server is running as many sessions as it can; try again later.")
 		default:
-			s.joinFailed(w, r, typed, codeNotFound, msgRoomEnded)
+			s.joinFailed(w, r, typed, protocol.CodeNotFound, msgRoomEnded)
 		}
 		return
 	}

@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // tinyRoomParams are lab settings small enough for fast room tests.
 func tinyRoomParams(t *testing.T) LabParams {
 	t.Helper()
 	p := DefaultLabParams()
-	p.Data = DataShapes
+	p.Data = protocol.DataShapes
 	p.Config.Spec = tinySpec
 	return p
 }
@@ -62,23 +64,23 @@ func joinAsViewer(t *testing.T, ts *httptest.Server, room *Room) *wsClient {
 }
 
 // expectRoom reads until a room message with the given viewer count.
-func (c *wsClient) expectRoom(viewers int) roomMsg {
+func (c *wsClient) expectRoom(viewers int) protocol.Room {
 	c.t.Helper()
 	for range 100 {
-		var m roomMsg
+		var m protocol.Room
 		c.expect("room", &m)
 		if m.Viewers == viewers {
 			return m
 		}
 	}
 	c.t.Fatalf("no room message with %d viewers", viewers)
-	return roomMsg{}
+	return protocol.Room{}
 }
 
 // expectError reads until an error message and returns it.
-func (c *wsClient) expectError() replyMsg {
+func (c *wsClient) expectError() protocol.Reply {
 	c.t.Helper()
-	var r replyMsg
+	var r protocol.Reply
 	c.expect("error", &r)
 	return r
 }
@@ -92,7 +94,7 @@ func TestRoomViewerCannotDrive(t *testing.T) {
 		t.Fatalf("owner's room message %+v", m)
 	}
 	viewer := joinAsViewer(t, ts, room)
-	var w welcomeMsg
+	var w protocol.Welcome
 	viewer.expect("welcome", &w)
 	if w.Resume != "" {
 		t.Errorf("a viewer was handed the room session's token %q", w.Resume)
@@ -116,8 +118,8 @@ func TestRoomViewerCannotDrive(t *testing.T) {
 	}
 	for _, c := range cmds {
 		r := viewer.reply(viewer.cmd(c.cmd, c.args))
-		if r.Type != "error" || r.Code != codeForbidden || r.Message != msgForbidden {
-			t.Errorf("viewer's %s: reply %+v, want error %s %q", c.cmd, r, codeForbidden, msgForbidden)
+		if r.Type != "error" || r.Code != protocol.CodeForbidden || r.Message != msgForbidden {
+			t.Errorf("viewer's %s: reply %+v, want error %s %q", c.cmd, r, protocol.CodeForbidden, msgForbidden)
 		}
 	}
 	// A viewer chooses what to inspect.
@@ -160,7 +162,7 @@ func TestRoomResumeTokenDoesNotGrantControl(t *testing.T) {
 	sess := room.session
 	c := dial(t, ts, "resume="+sess.token)
 	c.expect("welcome", nil)
-	if r := c.reply(c.cmd("step_batch", nil)); r.Code != codeForbidden {
+	if r := c.reply(c.cmd("step_batch", nil)); r.Code != protocol.CodeForbidden {
 		t.Errorf("step_batch through the room's token: %+v, want forbidden", r)
 	}
 }
@@ -177,7 +179,7 @@ func TestRoomFork(t *testing.T) {
 	roomW := owner.frame()
 
 	fork := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+strings.ToLower(room.Code), nil)
-	var w welcomeMsg
+	var w protocol.Welcome
 	fork.expect("welcome", &w)
 	if w.Resume == "" {
 		t.Fatalf("fork's welcome has no resume token")
@@ -203,7 +205,7 @@ func TestRoomFork(t *testing.T) {
 	for _, rt := range roomW.Tensors {
 		// A frame sent before the subscription took effect may hold other
 		// kinds (the room's input); the weights are what a fork copies.
-		if rt.Kind != KindWeights {
+		if rt.Kind != protocol.KindWeights {
 			continue
 		}
 		compared++
@@ -262,7 +264,7 @@ func TestRoomFork(t *testing.T) {
 	fork.conn.Close()
 	waitDetached(t, srv, w.Resume)
 	again := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code+"?resume="+w.Resume, nil)
-	var w2 welcomeMsg
+	var w2 protocol.Welcome
 	again.expect("welcome", &w2)
 	again.expect("state", &st)
 	if w2.Session != w.Session || !w2.Resumed || st.Step != 5 {
@@ -328,7 +330,7 @@ func TestRoomSlowViewerDoesNotSlowRoom(t *testing.T) {
 	room := newRoom(t, srv, "")
 	slow := dialPath(t, smallBufferDialer, ts, "/ws/room/"+room.Code, nil)
 	// The slow viewer asks for everything, exact, and then never reads.
-	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": allKinds})
+	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": protocol.Kinds})
 
 	owner := joinAsOwner(t, ts, room)
 	owner.expect("welcome", nil)
@@ -370,15 +372,15 @@ func TestJoinWrongCode(t *testing.T) {
 	tests := []struct {
 		path, code, message string
 	}{
-		{"/ws/room/" + wrong, codeNotFound, msgNoRoom},
-		{"/ws/room/0OI1", codeNotFound, msgBadCode},
-		{"/ws/fork/" + wrong, codeNotFound, msgNoRoom},
+		{"/ws/room/" + wrong, protocol.CodeNotFound, msgNoRoom},
+		{"/ws/room/0OI1", protocol.CodeNotFound, msgBadCode},
+		{"/ws/fork/" + wrong, protocol.CodeNotFound, msgNoRoom},
 		// Three wrong codes used the address's budget: the right code still
 		// passes (the address's one look-up while over budget) ...
 		{"/ws/room/" + room.Code, "", ""},
 		// ... but another code is refused before it is looked up, so
 		// trying tells nothing.
-		{"/ws/room/" + wrong, codeRateLimited, msgJoinRate(200 * time.Second)},
+		{"/ws/room/" + wrong, protocol.CodeRateLimited, msgJoinRate(200 * time.Second)},
 		// The room's code was found from this address: a reconnect passes.
 		{"/ws/room/" + room.Code, "", ""},
 	}
@@ -410,8 +412,8 @@ func TestClassroomLimits(t *testing.T) {
 		b.expect("welcome", nil)
 		c := dial(t, ts, "data=shapes")
 		r := c.expectError()
-		if r.Code != codeFull || r.Message != msgConnsPerAddr(2) {
-			t.Errorf("third connection: %s %q, want %s %q", r.Code, r.Message, codeFull, msgConnsPerAddr(2))
+		if r.Code != protocol.CodeFull || r.Message != msgConnsPerAddr(2) {
+			t.Errorf("third connection: %s %q, want %s %q", r.Code, r.Message, protocol.CodeFull, msgConnsPerAddr(2))
 		}
 		a.conn.Close()
 		// The slot comes back once the server has seen the close.
@@ -439,8 +441,8 @@ func TestClassroomLimits(t *testing.T) {
 		v1.expect("welcome", nil)
 		v2 := joinAsViewer(t, ts, room)
 		r := v2.expectError()
-		if r.Code != codeFull || r.Message != msgViewersFull(1) {
-			t.Errorf("second viewer: %s %q, want %s %q", r.Code, r.Message, codeFull, msgViewersFull(1))
+		if r.Code != protocol.CodeFull || r.Message != msgViewersFull(1) {
+			t.Errorf("second viewer: %s %q, want %s %q", r.Code, r.Message, protocol.CodeFull, msgViewersFull(1))
 		}
 		// The owner is always let in.
 		o := joinAsOwner(t, ts, room)
@@ -458,8 +460,8 @@ func TestClassroomLimits(t *testing.T) {
 		room := newRoom(t, srv, "") // the room's session is the one
 		c := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code, nil)
 		r := c.expectError()
-		if r.Code != codeFull {
-			t.Errorf("fork beyond the session cap: %+v, want %s", r, codeFull)
+		if r.Code != protocol.CodeFull {
+			t.Errorf("fork beyond the session cap: %+v, want %s", r, protocol.CodeFull)
 		}
 	})
 }
@@ -516,7 +518,7 @@ func TestRoomNameEscapedInRoomMessage(t *testing.T) {
 	if strings.Contains(string(raw), "<img") {
 		t.Errorf("room message %s carries markup unescaped", raw)
 	}
-	var m roomMsg
+	var m protocol.Room
 	json.Unmarshal(raw, &m)
 	if m.Name != room.Name {
 		t.Errorf("room name %q, want %q", m.Name, room.Name)
@@ -533,7 +535,7 @@ func TestForkTrainingRate(t *testing.T) {
 	fork := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code, nil)
 	var st testState
 	fork.expect("state", &st)
-	if st.Speed != (wireSpeed{Unit: unitStep, Rate: 4}) {
+	if st.Speed != (protocol.Speed{Unit: protocol.UnitStep, Rate: 4}) {
 		t.Errorf("fork of a room playing as fast as possible: speed %+v, want 4 steps/s", st.Speed)
 	}
 	// tinySpec has 4 layers: 10 phases a step.
@@ -553,8 +555,8 @@ func TestForkTrainingRate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := fork.reply(fork.cmd(tt.cmd, tt.args))
-		if tt.ok != (r.Type == "ack") || (!tt.ok && r.Code != codeRateLimited) {
-			t.Errorf("fork %s: reply %+v, want ok %v (else %s)", tt.name, r, tt.ok, codeRateLimited)
+		if tt.ok != (r.Type == "ack") || (!tt.ok && r.Code != protocol.CodeRateLimited) {
+			t.Errorf("fork %s: reply %+v, want ok %v (else %s)", tt.name, r, tt.ok, protocol.CodeRateLimited)
 		}
 	}
 	// The room itself is not bounded.
@@ -601,7 +603,7 @@ func TestIdleSessionsEnded(t *testing.T) {
 	if n := srv.endInactive(now.Add(idle + time.Second)); n != 1 {
 		t.Fatalf("second sweep ended %d sessions, want 1 (the busy one)", n)
 	}
-	var bye replyMsg
+	var bye protocol.Reply
 	busy.expect("bye", &bye)
 	if bye.Reason != msgIdle {
 		t.Errorf("bye reason %q, want %q", bye.Reason, msgIdle)

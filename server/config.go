@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // Config configures a Server. The zero value of a field means its default;
@@ -85,16 +86,6 @@ const (
 	defaultShapesTest         = 1000
 )
 
-// Limits are the limits a client is told in welcome.
-type Limits struct {
-	MaxFPS        int
-	MaxMessage    int
-	MaxBatch      int
-	MaxTestImages int
-	MaxRate       float64
-	CmdRate       float64
-}
-
 // withDefaults fills zero fields and checks the others.
 func (c Config) withDefaults() (Config, error) {
 	def := func(v *int, d int) {
@@ -149,12 +140,8 @@ func (c Config) withDefaults() (Config, error) {
 	return c, errors.Join(errs...)
 }
 
-func (c *Config) limits() Limits {
-	return Limits{MaxFPS: c.MaxFPS, MaxMessage: c.MaxMessage, MaxBatch: c.MaxBatch,
+// limits are the limits a client is told in the welcome.
+func (c *Config) limits() protocol.Limits {
+	return protocol.Limits{MaxFPS: c.MaxFPS, MaxMessage: c.MaxMessage, MaxBatch: c.MaxBatch,
 		MaxTestImages: c.MaxTestImages, MaxRate: c.MaxRate, CmdRate: c.CmdRate}
-}
-
-func (l Limits) wire() wireLimits {
-	return wireLimits{MaxFPS: l.MaxFPS, MaxMessage: l.MaxMessage, MaxBatch: l.MaxBatch,
-		MaxTestImages: l.MaxTestImages, MaxRate: l.MaxRate, CmdRate: l.CmdRate}
 }

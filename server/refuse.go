@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // closeWait bounds how long a refused connection waits for the client's
@@ -18,7 +20,7 @@ const closeWait = 2 * time.Second
 func refuse(conn *websocket.Conn, code, message string, closeCode int) {
 	defer conn.Close()
 	conn.SetWriteDeadline(time.Now().Add(writeWait))
-	if conn.WriteMessage(websocket.TextMessage, errorMsg(nil, code, message)) != nil {
+	if conn.WriteMessage(websocket.TextMessage, protocol.ErrorReply(nil, code, message)) != nil {
 		return
 	}
 	if conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, code)) != nil {

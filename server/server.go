@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/gorilla/websocket"
@@ -133,13 +134,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, errSessionsPerAddr):
 			s.metrics.limitHits.WithLabelValues("sessions_per_address").Inc()
-			return nil, false, codeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr)
+			return nil, false, protocol.CodeFull, msgSessionsPerAddr(s.cfg.MaxSessionsPerAddr)
 		case errors.Is(err, errFull):
 			s.metrics.limitHits.WithLabelValues("sessions").Inc()
-			return nil, false, codeFull, "the server is running as many sessions as it can; try again later"
+			return nil, false, protocol.CodeFull, "the server is running as many sessions as it can; try again later"
 		case err != nil:
 			c.log.Error("new session", "err", err)
-			return nil, false, codeInvalid, "the session could not be created"
+			return nil, false, protocol.CodeInvalid, "the session could not be created"
 		}
 		return sess, false, "", ""
 	}, nil, nil)
@@ -168,7 +169,7 @@ func (s *Server) runClient(w http.ResponseWriter, r *http.Request,
 	// error always arrives, followed by a close frame.
 	if !s.addClient(c) {
 		s.metrics.limitHits.WithLabelValues("connections").Inc()
-		refuse(conn, codeFull, "the server has too many open connections; try again later", websocket.CloseTryAgainLater)
+		refuse(conn, protocol.CodeFull, "the server has too many open connections; try again later", websocket.CloseTryAgainLater)
 		return
 	}
 	defer s.removeClient(c)
@@ -176,9 +177,9 @@ func (s *Server) runClient(w http.ResponseWriter, r *http.Request,
 	if sess == nil {
 		closeCode := websocket.ClosePolicyViolation
 		switch code {
-		case codeFull:
+		case protocol.CodeFull:
 			closeCode = websocket.CloseTryAgainLater
-		case codeInvalid:
+		case protocol.CodeInvalid:
 			closeCode = websocket.CloseInternalServerErr
 		}
 		refuse(conn, code, msg, closeCode)
@@ -466,7 +467,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 
 	for _, c := range clients {
-		c.mb.close(byeMsg("the server is shutting down"), websocket.CloseGoingAway, "server shutting down")
+		c.mb.close(protocol.Bye("the server is shutting down"), websocket.CloseGoingAway, "server shutting down")
 	}
 	for _, sess := range sessions {
 		close(sess.quit)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/gorilla/websocket"
 )
 
@@ -45,10 +46,10 @@ type session struct {
 	nextDue  time.Time // when the next unit of play may start (Speed.Rate > 0)
 	nextPub  time.Time // when playing, the time the next frames are due
 	seq      uint64    // frames published
-	pending  []metricsPoint
-	history  []metricsPoint
-	tests    []testPoint
-	enc      FrameEncoder
+	pending  []protocol.MetricsPoint
+	history  []protocol.MetricsPoint
+	tests    []protocol.TestPoint
+	enc      protocol.FrameEncoder
 	paramErr string // an error in the URL parameters, told in the first welcome
 }
 
@@ -61,7 +62,7 @@ const (
 )
 
 func (m runMode) String() string {
-	return [...]string{"paused", "play", "epoch"}[m]
+	return [...]string{protocol.ModePaused, protocol.ModePlay, protocol.ModeEpoch}[m]
 }
 
 // maxHistory bounds the chart points a session keeps; beyond it every
@@ -74,8 +75,8 @@ type sessionMsg struct {
 	c       *client
 	id      json.RawMessage
 	cmd     string
-	args    cmdArgs
-	sub     Subscription
+	args    protocol.CmdArgs
+	sub     protocol.Subscription
 	resumed bool   // attach: the client resumed with its token
 	fn      func() // run: called in the session goroutine
 }
@@ -142,7 +143,7 @@ func (s *session) run() {
 // unitStart reports whether the next phase starts a unit of play: every
 // phase for unit "phase", the first phase of a step for unit "step".
 func (s *session) unitStart() bool {
-	if s.params.Speed.Unit == unitPhase {
+	if s.params.Speed.Unit == protocol.UnitPhase {
 		return true
 	}
 	done, ok := s.t.Done()
@@ -181,7 +182,7 @@ func (s *session) advance(now time.Time) {
 		s.publishFrames(s.clients, true, true)
 		return
 	}
-	if stepped || (s.mode == modePlay && s.params.Speed.Unit == unitPhase) {
+	if stepped || (s.mode == modePlay && s.params.Speed.Unit == protocol.UnitPhase) {
 		if !now.Before(s.nextPub) {
 			// Frames are due every interval on average: a frame that comes
 			// late (steps rarely end exactly on time) does not push the
@@ -202,7 +203,7 @@ func (s *session) advance(now time.Time) {
 func (s *session) stepDone() {
 	s.srv.metrics.steps.Inc()
 	m := s.t.Metrics()
-	s.pending = append(s.pending, metricsPoint{Step: m.Step, Loss: m.LastLoss, TrainAcc: m.TrainAcc})
+	s.pending = append(s.pending, protocol.MetricsPoint{Step: m.Step, Loss: m.LastLoss, TrainAcc: m.TrainAcc})
 }
 
 // diverged pauses after a non-finite loss or gradient.
@@ -213,7 +214,7 @@ func (s *session) diverged(m *sessionMsg) {
 		return
 	}
 	if m != nil {
-		m.c.reply(errorMsg(m.id, codeDiverged, err.Error()))
+		m.c.reply(protocol.ErrorReply(m.id, protocol.CodeDiverged, err.Error()))
 	}
 	s.publishState()
 	s.publishFrames(s.clients, true, false)
@@ -229,12 +230,12 @@ func (s *session) handle(m sessionMsg) {
 			s.mode = modePaused // nobody watches: spend no CPU
 		}
 	case msgSubscribe:
-		m.c.sub, m.c.subKey = m.sub, m.sub.key()
-		m.c.reply(ackMsg(m.id))
+		m.c.sub, m.c.subKey = m.sub, m.sub.Key()
+		m.c.reply(protocol.Ack(m.id))
 		s.publishFrames([]*client{m.c}, true, true)
 	case msgCmd:
 		if code, msg := s.admit(&m); code != "" { // classroom.go
-			m.c.reply(errorMsg(m.id, code, msg))
+			m.c.reply(protocol.ErrorReply(m.id, code, msg))
 			return
 		}
 		s.command(&m)
@@ -247,12 +248,12 @@ func (s *session) handle(m sessionMsg) {
 // keyframe.
 func (s *session) attach(c *client, resumed bool) {
 	s.clients = append(s.clients, c)
-	c.sub = DefaultSubscription()
+	c.sub = protocol.DefaultSubscription()
 	c.sub.Sample, c.sub.Probe = s.params.Sample, s.params.Probe
-	c.subKey = c.sub.key()
+	c.subKey = c.sub.Key()
 	c.reply(s.welcome(resumed))
 	if s.paramErr != "" {
-		c.reply(errorMsg(nil, codeInvalid, s.paramErr))
+		c.reply(protocol.ErrorReply(nil, protocol.CodeInvalid, s.paramErr))
 		s.paramErr = ""
 	}
 	s.flushPoints()
@@ -264,17 +265,17 @@ func (s *session) attach(c *client, resumed bool) {
 func (s *session) command(m *sessionMsg) {
 	c := m.c
 	switch m.cmd {
-	case "play":
+	case protocol.CmdPlay:
 		s.mode = modePlay
 		s.nextDue = time.Time{}
-		c.reply(ackMsg(m.id))
+		c.reply(protocol.Ack(m.id))
 		s.publishState()
-	case "pause":
+	case protocol.CmdPause:
 		s.mode = modePaused
-		c.reply(ackMsg(m.id))
+		c.reply(protocol.Ack(m.id))
 		s.publishState()
 		s.publishFrames(s.clients, true, true)
-	case "step_phase":
+	case protocol.CmdStepPhase:
 		s.mode = modePaused
 		p, err := s.t.StepPhase()
 		if err != nil {
@@ -284,10 +285,10 @@ func (s *session) command(m *sessionMsg) {
 		if p.Kind == engine.PhaseUpdate {
 			s.stepDone()
 		}
-		c.reply(ackMsg(m.id))
+		c.reply(protocol.Ack(m.id))
 		s.publishState()
 		s.publishFrames(s.clients, true, false)
-	case "step_batch":
+	case protocol.CmdStepBatch:
 		s.mode = modePaused
 		before := s.t.Step()
 		err := s.t.StepBatch()
@@ -298,44 +299,44 @@ func (s *session) command(m *sessionMsg) {
 			s.diverged(m)
 			return
 		}
-		c.reply(ackMsg(m.id))
+		c.reply(protocol.Ack(m.id))
 		s.publishState()
 		s.publishFrames(s.clients, true, false)
-	case "step_epoch":
+	case protocol.CmdStepEpoch:
 		s.mode, s.epoch0 = modeEpoch, s.t.Epoch()
-		c.reply(ackMsg(m.id))
+		c.reply(protocol.Ack(m.id))
 		s.publishState()
-	case "reset":
+	case protocol.CmdReset:
 		if m.args.Seed != nil {
 			s.t.ResetSeed(*m.args.Seed)
 		} else {
 			s.t.Reset()
 		}
 		s.params.Config = s.t.Config()
-		c.reply(ackMsg(m.id))
+		c.reply(protocol.Ack(m.id))
 		s.restarted(false)
-	case "set":
+	case protocol.CmdSet:
 		s.set(m)
-	case "test":
+	case protocol.CmdTest:
 		n := 1000
 		if m.args.Max != nil {
 			n = *m.args.Max
 		}
 		if n < 1 || n > s.srv.cfg.MaxTestImages {
-			c.reply(errorMsg(m.id, codeInvalid, fmt.Sprintf("test max %d: want 1 … %d images", n, s.srv.cfg.MaxTestImages)))
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, fmt.Sprintf("test max %d: want 1 … %d images", n, s.srv.cfg.MaxTestImages)))
 			return
 		}
 		acc := s.t.EvalTest(n)
 		if math.IsNaN(acc) {
-			c.reply(errorMsg(m.id, codeInvalid, "this data set has no test images"))
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, "this data set has no test images"))
 			return
 		}
-		p := testPoint{Step: s.t.Step(), Acc: acc}
+		p := protocol.TestPoint{Step: s.t.Step(), Acc: acc}
 		s.tests = append(s.tests, p)
-		c.reply(ackMsg(m.id))
+		c.reply(protocol.Ack(m.id))
 		s.publishState()
 		for _, c := range s.clients {
-			c.mb.putMetrics(false, nil, []testPoint{p})
+			c.mb.putMetrics(false, nil, []protocol.TestPoint{p})
 		}
 	}
 }
@@ -345,25 +346,25 @@ func (s *session) set(m *sessionMsg) {
 	c := m.c
 	np, ch, err := s.params.apply(&m.args, s.srv.cfg.limits())
 	if err != nil {
-		c.reply(errorMsg(m.id, codeInvalid, err.Error()))
+		c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 		return
 	}
 	if ch.rebuild {
 		data, err := s.srv.data.get(np.Data)
 		if err != nil {
 			s.log.Error("load data", "data", np.Data, "err", err)
-			c.reply(errorMsg(m.id, codeInvalid, fmt.Sprintf("data %q is not available on this server", np.Data)))
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, fmt.Sprintf("data %q is not available on this server", np.Data)))
 			return
 		}
 		t, err := engine.NewTrainer(np.Config, data)
 		if err != nil {
-			c.reply(errorMsg(m.id, codeInvalid, err.Error()))
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 			return
 		}
 		s.t = t
 	} else if ch.hyper {
 		if err := s.t.SetHyper(np.Config.Hyper); err != nil {
-			c.reply(errorMsg(m.id, codeInvalid, err.Error()))
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 			return
 		}
 	}
@@ -371,9 +372,9 @@ func (s *session) set(m *sessionMsg) {
 	s.params = np
 	if ch.sample {
 		c.sub.Sample, c.sub.Probe = np.Sample, np.Probe
-		c.subKey = c.sub.key()
+		c.subKey = c.sub.Key()
 	}
-	c.reply(ackMsg(m.id))
+	c.reply(protocol.Ack(m.id))
 	if ch.rebuild {
 		s.restarted(true)
 		return
@@ -418,15 +419,15 @@ func (s *session) welcome(resumed bool) []byte {
 	if s.room != nil {
 		resume = "" // a room is rejoined by its code; its token is never handed out
 	}
-	return mustJSON(welcomeMsg{
-		Type: "welcome", V: protocolVersion, Session: s.id, Resume: resume, Resumed: resumed,
-		Config: wireConfig{Spec: cfg.Spec, Seed: cfg.Seed, Hyper: toWireHyper(cfg.Hyper), Data: s.params.Data},
+	return protocol.Marshal(protocol.Welcome{
+		Type: protocol.TypeWelcome, V: protocol.Version, Session: s.id, Resume: resume, Resumed: resumed,
+		Config: protocol.Config{Spec: cfg.Spec, Seed: cfg.Seed, Hyper: toWireHyper(cfg.Hyper), Data: s.params.Data},
 		Layers: toWireLayers(s.t.Layers()), InputShape: s.t.InputShape(), Classes: classes,
-		Limits: s.srv.cfg.limits().wire(),
+		Limits: s.srv.cfg.limits(),
 	})
 }
 
-func (s *session) phases() (done, next *WirePhase) {
+func (s *session) phases() (done, next *protocol.Phase) {
 	if p, ok := s.t.Done(); ok {
 		done = toWirePhase(s.t, p)
 	}
@@ -436,11 +437,11 @@ func (s *session) phases() (done, next *WirePhase) {
 func (s *session) stateJSON() []byte {
 	m := s.t.Metrics()
 	done, next := s.phases()
-	st := stateMsg{
-		Type: "state", V: protocolVersion, Step: m.Step, Epoch: m.Epoch, SamplesSeen: m.SamplesSeen,
+	st := protocol.State{
+		Type: protocol.TypeState, V: protocol.Version, Step: m.Step, Epoch: m.Epoch, SamplesSeen: m.SamplesSeen,
 		Playing: s.mode != modePaused, Mode: s.mode.String(), Done: done, Next: next,
 		Hyper: toWireHyper(s.t.Config().Hyper), Seed: s.t.Config().Seed, Spec: s.t.Config().Spec, Speed: s.params.Speed,
-		Loss: f32p(m.LastLoss), TrainAcc: f32p(m.TrainAcc), TestAcc: f32p(m.TestAcc),
+		Loss: protocol.F32Of(m.LastLoss), TrainAcc: protocol.F32Of(m.TrainAcc), TestAcc: protocol.F32Of(m.TestAcc),
 	}
 	if st.TestAcc != nil {
 		step := m.TestAccStep
@@ -450,7 +451,7 @@ func (s *session) stateJSON() []byte {
 		msg := err.Error()
 		st.Error = &msg
 	}
-	return mustJSON(st)
+	return protocol.Marshal(st)
 }
 
 // flushPoints moves the pending chart points into the history and sends
@@ -516,7 +517,7 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe})
 				traces[tk] = tr
 			}
-			b, err := s.enc.Encode(tr, &c.sub, FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})
+			b, err := s.enc.Encode(tr, &c.sub, protocol.FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})
 			if err != nil {
 				s.log.Error("encode frame", "err", err)
 				continue

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/gorilla/websocket"
 )
 
@@ -25,16 +26,16 @@ type wantTensor struct {
 	i     []int32
 }
 
-func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
+func expectedTensors(tr *engine.Trace, sub *protocol.Subscription) []wantTensor {
 	var out []wantTensor
 	// cut returns the channels of a (C, H, W) tensor the subscription selects.
 	cut := func(layer int, kind string, shape []int) (lo, hi int, ok bool) {
-		from, to, ok := sub.want(layer, kind)
+		from, to, ok := sub.Want(layer, kind)
 		n := 1
 		for _, d := range shape {
 			n *= d
 		}
-		if !ok || to == 0 || !sliced(kind, shape) {
+		if !ok || to == 0 || !protocol.Sliced(kind, shape) {
 			return 0, n, ok
 		}
 		plane := shape[1] * shape[2]
@@ -49,22 +50,22 @@ func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
 			out = append(out, wantTensor{layer: layer, kind: kind, f: t.Data[lo:hi]})
 		}
 	}
-	add(-1, KindInput, tr.Input)
+	add(-1, protocol.KindInput, tr.Input)
 	for i, lt := range tr.Layers {
-		add(i, KindAct, lt.Output)
-		add(i, KindGrad, lt.GradOutput)
-		add(i, KindGradIn, lt.GradInput)
-		add(i, KindWeights, lt.Weights)
-		add(i, KindBias, lt.Bias)
-		add(i, KindWGrad, lt.GradWeights)
-		add(i, KindBGrad, lt.GradBias)
-		add(i, KindUpdate, lt.DeltaWeights)
-		add(i, KindBUpdate, lt.DeltaBias)
+		add(i, protocol.KindAct, lt.Output)
+		add(i, protocol.KindGrad, lt.GradOutput)
+		add(i, protocol.KindGradIn, lt.GradInput)
+		add(i, protocol.KindWeights, lt.Weights)
+		add(i, protocol.KindBias, lt.Bias)
+		add(i, protocol.KindWGrad, lt.GradWeights)
+		add(i, protocol.KindBGrad, lt.GradBias)
+		add(i, protocol.KindUpdate, lt.DeltaWeights)
+		add(i, protocol.KindBUpdate, lt.DeltaBias)
 		if lt.Switches == nil {
 			continue
 		}
-		if lo, hi, ok := cut(i, KindSwitch, lt.OutShape); ok {
-			out = append(out, wantTensor{layer: i, kind: KindSwitch, i: lt.Switches[lo:hi]})
+		if lo, hi, ok := cut(i, protocol.KindSwitch, lt.OutShape); ok {
+			out = append(out, wantTensor{layer: i, kind: protocol.KindSwitch, i: lt.Switches[lo:hi]})
 		}
 	}
 	return out
@@ -72,7 +73,7 @@ func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
 
 // checkExactFrame fails unless f carries exactly the tensors of ref that sub
 // selects, each value equal to float32 of the engine's value.
-func checkExactFrame(t *testing.T, f *Frame, ref *engine.Trace, sub Subscription) {
+func checkExactFrame(t *testing.T, f *protocol.Frame, ref *engine.Trace, sub protocol.Subscription) {
 	t.Helper()
 	if !f.Header.Exact {
 		t.Fatalf("frame exact = false, want true")
@@ -96,7 +97,7 @@ func checkExactFrame(t *testing.T, f *Frame, ref *engine.Trace, sub Subscription
 			}
 			continue
 		}
-		if ft.Enc != EncF32 || len(ft.F32) != len(w.f) {
+		if ft.Enc != protocol.EncF32 || len(ft.F32) != len(w.f) {
 			t.Fatalf("tensor %d:%s: enc %s, %d values, want f32, %d", w.layer, w.kind, ft.Enc, len(ft.F32), len(w.f))
 		}
 		for k, v := range w.f {
@@ -122,7 +123,7 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	srv, ts := newTestServer(t, Config{})
 	c := dial(t, ts, "")
 
-	var w welcomeMsg
+	var w protocol.Welcome
 	if m := c.next(); m.typ != "welcome" {
 		t.Fatalf("first message %q, want welcome", m.raw)
 	} else if err := json.Unmarshal(m.raw, &w); err != nil {
@@ -131,7 +132,7 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if w.Session == "" || len(w.Resume) < 32 || w.Resumed {
 		t.Errorf("welcome session %q resume %q resumed %v", w.Session, w.Resume, w.Resumed)
 	}
-	if w.Config.Spec != engine.DefaultSpec || w.Config.Data != DataMNIST || len(w.Layers) != 7 || len(w.Classes) != 10 {
+	if w.Config.Spec != engine.DefaultSpec || w.Config.Data != protocol.DataMNIST || len(w.Layers) != 7 || len(w.Classes) != 10 {
 		t.Errorf("welcome config %+v, %d layers, %d classes", w.Config, len(w.Layers), len(w.Classes))
 	}
 	if !slices.Equal(w.InputShape, []int{1, 28, 28}) || !slices.Equal(w.Layers[6].OutShape, []int{10}) {
@@ -156,7 +157,7 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if m.frame == nil || !m.frame.Header.Keyframe {
 		t.Fatalf("third message %q, want a keyframe", m.raw)
 	}
-	data, err := srv.data.get(DataMNIST)
+	data, err := srv.data.get(protocol.DataMNIST)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +165,8 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkExactFrame(t, m.frame, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
-	if m.frame.Tensor(0, KindWeights) == nil || m.frame.Tensor(-1, KindInput) != nil {
+	checkExactFrame(t, m.frame, ref.Trace(engine.TraceOptions{}), protocol.DefaultSubscription())
+	if m.frame.Tensor(0, protocol.KindWeights) == nil || m.frame.Tensor(-1, protocol.KindInput) != nil {
 		t.Errorf("keyframe before the first phase: want weights and no input")
 	}
 
@@ -178,7 +179,7 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if err := ref.StepBatch(); err != nil {
 		t.Fatal(err)
 	}
-	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
+	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), protocol.DefaultSubscription())
 	if f.Header.Step != 1 || f.Header.Done == nil || f.Header.Done.Kind != "update" {
 		t.Errorf("after step_batch: step %d done %+v", f.Header.Step, f.Header.Done)
 	}
@@ -195,10 +196,11 @@ func TestStepPhaseExact(t *testing.T) {
 	cfg.Hyper.BatchSize = 4
 	ref := shapesTrainer(t, srv, cfg)
 
-	sub := DefaultSubscription()
-	sub.Kinds |= mask(KindGradIn)
+	sub := protocol.DefaultSubscription()
+	gradIn, _ := protocol.KindBit(protocol.KindGradIn)
+	sub.Kinds |= gradIn
 	sub.Sample = 2
-	id := c.send(map[string]any{"type": "subscribe", "sample": 2, "layers": "all", "kinds": allKinds})
+	id := c.send(map[string]any{"type": "subscribe", "sample": 2, "layers": "all", "kinds": protocol.Kinds})
 	if r := c.reply(id); r.Type != "ack" {
 		t.Fatalf("subscribe: %+v", r)
 	}
@@ -239,15 +241,15 @@ func TestBadMessages(t *testing.T) {
 		bin  bool
 		code string
 	}{
-		{"malformed JSON", `{"type":"cmd",`, false, codeBadMessage},
-		{"not an object", `[1,2]`, false, codeBadMessage},
-		{"unknown command", `{"type":"cmd","v":1,"id":3,"cmd":"fly"}`, false, codeBadMessage},
-		{"unknown type", `{"type":"hello","v":1}`, false, codeBadMessage},
-		{"bad version", `{"type":"cmd","v":2,"cmd":"play"}`, false, codeBadVersion},
-		{"binary", "\x00\x01", true, codeBadMessage},
-		{"oversized", `{"type":"cmd","cmd":"set","spec":"` + strings.Repeat("x", 20<<10) + `"}`, false, codeTooLarge},
-		{"bad subscription", `{"type":"subscribe","v":1,"kinds":["colour"]}`, false, codeInvalid},
-		{"bad sample", `{"type":"subscribe","v":1,"sample":-3}`, false, codeInvalid},
+		{"malformed JSON", `{"type":"cmd",`, false, protocol.CodeBadMessage},
+		{"not an object", `[1,2]`, false, protocol.CodeBadMessage},
+		{"unknown command", `{"type":"cmd","v":1,"id":3,"cmd":"fly"}`, false, protocol.CodeBadMessage},
+		{"unknown type", `{"type":"hello","v":1}`, false, protocol.CodeBadMessage},
+		{"bad version", `{"type":"cmd","v":2,"cmd":"play"}`, false, protocol.CodeBadVersion},
+		{"binary", "\x00\x01", true, protocol.CodeBadMessage},
+		{"oversized", `{"type":"cmd","cmd":"set","spec":"` + strings.Repeat("x", 20<<10) + `"}`, false, protocol.CodeTooLarge},
+		{"bad subscription", `{"type":"subscribe","v":1,"kinds":["colour"]}`, false, protocol.CodeInvalid},
+		{"bad sample", `{"type":"subscribe","v":1,"sample":-3}`, false, protocol.CodeInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,7 +260,7 @@ func TestBadMessages(t *testing.T) {
 			if err := c.conn.WriteMessage(mt, []byte(tt.msg)); err != nil {
 				t.Fatal(err)
 			}
-			var e replyMsg
+			var e protocol.Reply
 			c.expect("error", &e)
 			if e.Code != tt.code || e.Message == "" {
 				t.Errorf("error %+v, want code %s", e, tt.code)
@@ -277,7 +279,7 @@ func TestBadMessages(t *testing.T) {
 func TestSetInvalid(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w welcomeMsg
+	var w protocol.Welcome
 	c.expect("welcome", &w)
 	var st0 testState
 	c.expect("state", &st0)
@@ -317,7 +319,7 @@ func TestSetInvalid(t *testing.T) {
 	if r := c.reply(id); r.Type != "ack" {
 		t.Fatalf("valid set: %+v", r)
 	}
-	var w2 welcomeMsg
+	var w2 protocol.Welcome
 	c.expect("welcome", &w2)
 	if w2.Session != w.Session || len(w2.Layers) != 3 || w2.Config.Hyper.LR != 0.01 {
 		t.Errorf("welcome after set: session %q layers %d lr %v", w2.Session, len(w2.Layers), w2.Config.Hyper.LR)
@@ -347,10 +349,10 @@ func TestPlayPause(t *testing.T) {
 		}
 		lastStep = f.Header.Step
 		for _, ft := range f.Tensors {
-			if ft.Enc == EncF32 {
+			if ft.Enc == protocol.EncF32 {
 				t.Fatalf("playing: tensor %d:%s is f32, want q8", ft.Layer, ft.Kind)
 			}
-			if ft.Enc == EncQ8 {
+			if ft.Enc == protocol.EncQ8 {
 				s := float32(*ft.Scale) * (1 + 1e-6) // q/127·scale rounds in float32
 				for _, v := range ft.F32 {
 					if v > s || v < -s {
@@ -362,7 +364,7 @@ func TestPlayPause(t *testing.T) {
 	}
 	id = c.cmd("pause", nil)
 	c.reply(id)
-	var f *Frame
+	var f *protocol.Frame
 	for f == nil || !f.Header.Keyframe {
 		f = c.frame()
 	}
@@ -383,7 +385,7 @@ func TestPlayPause(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
+	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), protocol.DefaultSubscription())
 }
 
 // TestSlowClientDoesNotSlowOthers: two viewers of one session; the first
@@ -392,13 +394,13 @@ func TestPlayPause(t *testing.T) {
 func TestSlowClientDoesNotSlowOthers(t *testing.T) {
 	srv, ts := newTestServer(t, Config{})
 	slow := dialWith(t, smallBufferDialer, ts, "batch=1")
-	var w welcomeMsg
+	var w protocol.Welcome
 	slow.expect("welcome", &w)
 	// The slow client wants big frames: everything, exact.
-	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": allKinds})
+	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": protocol.Kinds})
 
 	fast := dial(t, ts, "resume="+w.Resume)
-	var w2 welcomeMsg
+	var w2 protocol.Welcome
 	fast.expect("welcome", &w2)
 	if w2.Session != w.Session || !w2.Resumed {
 		t.Fatalf("second viewer joined %q (resumed %v), want %q", w2.Session, w2.Resumed, w.Session)
@@ -433,7 +435,7 @@ func TestSlowClientDoesNotSlowOthers(t *testing.T) {
 func TestResume(t *testing.T) {
 	srv, ts := newTestServer(t, Config{})
 	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w welcomeMsg
+	var w protocol.Welcome
 	c.expect("welcome", &w)
 	for range 3 {
 		c.reply(c.cmd("step_batch", nil))
@@ -442,7 +444,7 @@ func TestResume(t *testing.T) {
 	waitDetached(t, srv, w.Resume)
 
 	c2 := dial(t, ts, "resume="+w.Resume)
-	var w2 welcomeMsg
+	var w2 protocol.Welcome
 	c2.expect("welcome", &w2)
 	if w2.Session != w.Session || !w2.Resumed || w2.Config.Spec != tinySpec {
 		t.Fatalf("resumed welcome %+v, want session %s", w2, w.Session)
@@ -463,7 +465,7 @@ func TestResume(t *testing.T) {
 
 	// An unknown token starts a new session.
 	c3 := dial(t, ts, "resume=nope")
-	var w3 welcomeMsg
+	var w3 protocol.Welcome
 	c3.expect("welcome", &w3)
 	if w3.Resumed || w3.Session == w.Session {
 		t.Errorf("unknown token: welcome %+v, want a new session", w3)
@@ -494,7 +496,7 @@ func waitDetached(t *testing.T, srv *Server, token string) {
 func TestEvictIdle(t *testing.T) {
 	srv, ts := newTestServer(t, Config{ResumeGrace: time.Hour})
 	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w welcomeMsg
+	var w protocol.Welcome
 	c.expect("welcome", &w)
 	c.conn.Close()
 	waitDetached(t, srv, w.Resume)
@@ -506,7 +508,7 @@ func TestEvictIdle(t *testing.T) {
 		t.Errorf("evicted %d sessions after the grace period, want 1", n)
 	}
 	c2 := dial(t, ts, "resume="+w.Resume)
-	var w2 welcomeMsg
+	var w2 protocol.Welcome
 	c2.expect("welcome", &w2)
 	if w2.Resumed {
 		t.Errorf("resumed an evicted session")
@@ -518,11 +520,11 @@ func TestEvictIdle(t *testing.T) {
 func TestInvalidURLParams(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	c := dial(t, ts, "data=shapes&lr=-2")
-	var w welcomeMsg
+	var w protocol.Welcome
 	c.expect("welcome", &w)
-	var e replyMsg
+	var e protocol.Reply
 	c.expect("error", &e)
-	if e.Code != codeInvalid || !strings.Contains(e.Message, "learning rate") {
+	if e.Code != protocol.CodeInvalid || !strings.Contains(e.Message, "learning rate") {
 		t.Errorf("error %+v", e)
 	}
 	if w.Config.Hyper.LR != engine.DefaultHyper().LearningRate {
@@ -545,7 +547,7 @@ func TestShutdownSendsBye(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	for i, c := range clients {
-		var bye replyMsg
+		var bye protocol.Reply
 		c.expect("bye", &bye)
 		if bye.Reason == "" {
 			t.Errorf("client %d: bye without a reason", i)
@@ -578,7 +580,7 @@ func TestTestCommand(t *testing.T) {
 		t.Errorf("test_acc %v, want k/50", st.TestAcc)
 	}
 	id = c.cmd("test", map[string]any{"max": 0})
-	if r := c.reply(id); r.Type != "error" || r.Code != codeInvalid {
+	if r := c.reply(id); r.Type != "error" || r.Code != protocol.CodeInvalid {
 		t.Errorf("test max 0: %+v", r)
 	}
 }
