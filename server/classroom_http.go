@@ -9,8 +9,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/backpropviz/backpropviz/protocol"
-	"github.com/backpropviz/backpropviz/templates"
-	"github.com/backpropviz/backpropviz/web"
 )
 
 // ownerCookieAge is how long a browser keeps a room's owner cookie.
@@ -36,10 +34,6 @@ func (s *Server) classroomRoutes(r chi.Router) {
 	ws.Get("/ws/fork/{code}", s.serveForkWS)
 }
 
-func (s *Server) webConfig() web.Config {
-	return web.Config{Version: s.cfg.Version, Logger: s.log}
-}
-
 // joinFailed renders the join page with the message of a failed lookup
 // (error code as from findRoom).
 func (s *Server) joinFailed(w http.ResponseWriter, r *http.Request, typed, code, message string) {
@@ -50,13 +44,13 @@ func (s *Server) joinFailed(w http.ResponseWriter, r *http.Request, typed, code,
 	case protocol.CodeFull:
 		status = http.StatusServiceUnavailable
 	}
-	web.ServeJoin(w, r, status, templates.Join{Code: typed, Message: message, NeedKey: s.cfg.RoomKey != ""}, s.webConfig())
+	s.site.Join(w, r, status, typed, message)
 }
 
 func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request) {
 	typed := r.URL.Query().Get("code")
 	if typed == "" {
-		web.ServeJoin(w, r, http.StatusOK, templates.Join{NeedKey: s.cfg.RoomKey != ""}, s.webConfig())
+		s.site.Join(w, r, http.StatusOK, "", "")
 		return
 	}
 	room, code, msg := s.findRoom(r, typed)
@@ -91,7 +85,7 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fail := func(status int, msg string) {
-		web.ServeJoin(w, r, status, templates.Join{Create: msg, NeedKey: s.cfg.RoomKey != ""}, s.webConfig())
+		s.site.CreateRoomFailed(w, r, status, msg)
 	}
 	if k := s.cfg.RoomKey; k != "" && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("key")), []byte(k)) != 1 {
 		s.metrics.limitHits.WithLabelValues("room_key").Inc()
@@ -152,12 +146,10 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	if owner && r.URL.Query().Get("owner") != "" {
 		s.setCookie(w, r, ownerCookie(room.Code), tok, ownerCookieAge)
 	}
-	bar := templates.RoomBar{Code: room.Code, Name: room.Name, Owner: owner,
-		JoinURL: s.baseURL(r) + "/r/" + room.Code}
-	if owner {
-		bar.OwnerLink = s.baseURL(r) + "/r/" + room.Code + "?owner=" + room.OwnerToken()
+	if !owner {
+		tok = ""
 	}
-	web.ServeRoom(w, r, bar, "/ws/room/"+room.Code, s.webConfig())
+	s.site.Room(w, r, s.baseURL(r), room.Code, room.Name, tok)
 }
 
 func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
@@ -212,7 +204,5 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 		}
 		code, name = room.Code, room.Name
 	}
-	// The page's websocket resumes the fork of the cookie or forks anew.
-	bar := templates.RoomBar{Code: code, Name: name, Fork: true}
-	web.ServeRoom(w, r, bar, "/ws/fork/"+code, s.webConfig())
+	s.site.Fork(w, r, code, name)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/backpropviz/backpropviz/engine"
 	"github.com/backpropviz/backpropviz/protocol"
+	"github.com/backpropviz/backpropviz/web"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/gorilla/websocket"
@@ -32,6 +33,7 @@ type Server struct {
 	metrics *serverMetrics
 	class   *classroom
 	data    *dataSets
+	site    *web.Site // the pages
 	router  chi.Router
 	up      websocket.Upgrader
 	quit    chan struct{} // closed by Shutdown
@@ -62,6 +64,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		clients:  map[*client]struct{}{},
 	}
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
+	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
+		RoomKeyRequired: cfg.RoomKey != "", Logger: log})
 	s.up.CheckOrigin = OriginChecker(cfg.AllowedOrigins)
 	// permessage-deflate when the browser offers it: a prepared frame is
 	// compressed once for all the pages that share it.
@@ -91,8 +95,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", s.serveHealth)
 	// GET /metrics: Prometheus metrics (sessions, frames, bytes, steps, limits).
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	// Pages and static files (package web).
-	mountWeb(r, s.cfg, s.log)
+	// GET / and /static/*: the lab page and the front end (package web).
+	s.site.Mount(r)
 	return r
 }
 
