@@ -2,7 +2,7 @@ package server
 
 import (
 	"errors"
-	"fmt"
+
 	"io"
 	"log/slog"
 	"time"
@@ -169,8 +169,7 @@ func (c *client) readPump() {
 			if _, err := io.Copy(io.Discard, r); err != nil {
 				return // past hardReadLimit: gorilla closes with 1009
 			}
-			c.srv.metrics.limitHits.WithLabelValues("message_size").Inc()
-			c.reply(protocol.ErrorReply(nil, protocol.CodeTooLarge, fmt.Sprintf("message larger than %d bytes", c.srv.cfg.MaxMessage)))
+			c.reply(c.srv.counted(refuseTooLarge(c.srv.cfg.MaxMessage)).reply(nil))
 			continue
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		default:
@@ -181,8 +180,7 @@ func (c *client) readPump() {
 			continue
 		}
 		if !limit.allow(time.Now()) {
-			c.srv.metrics.limitHits.WithLabelValues("message_rate").Inc()
-			c.reply(protocol.ErrorReply(protocol.IDOf(buf[:n]), protocol.CodeRateLimited, fmt.Sprintf("more than %v messages per second", c.srv.cfg.CmdRate)))
+			c.reply(c.srv.counted(refuseMessageRate(c.srv.cfg.CmdRate)).reply(protocol.IDOf(buf[:n])))
 			continue
 		}
 		c.handle(buf[:n])

@@ -30,11 +30,9 @@ func TestSessionsPerAddress(t *testing.T) {
 		abandoned = append(abandoned, w.Resume)
 	}
 	kept := func() int {
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
 		n := 0
 		for _, tok := range abandoned {
-			if srv.sessions[tok] != nil {
+			if srv.sessions.lookup(tok) != nil {
 				n++
 			}
 		}
@@ -80,14 +78,12 @@ func TestSessionsPerAddress(t *testing.T) {
 	for _, c := range welcomed {
 		c.conn.Close()
 	}
-	srv.mu.Lock()
 	var mine []string
-	for tok, sess := range srv.sessions {
+	for _, sess := range srv.sessions.private() {
 		if sess.perAddr && sess.addr.String() == "127.0.0.10" {
-			mine = append(mine, tok)
+			mine = append(mine, sess.token)
 		}
 	}
-	srv.mu.Unlock()
 	for _, tok := range mine {
 		waitDetached(t, srv, tok)
 	}

@@ -39,15 +39,13 @@ func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 	if got, want := counterValue(t, srv.metrics.evicted)-evicted0, float64(max); got != want {
 		t.Errorf("evicted %v sessions, want %v", got, want)
 	}
-	srv.mu.Lock()
-	n := len(srv.sessions)
+	n := srv.sessions.count()
 	var kept []string
 	for _, tok := range tokens {
-		if srv.sessions[tok] != nil {
+		if srv.sessions.lookup(tok) != nil {
 			kept = append(kept, tok)
 		}
 	}
-	srv.mu.Unlock()
 	if n != max || !slicesEqual(kept, tokens[max:]) {
 		t.Errorf("%d sessions kept (%d of the pages'), want the %d newest", n, len(kept), max)
 	}
@@ -111,7 +109,7 @@ func TestRefusalsArrive(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs[i] = refusal(ts, tt.want)
+					errs[i] = checkRefused(ts, tt.want)
 				}()
 			}
 			wg.Wait()
@@ -124,9 +122,9 @@ func TestRefusalsArrive(t *testing.T) {
 	}
 }
 
-// refusal dials a websocket that the server refuses and checks what it
+// checkRefused dials a websocket that the server refuses and checks what it
 // receives; it returns what was wrong, or "".
-func refusal(ts *httptest.Server, want string) string {
+func checkRefused(ts *httptest.Server, want string) string {
 	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws?" + shapesQuery
 	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {

@@ -477,13 +477,13 @@ func TestResume(t *testing.T) {
 func waitDetached(t *testing.T, srv *Server, token string) {
 	t.Helper()
 	for range 1000 {
-		srv.mu.Lock()
-		sess := srv.sessions[token]
+		srv.sessions.mu.Lock()
+		sess := srv.sessions.byToken[token]
 		n := -1
 		if sess != nil {
 			n = sess.attached
 		}
-		srv.mu.Unlock()
+		srv.sessions.mu.Unlock()
 		if n == 0 {
 			return
 		}
@@ -501,10 +501,10 @@ func TestEvictIdle(t *testing.T) {
 	c.conn.Close()
 	waitDetached(t, srv, w.Resume)
 	now := time.Now()
-	if n := srv.evictIdle(now.Add(30 * time.Minute)); n != 0 {
+	if n := srv.sessions.evictIdle(now.Add(30*time.Minute), srv.cfg.ResumeGrace); n != 0 {
 		t.Errorf("evicted %d sessions within the grace period", n)
 	}
-	if n := srv.evictIdle(now.Add(2 * time.Hour)); n != 1 {
+	if n := srv.sessions.evictIdle(now.Add(2*time.Hour), srv.cfg.ResumeGrace); n != 1 {
 		t.Errorf("evicted %d sessions after the grace period, want 1", n)
 	}
 	c2 := dial(t, ts, "resume="+w.Resume)
