@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backpropviz/backpropviz/engine"
-	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // tinySpec is a network small enough for the shapes set to make tests fast.

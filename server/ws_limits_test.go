@@ -9,9 +9,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/backpropviz/backpropviz/engine"
 	"github.com/backpropviz/backpropviz/protocol"
-	"github.com/gorilla/websocket"
 )
 
 // shapesQuery is the query of a small, fast lab on the shapes set.

@@ -1,20 +1,16 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"math"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
 	"github.com/backpropviz/backpropviz/protocol"
-	"github.com/gorilla/websocket"
 )
 
 // expectedTensors lists (layer, kind, values) of a trace as a frame with
@@ -229,103 +225,6 @@ func TestStepPhaseExact(t *testing.T) {
 	}
 }
 
-// TestBadMessages: each bad message gets an error reply and the connection
-// keeps working.
-func TestBadMessages(t *testing.T) {
-	_, ts := newTestServer(t, Config{})
-	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	c.expect("welcome", nil)
-	tests := []struct {
-		name string
-		msg  string
-		bin  bool
-		code string
-	}{
-		{"malformed JSON", `{"type":"cmd",`, false, protocol.CodeBadMessage},
-		{"not an object", `[1,2]`, false, protocol.CodeBadMessage},
-		{"unknown command", `{"type":"cmd","v":1,"id":3,"cmd":"fly"}`, false, protocol.CodeBadMessage},
-		{"unknown type", `{"type":"hello","v":1}`, false, protocol.CodeBadMessage},
-		{"bad version", `{"type":"cmd","v":2,"cmd":"play"}`, false, protocol.CodeBadVersion},
-		{"binary", "\x00\x01", true, protocol.CodeBadMessage},
-		{"oversized", `{"type":"cmd","cmd":"set","spec":"` + strings.Repeat("x", 20<<10) + `"}`, false, protocol.CodeTooLarge},
-		{"bad subscription", `{"type":"subscribe","v":1,"kinds":["colour"]}`, false, protocol.CodeInvalid},
-		{"bad sample", `{"type":"subscribe","v":1,"sample":-3}`, false, protocol.CodeInvalid},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			mt := websocket.TextMessage
-			if tt.bin {
-				mt = websocket.BinaryMessage
-			}
-			if err := c.conn.WriteMessage(mt, []byte(tt.msg)); err != nil {
-				t.Fatal(err)
-			}
-			var e protocol.Reply
-			c.expect("error", &e)
-			if e.Code != tt.code || e.Message == "" {
-				t.Errorf("error %+v, want code %s", e, tt.code)
-			}
-			// Still working.
-			id := c.send(map[string]any{"type": "ping"})
-			if r := c.reply(id); r.Type != "pong" {
-				t.Errorf("ping after %s: %+v", tt.name, r)
-			}
-		})
-	}
-}
-
-// TestSetInvalid: an invalid set answers invalid and changes nothing, not
-// even its valid parts.
-func TestSetInvalid(t *testing.T) {
-	_, ts := newTestServer(t, Config{})
-	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w protocol.Welcome
-	c.expect("welcome", &w)
-	var st0 testState
-	c.expect("state", &st0)
-	tests := []struct {
-		name string
-		args map[string]any
-		want string // part of the message
-	}{
-		{"negative learning rate", map[string]any{"lr": -1}, "learning rate"},
-		{"bad spec", map[string]any{"spec": "conv(8,5", "lr": 0.5}, "spec"},
-		{"spec that does not fit", map[string]any{"spec": "conv(4,30) dense(5)"}, "conv"},
-		{"unknown optimizer", map[string]any{"opt": "rmsprop"}, "optimizer"},
-		{"batch too big", map[string]any{"batch": 100000}, "batch"},
-		{"unknown data", map[string]any{"data": "cifar"}, "data"},
-		{"bad speed", map[string]any{"speed": map[string]any{"unit": "epoch", "rate": 1}}, "speed"},
-		{"wrong type", map[string]any{"lr": "fast"}, "lr"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			id := c.cmd("set", tt.args)
-			r := c.reply(id)
-			if r.Type != "error" || !strings.Contains(r.Message, tt.want) {
-				t.Fatalf("set %v: %+v, want an error about %q", tt.args, r, tt.want)
-			}
-		})
-	}
-	id := c.cmd("pause", nil)
-	c.reply(id)
-	var st testState
-	c.expect("state", &st)
-	if st.Hyper != st0.Hyper || st.Speed != st0.Speed || st.Step != 0 {
-		t.Errorf("after invalid sets: %+v, want %+v", st, st0)
-	}
-
-	// A valid set of the spec re-sends welcome with the new layers.
-	id = c.cmd("set", map[string]any{"args": map[string]any{"spec": "conv(3,3) relu dense(5)", "lr": 0.01}})
-	if r := c.reply(id); r.Type != "ack" {
-		t.Fatalf("valid set: %+v", r)
-	}
-	var w2 protocol.Welcome
-	c.expect("welcome", &w2)
-	if w2.Session != w.Session || len(w2.Layers) != 3 || w2.Config.Hyper.LR != 0.01 {
-		t.Errorf("welcome after set: session %q layers %d lr %v", w2.Session, len(w2.Layers), w2.Config.Hyper.LR)
-	}
-}
-
 // TestPlayPause plays at full speed, receives approximate frames, pauses,
 // and checks the exact keyframe against a trainer stepped to the same place.
 func TestPlayPause(t *testing.T) {
@@ -431,90 +330,6 @@ func TestSlowClientDoesNotSlowOthers(t *testing.T) {
 	}
 }
 
-// TestResume closes a tab and resumes its session with the token.
-func TestResume(t *testing.T) {
-	srv, ts := newTestServer(t, Config{})
-	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w protocol.Welcome
-	c.expect("welcome", &w)
-	for range 3 {
-		c.reply(c.cmd("step_batch", nil))
-	}
-	c.conn.Close()
-	waitDetached(t, srv, w.Resume)
-
-	c2 := dial(t, ts, "resume="+w.Resume)
-	var w2 protocol.Welcome
-	c2.expect("welcome", &w2)
-	if w2.Session != w.Session || !w2.Resumed || w2.Config.Spec != tinySpec {
-		t.Fatalf("resumed welcome %+v, want session %s", w2, w.Session)
-	}
-	var st testState
-	c2.expect("state", &st)
-	if st.Step != 3 {
-		t.Errorf("resumed at step %d, want 3", st.Step)
-	}
-	var m struct {
-		Reset  bool         `json:"reset"`
-		Points [][3]float64 `json:"points"`
-	}
-	c2.expect("metrics", &m)
-	if !m.Reset || len(m.Points) != 3 || m.Points[2][0] != 3 {
-		t.Errorf("metrics on resume %+v, want reset and steps 1 … 3", m)
-	}
-
-	// An unknown token starts a new session.
-	c3 := dial(t, ts, "resume=nope")
-	var w3 protocol.Welcome
-	c3.expect("welcome", &w3)
-	if w3.Resumed || w3.Session == w.Session {
-		t.Errorf("unknown token: welcome %+v, want a new session", w3)
-	}
-}
-
-// waitDetached waits until the server has released every connection of the
-// session with token.
-func waitDetached(t *testing.T, srv *Server, token string) {
-	t.Helper()
-	for range 1000 {
-		srv.sessions.mu.Lock()
-		sess := srv.sessions.byToken[token]
-		n := -1
-		if sess != nil {
-			n = sess.attached
-		}
-		srv.sessions.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("session %s still attached", token)
-}
-
-// TestEvictIdle evicts a session without clients after the grace period.
-func TestEvictIdle(t *testing.T) {
-	srv, ts := newTestServer(t, Config{ResumeGrace: time.Hour})
-	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w protocol.Welcome
-	c.expect("welcome", &w)
-	c.conn.Close()
-	waitDetached(t, srv, w.Resume)
-	now := time.Now()
-	if n := srv.sessions.evictIdle(now.Add(30*time.Minute), srv.cfg.ResumeGrace); n != 0 {
-		t.Errorf("evicted %d sessions within the grace period", n)
-	}
-	if n := srv.sessions.evictIdle(now.Add(2*time.Hour), srv.cfg.ResumeGrace); n != 1 {
-		t.Errorf("evicted %d sessions after the grace period, want 1", n)
-	}
-	c2 := dial(t, ts, "resume="+w.Resume)
-	var w2 protocol.Welcome
-	c2.expect("welcome", &w2)
-	if w2.Resumed {
-		t.Errorf("resumed an evicted session")
-	}
-}
-
 // TestInvalidURLParams: invalid lab parameters are reported after welcome
 // and the defaults are used.
 func TestInvalidURLParams(t *testing.T) {
@@ -529,35 +344,6 @@ func TestInvalidURLParams(t *testing.T) {
 	}
 	if w.Config.Hyper.LR != engine.DefaultHyper().LearningRate {
 		t.Errorf("lr %v, want the default", w.Config.Hyper.LR)
-	}
-}
-
-// TestShutdownSendsBye: every websocket receives bye and a close frame.
-func TestShutdownSendsBye(t *testing.T) {
-	srv, ts := newTestServer(t, Config{})
-	var clients []*wsClient
-	for range 2 {
-		c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-		c.expect("welcome", nil)
-		clients = append(clients, c)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	for i, c := range clients {
-		var bye protocol.Reply
-		c.expect("bye", &bye)
-		if bye.Reason == "" {
-			t.Errorf("client %d: bye without a reason", i)
-		}
-		c.conn.SetReadDeadline(time.Now().Add(readTimeout))
-		_, _, err := c.conn.ReadMessage()
-		var ce *websocket.CloseError
-		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
-			t.Errorf("client %d: after bye %v, want close 1001", i, err)
-		}
 	}
 }
 
