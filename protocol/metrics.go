@@ -37,31 +37,30 @@ type Metrics struct {
 func AppendMetrics(b []byte, reset bool, points []MetricsPoint, tests []TestPoint) []byte {
 	b = append(b, `{"type":"metrics","v":1,"reset":`...)
 	b = strconv.AppendBool(b, reset)
-	b = append(b, `,"points":[`...)
-	for i, p := range points {
+	b = append(b, `,"points":`...)
+	b = appendList(b, points, func(b []byte, p MetricsPoint) []byte {
+		b = strconv.AppendInt(b, int64(p.Step), 10)
+		b = appendF32(append(b, ','), p.Loss)
+		return appendF32(append(b, ','), p.TrainAcc)
+	})
+	b = append(b, `,"test":`...)
+	b = appendList(b, tests, func(b []byte, p TestPoint) []byte {
+		b = strconv.AppendInt(b, int64(p.Step), 10)
+		return appendF32(append(b, ','), p.Acc)
+	})
+	return append(b, '}')
+}
+
+// appendList appends [[item],[item],…], each item written by add.
+func appendList[T any](b []byte, xs []T, add func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, x := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '[')
-		b = strconv.AppendInt(b, int64(p.Step), 10)
-		b = append(b, ',')
-		b = appendF32(b, p.Loss)
-		b = append(b, ',')
-		b = appendF32(b, p.TrainAcc)
-		b = append(b, ']')
+		b = append(add(append(b, '['), x), ']')
 	}
-	b = append(b, `],"test":[`...)
-	for i, p := range tests {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '[')
-		b = strconv.AppendInt(b, int64(p.Step), 10)
-		b = append(b, ',')
-		b = appendF32(b, p.Acc)
-		b = append(b, ']')
-	}
-	return append(b, "]}"...)
+	return append(b, ']')
 }
 
 func appendF32(b []byte, v float64) []byte {
