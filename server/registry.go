@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/backpropviz/backpropviz/engine"
 )
 
 // Errors of starting a session at its caps.
@@ -25,14 +27,24 @@ type registry struct {
 	sessions        prometheus.Gauge   // bpv_sessions
 	evicted         prometheus.Counter // bpv_sessions_evicted_total
 
-	mu      sync.Mutex
+	mu      sync.Mutex          // guards these and each session's attached, detachedAt and room
 	closed  bool                // set by close: no more sessions
-	byToken map[string]*session // guards the attached and detachedAt of each
+	byToken map[string]*session // by resume token
 }
 
 func newRegistry(cfg Config, m *serverMetrics) *registry {
 	return &registry{max: cfg.MaxSessions, maxPerAddr: cfg.MaxSessionsPerAddr,
 		sessions: m.sessions, evicted: m.evicted, byToken: map[string]*session{}}
+}
+
+// newSession returns a session of trainer t with settings p, started from
+// network address from (perAddr: a lab or a fork, counted against
+// MaxSessionsPerAddr), not yet registered: registry.add starts it.
+func (s *Server) newSession(t *engine.Trainer, p LabParams, from netip.Addr, perAddr bool) *session {
+	sess := &session{id: randomHex(8), token: randomHex(16), srv: s, cmds: make(chan sessionMsg, 16),
+		quit: make(chan struct{}), done: make(chan struct{}), t: t, params: p, addr: from, perAddr: perAddr}
+	sess.log = s.log.With("session", sess.id)
+	return sess
 }
 
 // mayAdd reports, without changing anything, the error add would return

@@ -4,13 +4,28 @@
 // limits and their refusals, Prometheus metrics, and the chi router that
 // mounts the pages of package web.
 //
-// Files: server.go (the Server, its routes, Shutdown), registry.go and
-// janitor.go (sessions kept and ended), session.go, commands.go and
-// publish.go (the goroutine that owns a trainer), conn.go and mailbox.go
-// (one websocket), ws.go (the websocket endpoints), room.go and
-// classroom.go (rooms and who is in them), fork.go, admission.go and
-// limits.go (who may do what, how often), refusal.go (every refusal, worded
-// once), pages.go (the classroom's HTTP pages), params.go (lab settings).
+// One idea a file:
+//
+//	server.go      the Server: routes, health, Shutdown
+//	config.go      Config and ClassroomConfig, defaults and checks
+//	registry.go    every session: create, attach, release, evict, count
+//	janitor.go     the goroutine that ends abandoned and inactive sessions
+//	session.go     the goroutine that owns a trainer
+//	commands.go    what it does with each command
+//	publish.go     what it sends: welcome, state, charts, frames
+//	wire.go        engine types as the protocol's wire types
+//	ws.go          the websocket endpoints: a lab's, a room's, a fork's
+//	conn.go        one websocket: read pump, write pump
+//	mailbox.go     what waits to be written to one websocket
+//	room.go        rooms: join codes, owner tokens, the room directory
+//	classroom.go   creating rooms, finding them by code, who is in each
+//	fork.go        forks of a room
+//	admission.go   who may command a session, and how fast a fork trains
+//	limits.go      client addresses, connection and join budgets
+//	refusal.go     every refusal, worded once
+//	pages.go       the classroom's pages (rendered by package web)
+//	params.go      lab settings: URL parameters and "set"
+//	data.go, metrics.go, security.go: data sets, Prometheus, headers
 package server
 
 import (

@@ -30,7 +30,7 @@ type session struct {
 
 	addr    netip.Addr // the network address that started the session (labs and forks)
 	perAddr bool       // counted against MaxSessionsPerAddr (a lab or a fork, not a room)
-	room    *Room      // the room this session is the trainer of; nil for a private session
+	room    *Room      // the room this session is the trainer of (set once, see registry.makeRoomSession); nil for a private session
 	maxRate float64    // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
 
 	// Owned by run.
@@ -87,16 +87,6 @@ const (
 	msgSubscribe
 	msgRun // call fn
 )
-
-// newSession returns a session of trainer t with settings p, started from
-// network address from (perAddr: a lab or a fork, counted against
-// MaxSessionsPerAddr), not yet registered: registry.add starts it.
-func (s *Server) newSession(t *engine.Trainer, p LabParams, from netip.Addr, perAddr bool) *session {
-	sess := &session{id: randomHex(8), token: randomHex(16), srv: s, cmds: make(chan sessionMsg, 16),
-		quit: make(chan struct{}), done: make(chan struct{}), t: t, params: p, addr: from, perAddr: perAddr}
-	sess.log = s.log.With("session", sess.id)
-	return sess
-}
 
 // send passes m to the session goroutine; it waits while the session is
 // busy (a long test command), and gives up when the session has ended.
