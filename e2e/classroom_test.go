@@ -2,15 +2,26 @@ package e2e
 
 import (
 	"context"
-	"net/http"
-	neturl "net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/backpropviz/backpropviz/server"
 )
+
+// createRoom opens a room with the default lab settings, as POST /rooms
+// does.
+func createRoom(t *testing.T, srv *server.Server, name string) *server.Room {
+	t.Helper()
+	room, err := srv.CreateRoom(name, server.DefaultLabParams())
+	if err != nil {
+		t.Fatalf("CreateRoom: %v", err)
+	}
+	return room
+}
 
 // isolatedTab opens a tab of p's browser in a new browser context: its own
 // cookies, like another person's laptop.
@@ -133,18 +144,9 @@ func wrongCode(code string) string {
 // server shuts down, that the server closed the room (not "the lab").
 func TestRoomShutdownMessage(t *testing.T) {
 	srv, base := startServer(t)
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.PostForm(base+"/rooms", neturl.Values{"name": {"shutdown"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := neturl.Parse(resp.Header.Get("Location"))
-	if err != nil || !strings.HasPrefix(loc.Path, "/r/") {
-		t.Fatalf("create room: %s, location %q", resp.Status, resp.Header.Get("Location"))
-	}
+	room := createRoom(t, srv, "shutdown")
 	p := openBrowser(t, 1024, 768)
-	p.do("open the room as a student", chromedp.Navigate(base+loc.Path))
+	p.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	p.waitFor("the student counted", `document.getElementById('room-viewers').textContent === '1'`)
 	if got := eval[string](p, `document.querySelector("[data-testid=room-role]").textContent`); !strings.HasSuffix(got, "1 student") {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -16,79 +15,29 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
-// wireTensor is a tensor entry of a trace frame's header (docs/protocol.md).
-type wireTensor struct {
-	Layer    int      `json:"layer"`
-	Kind     string   `json:"kind"`
-	Shape    []int    `json:"shape"`
-	Channels []int    `json:"channels"`
-	Enc      string   `json:"enc"`
-	Offset   int      `json:"offset"`
-	Length   int      `json:"length"`
-	Min      *float64 `json:"min"`
-	Max      *float64 `json:"max"`
-}
-
-// wireFrame is a trace frame as the server sent it, decoded here
-// independently of the page's decoder.
-type wireFrame struct {
-	Step    int          `json:"step"`
-	Exact   bool         `json:"exact"`
-	Tensors []wireTensor `json:"tensors"`
-	payload []byte
-}
-
-// decodeWireFrame decodes a binary trace frame: "BPV1", the header length,
-// the JSON header, then the payload.
-func decodeWireFrame(b []byte) (*wireFrame, error) {
-	if len(b) < 8 || string(b[:4]) != "BPV1" {
-		return nil, fmt.Errorf("not a trace frame (%d bytes)", len(b))
-	}
-	h := int(binary.LittleEndian.Uint32(b[4:8]))
-	if 8+h > len(b) {
-		return nil, fmt.Errorf("header of %d bytes past the end of %d", h, len(b))
-	}
-	var f wireFrame
-	if err := json.Unmarshal(b[8:8+h], &f); err != nil {
-		return nil, fmt.Errorf("header: %v", err)
-	}
-	f.payload = b[8+h:]
-	return &f, nil
-}
-
-// tensor returns the entry of layer and kind, or nil.
-func (f *wireFrame) tensor(layer int, kind string) *wireTensor {
-	for i := range f.Tensors {
-		if t := &f.Tensors[i]; t.Layer == layer && t.Kind == kind {
-			return t
-		}
-	}
-	return nil
-}
-
-// value returns the float32 value of channel ch, row y, column x of a
-// (C, H, W) f32 tensor, possibly cut to a range of channels; ok is false
+// value returns the value of channel ch, row y, column x of a (C, H, W)
+// f32 tensor of a frame, possibly cut to a range of channels; ok is false
 // if the frame does not carry that channel.
-func (f *wireFrame) value(t *wireTensor, ch, y, x int) (v float32, ok bool) {
+func value(t *protocol.FrameTensor, ch, y, x int) (v float32, ok bool) {
 	from, to := 0, t.Shape[0]
 	if len(t.Channels) == 2 {
 		from, to = t.Channels[0], t.Channels[1]
 	}
-	if t.Enc != "f32" || ch < from || ch >= to {
+	if t.Enc != protocol.EncF32 || ch < from || ch >= to {
 		return 0, false
 	}
-	i := ((ch-from)*t.Shape[1]+y)*t.Shape[2] + x
-	o := t.Offset + 4*i
-	return math.Float32frombits(binary.LittleEndian.Uint32(f.payload[o : o+4])), true
+	return t.F32[((ch-from)*t.Shape[1]+y)*t.Shape[2]+x], true
 }
 
 // frameTap keeps the trace frames the page receives, read from the
 // browser's network events.
 type frameTap struct {
 	mu     sync.Mutex
-	frames []*wireFrame
+	frames []*protocol.Frame
 	errs   []string
 }
 
@@ -104,7 +53,7 @@ func tapFrames(t *testing.T, p *labPage) *frameTap {
 			if ev.Response == nil || ev.Response.Opcode != 2 {
 				continue
 			}
-			f, err := decodeWireFrame(ev.Response.PayloadData)
+			f, err := protocol.DecodeFrame(ev.Response.PayloadData)
 			tap.mu.Lock()
 			if err != nil {
 				tap.errs = append(tap.errs, err.Error())
@@ -121,12 +70,12 @@ func tapFrames(t *testing.T, p *labPage) *frameTap {
 }
 
 // last returns the newest frame that carries channel ch of layer's kind.
-func (tap *frameTap) last(layer int, kind string, ch int) (*wireFrame, *wireTensor) {
+func (tap *frameTap) last(layer int, kind string, ch int) (*protocol.Frame, *protocol.FrameTensor) {
 	tap.mu.Lock()
 	defer tap.mu.Unlock()
 	for i := len(tap.frames) - 1; i >= 0; i-- {
 		f := tap.frames[i]
-		if t := f.tensor(layer, kind); t != nil && len(t.Shape) == 3 {
+		if t := f.Tensor(layer, kind); t != nil && len(t.Shape) == 3 {
 			from, to := 0, t.Shape[0]
 			if len(t.Channels) == 2 {
 				from, to = t.Channels[0], t.Channels[1]
@@ -206,8 +155,8 @@ func TestScrolledMapsAreFinite(t *testing.T) {
 	p.waitFor("channel 12 uncovered", `(() => { const c = `+maps+`[`+itoa(ch)+`]; const r = c.getBoundingClientRect(); return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === c; })()`)
 	p.waitFor("a cut range of relu 2 subscribed", `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === `+itoa(layer)+` && l.channels && l.channels[0] > 0 && l.channels[0] <= `+itoa(ch)+`)`)
 	p.waitFor("channel 12 drawn", drawn(ch))
-	var f *wireFrame
-	var tt *wireTensor
+	var f *protocol.Frame
+	var tt *protocol.FrameTensor
 	for range 400 { // poll the frames received, up to 20 s
 		if f, tt = tap.last(layer, "act", ch); f != nil {
 			break
@@ -217,7 +166,7 @@ func TestScrolledMapsAreFinite(t *testing.T) {
 	if f == nil {
 		t.Fatalf("no frame carried channel %d of layer %d act (tap errors %v)", ch, layer, tap.errs)
 	}
-	t.Logf("frame of step %d: layer %d act shape %v channels %v", f.Step, layer, tt.Shape, tt.Channels)
+	t.Logf("frame of step %d: layer %d act shape %v channels %v", f.Header.Step, layer, tt.Shape, tt.Channels)
 	if len(tt.Channels) != 2 || tt.Channels[0] == 0 {
 		t.Fatalf("layer %d act came whole (channels %v): the test needs a cut tensor", layer, tt.Channels)
 	}
@@ -242,7 +191,7 @@ func TestScrolledMapsAreFinite(t *testing.T) {
 	if c != ch {
 		t.Errorf("tooltip of channel %d's map names channel %d", ch, c)
 	}
-	want, ok := f.value(tt, c, y, x)
+	want, ok := value(tt, c, y, x)
 	if !ok {
 		t.Fatalf("frame lacks channel %d (channels %v, enc %s)", c, tt.Channels, tt.Enc)
 	}
@@ -259,7 +208,7 @@ func TestScrolledMapsAreFinite(t *testing.T) {
 	if tt.Min == nil || tt.Max == nil || len(nums) != 2 {
 		t.Fatalf("legend range %q, header min %v max %v", rng, tt.Min, tt.Max)
 	}
-	for i, w := range []float64{*tt.Min, *tt.Max} {
+	for i, w := range []float64{float64(*tt.Min), float64(*tt.Max)} {
 		g, _ := strconv.ParseFloat(strings.ReplaceAll(nums[i], "−", "-"), 64)
 		if math.Abs(g-w) > 0.005*math.Max(math.Abs(w), 1e-6) {
 			t.Errorf("legend range %q: %s, want the whole tensor's %v (3 significant digits)", rng, nums[i], w)

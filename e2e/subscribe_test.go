@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"net/http"
-	neturl "net/url"
-	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -45,19 +42,10 @@ func kindsOf(ls []wireLayer, layer int) []string {
 // panels below), and scrolling brings the rest in: the page re-subscribes,
 // a frame arrives and the canvas that came into view is drawn.
 func TestSubscriptionFollowsScreen(t *testing.T) {
-	base := startLab(t)
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.PostForm(base+"/rooms", neturl.Values{"name": {"subscriptions"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc, err := neturl.Parse(resp.Header.Get("Location"))
-	if err != nil || !strings.HasPrefix(loc.Path, "/r/") {
-		t.Fatalf("create room: %s, location %q", resp.Status, resp.Header.Get("Location"))
-	}
+	srv, base := startServer(t)
+	room := createRoom(t, srv, "subscriptions")
 	p := openBrowser(t, 1366, 768)
-	p.do("open the room as a student", chromedp.Navigate(base+loc.Path))
+	p.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	p.waitFor("a subscription", `document.body.dataset.subscription !== undefined`)
 

@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // tinyRoomParams are lab settings small enough for fast room tests.
 func tinyRoomParams(t *testing.T) LabParams {
 	t.Helper()
 	p := DefaultLabParams()
-	p.Data = DataShapes
+	p.Data = protocol.DataShapes
 	p.Config.Spec = tinySpec
 	return p
 }
@@ -62,23 +64,23 @@ func joinAsViewer(t *testing.T, ts *httptest.Server, room *Room) *wsClient {
 }
 
 // expectRoom reads until a room message with the given viewer count.
-func (c *wsClient) expectRoom(viewers int) roomMsg {
+func (c *wsClient) expectRoom(viewers int) protocol.Room {
 	c.t.Helper()
 	for range 100 {
-		var m roomMsg
+		var m protocol.Room
 		c.expect("room", &m)
 		if m.Viewers == viewers {
 			return m
 		}
 	}
 	c.t.Fatalf("no room message with %d viewers", viewers)
-	return roomMsg{}
+	return protocol.Room{}
 }
 
 // expectError reads until an error message and returns it.
-func (c *wsClient) expectError() replyMsg {
+func (c *wsClient) expectError() protocol.Reply {
 	c.t.Helper()
-	var r replyMsg
+	var r protocol.Reply
 	c.expect("error", &r)
 	return r
 }
@@ -92,7 +94,7 @@ func TestRoomViewerCannotDrive(t *testing.T) {
 		t.Fatalf("owner's room message %+v", m)
 	}
 	viewer := joinAsViewer(t, ts, room)
-	var w welcomeMsg
+	var w protocol.Welcome
 	viewer.expect("welcome", &w)
 	if w.Resume != "" {
 		t.Errorf("a viewer was handed the room session's token %q", w.Resume)
@@ -116,8 +118,8 @@ func TestRoomViewerCannotDrive(t *testing.T) {
 	}
 	for _, c := range cmds {
 		r := viewer.reply(viewer.cmd(c.cmd, c.args))
-		if r.Type != "error" || r.Code != codeForbidden || r.Message != msgForbidden {
-			t.Errorf("viewer's %s: reply %+v, want error %s %q", c.cmd, r, codeForbidden, msgForbidden)
+		if r.Type != "error" || r.Code != protocol.CodeForbidden || r.Message != msgForbidden {
+			t.Errorf("viewer's %s: reply %+v, want error %s %q", c.cmd, r, protocol.CodeForbidden, msgForbidden)
 		}
 	}
 	// A viewer chooses what to inspect.
@@ -160,122 +162,8 @@ func TestRoomResumeTokenDoesNotGrantControl(t *testing.T) {
 	sess := room.session
 	c := dial(t, ts, "resume="+sess.token)
 	c.expect("welcome", nil)
-	if r := c.reply(c.cmd("step_batch", nil)); r.Code != codeForbidden {
+	if r := c.reply(c.cmd("step_batch", nil)); r.Code != protocol.CodeForbidden {
 		t.Errorf("step_batch through the room's token: %+v, want forbidden", r)
-	}
-}
-
-func TestRoomFork(t *testing.T) {
-	srv, ts := newTestServer(t, Config{})
-	room := newRoom(t, srv, "")
-	owner := joinAsOwner(t, ts, room)
-	owner.expect("welcome", nil)
-	for range 3 {
-		owner.reply(owner.cmd("step_batch", nil))
-	}
-	owner.reply(owner.send(map[string]any{"type": "subscribe", "exact": true, "kinds": []string{"weights"}}))
-	roomW := owner.frame()
-
-	fork := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+strings.ToLower(room.Code), nil)
-	var w welcomeMsg
-	fork.expect("welcome", &w)
-	if w.Resume == "" {
-		t.Fatalf("fork's welcome has no resume token")
-	}
-	var st testState
-	fork.expect("state", &st)
-	if st.Step != 3 || st.Playing {
-		t.Fatalf("fork starts at %+v, want step 3, paused", st)
-	}
-	// Its charts go on from the room's: the history of steps 1 … 3.
-	var m struct {
-		Reset  bool         `json:"reset"`
-		Points [][3]float64 `json:"points"`
-	}
-	fork.expect("metrics", &m)
-	if !m.Reset || len(m.Points) != 3 || m.Points[2][0] != 3 {
-		t.Errorf("fork's first metrics %+v, want reset and the room's steps 1 … 3", m)
-	}
-	// The fork starts from the room's weights, exactly.
-	fork.reply(fork.send(map[string]any{"type": "subscribe", "exact": true, "kinds": []string{"weights"}}))
-	forkW := fork.frame()
-	compared := 0
-	for _, rt := range roomW.Tensors {
-		// A frame sent before the subscription took effect may hold other
-		// kinds (the room's input); the weights are what a fork copies.
-		if rt.Kind != KindWeights {
-			continue
-		}
-		compared++
-		ft := forkW.Tensor(rt.Layer, rt.Kind)
-		if ft == nil || len(ft.F32) != len(rt.F32) {
-			t.Fatalf("fork lacks %d:%s", rt.Layer, rt.Kind)
-		}
-		for i := range rt.F32 {
-			if ft.F32[i] != rt.F32[i] {
-				t.Fatalf("fork %d:%s[%d] = %v, room %v", rt.Layer, rt.Kind, i, ft.F32[i], rt.F32[i])
-			}
-		}
-	}
-	if compared == 0 {
-		t.Fatalf("the room's frame holds no weights")
-	}
-	// The student drives the fork alone: two steps with a large learning rate.
-	if r := fork.reply(fork.cmd("set", map[string]any{"lr": 0.05, "opt": "sgd"})); r.Type != "ack" {
-		t.Fatalf("fork set: %+v", r)
-	}
-	for range 2 {
-		if r := fork.reply(fork.cmd("step_batch", nil)); r.Type != "ack" {
-			t.Fatalf("fork step_batch: %+v", r)
-		}
-	}
-	var f = fork.frame()
-	for f.Header.Step != 5 {
-		f = fork.frame()
-	}
-	owner.reply(owner.cmd("step_batch", nil))
-	var rs testState
-	for rs.Step != 4 {
-		owner.expect("state", &rs)
-	}
-	if rs.Hyper.Opt == "sgd" || rs.Hyper.LR == 0.05 {
-		t.Errorf("room after the fork's set: %+v, want its own optimizer", rs.Hyper)
-	}
-	g := owner.frame()
-	for g.Header.Step != 4 {
-		g = owner.frame()
-	}
-	diff := 0
-	for _, rt := range g.Tensors {
-		ft := f.Tensor(rt.Layer, rt.Kind)
-		for i := range rt.F32 {
-			if ft.F32[i] != rt.F32[i] {
-				diff++
-			}
-		}
-	}
-	if diff == 0 {
-		t.Errorf("fork at step 5 has the room's weights at step 4")
-	}
-
-	// A closed fork tab comes back to the fork with its token.
-	fork.conn.Close()
-	waitDetached(t, srv, w.Resume)
-	again := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code+"?resume="+w.Resume, nil)
-	var w2 welcomeMsg
-	again.expect("welcome", &w2)
-	again.expect("state", &st)
-	if w2.Session != w.Session || !w2.Resumed || st.Step != 5 {
-		t.Errorf("fork resumed as %s (resumed %v) at step %d, want %s at step 5", w2.Session, w2.Resumed, st.Step, w.Session)
-	}
-	// And with the fork cookie the page gets after forking.
-	again.conn.Close()
-	waitDetached(t, srv, w.Resume)
-	h := http.Header{"Cookie": {forkCookie(room.Code) + "=" + w.Resume}}
-	cookie := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code, h)
-	cookie.expect("welcome", &w2)
-	if w2.Session != w.Session {
-		t.Errorf("fork cookie resumed %s, want %s", w2.Session, w.Session)
 	}
 }
 
@@ -328,7 +216,7 @@ func TestRoomSlowViewerDoesNotSlowRoom(t *testing.T) {
 	room := newRoom(t, srv, "")
 	slow := dialPath(t, smallBufferDialer, ts, "/ws/room/"+room.Code, nil)
 	// The slow viewer asks for everything, exact, and then never reads.
-	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": allKinds})
+	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": protocol.Kinds})
 
 	owner := joinAsOwner(t, ts, room)
 	owner.expect("welcome", nil)
@@ -370,15 +258,15 @@ func TestJoinWrongCode(t *testing.T) {
 	tests := []struct {
 		path, code, message string
 	}{
-		{"/ws/room/" + wrong, codeNotFound, msgNoRoom},
-		{"/ws/room/0OI1", codeNotFound, msgBadCode},
-		{"/ws/fork/" + wrong, codeNotFound, msgNoRoom},
+		{"/ws/room/" + wrong, protocol.CodeNotFound, msgNoRoom},
+		{"/ws/room/0OI1", protocol.CodeNotFound, msgBadCode},
+		{"/ws/fork/" + wrong, protocol.CodeNotFound, msgNoRoom},
 		// Three wrong codes used the address's budget: the right code still
 		// passes (the address's one look-up while over budget) ...
 		{"/ws/room/" + room.Code, "", ""},
 		// ... but another code is refused before it is looked up, so
 		// trying tells nothing.
-		{"/ws/room/" + wrong, codeRateLimited, msgJoinRate(200 * time.Second)},
+		{"/ws/room/" + wrong, protocol.CodeRateLimited, msgJoinRate(200 * time.Second)},
 		// The room's code was found from this address: a reconnect passes.
 		{"/ws/room/" + room.Code, "", ""},
 	}
@@ -410,8 +298,8 @@ func TestClassroomLimits(t *testing.T) {
 		b.expect("welcome", nil)
 		c := dial(t, ts, "data=shapes")
 		r := c.expectError()
-		if r.Code != codeFull || r.Message != msgConnsPerAddr(2) {
-			t.Errorf("third connection: %s %q, want %s %q", r.Code, r.Message, codeFull, msgConnsPerAddr(2))
+		if r.Code != protocol.CodeFull || r.Message != msgConnsPerAddr(2) {
+			t.Errorf("third connection: %s %q, want %s %q", r.Code, r.Message, protocol.CodeFull, msgConnsPerAddr(2))
 		}
 		a.conn.Close()
 		// The slot comes back once the server has seen the close.
@@ -439,8 +327,8 @@ func TestClassroomLimits(t *testing.T) {
 		v1.expect("welcome", nil)
 		v2 := joinAsViewer(t, ts, room)
 		r := v2.expectError()
-		if r.Code != codeFull || r.Message != msgViewersFull(1) {
-			t.Errorf("second viewer: %s %q, want %s %q", r.Code, r.Message, codeFull, msgViewersFull(1))
+		if r.Code != protocol.CodeFull || r.Message != msgViewersFull(1) {
+			t.Errorf("second viewer: %s %q, want %s %q", r.Code, r.Message, protocol.CodeFull, msgViewersFull(1))
 		}
 		// The owner is always let in.
 		o := joinAsOwner(t, ts, room)
@@ -458,8 +346,8 @@ func TestClassroomLimits(t *testing.T) {
 		room := newRoom(t, srv, "") // the room's session is the one
 		c := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code, nil)
 		r := c.expectError()
-		if r.Code != codeFull {
-			t.Errorf("fork beyond the session cap: %+v, want %s", r, codeFull)
+		if r.Code != protocol.CodeFull {
+			t.Errorf("fork beyond the session cap: %+v, want %s", r, protocol.CodeFull)
 		}
 	})
 }
@@ -516,50 +404,10 @@ func TestRoomNameEscapedInRoomMessage(t *testing.T) {
 	if strings.Contains(string(raw), "<img") {
 		t.Errorf("room message %s carries markup unescaped", raw)
 	}
-	var m roomMsg
+	var m protocol.Room
 	json.Unmarshal(raw, &m)
 	if m.Name != room.Name {
 		t.Errorf("room name %q, want %q", m.Name, room.Name)
-	}
-}
-
-func TestForkTrainingRate(t *testing.T) {
-	srv, ts := newTestServer(t, Config{ClassroomConfig: ClassroomConfig{ForkRate: 4}})
-	room := newRoom(t, srv, "")
-	owner := joinAsOwner(t, ts, room)
-	owner.expect("welcome", nil)
-	owner.reply(owner.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": 0}}))
-
-	fork := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code, nil)
-	var st testState
-	fork.expect("state", &st)
-	if st.Speed != (wireSpeed{Unit: unitStep, Rate: 4}) {
-		t.Errorf("fork of a room playing as fast as possible: speed %+v, want 4 steps/s", st.Speed)
-	}
-	// tinySpec has 4 layers: 10 phases a step.
-	tests := []struct {
-		name string
-		cmd  string
-		args map[string]any
-		ok   bool
-	}{
-		{"as fast as possible", "set", map[string]any{"speed": map[string]any{"unit": "step", "rate": 0}}, false},
-		{"5 steps/s", "set", map[string]any{"speed": map[string]any{"unit": "step", "rate": 5}}, false},
-		{"4 steps/s", "set", map[string]any{"speed": map[string]any{"unit": "step", "rate": 4}}, true},
-		{"40 phases/s", "set", map[string]any{"speed": map[string]any{"unit": "phase", "rate": 40}}, true},
-		{"41 phases/s", "set", map[string]any{"speed": map[string]any{"unit": "phase", "rate": 41}}, false},
-		{"a whole epoch", "step_epoch", nil, false},
-		{"hyperparameters", "set", map[string]any{"lr": 0.01}, true},
-	}
-	for _, tt := range tests {
-		r := fork.reply(fork.cmd(tt.cmd, tt.args))
-		if tt.ok != (r.Type == "ack") || (!tt.ok && r.Code != codeRateLimited) {
-			t.Errorf("fork %s: reply %+v, want ok %v (else %s)", tt.name, r, tt.ok, codeRateLimited)
-		}
-	}
-	// The room itself is not bounded.
-	if r := owner.reply(owner.cmd("step_epoch", nil)); r.Type != "ack" {
-		t.Errorf("room's step_epoch: %+v", r)
 	}
 }
 
@@ -576,46 +424,5 @@ func TestRoomFrameCarriesPublishTime(t *testing.T) {
 	}
 	if p := f.Header.Published; p < before || p > time.Now().UnixMilli() {
 		t.Errorf("published_unix_ms %d, want within [%d, now]", p, before)
-	}
-}
-
-func TestIdleSessionsEnded(t *testing.T) {
-	const idle = 30 * time.Minute
-	srv, ts := newTestServer(t, Config{ClassroomConfig: ClassroomConfig{IdleTimeout: idle}})
-	room := newRoom(t, srv, "")
-	viewer := joinAsViewer(t, ts, room)
-	viewer.expect("welcome", nil)
-	quiet := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	quiet.expect("welcome", nil)
-	busy := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	busy.expect("welcome", nil)
-	busy.reply(busy.cmd("step_batch", nil)) // a command now
-
-	now := time.Now()
-	// First sweep, just before the timeout: nothing is idle yet; the quiet
-	// session (no command ever) is counted from here.
-	if n := srv.endInactive(now.Add(idle - time.Minute)); n != 0 {
-		t.Fatalf("first sweep ended %d sessions, want 0", n)
-	}
-	// Past the busy session's timeout, before the quiet one's.
-	if n := srv.endInactive(now.Add(idle + time.Second)); n != 1 {
-		t.Fatalf("second sweep ended %d sessions, want 1 (the busy one)", n)
-	}
-	var bye replyMsg
-	busy.expect("bye", &bye)
-	if bye.Reason != msgIdle {
-		t.Errorf("bye reason %q, want %q", bye.Reason, msgIdle)
-	}
-	if _, _, err := busy.conn.ReadMessage(); err == nil {
-		t.Errorf("idle session's page not closed")
-	}
-	// Rooms are not ended for inactivity while a page is connected.
-	if n := srv.endInactive(now.Add(10 * idle)); n != 1 {
-		t.Errorf("third sweep ended %d sessions, want 1 (the quiet one)", n)
-	}
-	viewer.send(map[string]any{"type": "ping"})
-	viewer.expect("pong", nil)
-	if len(srv.roomsOf()) != 1 {
-		t.Errorf("the room was ended")
 	}
 }

@@ -3,9 +3,11 @@ package server
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // Config configures a Server. The zero value of a field means its default;
@@ -85,23 +87,8 @@ const (
 	defaultShapesTest         = 1000
 )
 
-// Limits are the limits a client is told in welcome.
-type Limits struct {
-	MaxFPS        int
-	MaxMessage    int
-	MaxBatch      int
-	MaxTestImages int
-	MaxRate       float64
-	CmdRate       float64
-}
-
 // withDefaults fills zero fields and checks the others.
 func (c Config) withDefaults() (Config, error) {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
 	def(&c.MaxSessions, defaultMaxSessions)
 	def(&c.MaxSessionsPerAddr, defaultMaxSessionsPerAddr)
 	def(&c.MaxConns, defaultMaxConns)
@@ -111,27 +98,13 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxTestImages, defaultMaxTest)
 	def(&c.ShapesTrain, defaultShapesTrain)
 	def(&c.ShapesTest, defaultShapesTest)
-	if c.Version == "" {
-		c.Version = "dev"
-	}
-	if c.Addr == "" {
-		c.Addr = DefaultAddr
-	}
-	if c.CmdRate == 0 {
-		c.CmdRate = defaultCmdRate
-	}
-	if c.MaxRate == 0 {
-		c.MaxRate = defaultMaxRate
-	}
-	if c.ResumeGrace == 0 {
-		c.ResumeGrace = defaultGrace
-	}
-	var errs []error
-	check := func(ok bool, format string, args ...any) {
-		if !ok {
-			errs = append(errs, fmt.Errorf(format, args...))
-		}
-	}
+	def(&c.Version, "dev")
+	def(&c.Addr, DefaultAddr)
+	def(&c.CmdRate, defaultCmdRate)
+	def(&c.MaxRate, defaultMaxRate)
+	def(&c.ResumeGrace, defaultGrace)
+	var p problems
+	check := p.check
 	check(c.MaxSessions > 0, "max sessions %d: want > 0", c.MaxSessions)
 	check(c.MaxSessionsPerAddr > 0, "max sessions per address %d: want > 0", c.MaxSessionsPerAddr)
 	check(c.MaxConns > 0, "max connections %d: want > 0", c.MaxConns)
@@ -145,16 +118,117 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.ShapesTrain > 0 && c.ShapesTest > 0, "shapes set sizes %d, %d: want > 0", c.ShapesTrain, c.ShapesTest)
 	cc, err := c.ClassroomConfig.withDefaults()
 	c.ClassroomConfig = cc
-	errs = append(errs, err)
-	return c, errors.Join(errs...)
+	return c, errors.Join(append(p, err)...)
 }
 
-func (c *Config) limits() Limits {
-	return Limits{MaxFPS: c.MaxFPS, MaxMessage: c.MaxMessage, MaxBatch: c.MaxBatch,
+// limits are the limits a client is told in the welcome.
+func (c *Config) limits() protocol.Limits {
+	return protocol.Limits{MaxFPS: c.MaxFPS, MaxMessage: c.MaxMessage, MaxBatch: c.MaxBatch,
 		MaxTestImages: c.MaxTestImages, MaxRate: c.MaxRate, CmdRate: c.CmdRate}
 }
 
-func (l Limits) wire() wireLimits {
-	return wireLimits{MaxFPS: l.MaxFPS, MaxMessage: l.MaxMessage, MaxBatch: l.MaxBatch,
-		MaxTestImages: l.MaxTestImages, MaxRate: l.MaxRate, CmdRate: l.CmdRate}
+// ClassroomConfig configures rooms and the limits that keep one machine
+// fair to a class. It is embedded in Config; a zero field means its default,
+// sized for a 2-core machine and a class of up to 200 students.
+type ClassroomConfig struct {
+	// MaxRooms bounds the rooms hosted at once; default 4.
+	MaxRooms int
+	// MaxViewers bounds the students watching one room; default 250.
+	MaxViewers int
+	// MaxConnsPerAddr bounds the open websockets of one network address;
+	// default 240, so a class of 200 behind one school NAT fits while one
+	// address cannot take every connection of the server.
+	MaxConnsPerAddr int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed; from any other peer the header is ignored. Default none.
+	TrustedProxies []netip.Prefix
+	// AllowedOrigins may open websockets besides this host itself, e.g.
+	// "https://viz.school.example" behind a reverse proxy that rewrites
+	// Host. Default none.
+	AllowedOrigins []string
+	// JoinRate is the wrong join codes per second one address may try
+	// (bursts of JoinBurst); defaults 0.2 and 30. JoinRateTotal and
+	// JoinBurstTotal bound all addresses together; defaults 2 and 100.
+	// Only wrong codes are charged, and other addresses' wrong codes
+	// never refuse a right code: an address over its own budget (or,
+	// while the total budget is used up, an address that tried wrong codes
+	// itself) may still look up 5×JoinRate codes per second (bursts of
+	// JoinBurst/3), and a right one passes; beyond that it is refused
+	// before its code is looked up. The owner token, and an address that
+	// found the room before, are never refused. See joinBudget and
+	// findRoom.
+	JoinRate       float64
+	JoinBurst      int
+	JoinRateTotal  float64
+	JoinBurstTotal int
+	// ForkRate bounds the optimizer steps per second a student's fork may
+	// play at (and forks may not run whole epochs at full speed), so 30
+	// forks share two cores and the room stays smooth; default 5.
+	ForkRate float64
+	// IdleTimeout ends a private session (a lab or a fork) whose pages have
+	// sent no command for this long, telling them why; default 30 minutes.
+	// Rooms are not ended while a page is connected.
+	IdleTimeout time.Duration
+	// RoomKey, if set, must be typed to create a room from the page (rooms
+	// named with -room at start-up need none). Default: anyone may create
+	// one, up to MaxRooms.
+	RoomKey string
+}
+
+// Classroom defaults.
+const (
+	defaultMaxRooms        = 4
+	defaultMaxViewers      = 250
+	defaultMaxConnsPerAddr = 240
+	defaultJoinRate        = 0.2
+	defaultJoinBurst       = 30
+	defaultJoinRateTotal   = 2
+	defaultJoinBurstTotal  = 100
+	defaultForkRate        = 5
+	defaultIdleTimeout     = 30 * time.Minute
+)
+
+// withDefaults fills zero fields and checks the others.
+func (c ClassroomConfig) withDefaults() (ClassroomConfig, error) {
+	def(&c.MaxRooms, defaultMaxRooms)
+	def(&c.MaxViewers, defaultMaxViewers)
+	def(&c.MaxConnsPerAddr, defaultMaxConnsPerAddr)
+	def(&c.JoinBurst, defaultJoinBurst)
+	def(&c.JoinBurstTotal, defaultJoinBurstTotal)
+	def(&c.JoinRate, defaultJoinRate)
+	def(&c.JoinRateTotal, defaultJoinRateTotal)
+	def(&c.ForkRate, defaultForkRate)
+	def(&c.IdleTimeout, defaultIdleTimeout)
+	var p problems
+	check := p.check
+	check(c.MaxRooms > 0, "max rooms %d: want > 0", c.MaxRooms)
+	check(c.MaxViewers > 0, "max viewers %d: want > 0", c.MaxViewers)
+	check(c.MaxConnsPerAddr > 0, "max connections per address %d: want > 0", c.MaxConnsPerAddr)
+	check(c.JoinRate > 0 && c.JoinBurst > 0, "join rate %v, burst %d: want > 0", c.JoinRate, c.JoinBurst)
+	check(c.IdleTimeout > 0, "idle timeout %v: want > 0", c.IdleTimeout)
+	check(c.ForkRate > 0, "fork rate %v: want > 0 steps per second", c.ForkRate)
+	check(c.JoinRateTotal > 0 && c.JoinBurstTotal > 0, "total join rate %v, burst %d: want > 0", c.JoinRateTotal, c.JoinBurstTotal)
+	for _, o := range c.AllowedOrigins {
+		_, ok := normalizeOrigin(o)
+		check(ok, "allowed origin %q: want scheme://host[:port]", o)
+	}
+	return c, errors.Join(p...)
+}
+
+// def sets *v to d if *v is zero (a field left at its default).
+func def[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+// problems are what is wrong with a configuration.
+type problems []error
+
+// check notes a problem unless ok.
+func (p *problems) check(ok bool, format string, args ...any) {
+	if !ok {
+		*p = append(*p, fmt.Errorf(format, args...))
+	}
 }

@@ -1,15 +1,14 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // Timing and size constants of one websocket connection.
@@ -46,7 +45,7 @@ type client struct {
 	done chan struct{} // closed when the read pump ends
 
 	// Owned by the session goroutine.
-	sub    Subscription
+	sub    protocol.Subscription
 	subKey string
 }
 
@@ -103,7 +102,7 @@ func (c *client) flush() bool {
 			return false
 		}
 		if b.metrics != nil {
-			msg := appendMetricsMsg(nil, b.metrics.reset, b.metrics.points, b.metrics.tests)
+			msg := protocol.AppendMetrics(nil, b.metrics.reset, b.metrics.points, b.metrics.tests)
 			if !c.write(websocket.TextMessage, msg) {
 				return false
 			}
@@ -169,33 +168,22 @@ func (c *client) readPump() {
 			if _, err := io.Copy(io.Discard, r); err != nil {
 				return // past hardReadLimit: gorilla closes with 1009
 			}
-			c.srv.metrics.limitHits.WithLabelValues("message_size").Inc()
-			c.reply(errorMsg(nil, codeTooLarge, fmt.Sprintf("message larger than %d bytes", c.srv.cfg.MaxMessage)))
+			c.reply(c.srv.counted(refuseTooLarge(c.srv.cfg.MaxMessage)).reply(nil))
 			continue
 		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		default:
 			return
 		}
 		if mt != websocket.TextMessage {
-			c.reply(errorMsg(nil, codeBadMessage, "binary messages are not accepted; send JSON text"))
+			c.reply(protocol.ErrorReply(nil, protocol.CodeBadMessage, "binary messages are not accepted; send JSON text"))
 			continue
 		}
 		if !limit.allow(time.Now()) {
-			c.srv.metrics.limitHits.WithLabelValues("message_rate").Inc()
-			c.reply(errorMsg(idOf(buf[:n]), codeRateLimited, fmt.Sprintf("more than %v messages per second", c.srv.cfg.CmdRate)))
+			c.reply(c.srv.counted(refuseMessageRate(c.srv.cfg.CmdRate)).reply(protocol.IDOf(buf[:n])))
 			continue
 		}
 		c.handle(buf[:n])
 	}
-}
-
-// idOf extracts the id of a message for an error reply, if it has one.
-func idOf(b []byte) json.RawMessage {
-	var m struct {
-		ID json.RawMessage `json:"id"`
-	}
-	json.Unmarshal(b, &m)
-	return m.ID
 }
 
 func (c *client) reply(b []byte) {
@@ -204,136 +192,27 @@ func (c *client) reply(b []byte) {
 	c.mb.reply(b)
 }
 
-// commands accepted in a "cmd" message.
-var commands = []string{"play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test"}
-
 // handle decodes one message and passes it on.
 func (c *client) handle(b []byte) {
-	var m clientMsg
-	if err := json.Unmarshal(b, &m); err != nil {
-		if msg, ok := typeErrorMessage(err); ok { // decode.go
-			c.reply(errorMsg(idOf(b), typeErrorCode(msg), msg))
-			return
+	m, err := protocol.DecodeClientMsg(b)
+	if err != nil {
+		var e *protocol.MsgError
+		if errors.As(err, &e) {
+			c.reply(e.Reply())
 		}
-		c.reply(errorMsg(idOf(b), codeBadMessage, "malformed JSON: "+err.Error()))
-		return
-	}
-	if m.V != nil && *m.V != protocolVersion {
-		c.reply(errorMsg(m.ID, codeBadVersion, fmt.Sprintf("protocol version %d: this server speaks version %d", *m.V, protocolVersion)))
 		return
 	}
 	switch m.Type {
-	case "ping":
-		c.reply(mustJSON(replyMsg{Type: "pong", V: protocolVersion, ID: m.ID}))
-	case "cmd":
-		if !slices.Contains(commands, m.Cmd) {
-			c.reply(errorMsg(m.ID, codeBadMessage, fmt.Sprintf("unknown command %q", m.Cmd)))
-			return
-		}
-		args := m.cmdArgs
-		if m.Args != nil {
-			args = *m.Args
-		}
-		c.sess.send(sessionMsg{kind: msgCmd, c: c, id: m.ID, cmd: m.Cmd, args: args})
-	case "subscribe":
-		sub, err := parseSubscription(&m)
+	case protocol.TypePing:
+		c.reply(protocol.Pong(m.ID))
+	case protocol.TypeCmd:
+		c.sess.send(sessionMsg{kind: msgCmd, c: c, id: m.ID, cmd: m.Cmd, args: m.Arguments()})
+	case protocol.TypeSubscribe:
+		sub, err := protocol.ParseSubscription(&m)
 		if err != nil {
-			c.reply(errorMsg(m.ID, codeInvalid, err.Error()))
+			c.reply(protocol.ErrorReply(m.ID, protocol.CodeInvalid, err.Error()))
 			return
 		}
 		c.sess.send(sessionMsg{kind: msgSubscribe, c: c, id: m.ID, sub: sub})
-	default:
-		c.reply(errorMsg(m.ID, codeBadMessage, fmt.Sprintf("unknown message type %q", m.Type)))
 	}
-}
-
-// parseSubscription reads a subscribe message; absent fields take the
-// defaults (sample 0, all layers, every kind but gradin, q8 while playing).
-func parseSubscription(m *clientMsg) (Subscription, error) {
-	sub := DefaultSubscription()
-	if len(m.Sample) > 0 {
-		n, probe, err := parseSample(m.Sample)
-		if err != nil {
-			return sub, err
-		}
-		sub.Sample, sub.Probe = n, probe
-	}
-	if m.Probe != nil && *m.Probe {
-		sub.Probe = true
-	}
-	if m.Exact != nil {
-		sub.Exact = *m.Exact
-	}
-	if m.Kinds != nil {
-		sub.Kinds = 0
-		for _, k := range m.Kinds {
-			b, ok := kindBit(k)
-			if !ok {
-				return sub, fmt.Errorf("tensor kind %q: want one of %v", k, allKinds)
-			}
-			sub.Kinds |= b
-		}
-	}
-	if len(m.Layers) > 0 && string(m.Layers) != `"all"` && string(m.Layers) != "null" {
-		layers, err := parseLayers(m.Layers, sub.Kinds)
-		if err != nil {
-			return sub, err
-		}
-		sub.Layers = layers
-	}
-	return sub, nil
-}
-
-// maxChannel bounds the channel numbers of a subscription.
-const maxChannel = 1 << 16
-
-// parseLayers reads the "layers" of a subscribe message: a list whose
-// items are layer indices (kinds: the message's kinds, all channels) or
-// objects {"layer":0,"kinds":["act","grad"],"channels":[0,4]} (kinds absent:
-// the message's kinds; channels absent: all; [from, to) otherwise). The
-// result is normalized (see normalizeLayers).
-func parseLayers(raw json.RawMessage, kinds kindMask) ([]LayerSub, error) {
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return nil, fmt.Errorf("layers %.100s: want \"all\" or a list of layer indices or {layer, kinds, channels}", raw)
-	}
-	out := make([]LayerSub, 0, len(items))
-	for _, it := range items {
-		var l LayerSub
-		var idx int
-		if err := json.Unmarshal(it, &idx); err == nil {
-			l = LayerSub{Layer: idx, Kinds: kinds}
-		} else {
-			var o struct {
-				Layer    *int     `json:"layer"`
-				Kinds    []string `json:"kinds"`
-				Channels []int    `json:"channels"`
-			}
-			if err := json.Unmarshal(it, &o); err != nil || o.Layer == nil {
-				return nil, fmt.Errorf("layers item %.100s: want a layer index or {\"layer\":i,\"kinds\":[…],\"channels\":[from,to]}", it)
-			}
-			l = LayerSub{Layer: *o.Layer, Kinds: kinds}
-			if o.Kinds != nil {
-				l.Kinds = 0
-				for _, k := range o.Kinds {
-					b, ok := kindBit(k)
-					if !ok {
-						return nil, fmt.Errorf("layer %d: tensor kind %q: want one of %v", *o.Layer, k, allKinds)
-					}
-					l.Kinds |= b
-				}
-			}
-			if o.Channels != nil {
-				if len(o.Channels) != 2 || o.Channels[0] < 0 || o.Channels[1] <= o.Channels[0] || o.Channels[1] > maxChannel {
-					return nil, fmt.Errorf("layer %d: channels %v: want [from, to] with 0 ≤ from < to ≤ %d", *o.Layer, o.Channels, maxChannel)
-				}
-				l.From, l.To = o.Channels[0], o.Channels[1]
-			}
-		}
-		if l.Layer < -1 || l.Layer > 1000 {
-			return nil, fmt.Errorf("layer %d: want −1 (the input) or a layer index", l.Layer)
-		}
-		out = append(out, l)
-	}
-	return normalizeLayers(out), nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/backpropviz/backpropviz/engine"
 	"github.com/backpropviz/backpropviz/engine/dataset"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // shapesSeed fixes the procedural shapes set: every session sees the same
@@ -30,17 +31,17 @@ func (d *dataSets) get(name string) (engine.Data, error) {
 	}
 	var data engine.Data
 	switch name {
-	case DataMNIST:
+	case protocol.DataMNIST:
 		train, test, err := dataset.MNIST()
 		if err != nil {
 			return engine.Data{}, fmt.Errorf("load MNIST: %w", err)
 		}
 		data = engine.Data{Name: name, Train: train, Test: test, ClassNames: train.ClassNames()}
-	case DataShapes:
+	case protocol.DataShapes:
 		train, test := dataset.Shapes(shapesSeed, d.shapesTrain, d.shapesTest)
 		data = engine.Data{Name: name, Train: train, Test: test, ClassNames: train.ClassNames()}
 	default:
-		return engine.Data{}, fmt.Errorf("data %q: want %q or %q", name, DataMNIST, DataShapes)
+		return engine.Data{}, fmt.Errorf("data %q: want %q or %q", name, protocol.DataMNIST, protocol.DataShapes)
 	}
 	if d.sets == nil {
 		d.sets = map[string]engine.Data{}

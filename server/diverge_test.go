@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // TestDivergencePausesAndSaysWhy drives a network that diverges (three
@@ -18,7 +20,7 @@ func TestDivergencePausesAndSaysWhy(t *testing.T) {
 		"momentum": {"0.99"}, "batch": {"1"}}
 	c := dial(t, ts, q.Encode())
 	c.expect("welcome", nil)
-	var diverged replyMsg
+	var diverged protocol.Reply
 	for i := range 200 {
 		r := c.reply(c.cmd("step_batch", nil))
 		if r.Type == "error" {
@@ -29,8 +31,8 @@ func TestDivergencePausesAndSaysWhy(t *testing.T) {
 			t.Fatalf("no divergence in 200 steps at lr 10, momentum 0.99")
 		}
 	}
-	if diverged.Code != codeDiverged || !strings.Contains(diverged.Message, "Lower the learning rate") {
-		t.Fatalf("reply %+v, want code %q with advice", diverged, codeDiverged)
+	if diverged.Code != protocol.CodeDiverged || !strings.Contains(diverged.Message, "Lower the learning rate") {
+		t.Fatalf("reply %+v, want code %q with advice", diverged, protocol.CodeDiverged)
 	}
 	var st testState
 	for st.Error == nil {
@@ -45,7 +47,7 @@ func TestDivergencePausesAndSaysWhy(t *testing.T) {
 	for _, ten := range f.Tensors {
 		// A frame sent before the subscription may also hold the gradients
 		// that diverged; the weights are what must stay finite.
-		if ten.Kind != KindWeights && ten.Kind != KindBias {
+		if ten.Kind != protocol.KindWeights && ten.Kind != protocol.KindBias {
 			continue
 		}
 		for _, v := range ten.F32 {
@@ -60,8 +62,8 @@ func TestDivergencePausesAndSaysWhy(t *testing.T) {
 	}
 	// Another step without a change is refused again; a lower learning
 	// rate goes on.
-	if r := c.reply(c.cmd("step_batch", nil)); r.Code != codeDiverged {
-		t.Errorf("step after divergence: %+v, want %q", r, codeDiverged)
+	if r := c.reply(c.cmd("step_batch", nil)); r.Code != protocol.CodeDiverged {
+		t.Errorf("step after divergence: %+v, want %q", r, protocol.CodeDiverged)
 	}
 	if r := c.reply(c.cmd("set", map[string]any{"lr": 0.0001, "momentum": 0})); r.Type != "ack" {
 		t.Fatalf("set lr: %+v", r)

@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backpropviz/backpropviz/engine"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // tinySpec is a network small enough for the shapes set to make tests fast.
@@ -52,7 +54,7 @@ type wsClient struct {
 type message struct {
 	typ   string
 	raw   []byte
-	frame *Frame
+	frame *protocol.Frame
 }
 
 func dial(t testing.TB, ts *httptest.Server, query string) *wsClient {
@@ -103,7 +105,7 @@ func (c *wsClient) next() message {
 		c.t.Fatalf("read: %v", err)
 	}
 	if mt == websocket.BinaryMessage {
-		f, err := DecodeFrame(b)
+		f, err := protocol.DecodeFrame(b)
 		if err != nil {
 			c.t.Fatalf("DecodeFrame: %v", err)
 		}
@@ -141,7 +143,7 @@ func (c *wsClient) expect(typ string, v any) []byte {
 }
 
 // frame reads until a trace frame.
-func (c *wsClient) frame() *Frame {
+func (c *wsClient) frame() *protocol.Frame {
 	c.t.Helper()
 	for range 10000 {
 		if m := c.next(); m.frame != nil {
@@ -153,37 +155,37 @@ func (c *wsClient) frame() *Frame {
 }
 
 // reply reads until the ack or error of request id.
-func (c *wsClient) reply(id int) replyMsg {
+func (c *wsClient) reply(id int) protocol.Reply {
 	c.t.Helper()
 	for range 10000 {
 		m := c.next()
 		if m.typ != "ack" && m.typ != "error" && m.typ != "pong" {
 			continue
 		}
-		var r replyMsg
+		var r protocol.Reply
 		json.Unmarshal(m.raw, &r)
 		if string(r.ID) == itoa(id) {
 			return r
 		}
 	}
 	c.t.Fatalf("no reply to %d", id)
-	return replyMsg{}
+	return protocol.Reply{}
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 // testState is the part of a state message the tests read.
 type testState struct {
-	Step    int        `json:"step"`
-	Epoch   int        `json:"epoch"`
-	Playing bool       `json:"playing"`
-	Mode    string     `json:"mode"`
-	Done    *WirePhase `json:"done"`
-	Next    *WirePhase `json:"next"`
-	Hyper   wireHyper  `json:"hyper"`
-	Speed   wireSpeed  `json:"speed"`
-	Loss    *float64   `json:"loss"`
-	Error   *string    `json:"error"`
+	Step    int             `json:"step"`
+	Epoch   int             `json:"epoch"`
+	Playing bool            `json:"playing"`
+	Mode    string          `json:"mode"`
+	Done    *protocol.Phase `json:"done"`
+	Next    *protocol.Phase `json:"next"`
+	Hyper   protocol.Hyper  `json:"hyper"`
+	Speed   protocol.Speed  `json:"speed"`
+	Loss    *float64        `json:"loss"`
+	Error   *string         `json:"error"`
 }
 
 func counterValue(t *testing.T, c prometheus.Counter) float64 {
@@ -199,7 +201,7 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 // builds for the same parameters.
 func shapesTrainer(t *testing.T, srv *Server, cfg engine.Config) *engine.Trainer {
 	t.Helper()
-	data, err := srv.data.get(DataShapes)
+	data, err := srv.data.get(protocol.DataShapes)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // from is a client whose connections leave from the loopback address ip
@@ -151,7 +153,7 @@ func TestWrongCodesDoNotLockOutTheClass(t *testing.T) {
 	}
 	for _, w := range ws {
 		c := dialPath(t, newFrom(w.ip).ws, ts, w.path, nil)
-		var m welcomeMsg
+		var m protocol.Welcome
 		c.expect("welcome", &m)
 	}
 	if got := counterValue(t, srv.class.metrics.joinFailed); got != 121 {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // Measurements of the default network on MNIST. Run with
@@ -20,7 +21,7 @@ import (
 func defaultTrainer(b *testing.B) *engine.Trainer {
 	b.Helper()
 	var d dataSets
-	data, err := d.get(DataMNIST)
+	data, err := d.get(protocol.DataMNIST)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,19 +34,19 @@ func defaultTrainer(b *testing.B) *engine.Trainer {
 
 func BenchmarkFrameBytes(b *testing.B) {
 	t := defaultTrainer(b)
-	sub := DefaultSubscription()
-	var enc FrameEncoder
+	sub := protocol.DefaultSubscription()
+	var enc protocol.FrameEncoder
 	var keyBytes, q8Bytes, frames int
 	for i := 0; i < b.N; i++ {
 		if err := t.StepBatch(); err != nil {
 			b.Fatal(err)
 		}
 		tr := t.Trace(engine.TraceOptions{})
-		key, err := enc.Encode(tr, &sub, FrameMeta{Exact: true, Keyframe: true})
+		key, err := enc.Encode(tr, &sub, protocol.FrameMeta{Exact: true, Keyframe: true})
 		if err != nil {
 			b.Fatal(err)
 		}
-		q8, err := enc.Encode(tr, &sub, FrameMeta{})
+		q8, err := enc.Encode(tr, &sub, protocol.FrameMeta{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -63,8 +64,8 @@ func BenchmarkEncode(b *testing.B) {
 		b.Fatal(err)
 	}
 	tr := t.Trace(engine.TraceOptions{})
-	sub := DefaultSubscription()
-	var enc FrameEncoder
+	sub := protocol.DefaultSubscription()
+	var enc protocol.FrameEncoder
 	for _, exact := range []bool{true, false} {
 		name := "q8"
 		if exact {
@@ -72,7 +73,7 @@ func BenchmarkEncode(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				buf, err := enc.Encode(tr, &sub, FrameMeta{Exact: exact})
+				buf, err := enc.Encode(tr, &sub, protocol.FrameMeta{Exact: exact})
 				if err != nil {
 					b.Fatal(err)
 				}

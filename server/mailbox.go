@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // mailbox is what waits to be written to one client. The session puts, the
@@ -30,8 +32,8 @@ type mailbox struct {
 // pendingMetrics are chart points not yet written.
 type pendingMetrics struct {
 	reset  bool // the client should clear its charts first
-	points []metricsPoint
-	tests  []testPoint
+	points []protocol.MetricsPoint
+	tests  []protocol.TestPoint
 }
 
 // closeNote asks the write pump to send a close frame after everything
@@ -105,7 +107,7 @@ func (m *mailbox) putState(b []byte) {
 }
 
 // putMetrics merges chart points into the waiting ones; reset drops those.
-func (m *mailbox) putMetrics(reset bool, points []metricsPoint, tests []testPoint) {
+func (m *mailbox) putMetrics(reset bool, points []protocol.MetricsPoint, tests []protocol.TestPoint) {
 	m.mu.Lock()
 	if m.metrics == nil || reset {
 		m.metrics = &pendingMetrics{reset: reset || (m.metrics != nil && m.metrics.reset)}

@@ -10,16 +10,11 @@ import (
 	"strings"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // Lab settings: the lab page's URL parameters and the "set" command share
 // one parser and one validation.
-
-// Data set names accepted in the data parameter.
-const (
-	DataMNIST  = "mnist"
-	DataShapes = "shapes"
-)
 
 // ShapesSpec is the default network for the 12×12 shapes set: small
 // enough that its 3×3 filters visibly become edge detectors in seconds.
@@ -27,17 +22,11 @@ const ShapesSpec = "conv(4,3,s1,p1) relu maxpool(2,s2,p0) conv(8,3,s1,p1) relu m
 
 // DefaultSpecFor returns the default network spec for a data set name.
 func DefaultSpecFor(data string) string {
-	if data == DataShapes {
+	if data == protocol.DataShapes {
 		return ShapesSpec
 	}
 	return engine.DefaultSpec
 }
-
-// Speed units.
-const (
-	unitPhase = "phase" // phases per second
-	unitStep  = "step"  // optimizer steps per second
-)
 
 // maxSpecLen bounds a network spec typed by a user, in bytes.
 const maxSpecLen = 1000
@@ -45,20 +34,17 @@ const maxSpecLen = 1000
 // LabParams are the settings of a lab session.
 type LabParams struct {
 	Config engine.Config // spec, seed, hyperparameters
-	Data   string        // DataMNIST or DataShapes
+	Data   string        // protocol.DataMNIST or protocol.DataShapes
 	Sample int           // visualized sample index in the batch
 	Probe  bool          // visualize the fixed probe image instead
-	Speed  wireSpeed
+	Speed  protocol.Speed
 }
 
 // DefaultLabParams is the default network on MNIST, sample 0, 10 steps per
 // second.
 func DefaultLabParams() LabParams {
-	return LabParams{Config: engine.DefaultConfig(), Data: DataMNIST, Speed: wireSpeed{Unit: unitStep, Rate: 10}}
+	return LabParams{Config: engine.DefaultConfig(), Data: protocol.DataMNIST, Speed: protocol.Speed{Unit: protocol.UnitStep, Rate: 10}}
 }
-
-// labKeys are the URL parameters of the lab.
-var labKeys = []string{"spec", "seed", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "data", "sample", "speed", "rate"}
 
 // ParseLabParams reads the lab's URL parameters (spec, seed, opt, lr,
 // momentum, nesterov, wd, beta1, beta2, eps, batch, data, sample, speed,
@@ -69,11 +55,11 @@ var labKeys = []string{"spec", "seed", "opt", "lr", "momentum", "nesterov", "wd"
 // taken in the order above; one that conflicts with those taken before it
 // (nesterov=1 with momentum=0) is the one left out. The spec is checked
 // against the data only when the trainer is built.
-func ParseLabParams(q url.Values, lim Limits) (LabParams, error) {
+func ParseLabParams(q url.Values, lim protocol.Limits) (LabParams, error) {
 	var taken []string
 	var errs []string
 	p := DefaultLabParams()
-	for _, k := range labKeys {
+	for _, k := range protocol.LabKeys {
 		if !q.Has(k) {
 			continue
 		}
@@ -91,8 +77,8 @@ func ParseLabParams(q url.Values, lim Limits) (LabParams, error) {
 }
 
 // applyLabKeys applies the URL parameters keys of q over the defaults.
-func applyLabKeys(q url.Values, keys []string, lim Limits) (LabParams, error) {
-	var a cmdArgs
+func applyLabKeys(q url.Values, keys []string, lim protocol.Limits) (LabParams, error) {
+	var a protocol.CmdArgs
 	for _, k := range keys {
 		if err := parseLabParam(&a, k, q.Get(k)); err != nil {
 			return LabParams{}, err
@@ -102,7 +88,7 @@ func applyLabKeys(q url.Values, keys []string, lim Limits) (LabParams, error) {
 	return p, err
 }
 
-func parseLabParam(a *cmdArgs, key, v string) error {
+func parseLabParam(a *protocol.CmdArgs, key, v string) error {
 	num := func() (*float64, error) {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -140,7 +126,7 @@ func parseLabParam(a *cmdArgs, key, v string) error {
 		a.Sample = json.RawMessage(strconv.Quote(v))
 	case "speed":
 		if a.Speed == nil {
-			a.Speed = &wireSpeed{Rate: -1}
+			a.Speed = &protocol.Speed{Rate: -1}
 		}
 		a.Speed.Unit = v
 	case "rate":
@@ -149,7 +135,7 @@ func parseLabParam(a *cmdArgs, key, v string) error {
 			return nerr
 		}
 		if a.Speed == nil {
-			a.Speed = &wireSpeed{}
+			a.Speed = &protocol.Speed{}
 		}
 		a.Speed.Rate = *f
 	case "lr":
@@ -179,7 +165,7 @@ type change struct {
 // apply returns p with the arguments of a applied, validated as a whole: on
 // error nothing is applied. It does not check the spec against the data
 // (that needs the trainer).
-func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
+func (p LabParams) apply(a *protocol.CmdArgs, lim protocol.Limits) (LabParams, change, error) {
 	var ch change
 	h := &p.Config.Hyper
 	if a.Opt != nil {
@@ -227,8 +213,8 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 	}
 	if a.Data != nil {
 		d := strings.ToLower(*a.Data)
-		if d != DataMNIST && d != DataShapes {
-			return p, ch, fmt.Errorf("data %q: want %q or %q", *a.Data, DataMNIST, DataShapes)
+		if d != protocol.DataMNIST && d != protocol.DataShapes {
+			return p, ch, fmt.Errorf("data %q: want %q or %q", *a.Data, protocol.DataMNIST, protocol.DataShapes)
 		}
 		if a.Spec == nil && d != p.Data {
 			// A new data set without a spec of its own gets the network made for it.
@@ -237,7 +223,7 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 		p.Data, ch.rebuild = d, true
 	}
 	if len(a.Sample) > 0 {
-		n, probe, err := parseSample(a.Sample)
+		n, probe, err := protocol.ParseSample(a.Sample)
 		if err != nil {
 			return p, ch, err
 		}
@@ -251,8 +237,8 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 		if sp.Rate < 0 {
 			sp.Rate = p.Speed.Rate
 		}
-		if sp.Unit != unitPhase && sp.Unit != unitStep {
-			return p, ch, fmt.Errorf("speed unit %q: want %q or %q", sp.Unit, unitPhase, unitStep)
+		if sp.Unit != protocol.UnitPhase && sp.Unit != protocol.UnitStep {
+			return p, ch, fmt.Errorf("speed unit %q: want %q or %q", sp.Unit, protocol.UnitPhase, protocol.UnitStep)
 		}
 		if math.IsNaN(sp.Rate) || sp.Rate < 0 || sp.Rate > lim.MaxRate {
 			return p, ch, fmt.Errorf("speed rate %v: want 0 (as fast as possible) … %v per second", sp.Rate, lim.MaxRate)
@@ -265,30 +251,4 @@ func (p LabParams) apply(a *cmdArgs, lim Limits) (LabParams, change, error) {
 // batchError says which batch sizes this server accepts: 1 … max.
 func batchError(n, max int) error {
 	return fmt.Errorf("batch size %d: want 1 … %d (this server allows at most %d)", n, max, max)
-}
-
-// parseSample reads a sample parameter: an index in the batch (a JSON
-// number or a string of digits) or "probe".
-func parseSample(raw json.RawMessage) (n int, probe bool, err error) {
-	var v any
-	if json.Unmarshal(raw, &v) == nil {
-		switch v := v.(type) {
-		case string:
-			if v == "probe" {
-				return 0, true, nil
-			}
-			n, err = strconv.Atoi(v)
-		case float64:
-			n = int(v)
-			if float64(n) != v {
-				err = errors.New("not an integer")
-			}
-		default:
-			err = errors.New("not an index")
-		}
-		if err == nil && n >= 0 && n < engine.MaxBatchSize {
-			return n, false, nil
-		}
-	}
-	return 0, false, fmt.Errorf("sample %s: want 0 … %d or \"probe\"", raw, engine.MaxBatchSize-1)
 }

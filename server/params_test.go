@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 func TestParseLabParams(t *testing.T) {
-	lim := Limits{MaxBatch: 64, MaxRate: 100}
+	lim := protocol.Limits{MaxBatch: 64, MaxRate: 100}
 	def := DefaultLabParams()
 	tests := []struct {
 		query string
@@ -26,12 +27,14 @@ func TestParseLabParams(t *testing.T) {
 			return h.Optimizer == engine.OptRMSprop && h.LearningRate == 0.01 && h.Epsilon == 1e-6 && h.Alpha == 0.99
 		}, ""},
 		{"spec=conv(4,3)+relu+dense(10)&seed=42&data=shapes", func(p LabParams) bool {
-			return p.Config.Spec == "conv(4,3) relu dense(10)" && p.Config.Seed == 42 && p.Data == DataShapes
+			return p.Config.Spec == "conv(4,3) relu dense(10)" && p.Config.Seed == 42 && p.Data == protocol.DataShapes
 		}, ""},
 		{"sample=3", func(p LabParams) bool { return p.Sample == 3 && !p.Probe }, ""},
 		{"sample=probe", func(p LabParams) bool { return p.Probe }, ""},
-		{"speed=phase&rate=2", func(p LabParams) bool { return p.Speed == wireSpeed{Unit: unitPhase, Rate: 2} }, ""},
-		{"speed=phase", func(p LabParams) bool { return p.Speed == wireSpeed{Unit: unitPhase, Rate: def.Speed.Rate} }, ""},
+		{"speed=phase&rate=2", func(p LabParams) bool { return p.Speed == protocol.Speed{Unit: protocol.UnitPhase, Rate: 2} }, ""},
+		{"speed=phase", func(p LabParams) bool {
+			return p.Speed == protocol.Speed{Unit: protocol.UnitPhase, Rate: def.Speed.Rate}
+		}, ""},
 		{"unrelated=1", func(p LabParams) bool { return p == def }, ""},
 		{"lr=abc", nil, `lr: "abc" is not a number`},
 		{"lr=-1", nil, "learning rate -1"},
@@ -89,8 +92,8 @@ func TestDataSwitchPicksItsDefaultSpec(t *testing.T) {
 	if p.Config.Spec != "conv(2,3) relu dense(5)" {
 		t.Errorf("data=shapes with a spec: spec %q", p.Config.Spec)
 	}
-	mnist := DataMNIST
-	back, _, err := p.apply(&cmdArgs{Data: &mnist}, lim)
+	mnist := protocol.DataMNIST
+	back, _, err := p.apply(&protocol.CmdArgs{Data: &mnist}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}

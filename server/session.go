@@ -2,15 +2,13 @@ package server
 
 import (
 	"encoding/json"
-	"fmt"
 	"log/slog"
-	"math"
 	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
-	"github.com/gorilla/websocket"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // A session is one trainer and the goroutine that owns it. Commands arrive
@@ -26,13 +24,13 @@ type session struct {
 	quit  chan struct{} // closed to stop the session
 	done  chan struct{} // closed when run has returned
 
-	// Guarded by srv.mu.
+	// Guarded by the registry (srv.sessions).
 	attached   int       // connections attached
 	detachedAt time.Time // when attached last dropped to 0
 
 	addr    netip.Addr // the network address that started the session (labs and forks)
 	perAddr bool       // counted against MaxSessionsPerAddr (a lab or a fork, not a room)
-	room    *Room      // the room this session is the trainer of; nil for a private session
+	room    *Room      // the room this session is the trainer of (set once, see registry.makeRoomSession); nil for a private session
 	maxRate float64    // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
 
 	// Owned by run.
@@ -45,10 +43,10 @@ type session struct {
 	nextDue  time.Time // when the next unit of play may start (Speed.Rate > 0)
 	nextPub  time.Time // when playing, the time the next frames are due
 	seq      uint64    // frames published
-	pending  []metricsPoint
-	history  []metricsPoint
-	tests    []testPoint
-	enc      FrameEncoder
+	pending  []protocol.MetricsPoint
+	history  []protocol.MetricsPoint
+	tests    []protocol.TestPoint
+	enc      protocol.FrameEncoder
 	paramErr string // an error in the URL parameters, told in the first welcome
 }
 
@@ -61,7 +59,7 @@ const (
 )
 
 func (m runMode) String() string {
-	return [...]string{"paused", "play", "epoch"}[m]
+	return [...]string{protocol.ModePaused, protocol.ModePlay, protocol.ModeEpoch}[m]
 }
 
 // maxHistory bounds the chart points a session keeps; beyond it every
@@ -74,8 +72,8 @@ type sessionMsg struct {
 	c       *client
 	id      json.RawMessage
 	cmd     string
-	args    cmdArgs
-	sub     Subscription
+	args    protocol.CmdArgs
+	sub     protocol.Subscription
 	resumed bool   // attach: the client resumed with its token
 	fn      func() // run: called in the session goroutine
 }
@@ -95,6 +93,21 @@ const (
 func (s *session) send(m sessionMsg) bool {
 	select {
 	case s.cmds <- m:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// inSession runs f in the session's goroutine (where its trainer may be
+// touched) and waits for it. It reports false if the session has ended.
+func (s *session) inSession(f func()) bool {
+	done := make(chan struct{})
+	if !s.send(sessionMsg{kind: msgRun, fn: func() { f(); close(done) }}) {
+		return false
+	}
+	select {
+	case <-done:
 		return true
 	case <-s.done:
 		return false
@@ -142,7 +155,7 @@ func (s *session) run() {
 // unitStart reports whether the next phase starts a unit of play: every
 // phase for unit "phase", the first phase of a step for unit "step".
 func (s *session) unitStart() bool {
-	if s.params.Speed.Unit == unitPhase {
+	if s.params.Speed.Unit == protocol.UnitPhase {
 		return true
 	}
 	done, ok := s.t.Done()
@@ -181,7 +194,7 @@ func (s *session) advance(now time.Time) {
 		s.publishFrames(s.clients, true, true)
 		return
 	}
-	if stepped || (s.mode == modePlay && s.params.Speed.Unit == unitPhase) {
+	if stepped || (s.mode == modePlay && s.params.Speed.Unit == protocol.UnitPhase) {
 		if !now.Before(s.nextPub) {
 			// Frames are due every interval on average: a frame that comes
 			// late (steps rarely end exactly on time) does not push the
@@ -202,7 +215,7 @@ func (s *session) advance(now time.Time) {
 func (s *session) stepDone() {
 	s.srv.metrics.steps.Inc()
 	m := s.t.Metrics()
-	s.pending = append(s.pending, metricsPoint{Step: m.Step, Loss: m.LastLoss, TrainAcc: m.TrainAcc})
+	s.pending = append(s.pending, protocol.MetricsPoint{Step: m.Step, Loss: m.LastLoss, TrainAcc: m.TrainAcc})
 }
 
 // diverged pauses after a non-finite loss or gradient.
@@ -213,7 +226,7 @@ func (s *session) diverged(m *sessionMsg) {
 		return
 	}
 	if m != nil {
-		m.c.reply(errorMsg(m.id, codeDiverged, err.Error()))
+		m.c.reply(protocol.ErrorReply(m.id, protocol.CodeDiverged, err.Error()))
 	}
 	s.publishState()
 	s.publishFrames(s.clients, true, false)
@@ -229,12 +242,12 @@ func (s *session) handle(m sessionMsg) {
 			s.mode = modePaused // nobody watches: spend no CPU
 		}
 	case msgSubscribe:
-		m.c.sub, m.c.subKey = m.sub, m.sub.key()
-		m.c.reply(ackMsg(m.id))
+		m.c.sub, m.c.subKey = m.sub, m.sub.Key()
+		m.c.reply(protocol.Ack(m.id))
 		s.publishFrames([]*client{m.c}, true, true)
 	case msgCmd:
-		if code, msg := s.admit(&m); code != "" { // classroom.go
-			m.c.reply(errorMsg(m.id, code, msg))
+		if err := s.admit(&m); err != nil { // admission.go
+			m.c.reply(s.srv.refusalOf(err).reply(m.id))
 			return
 		}
 		s.command(&m)
@@ -247,290 +260,16 @@ func (s *session) handle(m sessionMsg) {
 // keyframe.
 func (s *session) attach(c *client, resumed bool) {
 	s.clients = append(s.clients, c)
-	c.sub = DefaultSubscription()
+	c.sub = protocol.DefaultSubscription()
 	c.sub.Sample, c.sub.Probe = s.params.Sample, s.params.Probe
-	c.subKey = c.sub.key()
+	c.subKey = c.sub.Key()
 	c.reply(s.welcome(resumed))
 	if s.paramErr != "" {
-		c.reply(errorMsg(nil, codeInvalid, s.paramErr))
+		c.reply(protocol.ErrorReply(nil, protocol.CodeInvalid, s.paramErr))
 		s.paramErr = ""
 	}
 	s.flushPoints()
 	c.mb.putState(s.stateJSON())
 	c.mb.putMetrics(true, s.history, s.tests)
 	s.publishFrames([]*client{c}, true, true)
-}
-
-func (s *session) command(m *sessionMsg) {
-	c := m.c
-	switch m.cmd {
-	case "play":
-		s.mode = modePlay
-		s.nextDue = time.Time{}
-		c.reply(ackMsg(m.id))
-		s.publishState()
-	case "pause":
-		s.mode = modePaused
-		c.reply(ackMsg(m.id))
-		s.publishState()
-		s.publishFrames(s.clients, true, true)
-	case "step_phase":
-		s.mode = modePaused
-		p, err := s.t.StepPhase()
-		if err != nil {
-			s.diverged(m)
-			return
-		}
-		if p.Kind == engine.PhaseUpdate {
-			s.stepDone()
-		}
-		c.reply(ackMsg(m.id))
-		s.publishState()
-		s.publishFrames(s.clients, true, false)
-	case "step_batch":
-		s.mode = modePaused
-		before := s.t.Step()
-		err := s.t.StepBatch()
-		if s.t.Step() != before {
-			s.stepDone()
-		}
-		if err != nil {
-			s.diverged(m)
-			return
-		}
-		c.reply(ackMsg(m.id))
-		s.publishState()
-		s.publishFrames(s.clients, true, false)
-	case "step_epoch":
-		s.mode, s.epoch0 = modeEpoch, s.t.Epoch()
-		c.reply(ackMsg(m.id))
-		s.publishState()
-	case "reset":
-		if m.args.Seed != nil {
-			s.t.ResetSeed(*m.args.Seed)
-		} else {
-			s.t.Reset()
-		}
-		s.params.Config = s.t.Config()
-		c.reply(ackMsg(m.id))
-		s.restarted(false)
-	case "set":
-		s.set(m)
-	case "test":
-		n := 1000
-		if m.args.Max != nil {
-			n = *m.args.Max
-		}
-		if n < 1 || n > s.srv.cfg.MaxTestImages {
-			c.reply(errorMsg(m.id, codeInvalid, fmt.Sprintf("test max %d: want 1 … %d images", n, s.srv.cfg.MaxTestImages)))
-			return
-		}
-		acc := s.t.EvalTest(n)
-		if math.IsNaN(acc) {
-			c.reply(errorMsg(m.id, codeInvalid, "this data set has no test images"))
-			return
-		}
-		p := testPoint{Step: s.t.Step(), Acc: acc}
-		s.tests = append(s.tests, p)
-		c.reply(ackMsg(m.id))
-		s.publishState()
-		for _, c := range s.clients {
-			c.mb.putMetrics(false, nil, []testPoint{p})
-		}
-	}
-}
-
-// set applies a "set" command: all of it or, on error, nothing.
-func (s *session) set(m *sessionMsg) {
-	c := m.c
-	np, ch, err := s.params.apply(&m.args, s.srv.cfg.limits())
-	if err != nil {
-		c.reply(errorMsg(m.id, codeInvalid, err.Error()))
-		return
-	}
-	if ch.rebuild {
-		data, err := s.srv.data.get(np.Data)
-		if err != nil {
-			s.log.Error("load data", "data", np.Data, "err", err)
-			c.reply(errorMsg(m.id, codeInvalid, fmt.Sprintf("data %q is not available on this server", np.Data)))
-			return
-		}
-		t, err := engine.NewTrainer(np.Config, data)
-		if err != nil {
-			c.reply(errorMsg(m.id, codeInvalid, err.Error()))
-			return
-		}
-		s.t = t
-	} else if ch.hyper {
-		if err := s.t.SetHyper(np.Config.Hyper); err != nil {
-			c.reply(errorMsg(m.id, codeInvalid, err.Error()))
-			return
-		}
-	}
-	np.Config = s.t.Config()
-	s.params = np
-	if ch.sample {
-		c.sub.Sample, c.sub.Probe = np.Sample, np.Probe
-		c.subKey = c.sub.key()
-	}
-	c.reply(ackMsg(m.id))
-	if ch.rebuild {
-		s.restarted(true)
-		return
-	}
-	s.publishState()
-	switch {
-	case ch.hyper:
-		// After a divergence SetHyper drops the diverged step: everyone's
-		// trace changes.
-		s.publishFrames(s.clients, s.mode == modePaused, false)
-	case ch.sample:
-		s.publishFrames([]*client{c}, s.mode == modePaused, true)
-	}
-}
-
-// restarted tells every client that the network was reset (and, if
-// rebuilt, that its layers changed): step 0, empty charts, a keyframe.
-func (s *session) restarted(rebuilt bool) {
-	s.mode = modePaused
-	s.pending, s.history, s.tests = nil, nil, nil
-	var welcome []byte
-	if rebuilt {
-		welcome = s.welcome(true)
-	}
-	for _, c := range s.clients {
-		if welcome != nil {
-			c.reply(welcome)
-		}
-		c.mb.putMetrics(true, nil, nil)
-	}
-	s.publishState()
-	s.publishFrames(s.clients, true, true)
-}
-
-func (s *session) welcome(resumed bool) []byte {
-	cfg := s.t.Config()
-	classes := s.t.Data().ClassNames
-	if classes == nil {
-		classes = []string{}
-	}
-	resume := s.token
-	if s.room != nil {
-		resume = "" // a room is rejoined by its code; its token is never handed out
-	}
-	return mustJSON(welcomeMsg{
-		Type: "welcome", V: protocolVersion, Session: s.id, Resume: resume, Resumed: resumed,
-		Config: wireConfig{Spec: cfg.Spec, Seed: cfg.Seed, Hyper: toWireHyper(cfg.Hyper), Data: s.params.Data},
-		Layers: toWireLayers(s.t.Layers()), InputShape: s.t.InputShape(), Classes: classes,
-		Limits: s.srv.cfg.limits().wire(),
-	})
-}
-
-func (s *session) phases() (done, next *WirePhase) {
-	if p, ok := s.t.Done(); ok {
-		done = toWirePhase(s.t, p)
-	}
-	return done, toWirePhase(s.t, s.t.Next())
-}
-
-func (s *session) stateJSON() []byte {
-	m := s.t.Metrics()
-	done, next := s.phases()
-	st := stateMsg{
-		Type: "state", V: protocolVersion, Step: m.Step, Epoch: m.Epoch, SamplesSeen: m.SamplesSeen,
-		Playing: s.mode != modePaused, Mode: s.mode.String(), Done: done, Next: next,
-		Hyper: toWireHyper(s.t.Config().Hyper), Seed: s.t.Config().Seed, Spec: s.t.Config().Spec, Speed: s.params.Speed,
-		Loss: f32p(m.LastLoss), TrainAcc: f32p(m.TrainAcc), TestAcc: f32p(m.TestAcc),
-	}
-	if st.TestAcc != nil {
-		step := m.TestAccStep
-		st.TestStep = &step
-	}
-	if err := s.t.Diverged(); err != nil {
-		msg := err.Error()
-		st.Error = &msg
-	}
-	return mustJSON(st)
-}
-
-// flushPoints moves the pending chart points into the history and sends
-// them to every client.
-func (s *session) flushPoints() {
-	if len(s.pending) == 0 {
-		return
-	}
-	for _, c := range s.clients {
-		c.mb.putMetrics(false, s.pending, nil)
-	}
-	s.history = append(s.history, s.pending...)
-	s.pending = s.pending[:0] // the mailboxes and the history copied them
-	if len(s.history) > maxHistory {
-		kept := s.history[:0]
-		for i, p := range s.history {
-			if i%2 == 1 || i == len(s.history)-1 {
-				kept = append(kept, p)
-			}
-		}
-		s.history = slices.Clip(kept)
-	}
-}
-
-// publishState sends the state and new chart points to every client.
-func (s *session) publishState() {
-	s.flushPoints()
-	st := s.stateJSON()
-	for _, c := range s.clients {
-		c.mb.putState(st)
-	}
-}
-
-// publishFrames encodes the current trace for each distinct subscription
-// of to and puts the frames into their mailboxes. Exact frames carry
-// float32; others may carry q8 (unless the subscription asks for exact).
-// Identical subscriptions share one prepared message.
-func (s *session) publishFrames(to []*client, exact, keyframe bool) {
-	if len(to) == 0 {
-		return
-	}
-	s.seq++
-	published := time.Now()
-	done, next := s.phases()
-	type traceKey struct {
-		sample int
-		probe  bool
-	}
-	traces := map[traceKey]*engine.Trace{}
-	type prepared struct {
-		pm *websocket.PreparedMessage
-		n  int
-	}
-	frames := map[string]prepared{}
-	for _, c := range to {
-		ex := exact || c.sub.Exact
-		key := fmt.Sprint(c.subKey, ex)
-		f, ok := frames[key]
-		if !ok {
-			tk := traceKey{c.sub.Sample, c.sub.Probe}
-			tr := traces[tk]
-			if tr == nil {
-				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe})
-				traces[tk] = tr
-			}
-			b, err := s.enc.Encode(tr, &c.sub, FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})
-			if err != nil {
-				s.log.Error("encode frame", "err", err)
-				continue
-			}
-			pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, b)
-			if err != nil {
-				s.log.Error("prepare frame", "err", err)
-				continue
-			}
-			f = prepared{pm, len(b)}
-			frames[key] = f
-		}
-		if c.mb.putFrame(f.pm, f.n) {
-			s.srv.metrics.framesDropped.Inc()
-		}
-	}
 }

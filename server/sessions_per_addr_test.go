@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // TestSessionsPerAddress: one address that opens 40 websockets to a
@@ -21,18 +23,16 @@ func TestSessionsPerAddress(t *testing.T) {
 	var abandoned []string
 	for i := range others {
 		c := dialWith(t, newFrom(fmt.Sprintf("127.0.0.%d", 40+i)).ws, ts, shapesQuery)
-		var w welcomeMsg
+		var w protocol.Welcome
 		c.expect("welcome", &w)
 		c.conn.Close()
 		waitDetached(t, srv, w.Resume)
 		abandoned = append(abandoned, w.Resume)
 	}
 	kept := func() int {
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
 		n := 0
 		for _, tok := range abandoned {
-			if srv.sessions[tok] != nil {
+			if srv.sessions.lookup(tok) != nil {
 				n++
 			}
 		}
@@ -50,9 +50,9 @@ func TestSessionsPerAddress(t *testing.T) {
 		case "welcome":
 			welcomed = append(welcomed, c)
 		case "error":
-			var r replyMsg
-			if err := json.Unmarshal(m.raw, &r); err != nil || r.Code != codeFull || r.Message != msgSessionsPerAddr(perAddr) {
-				t.Fatalf("fork %d refused with %s, want %s %q", i, m.raw, codeFull, msgSessionsPerAddr(perAddr))
+			var r protocol.Reply
+			if err := json.Unmarshal(m.raw, &r); err != nil || r.Code != protocol.CodeFull || r.Message != msgSessionsPerAddr(perAddr) {
+				t.Fatalf("fork %d refused with %s, want %s %q", i, m.raw, protocol.CodeFull, msgSessionsPerAddr(perAddr))
 			}
 			refused++
 		default:
@@ -78,20 +78,18 @@ func TestSessionsPerAddress(t *testing.T) {
 	for _, c := range welcomed {
 		c.conn.Close()
 	}
-	srv.mu.Lock()
 	var mine []string
-	for tok, sess := range srv.sessions {
+	for _, sess := range srv.sessions.private() {
 		if sess.perAddr && sess.addr.String() == "127.0.0.10" {
-			mine = append(mine, tok)
+			mine = append(mine, sess.token)
 		}
 	}
-	srv.mu.Unlock()
 	for _, tok := range mine {
 		waitDetached(t, srv, tok)
 	}
 	for i := range perAddr {
 		c := dialWith(t, burst.ws, ts, shapesQuery)
-		var w welcomeMsg
+		var w protocol.Welcome
 		c.expect("welcome", &w)
 		if w.Resumed {
 			t.Fatalf("lab %d resumed a session", i)
@@ -102,8 +100,8 @@ func TestSessionsPerAddress(t *testing.T) {
 	}
 	// A ninth lab of the address, with all 8 watched: refused.
 	c := dialWith(t, burst.ws, ts, shapesQuery)
-	if r := c.expectError(); r.Code != codeFull || r.Message != msgSessionsPerAddr(perAddr) {
-		t.Errorf("ninth lab: %s %q, want %s %q", r.Code, r.Message, codeFull, msgSessionsPerAddr(perAddr))
+	if r := c.expectError(); r.Code != protocol.CodeFull || r.Message != msgSessionsPerAddr(perAddr) {
+		t.Errorf("ninth lab: %s %q, want %s %q", r.Code, r.Message, protocol.CodeFull, msgSessionsPerAddr(perAddr))
 	}
 	// Another address still gets a fork (an abandoned lab makes room).
 	o := dialPath(t, newFrom("127.0.0.60").ws, ts, "/ws/fork/"+room.Code, nil)

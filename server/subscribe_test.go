@@ -1,12 +1,12 @@
 package server
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // TestSubscribeChannelRange subscribes to ranges of channels over a real
@@ -45,20 +45,20 @@ func TestSubscribeChannelRange(t *testing.T) {
 	}{
 		{"one range, two kinds",
 			[]any{map[string]any{"layer": 0, "kinds": []string{"act", "grad"}, "channels": []int{1, 3}}}, nil,
-			[]want{{0, KindAct, 1, 3}, {0, KindGrad, 1, 3}}},
+			[]want{{0, protocol.KindAct, 1, 3}, {0, protocol.KindGrad, 1, 3}}},
 		{"old form beside a range cut to the tensor",
 			[]any{-1, map[string]any{"layer": 2, "kinds": []string{"switch", "act"}, "channels": []int{2, 9}}}, []string{"input", "weights"},
-			[]want{{-1, KindInput, 0, 0}, {2, KindAct, 2, 4}, {2, KindSwitch, 2, 4}}},
+			[]want{{-1, protocol.KindInput, 0, 0}, {2, protocol.KindAct, 2, 4}, {2, protocol.KindSwitch, 2, 4}}},
 		{"all channels: no channels field",
 			[]any{map[string]any{"layer": 1, "kinds": []string{"grad"}, "channels": []int{0, 4}}}, nil,
-			[]want{{1, KindGrad, 0, 0}}},
+			[]want{{1, protocol.KindGrad, 0, 0}}},
 		{"two ranges of one layer: the range covering both",
 			[]any{map[string]any{"layer": 0, "kinds": []string{"act"}, "channels": []int{0, 1}},
 				map[string]any{"layer": 0, "kinds": []string{"act"}, "channels": []int{2, 3}}}, nil,
-			[]want{{0, KindAct, 0, 3}}},
+			[]want{{0, protocol.KindAct, 0, 3}}},
 		{"weights are never cut",
 			[]any{map[string]any{"layer": 0, "kinds": []string{"weights", "wgrad"}, "channels": []int{0, 1}}}, nil,
-			[]want{{0, KindWeights, 0, 0}, {0, KindWGrad, 0, 0}}},
+			[]want{{0, protocol.KindWeights, 0, 0}, {0, protocol.KindWGrad, 0, 0}}},
 		{"nothing", []any{}, nil, nil},
 	}
 	for _, tt := range tests {
@@ -89,15 +89,15 @@ func TestSubscribeChannelRange(t *testing.T) {
 				switch {
 				case w.layer == -1:
 					full = tr.Input
-				case w.kind == KindAct:
+				case w.kind == protocol.KindAct:
 					full = tr.Layers[w.layer].Output
-				case w.kind == KindGrad:
+				case w.kind == protocol.KindGrad:
 					full = tr.Layers[w.layer].GradOutput
-				case w.kind == KindWeights:
+				case w.kind == protocol.KindWeights:
 					full = tr.Layers[w.layer].Weights
-				case w.kind == KindWGrad:
+				case w.kind == protocol.KindWGrad:
 					full = tr.Layers[w.layer].GradWeights
-				case w.kind == KindSwitch:
+				case w.kind == protocol.KindSwitch:
 					sw, shape = tr.Layers[w.layer].Switches, tr.Layers[w.layer].OutShape
 				}
 				if full != nil {
@@ -128,7 +128,7 @@ func TestSubscribeChannelRange(t *testing.T) {
 					continue
 				}
 				vals := full.Data[lo:hi]
-				if ft.Enc != EncF32 || len(ft.F32) != len(vals) {
+				if ft.Enc != protocol.EncF32 || len(ft.F32) != len(vals) {
 					t.Fatalf("%d:%s: enc %s, %d values, want f32, %d", w.layer, w.kind, ft.Enc, len(ft.F32), len(vals))
 				}
 				for k, v := range vals {
@@ -147,48 +147,7 @@ func TestSubscribeChannelRange(t *testing.T) {
 
 	// A malformed range is refused and changes nothing.
 	r := c.reply(c.send(map[string]any{"type": "subscribe", "layers": []any{map[string]any{"layer": 0, "channels": []int{3, 1}}}}))
-	if r.Type != "error" || r.Code != codeInvalid {
+	if r.Type != "error" || r.Code != protocol.CodeInvalid {
 		t.Errorf("channels [3, 1]: reply %+v, want error invalid", r)
-	}
-}
-
-// TestSubscriptionKey: subscriptions that select the same tensors and
-// channels, however written, have one key (one encoding serves them all).
-func TestSubscriptionKey(t *testing.T) {
-	parse := func(s string) string {
-		t.Helper()
-		var m clientMsg
-		if err := json.Unmarshal([]byte(s), &m); err != nil {
-			t.Fatal(err)
-		}
-		sub, err := parseSubscription(&m)
-		if err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-		return sub.key()
-	}
-	tests := []struct {
-		name string
-		a, b string
-		same bool
-	}{
-		{"order of entries and kinds",
-			`{"layers":[{"layer":1,"kinds":["grad","act"],"channels":[0,4]},{"layer":-1,"kinds":["input"]}]}`,
-			`{"layers":[{"layer":-1,"kinds":["input"]},{"layer":1,"kinds":["act"],"channels":[0,4]},{"layer":1,"kinds":["grad"],"channels":[0,4]}]}`, true},
-		{"ranges merged",
-			`{"layers":[{"layer":0,"kinds":["act"],"channels":[0,2]},{"layer":0,"kinds":["act"],"channels":[1,4]}]}`,
-			`{"layers":[{"layer":0,"kinds":["act"],"channels":[0,4]}]}`, true},
-		{"index and object",
-			`{"kinds":["act"],"layers":[2]}`,
-			`{"layers":[{"layer":2,"kinds":["act"]}]}`, true},
-		{"other range",
-			`{"layers":[{"layer":0,"kinds":["act"],"channels":[0,2]}]}`,
-			`{"layers":[{"layer":0,"kinds":["act"],"channels":[0,4]}]}`, false},
-		{"nothing is not everything", `{"layers":[]}`, `{"layers":"all"}`, false},
-	}
-	for _, tt := range tests {
-		if got := parse(tt.a) == parse(tt.b); got != tt.same {
-			t.Errorf("%s: same key = %v, want %v (%q, %q)", tt.name, got, tt.same, parse(tt.a), parse(tt.b))
-		}
 	}
 }

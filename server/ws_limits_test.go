@@ -9,8 +9,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/backpropviz/backpropviz/engine"
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // shapesQuery is the query of a small, fast lab on the shapes set.
@@ -26,7 +28,7 @@ func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 	var tokens []string
 	for i := range 2 * max {
 		c := dial(t, ts, shapesQuery)
-		var w welcomeMsg
+		var w protocol.Welcome
 		c.expect("welcome", &w)
 		if w.Resumed {
 			t.Fatalf("page %d resumed a session", i)
@@ -38,15 +40,13 @@ func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 	if got, want := counterValue(t, srv.metrics.evicted)-evicted0, float64(max); got != want {
 		t.Errorf("evicted %v sessions, want %v", got, want)
 	}
-	srv.mu.Lock()
-	n := len(srv.sessions)
+	n := srv.sessions.count()
 	var kept []string
 	for _, tok := range tokens {
-		if srv.sessions[tok] != nil {
+		if srv.sessions.lookup(tok) != nil {
 			kept = append(kept, tok)
 		}
 	}
-	srv.mu.Unlock()
 	if n != max || !slicesEqual(kept, tokens[max:]) {
 		t.Errorf("%d sessions kept (%d of the pages'), want the %d newest", n, len(kept), max)
 	}
@@ -56,7 +56,7 @@ func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 	var open []*wsClient
 	for i, tok := range tokens[max:] {
 		c := dial(t, ts, "resume="+tok)
-		var w welcomeMsg
+		var w protocol.Welcome
 		c.expect("welcome", &w)
 		if !w.Resumed {
 			t.Fatalf("session %d did not resume", i)
@@ -64,10 +64,10 @@ func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 		open = append(open, c)
 	}
 	c := dial(t, ts, shapesQuery)
-	var e replyMsg
+	var e protocol.Reply
 	c.expect("error", &e)
-	if e.Code != codeFull {
-		t.Errorf("error %+v, want code %q", e, codeFull)
+	if e.Code != protocol.CodeFull {
+		t.Errorf("error %+v, want code %q", e, protocol.CodeFull)
 	}
 	if got, want := counterValue(t, srv.metrics.evicted)-evicted0, float64(max); got != want {
 		t.Errorf("evicted %v sessions while all had clients, want still %v", got, want)
@@ -110,7 +110,7 @@ func TestRefusalsArrive(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs[i] = refusal(ts, tt.want)
+					errs[i] = checkRefused(ts, tt.want)
 				}()
 			}
 			wg.Wait()
@@ -123,9 +123,9 @@ func TestRefusalsArrive(t *testing.T) {
 	}
 }
 
-// refusal dials a websocket that the server refuses and checks what it
+// checkRefused dials a websocket that the server refuses and checks what it
 // receives; it returns what was wrong, or "".
-func refusal(ts *httptest.Server, want string) string {
+func checkRefused(ts *httptest.Server, want string) string {
 	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws?" + shapesQuery
 	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
@@ -136,8 +136,8 @@ func refusal(ts *httptest.Server, want string) string {
 	if err != nil {
 		return "read the error: " + err.Error()
 	}
-	var e replyMsg
-	if err := json.Unmarshal(b, &e); err != nil || e.Type != "error" || e.Code != codeFull || !strings.Contains(e.Message, want) {
+	var e protocol.Reply
+	if err := json.Unmarshal(b, &e); err != nil || e.Type != "error" || e.Code != protocol.CodeFull || !strings.Contains(e.Message, want) {
 		return "got " + string(b) + ", want error full " + want
 	}
 	_, _, err = conn.ReadMessage()
@@ -172,14 +172,14 @@ func TestCommandBurst(t *testing.T) {
 		if m.typ != "ack" && m.typ != "error" {
 			continue
 		}
-		var r replyMsg
+		var r protocol.Reply
 		if err := json.Unmarshal(m.raw, &r); err != nil {
 			t.Fatal(err)
 		}
 		switch {
 		case r.Type == "ack":
 			acks++
-		case r.Code == codeRateLimited:
+		case r.Code == protocol.CodeRateLimited:
 			limited++
 		default:
 			t.Fatalf("reply %s", m.raw)
@@ -190,7 +190,7 @@ func TestCommandBurst(t *testing.T) {
 		t.Errorf("%d acks and %d rate_limited for %d commands at 1 per second, want one reply each, most rate_limited", acks, limited, n)
 	}
 	id := c.send(map[string]any{"type": "ping"})
-	if r := c.reply(id); r.Type != "pong" && r.Code != codeRateLimited {
+	if r := c.reply(id); r.Type != "pong" && r.Code != protocol.CodeRateLimited {
 		t.Errorf("after the burst: %+v, want pong or rate_limited", r)
 	}
 }
@@ -206,15 +206,15 @@ func TestWrongTypes(t *testing.T) {
 		code string
 		want string // the whole message
 	}{
-		{`{"type":"cmd","cmd":"set","lr":"0.1"}`, codeInvalid, "lr: want a number, got a string"},
-		{`{"type":"cmd","cmd":"set","batch":1e9}`, codeInvalid, "batch: want an integer (digits only, no fraction or exponent), got the number 1e9"},
-		{`{"type":"cmd","cmd":"reset","seed":1.5}`, codeInvalid, "seed: want an integer (digits only, no fraction or exponent), got the number 1.5"},
-		{`{"type":"cmd","cmd":"set","args":{"nesterov":1}}`, codeInvalid, "args.nesterov: want true or false, got a number"},
-		{`{"type":"cmd","cmd":"set","speed":{"unit":"step","rate":"fast"}}`, codeInvalid, "speed.rate: want a number, got a string"},
-		{`{"type":"subscribe","kinds":"act"}`, codeInvalid, "kinds: want a list, got a string"},
-		{`{"type":"cmd","cmd":["set"]}`, codeBadMessage, "cmd: want a string, got a list"},
-		{`{"type":"cmd","cmd":"set","batch":200}`, codeInvalid, "batch size 200: want 1 … 128 (this server allows at most 128)"},
-		{`{"type":"cmd","cmd":"set","batch":0}`, codeInvalid, "batch size 0: want 1 … 128 (this server allows at most 128)"},
+		{`{"type":"cmd","cmd":"set","lr":"0.1"}`, protocol.CodeInvalid, "lr: want a number, got a string"},
+		{`{"type":"cmd","cmd":"set","batch":1e9}`, protocol.CodeInvalid, "batch: want an integer (digits only, no fraction or exponent), got the number 1e9"},
+		{`{"type":"cmd","cmd":"reset","seed":1.5}`, protocol.CodeInvalid, "seed: want an integer (digits only, no fraction or exponent), got the number 1.5"},
+		{`{"type":"cmd","cmd":"set","args":{"nesterov":1}}`, protocol.CodeInvalid, "args.nesterov: want true or false, got a number"},
+		{`{"type":"cmd","cmd":"set","speed":{"unit":"step","rate":"fast"}}`, protocol.CodeInvalid, "speed.rate: want a number, got a string"},
+		{`{"type":"subscribe","kinds":"act"}`, protocol.CodeInvalid, "kinds: want a list, got a string"},
+		{`{"type":"cmd","cmd":["set"]}`, protocol.CodeBadMessage, "cmd: want a string, got a list"},
+		{`{"type":"cmd","cmd":"set","batch":200}`, protocol.CodeInvalid, "batch size 200: want 1 … 128 (this server allows at most 128)"},
+		{`{"type":"cmd","cmd":"set","batch":0}`, protocol.CodeInvalid, "batch size 0: want 1 … 128 (this server allows at most 128)"},
 	}
 	for i, tt := range tests {
 		b := []byte(`{"v":1,"id":` + itoa(1000+i) + `,` + tt.msg[1:]) // as written: 1e9 stays 1e9
@@ -234,7 +234,7 @@ func TestStateCarriesSeed(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	c := dial(t, ts, shapesQuery+"&seed=7")
 	c.expect("welcome", nil)
-	var st stateMsg
+	var st protocol.State
 	c.expect("state", &st)
 	if st.Seed != 7 || st.Spec != tinySpec {
 		t.Errorf("state seed %d spec %q, want 7 %q", st.Seed, st.Spec, tinySpec)
@@ -265,12 +265,12 @@ func TestStateCarriesSeed(t *testing.T) {
 func TestURLParamsPartlyInvalid(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	c := dial(t, ts, "data=shapes&spec=foo&lr=abc&seed=x&batch=4&momentum=0.5&opt=sgd")
-	var w welcomeMsg
+	var w protocol.Welcome
 	c.expect("welcome", &w)
-	var e replyMsg
+	var e protocol.Reply
 	c.expect("error", &e)
-	if e.Code != codeInvalid {
-		t.Errorf("error code %q, want %q", e.Code, codeInvalid)
+	if e.Code != protocol.CodeInvalid {
+		t.Errorf("error code %q, want %q", e.Code, protocol.CodeInvalid)
 	}
 	for _, want := range []string{"spec: ", `lr: "abc" is not a number`, `seed: "x" is not an integer`} {
 		if !strings.Contains(e.Message, want) {
@@ -279,13 +279,13 @@ func TestURLParamsPartlyInvalid(t *testing.T) {
 	}
 	def := engine.DefaultConfig()
 	h := w.Config.Hyper
-	if w.Config.Spec != ShapesSpec || w.Config.Seed != def.Seed || h.LR != def.Hyper.LearningRate || h.Batch != 4 || h.Momentum != 0.5 || w.Config.Data != DataShapes {
+	if w.Config.Spec != ShapesSpec || w.Config.Seed != def.Seed || h.LR != def.Hyper.LearningRate || h.Batch != 4 || h.Momentum != 0.5 || w.Config.Data != protocol.DataShapes {
 		t.Errorf("config %+v, want the shapes network, default seed and lr, batch 4, momentum 0.5", w.Config)
 	}
 }
 
 func TestParseLabParamsKeepsValid(t *testing.T) {
-	lim := Limits{MaxBatch: 64, MaxRate: 100}
+	lim := protocol.Limits{MaxBatch: 64, MaxRate: 100}
 	tests := []struct {
 		query string
 		want  func(p LabParams) bool
@@ -295,7 +295,7 @@ func TestParseLabParamsKeepsValid(t *testing.T) {
 			return p.Config.Hyper.BatchSize == 16 && p.Config.Hyper.LearningRate == engine.DefaultHyper().LearningRate
 		}, []string{`lr: "abc"`}},
 		{"spec=conv(8&seed=x&lr=-1&data=shapes&rate=2", func(p LabParams) bool {
-			return p.Data == DataShapes && p.Config.Spec == ShapesSpec && p.Speed.Rate == 2
+			return p.Data == protocol.DataShapes && p.Config.Spec == ShapesSpec && p.Speed.Rate == 2
 		}, []string{"spec", "seed", "learning rate -1"}},
 		{"opt=sgd&momentum=0&nesterov=1&batch=65", func(p LabParams) bool {
 			return p.Config.Hyper.Momentum == 0 && !p.Config.Hyper.Nesterov && p.Config.Hyper.BatchSize == engine.DefaultHyper().BatchSize

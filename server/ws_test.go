@@ -1,19 +1,16 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"math"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
-	"github.com/gorilla/websocket"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // expectedTensors lists (layer, kind, values) of a trace as a frame with
@@ -25,16 +22,16 @@ type wantTensor struct {
 	i     []int32
 }
 
-func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
+func expectedTensors(tr *engine.Trace, sub *protocol.Subscription) []wantTensor {
 	var out []wantTensor
 	// cut returns the channels of a (C, H, W) tensor the subscription selects.
 	cut := func(layer int, kind string, shape []int) (lo, hi int, ok bool) {
-		from, to, ok := sub.want(layer, kind)
+		from, to, ok := sub.Want(layer, kind)
 		n := 1
 		for _, d := range shape {
 			n *= d
 		}
-		if !ok || to == 0 || !sliced(kind, shape) {
+		if !ok || to == 0 || !protocol.Sliced(kind, shape) {
 			return 0, n, ok
 		}
 		plane := shape[1] * shape[2]
@@ -49,22 +46,22 @@ func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
 			out = append(out, wantTensor{layer: layer, kind: kind, f: t.Data[lo:hi]})
 		}
 	}
-	add(-1, KindInput, tr.Input)
+	add(-1, protocol.KindInput, tr.Input)
 	for i, lt := range tr.Layers {
-		add(i, KindAct, lt.Output)
-		add(i, KindGrad, lt.GradOutput)
-		add(i, KindGradIn, lt.GradInput)
-		add(i, KindWeights, lt.Weights)
-		add(i, KindBias, lt.Bias)
-		add(i, KindWGrad, lt.GradWeights)
-		add(i, KindBGrad, lt.GradBias)
-		add(i, KindUpdate, lt.DeltaWeights)
-		add(i, KindBUpdate, lt.DeltaBias)
+		add(i, protocol.KindAct, lt.Output)
+		add(i, protocol.KindGrad, lt.GradOutput)
+		add(i, protocol.KindGradIn, lt.GradInput)
+		add(i, protocol.KindWeights, lt.Weights)
+		add(i, protocol.KindBias, lt.Bias)
+		add(i, protocol.KindWGrad, lt.GradWeights)
+		add(i, protocol.KindBGrad, lt.GradBias)
+		add(i, protocol.KindUpdate, lt.DeltaWeights)
+		add(i, protocol.KindBUpdate, lt.DeltaBias)
 		if lt.Switches == nil {
 			continue
 		}
-		if lo, hi, ok := cut(i, KindSwitch, lt.OutShape); ok {
-			out = append(out, wantTensor{layer: i, kind: KindSwitch, i: lt.Switches[lo:hi]})
+		if lo, hi, ok := cut(i, protocol.KindSwitch, lt.OutShape); ok {
+			out = append(out, wantTensor{layer: i, kind: protocol.KindSwitch, i: lt.Switches[lo:hi]})
 		}
 	}
 	return out
@@ -72,7 +69,7 @@ func expectedTensors(tr *engine.Trace, sub *Subscription) []wantTensor {
 
 // checkExactFrame fails unless f carries exactly the tensors of ref that sub
 // selects, each value equal to float32 of the engine's value.
-func checkExactFrame(t *testing.T, f *Frame, ref *engine.Trace, sub Subscription) {
+func checkExactFrame(t *testing.T, f *protocol.Frame, ref *engine.Trace, sub protocol.Subscription) {
 	t.Helper()
 	if !f.Header.Exact {
 		t.Fatalf("frame exact = false, want true")
@@ -96,7 +93,7 @@ func checkExactFrame(t *testing.T, f *Frame, ref *engine.Trace, sub Subscription
 			}
 			continue
 		}
-		if ft.Enc != EncF32 || len(ft.F32) != len(w.f) {
+		if ft.Enc != protocol.EncF32 || len(ft.F32) != len(w.f) {
 			t.Fatalf("tensor %d:%s: enc %s, %d values, want f32, %d", w.layer, w.kind, ft.Enc, len(ft.F32), len(w.f))
 		}
 		for k, v := range w.f {
@@ -122,7 +119,7 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	srv, ts := newTestServer(t, Config{})
 	c := dial(t, ts, "")
 
-	var w welcomeMsg
+	var w protocol.Welcome
 	if m := c.next(); m.typ != "welcome" {
 		t.Fatalf("first message %q, want welcome", m.raw)
 	} else if err := json.Unmarshal(m.raw, &w); err != nil {
@@ -131,7 +128,7 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if w.Session == "" || len(w.Resume) < 32 || w.Resumed {
 		t.Errorf("welcome session %q resume %q resumed %v", w.Session, w.Resume, w.Resumed)
 	}
-	if w.Config.Spec != engine.DefaultSpec || w.Config.Data != DataMNIST || len(w.Layers) != 7 || len(w.Classes) != 10 {
+	if w.Config.Spec != engine.DefaultSpec || w.Config.Data != protocol.DataMNIST || len(w.Layers) != 7 || len(w.Classes) != 10 {
 		t.Errorf("welcome config %+v, %d layers, %d classes", w.Config, len(w.Layers), len(w.Classes))
 	}
 	if !slices.Equal(w.InputShape, []int{1, 28, 28}) || !slices.Equal(w.Layers[6].OutShape, []int{10}) {
@@ -156,7 +153,7 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if m.frame == nil || !m.frame.Header.Keyframe {
 		t.Fatalf("third message %q, want a keyframe", m.raw)
 	}
-	data, err := srv.data.get(DataMNIST)
+	data, err := srv.data.get(protocol.DataMNIST)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +161,8 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkExactFrame(t, m.frame, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
-	if m.frame.Tensor(0, KindWeights) == nil || m.frame.Tensor(-1, KindInput) != nil {
+	checkExactFrame(t, m.frame, ref.Trace(engine.TraceOptions{}), protocol.DefaultSubscription())
+	if m.frame.Tensor(0, protocol.KindWeights) == nil || m.frame.Tensor(-1, protocol.KindInput) != nil {
 		t.Errorf("keyframe before the first phase: want weights and no input")
 	}
 
@@ -178,7 +175,7 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if err := ref.StepBatch(); err != nil {
 		t.Fatal(err)
 	}
-	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
+	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), protocol.DefaultSubscription())
 	if f.Header.Step != 1 || f.Header.Done == nil || f.Header.Done.Kind != "update" {
 		t.Errorf("after step_batch: step %d done %+v", f.Header.Step, f.Header.Done)
 	}
@@ -195,10 +192,11 @@ func TestStepPhaseExact(t *testing.T) {
 	cfg.Hyper.BatchSize = 4
 	ref := shapesTrainer(t, srv, cfg)
 
-	sub := DefaultSubscription()
-	sub.Kinds |= mask(KindGradIn)
+	sub := protocol.DefaultSubscription()
+	gradIn, _ := protocol.KindBit(protocol.KindGradIn)
+	sub.Kinds |= gradIn
 	sub.Sample = 2
-	id := c.send(map[string]any{"type": "subscribe", "sample": 2, "layers": "all", "kinds": allKinds})
+	id := c.send(map[string]any{"type": "subscribe", "sample": 2, "layers": "all", "kinds": protocol.Kinds})
 	if r := c.reply(id); r.Type != "ack" {
 		t.Fatalf("subscribe: %+v", r)
 	}
@@ -227,103 +225,6 @@ func TestStepPhaseExact(t *testing.T) {
 	}
 }
 
-// TestBadMessages: each bad message gets an error reply and the connection
-// keeps working.
-func TestBadMessages(t *testing.T) {
-	_, ts := newTestServer(t, Config{})
-	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	c.expect("welcome", nil)
-	tests := []struct {
-		name string
-		msg  string
-		bin  bool
-		code string
-	}{
-		{"malformed JSON", `{"type":"cmd",`, false, codeBadMessage},
-		{"not an object", `[1,2]`, false, codeBadMessage},
-		{"unknown command", `{"type":"cmd","v":1,"id":3,"cmd":"fly"}`, false, codeBadMessage},
-		{"unknown type", `{"type":"hello","v":1}`, false, codeBadMessage},
-		{"bad version", `{"type":"cmd","v":2,"cmd":"play"}`, false, codeBadVersion},
-		{"binary", "\x00\x01", true, codeBadMessage},
-		{"oversized", `{"type":"cmd","cmd":"set","spec":"` + strings.Repeat("x", 20<<10) + `"}`, false, codeTooLarge},
-		{"bad subscription", `{"type":"subscribe","v":1,"kinds":["colour"]}`, false, codeInvalid},
-		{"bad sample", `{"type":"subscribe","v":1,"sample":-3}`, false, codeInvalid},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			mt := websocket.TextMessage
-			if tt.bin {
-				mt = websocket.BinaryMessage
-			}
-			if err := c.conn.WriteMessage(mt, []byte(tt.msg)); err != nil {
-				t.Fatal(err)
-			}
-			var e replyMsg
-			c.expect("error", &e)
-			if e.Code != tt.code || e.Message == "" {
-				t.Errorf("error %+v, want code %s", e, tt.code)
-			}
-			// Still working.
-			id := c.send(map[string]any{"type": "ping"})
-			if r := c.reply(id); r.Type != "pong" {
-				t.Errorf("ping after %s: %+v", tt.name, r)
-			}
-		})
-	}
-}
-
-// TestSetInvalid: an invalid set answers invalid and changes nothing, not
-// even its valid parts.
-func TestSetInvalid(t *testing.T) {
-	_, ts := newTestServer(t, Config{})
-	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w welcomeMsg
-	c.expect("welcome", &w)
-	var st0 testState
-	c.expect("state", &st0)
-	tests := []struct {
-		name string
-		args map[string]any
-		want string // part of the message
-	}{
-		{"negative learning rate", map[string]any{"lr": -1}, "learning rate"},
-		{"bad spec", map[string]any{"spec": "conv(8,5", "lr": 0.5}, "spec"},
-		{"spec that does not fit", map[string]any{"spec": "conv(4,30) dense(5)"}, "conv"},
-		{"unknown optimizer", map[string]any{"opt": "adagrad"}, "optimizer"},
-		{"batch too big", map[string]any{"batch": 100000}, "batch"},
-		{"unknown data", map[string]any{"data": "cifar"}, "data"},
-		{"bad speed", map[string]any{"speed": map[string]any{"unit": "epoch", "rate": 1}}, "speed"},
-		{"wrong type", map[string]any{"lr": "fast"}, "lr"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			id := c.cmd("set", tt.args)
-			r := c.reply(id)
-			if r.Type != "error" || !strings.Contains(r.Message, tt.want) {
-				t.Fatalf("set %v: %+v, want an error about %q", tt.args, r, tt.want)
-			}
-		})
-	}
-	id := c.cmd("pause", nil)
-	c.reply(id)
-	var st testState
-	c.expect("state", &st)
-	if st.Hyper != st0.Hyper || st.Speed != st0.Speed || st.Step != 0 {
-		t.Errorf("after invalid sets: %+v, want %+v", st, st0)
-	}
-
-	// A valid set of the spec re-sends welcome with the new layers.
-	id = c.cmd("set", map[string]any{"args": map[string]any{"spec": "conv(3,3) relu dense(5)", "lr": 0.01}})
-	if r := c.reply(id); r.Type != "ack" {
-		t.Fatalf("valid set: %+v", r)
-	}
-	var w2 welcomeMsg
-	c.expect("welcome", &w2)
-	if w2.Session != w.Session || len(w2.Layers) != 3 || w2.Config.Hyper.LR != 0.01 {
-		t.Errorf("welcome after set: session %q layers %d lr %v", w2.Session, len(w2.Layers), w2.Config.Hyper.LR)
-	}
-}
-
 // TestPlayPause plays at full speed, receives approximate frames, pauses,
 // and checks the exact keyframe against a trainer stepped to the same place.
 func TestPlayPause(t *testing.T) {
@@ -347,10 +248,10 @@ func TestPlayPause(t *testing.T) {
 		}
 		lastStep = f.Header.Step
 		for _, ft := range f.Tensors {
-			if ft.Enc == EncF32 {
+			if ft.Enc == protocol.EncF32 {
 				t.Fatalf("playing: tensor %d:%s is f32, want q8", ft.Layer, ft.Kind)
 			}
-			if ft.Enc == EncQ8 {
+			if ft.Enc == protocol.EncQ8 {
 				s := float32(*ft.Scale) * (1 + 1e-6) // q/127·scale rounds in float32
 				for _, v := range ft.F32 {
 					if v > s || v < -s {
@@ -362,7 +263,7 @@ func TestPlayPause(t *testing.T) {
 	}
 	id = c.cmd("pause", nil)
 	c.reply(id)
-	var f *Frame
+	var f *protocol.Frame
 	for f == nil || !f.Header.Keyframe {
 		f = c.frame()
 	}
@@ -383,7 +284,7 @@ func TestPlayPause(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), DefaultSubscription())
+	checkExactFrame(t, f, ref.Trace(engine.TraceOptions{}), protocol.DefaultSubscription())
 }
 
 // TestSlowClientDoesNotSlowOthers: two viewers of one session; the first
@@ -392,13 +293,13 @@ func TestPlayPause(t *testing.T) {
 func TestSlowClientDoesNotSlowOthers(t *testing.T) {
 	srv, ts := newTestServer(t, Config{})
 	slow := dialWith(t, smallBufferDialer, ts, "batch=1")
-	var w welcomeMsg
+	var w protocol.Welcome
 	slow.expect("welcome", &w)
 	// The slow client wants big frames: everything, exact.
-	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": allKinds})
+	slow.send(map[string]any{"type": "subscribe", "exact": true, "kinds": protocol.Kinds})
 
 	fast := dial(t, ts, "resume="+w.Resume)
-	var w2 welcomeMsg
+	var w2 protocol.Welcome
 	fast.expect("welcome", &w2)
 	if w2.Session != w.Session || !w2.Resumed {
 		t.Fatalf("second viewer joined %q (resumed %v), want %q", w2.Session, w2.Resumed, w.Session)
@@ -429,133 +330,20 @@ func TestSlowClientDoesNotSlowOthers(t *testing.T) {
 	}
 }
 
-// TestResume closes a tab and resumes its session with the token.
-func TestResume(t *testing.T) {
-	srv, ts := newTestServer(t, Config{})
-	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w welcomeMsg
-	c.expect("welcome", &w)
-	for range 3 {
-		c.reply(c.cmd("step_batch", nil))
-	}
-	c.conn.Close()
-	waitDetached(t, srv, w.Resume)
-
-	c2 := dial(t, ts, "resume="+w.Resume)
-	var w2 welcomeMsg
-	c2.expect("welcome", &w2)
-	if w2.Session != w.Session || !w2.Resumed || w2.Config.Spec != tinySpec {
-		t.Fatalf("resumed welcome %+v, want session %s", w2, w.Session)
-	}
-	var st testState
-	c2.expect("state", &st)
-	if st.Step != 3 {
-		t.Errorf("resumed at step %d, want 3", st.Step)
-	}
-	var m struct {
-		Reset  bool         `json:"reset"`
-		Points [][3]float64 `json:"points"`
-	}
-	c2.expect("metrics", &m)
-	if !m.Reset || len(m.Points) != 3 || m.Points[2][0] != 3 {
-		t.Errorf("metrics on resume %+v, want reset and steps 1 … 3", m)
-	}
-
-	// An unknown token starts a new session.
-	c3 := dial(t, ts, "resume=nope")
-	var w3 welcomeMsg
-	c3.expect("welcome", &w3)
-	if w3.Resumed || w3.Session == w.Session {
-		t.Errorf("unknown token: welcome %+v, want a new session", w3)
-	}
-}
-
-// waitDetached waits until the server has released every connection of the
-// session with token.
-func waitDetached(t *testing.T, srv *Server, token string) {
-	t.Helper()
-	for range 1000 {
-		srv.mu.Lock()
-		sess := srv.sessions[token]
-		n := -1
-		if sess != nil {
-			n = sess.attached
-		}
-		srv.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("session %s still attached", token)
-}
-
-// TestEvictIdle evicts a session without clients after the grace period.
-func TestEvictIdle(t *testing.T) {
-	srv, ts := newTestServer(t, Config{ResumeGrace: time.Hour})
-	c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-	var w welcomeMsg
-	c.expect("welcome", &w)
-	c.conn.Close()
-	waitDetached(t, srv, w.Resume)
-	now := time.Now()
-	if n := srv.evictIdle(now.Add(30 * time.Minute)); n != 0 {
-		t.Errorf("evicted %d sessions within the grace period", n)
-	}
-	if n := srv.evictIdle(now.Add(2 * time.Hour)); n != 1 {
-		t.Errorf("evicted %d sessions after the grace period, want 1", n)
-	}
-	c2 := dial(t, ts, "resume="+w.Resume)
-	var w2 welcomeMsg
-	c2.expect("welcome", &w2)
-	if w2.Resumed {
-		t.Errorf("resumed an evicted session")
-	}
-}
-
 // TestInvalidURLParams: invalid lab parameters are reported after welcome
 // and the defaults are used.
 func TestInvalidURLParams(t *testing.T) {
 	_, ts := newTestServer(t, Config{})
 	c := dial(t, ts, "data=shapes&lr=-2")
-	var w welcomeMsg
+	var w protocol.Welcome
 	c.expect("welcome", &w)
-	var e replyMsg
+	var e protocol.Reply
 	c.expect("error", &e)
-	if e.Code != codeInvalid || !strings.Contains(e.Message, "learning rate") {
+	if e.Code != protocol.CodeInvalid || !strings.Contains(e.Message, "learning rate") {
 		t.Errorf("error %+v", e)
 	}
 	if w.Config.Hyper.LR != engine.DefaultHyper().LearningRate {
 		t.Errorf("lr %v, want the default", w.Config.Hyper.LR)
-	}
-}
-
-// TestShutdownSendsBye: every websocket receives bye and a close frame.
-func TestShutdownSendsBye(t *testing.T) {
-	srv, ts := newTestServer(t, Config{})
-	var clients []*wsClient
-	for range 2 {
-		c := dial(t, ts, "data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
-		c.expect("welcome", nil)
-		clients = append(clients, c)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	for i, c := range clients {
-		var bye replyMsg
-		c.expect("bye", &bye)
-		if bye.Reason == "" {
-			t.Errorf("client %d: bye without a reason", i)
-		}
-		c.conn.SetReadDeadline(time.Now().Add(readTimeout))
-		_, _, err := c.conn.ReadMessage()
-		var ce *websocket.CloseError
-		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
-			t.Errorf("client %d: after bye %v, want close 1001", i, err)
-		}
 	}
 }
 
@@ -578,7 +366,7 @@ func TestTestCommand(t *testing.T) {
 		t.Errorf("test_acc %v, want k/50", st.TestAcc)
 	}
 	id = c.cmd("test", map[string]any{"max": 0})
-	if r := c.reply(id); r.Type != "error" || r.Code != codeInvalid {
+	if r := c.reply(id); r.Type != "error" || r.Code != protocol.CodeInvalid {
 		t.Errorf("test max 0: %+v", r)
 	}
 }

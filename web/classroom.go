@@ -4,43 +4,47 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/a-h/templ"
-
 	"github.com/backpropviz/backpropviz/templates"
 )
 
 // The classroom pages. The server decides (rooms, codes, owner tokens,
-// limits); these functions only render its view models.
+// limits); these methods build the pages of its decisions.
 
-// ServeJoin renders the join page with the given HTTP status.
-func ServeJoin(w http.ResponseWriter, r *http.Request, status int, vm templates.Join, cfg Config) {
-	vm.Version = version(cfg)
-	render(w, r, status, templates.JoinPage(vm), cfg)
+// Join renders the join page with the given HTTP status: the code typed
+// (shown back) and why looking it up failed, both "" for a blank page.
+func (s *Site) Join(w http.ResponseWriter, r *http.Request, status int, typed, message string) {
+	s.render(w, r, status, templates.JoinPage(templates.Join{Version: s.cfg.Version,
+		Code: typed, Message: message, NeedKey: s.cfg.RoomKeyRequired}))
 }
 
-// ServeRoom renders the lab page of a room (or of a student's fork of one):
-// the lab connected to the websocket at wsPath, under the room bar.
-func ServeRoom(w http.ResponseWriter, r *http.Request, bar templates.RoomBar, wsPath string, cfg Config) {
-	cfg.WSPath = wsPath
-	vm := LabModel(url.Values{}, cfg)
-	render(w, r, http.StatusOK, templates.RoomPage(vm, bar), cfg)
+// CreateRoomFailed renders the join page with the given HTTP status and why
+// creating a room failed.
+func (s *Site) CreateRoomFailed(w http.ResponseWriter, r *http.Request, status int, message string) {
+	s.render(w, r, status, templates.JoinPage(templates.Join{Version: s.cfg.Version,
+		Create: message, NeedKey: s.cfg.RoomKeyRequired}))
 }
 
-func version(cfg Config) string {
-	if cfg.Version == "" {
-		return "dev"
+// Room renders the page of the room with join code code and name name, for
+// a browser that reached the server at base (scheme://host): the page of
+// the owner, who is shown the owner link, if ownerToken is not "", else a
+// viewer's.
+func (s *Site) Room(w http.ResponseWriter, r *http.Request, base, code, name, ownerToken string) {
+	bar := templates.RoomBar{Code: code, Name: name, Owner: ownerToken != "", JoinURL: base + "/r/" + code}
+	if bar.Owner {
+		bar.OwnerLink = bar.JoinURL + "?owner=" + url.QueryEscape(ownerToken)
 	}
-	return cfg.Version
+	s.roomPage(w, r, bar, "/ws/room/"+code)
 }
 
-func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component, cfg Config) {
-	// The Content-Security-Policy and the other security headers are set
-	// for every response by the server's middleware.
-	h := w.Header()
-	h.Set("Cache-Control", "no-store") // owner links and forks are per user
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	if err := c.Render(r.Context(), w); err != nil && cfg.Logger != nil {
-		cfg.Logger.Error("render page", "path", r.URL.Path, "err", err)
-	}
+// Fork renders the page of a student's fork of the room with join code
+// code and name name. Its websocket resumes the browser's fork or forks
+// the room anew.
+func (s *Site) Fork(w http.ResponseWriter, r *http.Request, code, name string) {
+	s.roomPage(w, r, templates.RoomBar{Code: code, Name: name, Fork: true}, "/ws/fork/"+code)
+}
+
+// roomPage renders the lab connected to the websocket ws, under the room
+// bar.
+func (s *Site) roomPage(w http.ResponseWriter, r *http.Request, bar templates.RoomBar, ws string) {
+	s.render(w, r, http.StatusOK, templates.RoomPage(s.labModel(url.Values{}, ws), bar))
 }

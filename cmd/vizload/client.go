@@ -1,17 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // countingConn counts the bytes read from the network: what the server
@@ -109,13 +110,13 @@ func (c *client) send(m map[string]any) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.id++
-	m["v"], m["id"] = 1, c.id
+	m["v"], m["id"] = protocol.Version, c.id
 	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	c.conn.WriteJSON(m)
 }
 
 func (c *client) cmd(name string, args map[string]any) {
-	m := map[string]any{"type": "cmd", "cmd": name}
+	m := map[string]any{"type": protocol.TypeCmd, "cmd": name}
 	for k, v := range args {
 		m[k] = v
 	}
@@ -127,55 +128,30 @@ func (c *client) close() {
 	<-c.done
 }
 
-// frameHeader is the part of a frame header the load reads.
-type frameHeader struct {
-	Seq       uint64 `json:"seq"`
-	Step      int    `json:"step"`
-	Published int64  `json:"published_unix_ms"`
-}
-
 func (c *client) read() {
 	defer close(c.done)
-	var pre [8]byte
-	hbuf := make([]byte, 0, 4096)
+	var buf bytes.Buffer // reused: a frame's bytes are read, its header decoded
 	for {
 		mt, r, err := c.conn.NextReader()
 		if err != nil {
 			return
 		}
 		at := time.Now()
+		buf.Reset()
+		if _, err := buf.ReadFrom(r); err != nil {
+			return
+		}
 		if mt == websocket.TextMessage {
-			b, _ := io.ReadAll(r)
-			var m struct {
-				Type    string `json:"type"`
-				Code    string `json:"code"`
-				Message string `json:"message"`
-				Reason  string `json:"reason"`
-			}
-			if json.Unmarshal(b, &m) == nil && (m.Type == "error" || m.Type == "bye") {
+			var m protocol.Reply
+			if json.Unmarshal(buf.Bytes(), &m) == nil && (m.Type == protocol.TypeError || m.Type == protocol.TypeBye) {
 				c.mu.Lock()
 				c.errors = append(c.errors, m.Type+" "+m.Code+m.Reason+": "+m.Message)
 				c.mu.Unlock()
 			}
 			continue
 		}
-		if _, err := io.ReadFull(r, pre[:]); err != nil {
-			return
-		}
-		n := int(binary.LittleEndian.Uint32(pre[4:]))
-		hbuf = hbuf[:0]
-		if cap(hbuf) < n {
-			hbuf = make([]byte, 0, n)
-		}
-		hbuf = hbuf[:n]
-		if _, err := io.ReadFull(r, hbuf); err != nil {
-			return
-		}
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			return
-		}
-		var h frameHeader
-		if err := json.Unmarshal(hbuf, &h); err != nil {
+		h, _, err := protocol.DecodeHeader(buf.Bytes())
+		if err != nil {
 			continue
 		}
 		if c.clk != nil {

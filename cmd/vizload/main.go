@@ -42,6 +42,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/backpropviz/backpropviz/server"
 )
 
@@ -217,12 +218,12 @@ func load(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	defer owner.close()
-	if o.data != server.DataMNIST || o.spec != "" {
+	if o.data != protocol.DataMNIST || o.spec != "" {
 		owner.cmd("set", map[string]any{"data": o.data, "spec": o.spec})
 	}
 	owner.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": o.roomRate}})
 
-	sub := map[string]any{"type": "subscribe", "kinds": strings.Split(o.kinds, ",")}
+	sub := map[string]any{"type": protocol.TypeSubscribe, "kinds": strings.Split(o.kinds, ",")}
 	switch o.view {
 	case "":
 	case "default":
@@ -230,7 +231,7 @@ func load(ctx context.Context, o options) (*report, error) {
 		if err := json.Unmarshal([]byte(defaultViewLayers), &layers); err != nil {
 			return nil, fmt.Errorf("default view: %w", err)
 		}
-		sub = map[string]any{"type": "subscribe", "sample": 0, "probe": false, "layers": layers}
+		sub = map[string]any{"type": protocol.TypeSubscribe, "sample": 0, "probe": false, "layers": layers}
 	default:
 		return nil, fmt.Errorf("-view %q: want \"default\" or nothing", o.view)
 	}

@@ -43,7 +43,7 @@ export const VOCAB = deepFreeze({
   "codeDiverged": "diverged",
   "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "sample", "speed", "rate"],
   "speedUnits": ["phase", "step"],
-  "optimizers": ["sgd", "adam"],
+  "optimizers": ["adam", "rmsprop", "sgd"],
   "optimizerChoices": ["sgd", "momentum", "adam"],
   "layerKinds": ["conv", "relu", "leakyrelu", "tanh", "sigmoid", "maxpool", "avgpool", "flatten", "dense"],
   "view": {

@@ -1,4 +1,4 @@
-package server
+package protocol
 
 import (
 	"encoding/binary"
@@ -32,7 +32,7 @@ func TestFrameRoundTrip(t *testing.T) {
 	sub := DefaultSubscription()
 	var enc FrameEncoder
 	for _, exact := range []bool{true, false} {
-		b, err := enc.Encode(tr, &sub, FrameMeta{Seq: 9, Exact: exact, Next: &WirePhase{Kind: "update", Layer: -1, Label: "update"}})
+		b, err := enc.Encode(tr, &sub, FrameMeta{Seq: 9, Exact: exact, Next: &Phase{Kind: "update", Layer: -1, Label: "update"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,8 +115,8 @@ func TestFrameSubscriptionFilter(t *testing.T) {
 		sub   Subscription
 		count int
 	}{
-		{"layer 0 only", Subscription{Layers: []LayerSub{{Layer: 0, Kinds: defaultKinds}}}, 3},
-		{"input only", Subscription{Layers: []LayerSub{{Layer: -1, Kinds: defaultKinds}}}, 1},
+		{"layer 0 only", Subscription{Layers: []LayerSub{{Layer: 0, Kinds: DefaultKinds}}}, 3},
+		{"input only", Subscription{Layers: []LayerSub{{Layer: -1, Kinds: DefaultKinds}}}, 1},
 		{"switches only", Subscription{Kinds: mask(KindSwitch)}, 1},
 		{"nothing", Subscription{}, 0},
 	}
@@ -159,11 +159,10 @@ func TestDecodeFrameErrors(t *testing.T) {
 	}
 }
 
-func mask(kinds ...string) kindMask {
-	var m kindMask
-	for _, k := range kinds {
-		b, _ := kindBit(k)
-		m |= b
+func mask(kinds ...string) KindMask {
+	m, err := MaskOf(kinds...)
+	if err != nil {
+		panic(err)
 	}
 	return m
 }

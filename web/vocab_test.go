@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/backpropviz/backpropviz/static"
 	"github.com/backpropviz/backpropviz/templates"
-	"github.com/backpropviz/backpropviz/web"
 )
 
 // jsVocab is the VOCAB object of static/js/vocab.js: the words the page's
@@ -96,30 +96,30 @@ func specLayerKinds(t *testing.T) []string {
 	return kinds
 }
 
-// TestVocab checks that the words of static/js/vocab.js are the server's:
-// the protocol's constants, tensor kinds (in the order of a kind mask),
+// TestVocab checks that the words of static/js/vocab.js are package
+// protocol's (the server's): its constants, tensor kinds (in the order of a kind mask),
 // encodings, phases, commands, the lab's URL parameters, speed units,
 // optimizers, the layer kinds of a spec, and the drawing choices the lab
 // page offers (in the page's order: the first is the default).
 func TestVocab(t *testing.T) {
 	v := readVocab(t)
-	lab := web.LabModel(url.Values{}, web.Config{})
+	lab := (&Site{}).labModel(url.Values{}, "/ws")
 	checks := []struct {
 		name      string
 		got, want any
 	}{
-		{"protocolVersion", v.ProtocolVersion, protocolVersion},
-		{"frameMagic", v.FrameMagic, frameMagic},
-		{"tensorKinds", v.TensorKinds, allKinds},
-		{"encodings", v.Encodings, []string{EncF32, EncQ8, EncI32}},
-		{"phaseKinds", v.PhaseKinds, []string{phaseKinds[engine.PhaseForward], phaseKinds[engine.PhaseLoss],
-			phaseKinds[engine.PhaseBackward], phaseKinds[engine.PhaseUpdate]}},
-		{"commands", v.Commands, commands},
-		{"codeDiverged", v.CodeDiverged, codeDiverged},
+		{"protocolVersion", v.ProtocolVersion, protocol.Version},
+		{"frameMagic", v.FrameMagic, protocol.Magic},
+		{"tensorKinds", v.TensorKinds, protocol.Kinds},
+		{"encodings", v.Encodings, []string{protocol.EncF32, protocol.EncQ8, protocol.EncI32}},
+		{"phaseKinds", v.PhaseKinds, []string{protocol.PhaseForward, protocol.PhaseLoss, protocol.PhaseBackward, protocol.PhaseUpdate}},
+		{"commands", v.Commands, protocol.Commands},
+		{"codeDiverged", v.CodeDiverged, protocol.CodeDiverged},
 		// the page writes its URL in an order of its own
-		{"labParams (sorted)", sortedCopy(v.LabParams), sortedCopy(labKeys)},
-		{"speedUnits", v.SpeedUnits, []string{unitPhase, unitStep}},
-		{"optimizers", v.Optimizers, []string{engine.OptSGD, engine.OptAdam}},
+		{"labParams (sorted)", sortedCopy(v.LabParams), sortedCopy(protocol.LabKeys)},
+		{"speedUnits", v.SpeedUnits, []string{protocol.UnitPhase, protocol.UnitStep}},
+		{"optimizers", v.Optimizers, protocol.Optimizers},
+		{"optimizers (engine)", v.Optimizers, engine.OptimizerNames()},
 		{"optimizerChoices", v.OptimizerChoices, optionValues(lab.Optimizers)},
 		{"layerKinds", v.LayerKinds, specLayerKinds(t)},
 		{"view.ranges", v.View.Ranges, optionValues(lab.Ranges)},

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // noRedirect is a client that returns redirects instead of following them.
@@ -197,7 +199,7 @@ func TestForkPage(t *testing.T) {
 	}
 	// The fork page's websocket (with the cookie) is the fork made by the POST.
 	c := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code, http.Header{"Cookie": {ck.Name + "=" + ck.Value}})
-	var w welcomeMsg
+	var w protocol.Welcome
 	c.expect("welcome", &w)
 	if !w.Resumed || w.Resume != ck.Value {
 		t.Errorf("fork page's websocket: resumed %v token %q, want the fork of the cookie", w.Resumed, w.Resume)

@@ -1,0 +1,60 @@
+package server
+
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
+)
+
+// forkCookie names the cookie that carries the resume token of a student's
+// fork of a room, so a reopened tab comes back to it.
+func forkCookie(code string) string { return "bpv_fork_" + code }
+
+// Fork starts a private session from the room's trainer as it is now: its
+// weights, optimizer state, hyperparameters, step and data cursor (a step
+// in progress starts anew), paused, for a student at network address from
+// (counted against MaxSessionsPerAddr). The returned session has no client
+// yet; it waits the resume grace period for one. Errors: errRoomClosed,
+// errSessionsPerAddr, errFull.
+func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
+	rs := room.session
+	if rs == nil || room.closed.Load() {
+		return nil, errRoomClosed
+	}
+	var t *engine.Trainer
+	var p LabParams
+	var history []protocol.MetricsPoint
+	var tests []protocol.TestPoint
+	if !rs.inSession(func() {
+		t, p = rs.t.Clone(), rs.params
+		// The fork's charts go on from the room's.
+		history, tests = slices.Clone(rs.history), slices.Clone(rs.tests)
+	}) {
+		return nil, errRoomClosed
+	}
+	p.Speed = capSpeed(p.Speed, s.cfg.ForkRate, len(t.Layers()))
+	sess := s.newSession(t, p, from, true)
+	sess.maxRate = s.cfg.ForkRate             // before run starts: it reads them
+	sess.history, sess.tests = history, tests // when a client attaches
+	if err := s.sessions.add(sess, 0); err != nil {
+		return nil, err
+	}
+	s.class.metrics.forks.Inc()
+	s.log.Info("room forked", "room", room.Code, "session", sess.id, "step", t.Step())
+	return sess, nil
+}
+
+// capSpeed returns sp slowed to at most maxRate optimizer steps per second.
+func capSpeed(sp protocol.Speed, maxRate float64, layers int) protocol.Speed {
+	if stepRate(sp, layers) <= maxRate {
+		return sp
+	}
+	if sp.Unit == protocol.UnitPhase {
+		sp.Rate = maxRate * phasesPerStep(layers)
+	} else {
+		sp.Unit, sp.Rate = protocol.UnitStep, maxRate
+	}
+	return sp
+}

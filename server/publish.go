@@ -1,0 +1,142 @@
+package server
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
+)
+
+// What a session sends its clients: the welcome, states, chart points and
+// trace frames, encoded once and put into every mailbox.
+
+func (s *session) welcome(resumed bool) []byte {
+	cfg := s.t.Config()
+	classes := s.t.Data().ClassNames
+	if classes == nil {
+		classes = []string{}
+	}
+	resume := s.token
+	if s.room != nil {
+		resume = "" // a room is rejoined by its code; its token is never handed out
+	}
+	return protocol.Marshal(protocol.Welcome{
+		Type: protocol.TypeWelcome, V: protocol.Version, Session: s.id, Resume: resume, Resumed: resumed,
+		Config: protocol.Config{Spec: cfg.Spec, Seed: cfg.Seed, Hyper: toWireHyper(cfg.Hyper), Data: s.params.Data},
+		Layers: toWireLayers(s.t.Layers()), InputShape: s.t.InputShape(), Classes: classes,
+		Limits: s.srv.cfg.limits(),
+	})
+}
+
+func (s *session) phases() (done, next *protocol.Phase) {
+	if p, ok := s.t.Done(); ok {
+		done = toWirePhase(s.t, p)
+	}
+	return done, toWirePhase(s.t, s.t.Next())
+}
+
+func (s *session) stateJSON() []byte {
+	m := s.t.Metrics()
+	done, next := s.phases()
+	st := protocol.State{
+		Type: protocol.TypeState, V: protocol.Version, Step: m.Step, Epoch: m.Epoch, SamplesSeen: m.SamplesSeen,
+		Playing: s.mode != modePaused, Mode: s.mode.String(), Done: done, Next: next,
+		Hyper: toWireHyper(s.t.Config().Hyper), Seed: s.t.Config().Seed, Spec: s.t.Config().Spec, Speed: s.params.Speed,
+		Loss: protocol.F32Of(m.LastLoss), TrainAcc: protocol.F32Of(m.TrainAcc), TestAcc: protocol.F32Of(m.TestAcc),
+	}
+	if st.TestAcc != nil {
+		step := m.TestAccStep
+		st.TestStep = &step
+	}
+	if err := s.t.Diverged(); err != nil {
+		msg := err.Error()
+		st.Error = &msg
+	}
+	return protocol.Marshal(st)
+}
+
+// flushPoints moves the pending chart points into the history and sends
+// them to every client.
+func (s *session) flushPoints() {
+	if len(s.pending) == 0 {
+		return
+	}
+	for _, c := range s.clients {
+		c.mb.putMetrics(false, s.pending, nil)
+	}
+	s.history = append(s.history, s.pending...)
+	s.pending = s.pending[:0] // the mailboxes and the history copied them
+	if len(s.history) > maxHistory {
+		kept := s.history[:0]
+		for i, p := range s.history {
+			if i%2 == 1 || i == len(s.history)-1 {
+				kept = append(kept, p)
+			}
+		}
+		s.history = slices.Clip(kept)
+	}
+}
+
+// publishState sends the state and new chart points to every client.
+func (s *session) publishState() {
+	s.flushPoints()
+	st := s.stateJSON()
+	for _, c := range s.clients {
+		c.mb.putState(st)
+	}
+}
+
+// publishFrames encodes the current trace for each distinct subscription
+// of to and puts the frames into their mailboxes. Exact frames carry
+// float32; others may carry q8 (unless the subscription asks for exact).
+// Identical subscriptions share one prepared message.
+func (s *session) publishFrames(to []*client, exact, keyframe bool) {
+	if len(to) == 0 {
+		return
+	}
+	s.seq++
+	published := time.Now()
+	done, next := s.phases()
+	type traceKey struct {
+		sample int
+		probe  bool
+	}
+	traces := map[traceKey]*engine.Trace{}
+	type prepared struct {
+		pm *websocket.PreparedMessage
+		n  int
+	}
+	frames := map[string]prepared{}
+	for _, c := range to {
+		ex := exact || c.sub.Exact
+		key := fmt.Sprint(c.subKey, ex)
+		f, ok := frames[key]
+		if !ok {
+			tk := traceKey{c.sub.Sample, c.sub.Probe}
+			tr := traces[tk]
+			if tr == nil {
+				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe})
+				traces[tk] = tr
+			}
+			b, err := s.enc.Encode(tr, &c.sub, protocol.FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})
+			if err != nil {
+				s.log.Error("encode frame", "err", err)
+				continue
+			}
+			pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, b)
+			if err != nil {
+				s.log.Error("prepare frame", "err", err)
+				continue
+			}
+			f = prepared{pm, len(b)}
+			frames[key] = f
+		}
+		if c.mb.putFrame(f.pm, f.n) {
+			s.srv.metrics.framesDropped.Inc()
+		}
+	}
+}
