@@ -147,13 +147,14 @@ func (l *Tanh) Forward(x *Tensor) *Tensor {
 	return l.Y
 }
 
-// Backward returns dL/dY · (1 − Y²).
+// Backward returns dL/dY · (1 − Y²), with Y² rounded before the
+// subtraction (no fused multiply-add, as in Dense.Forward).
 func (l *Tanh) Backward(dy *Tensor) *Tensor {
 	checkGrad("Tanh.Backward", dy, l.X, l.in)
 	l.DX = resize(l.DX, dy.Shape...)
 	dx, y := l.DX.Data[:len(dy.Data)], l.Y.Data[:len(dy.Data)]
 	for i, g := range dy.Data {
-		dx[i] = g * (1 - y[i]*y[i])
+		dx[i] = g * (1 - float64(y[i]*y[i]))
 	}
 	return l.DX
 }
