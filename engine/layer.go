@@ -62,7 +62,7 @@ func initWeights(w []float64, fanIn, fanOut int, rng *rand.Rand, scheme InitSche
 	case He:
 		std := math.Sqrt(2 / float64(fanIn))
 		for i := range w {
-			w[i] = rng.NormFloat64() * std
+			w[i] = normFloat64(rng) * std
 		}
 	default:
 		a := math.Sqrt(6 / float64(fanIn+fanOut))
