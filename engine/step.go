@@ -2,25 +2,12 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand"
 )
 
 // The phase machine: which phase runs next, running it, and the data order
 // the steps read.
-
-// DivergedError reports a non-finite loss or gradient. The trainer stops
-// before Update with the weights unchanged (and finite).
-type DivergedError struct {
-	Step  int    // the optimizer step (0-based) that diverged
-	Where string // "the loss" or e.g. "dL/dW of conv 2"
-	Value float64
-}
-
-func (e *DivergedError) Error() string {
-	return fmt.Sprintf("training diverged at step %d: %s is %v; the weights were not updated. Lower the learning rate and continue, or reset", e.Step, e.Where, e.Value)
-}
 
 // numPhases is 2L + 2: L forward, the loss, L backward, the update.
 func (t *Trainer) numPhases() int { return 2*len(t.layers) + 2 }
@@ -77,8 +64,9 @@ func (t *Trainer) PhaseLabel(p Phase) string {
 	}
 }
 
-// StepPhase runs the next phase and returns it. A non-finite loss or
-// gradient returns a *DivergedError and the trainer stays before Update
+// StepPhase runs the next phase and returns it. A non-finite value in what
+// the phase computed (or, at the first phase, in the batch) returns a
+// *DivergedError naming it, and the trainer stays stopped, before Update,
 // until SetHyper or Reset.
 func (t *Trainer) StepPhase() (Phase, error) {
 	if t.diverged != nil {
@@ -95,11 +83,15 @@ func (t *Trainer) StepPhase() (Phase, error) {
 			in = t.outs[p.Layer-1]
 		}
 		t.outs[p.Layer] = t.layers[p.Layer].Forward(in)
+		if p.Layer == 0 {
+			t.checkTensor(in, tensorInput, 0)
+		}
+		if !keepsFinite(t.layers[p.Layer]) {
+			t.checkTensor(t.outs[p.Layer], tensorOutput, p.Layer)
+		}
 	case PhaseLoss:
 		t.batchLoss = t.loss.Forward(t.outs[len(t.layers)-1], t.labels)
-		if !isFinite(t.batchLoss) {
-			t.diverged = &DivergedError{Step: t.step, Where: "the loss", Value: t.batchLoss}
-		}
+		t.checkLoss()
 	case PhaseBackward:
 		var dy *Tensor
 		if p.Layer == len(t.layers)-1 {
@@ -107,13 +99,15 @@ func (t *Trainer) StepPhase() (Phase, error) {
 		} else {
 			dy = t.gradIns[p.Layer+1]
 		}
+		if p.Layer == len(t.layers)-1 {
+			t.checkTensor(dy, tensorGradOut, p.Layer)
+		}
 		t.gradOuts[p.Layer] = dy
 		t.gradIns[p.Layer] = t.layers[p.Layer].Backward(dy)
-		for _, prm := range t.params[p.Layer] {
-			if bad, v := firstNonFinite(prm.Grad.Data); bad {
-				t.diverged = &DivergedError{Step: t.step, Where: fmt.Sprintf("dL/d%s of %s", prm.Name, t.Layers()[p.Layer].Name), Value: v}
-			}
+		if !keepsFinite(t.layers[p.Layer]) {
+			t.checkTensor(t.gradIns[p.Layer], tensorGradIn, p.Layer)
 		}
+		t.checkParamGrads(p.Layer)
 	case PhaseUpdate:
 		if err := t.update(); err != nil {
 			// The update was undone: the trainer stays before Update.
@@ -231,15 +225,4 @@ func (t *Trainer) epochPerm(epoch int, buf []int32) []int32 {
 		m[j] = int32(i)
 	}
 	return m
-}
-
-func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
-func firstNonFinite(xs []float64) (bool, float64) {
-	for _, x := range xs {
-		if !isFinite(x) {
-			return true, x
-		}
-	}
-	return false, 0
 }

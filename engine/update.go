@@ -55,8 +55,9 @@ func (t *Trainer) resetOptimizer() {
 // update runs the optimizer on every parameter and records ΔW.
 //
 // An update that would take a weight beyond float32's range (the page shows
-// float32 values) or to a non-finite value is undone, weights and optimizer
-// state alike, and returned as a *DivergedError.
+// float32 values) or to a non-finite value, or leave a non-finite value in
+// the optimizer state, is undone, weights and optimizer state alike, and
+// returned as a *DivergedError.
 func (t *Trainer) update() error {
 	h := t.cfg.Hyper
 	r := &t.opt
@@ -75,10 +76,23 @@ func (t *Trainer) update() error {
 			for _, w := range p.Value.Data {
 				if !(math.Abs(w) <= math.MaxFloat32) { // also catches NaN
 					t.undoUpdate()
-					return &DivergedError{Step: t.step,
-						Where: fmt.Sprintf("the update of %s of %s (beyond float32's range)", p.Name, t.Layers()[i].Name), Value: w}
+					where := fmt.Sprintf("%s of %s", p.Name, t.layerName(i))
+					what := fmt.Sprintf("the update would take %s to %v", where, w)
+					if !math.IsNaN(w) {
+						what += ", beyond float32's range"
+					}
+					return &DivergedError{Step: t.step, Sample: -1, Index: -1, Where: where, Value: w, what: what}
 				}
 			}
+		}
+	}
+	for k, b := range r.bufs {
+		if !allFinite(b) {
+			where := r.bufferName(k, t)
+			_, v := firstNonFinite(b)
+			t.undoUpdate()
+			return &DivergedError{Step: t.step, Sample: -1, Index: -1, Where: where, Value: v,
+				what: fmt.Sprintf("the update would leave %v in the optimizer's %s", v, where)}
 		}
 	}
 	t.weightsVer++
@@ -88,6 +102,21 @@ func (t *Trainer) update() error {
 	t.advanceCursor()
 	t.updated = true
 	return nil
+}
+
+// bufferName names r.bufs[k] for a message: "adam_v of W of conv 1".
+func (r *optRun) bufferName(k int, t *Trainer) string {
+	for i, ps := range t.params {
+		for j, p := range ps {
+			for _, b := range r.state[i][j].Buffers(Hyper{}) {
+				if k == 0 {
+					return fmt.Sprintf("%s of %s of %s", b.Name, p.Name, t.layerName(i))
+				}
+				k--
+			}
+		}
+	}
+	return "state"
 }
 
 // undoUpdate restores the weights and the optimizer state saved by update.
