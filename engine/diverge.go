@@ -20,10 +20,31 @@ import (
 // input, output and gradients are finite whenever a step passes its checks,
 // and a non-finite value is reported at the layer that made it.
 
+// Going back after a divergence: the steps before an update is refused
+// have usually blown the weights up already (by 10³⁰, say, still within
+// float32's range), so a lower learning rate from there diverges again at
+// once. The trainer keeps the weights and optimizer state at the start of
+// the last step whose loss was sound, at most soundLossFactor times ln K
+// (K classes; ln K is the loss of a uniform guess, what an untrained network
+// scores), and SetHyper goes back to them. Keeping them costs no copy: the
+// state Update saves before it changes anything (to undo a refused update)
+// alternates between two checkpoints, one of which is kept while it is the
+// sound one.
+
+// soundLossFactor bounds a sound loss: at most soundLossFactor·ln K.
+const soundLossFactor = 10
+
+// soundLoss says whether a step's loss l is sound: finite and at most
+// soundLossFactor·ln K.
+func (t *Trainer) soundLoss(l float64) bool {
+	return l <= soundLossFactor*portableLog(float64(t.classes))
+}
+
 // DivergedError reports a non-finite value in a step, or an update beyond
 // float32's range. The trainer stops after the phase that found it, before
 // Update, with the weights unchanged (and finite); it stays stopped until
-// SetHyper (which skips the step's batch) or Reset.
+// SetHyper (which skips the step's batch, going back to BackTo first) or
+// Reset.
 type DivergedError struct {
 	Step int // the optimizer step (0-based) that diverged
 	// Sample is the sample of the batch (0-based, as the trace numbers
@@ -41,8 +62,16 @@ type DivergedError struct {
 	// InData says the value is in the batch's input: the data is broken, and
 	// no learning rate helps. SetHyper skips the batch.
 	InData bool
+	// BackTo is the step whose starting weights and optimizer state SetHyper
+	// goes back to, the last whose loss was sound; −1 when it keeps the
+	// current ones (the data is at fault, the step's own loss was sound, or
+	// no step since Reset, Load or a change of optimizer had a sound loss).
+	BackTo int
 
-	what string // what happened, e.g. "feature map Y of conv 2 holds NaN"
+	what      string  // what happened, e.g. "feature map Y of conv 2 holds NaN"
+	backLoss  float64 // the loss of step BackTo
+	soundNow  bool    // the step's own loss was sound
+	soundOver float64 // the bound of a sound loss
 }
 
 func (e *DivergedError) Error() string {
@@ -59,12 +88,46 @@ func (e *DivergedError) Error() string {
 		b = fmt.Appendf(b, "sample %d of the batch: ", e.Sample)
 	}
 	b = fmt.Appendf(b, "%s; the weights were not updated. ", e.what)
-	if e.InData {
+	switch {
+	case e.InData:
 		b = append(b, "The training data holds a non-finite value: change a hyperparameter to skip this batch, or reset"...)
-	} else {
+	case e.BackTo >= 0:
+		b = fmt.Appendf(b, "Lower the learning rate and continue from the weights of step %d (loss %.3g, the last below %.3g), or reset", e.BackTo, e.backLoss, e.soundOver)
+	case e.soundNow:
 		b = append(b, "Lower the learning rate and continue, or reset"...)
+	default:
+		b = append(b, "Reset, or lower the learning rate and continue"...)
 	}
 	return string(b)
+}
+
+// planGoingBack fills in where the new t.diverged leaves SetHyper to go
+// back to.
+func (t *Trainer) planGoingBack() {
+	e, ok := t.diverged.(*DivergedError)
+	if !ok {
+		return
+	}
+	e.BackTo = -1
+	e.soundOver = soundLossFactor * portableLog(float64(t.classes))
+	// The loss phase has run and found the step's starting weights sound.
+	e.soundNow = t.progress > len(t.layers) && t.soundLoss(t.batchLoss)
+	if e.InData || e.soundNow || t.sound < 0 {
+		return
+	}
+	c := &t.ckpt[t.sound]
+	e.BackTo, e.backLoss = c.step, c.loss
+}
+
+// goBack restores the sound checkpoint when the divergence asks for it
+// (DivergedError.BackTo ≥ 0).
+func (t *Trainer) goBack() {
+	e, ok := t.diverged.(*DivergedError)
+	if !ok || e.BackTo < 0 || t.sound < 0 {
+		return
+	}
+	t.restore(&t.ckpt[t.sound])
+	t.weightsVer++
 }
 
 // stop records a DivergedError about the value at flat index k of x

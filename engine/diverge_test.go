@@ -330,3 +330,73 @@ func BenchmarkNonFiniteChecks(b *testing.B) {
 		})
 	}
 }
+
+// TestLowerLearningRateRecovers follows the advice of a divergence: a
+// network driven to blow up with learning rate 2 has its update refused;
+// the message says to lower the learning rate, and with it lowered
+// training goes on from the weights of the last step whose loss was sound,
+// with finite, sound losses. (Before, the weights of the steps in between,
+// about 10³⁰, made every following step diverge again at once.) A clone
+// taken on the way goes back to the same state.
+func TestLowerLearningRateRecovers(t *testing.T) {
+	h := sgdHyper(4)
+	h.LearningRate = 2
+	tr, err := NewTrainer(Config{Spec: "conv(4,3,s1,p1) leakyrelu(0.1) avgpool(2,s2,p0) conv(4,3,s1,p1) leakyrelu(0.1) dense(4)", Seed: 7, Hyper: h}, toyData())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := map[int][][]float64{} // the weights at the start of each step
+	var clone *Trainer
+	var derr error
+	for range 100 {
+		start[tr.Step()] = weights(tr)
+		if tr.Step() == 2 {
+			clone = tr.Clone()
+		}
+		if derr = tr.StepBatch(); derr != nil {
+			break
+		}
+	}
+	de, ok := derr.(*DivergedError)
+	if !ok {
+		t.Fatalf("learning rate 2: error %v, want a *DivergedError", derr)
+	}
+	if !strings.Contains(de.Error(), "Lower the learning rate") || de.BackTo < 0 || de.BackTo >= de.Step {
+		t.Fatalf("divergence at step %d: BackTo %d, message %q; want an earlier step and the advice to lower the learning rate", de.Step, de.BackTo, de.Error())
+	}
+	if !strings.Contains(de.Error(), fmt.Sprintf("continue from the weights of step %d", de.BackTo)) {
+		t.Errorf("message %q does not name step %d", de.Error(), de.BackTo)
+	}
+	h.LearningRate = 0.02
+	if err := tr.SetHyper(h); err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(weights(tr), start[de.BackTo]) {
+		t.Errorf("after lowering the learning rate the weights are not those of step %d", de.BackTo)
+	}
+	bound := soundLossFactor * math.Log(4)
+	for i := range 60 {
+		if err := tr.StepBatch(); err != nil {
+			t.Fatalf("step %d after lowering the learning rate: %v", i, err)
+		}
+	}
+	if l := tr.Metrics().LastLoss; !(l <= bound) {
+		t.Errorf("loss %v after 60 steps at the lower learning rate, want at most %.3g", l, bound)
+	}
+
+	// The clone diverges at the same step and goes back to the same state.
+	for range 100 {
+		if derr = clone.StepBatch(); derr != nil {
+			break
+		}
+	}
+	if cde, ok := derr.(*DivergedError); !ok || cde.Step != de.Step || cde.BackTo != de.BackTo {
+		t.Fatalf("clone: error %v, want the divergence at step %d going back to %d", derr, de.Step, de.BackTo)
+	}
+	if err := clone.SetHyper(h); err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(weights(clone), start[de.BackTo]) {
+		t.Errorf("the clone went back to other weights")
+	}
+}

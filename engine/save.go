@@ -295,6 +295,11 @@ func (t *Trainer) Clone() *Trainer {
 	}
 	if c.opt.kind == t.opt.kind {
 		c.opt.copyFrom(&t.opt)
+		// and the sound state a divergence goes back to
+		if t.sound >= 0 {
+			c.ckpt[0].copyFrom(&t.ckpt[t.sound])
+			c.sound = 0
+		}
 	}
 	// A step in progress has not moved the cursor: the clone starts that batch anew.
 	c.step, c.epoch, c.cursor, c.samples = t.step, t.epoch, t.cursor, t.samples

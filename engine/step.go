@@ -112,11 +112,13 @@ func (t *Trainer) StepPhase() (Phase, error) {
 		if err := t.update(); err != nil {
 			// The update was undone: the trainer stays before Update.
 			t.diverged = err
+			t.planGoingBack()
 			return p, err
 		}
 	}
 	t.progress++
 	if t.diverged != nil {
+		t.planGoingBack()
 		return p, t.diverged
 	}
 	return p, nil

@@ -79,8 +79,13 @@ type Trainer struct {
 
 	// The optimizer and the last update.
 	opt     optRun
-	old     [][][]float64 // per layer and parameter: the values before the last Update
+	old     [][][]float64 // per layer and parameter: the values before the last Update (ckpt[k].weights)
 	updated bool          // the last completed phase was an Update of this step
+	// The states before the last two updates; ckpt[sound] is the start of
+	// the last step whose loss was sound, where SetHyper goes back to after
+	// a divergence (sound is −1 when there is none). See diverge.go.
+	ckpt  [2]checkpoint
+	sound int
 
 	metrics runningMetrics
 
@@ -150,7 +155,6 @@ func (t *Trainer) Reset() {
 	t.batchLoss = math.NaN()
 	t.metrics.reset()
 	t.resetOptimizer()
-	t.old = t.paramSlices()
 	t.updated = false
 	t.weightsVer++
 	t.probe, t.eval = nil, nil
@@ -188,7 +192,11 @@ func (t *Trainer) paramSlices() [][][]float64 {
 // next step starts; between steps at once. Changing the optimizer starts it
 // with fresh state (as constructing a new torch optimizer does). After a
 // divergence, SetHyper abandons the diverged step (the weights were not
-// updated) so training can go on. An invalid h changes nothing.
+// updated) so training can go on with the next batch; unless the batch's
+// data was at fault or the step's own loss was sound, it first goes back
+// to the weights and optimizer state of the last step whose loss was sound
+// (DivergedError.BackTo, see diverge.go), since those of the steps in
+// between carry the blow-up. An invalid h changes nothing.
 func (t *Trainer) SetHyper(h Hyper) error {
 	if err := h.Validate(); err != nil {
 		return err
@@ -197,6 +205,7 @@ func (t *Trainer) SetHyper(h Hyper) error {
 		return err
 	}
 	if t.diverged != nil {
+		t.goBack()
 		t.abandonStep()
 	}
 	if t.progress > 0 && !t.updated {
