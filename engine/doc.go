@@ -35,6 +35,23 @@
 // [OptState.Buffers], so a new optimizer is one new file and one registry
 // line (and a Hyper field for a hyperparameter no optimizer had before).
 //
+// # Data order
+//
+// A step trains on the next Hyper.BatchSize samples of the current epoch's
+// order. Epoch e (0, 1, …) visits the n training samples in the order of a
+// permutation drawn as rand.Perm(n) draws it from
+// rand.New(rand.NewSource(seed·1000003 + e + 1)) (math/rand): for i = 0 …
+// n−1, j = Intn(i+1), order[i] = order[j], order[j] = i. The last batch of
+// an epoch is shorter when the batch size does not divide n; the next epoch
+// starts with its own permutation. A change of batch size takes the next
+// batch from where the order is. A step abandoned after a divergence skips
+// its batch. [Trainer.EpochOrder] returns an epoch's order, and the trace
+// gives each sample's index in the training set.
+//
+// To replay a reference run, give each step its batch with
+// [Trainer.SetBatch]: the next step (phase by phase or whole) trains on it
+// and the data order does not move.
+//
 // # Errors and panics
 //
 // Input a user types (a network spec, a saved file, hyperparameters) is

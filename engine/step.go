@@ -3,11 +3,9 @@ package engine
 import (
 	"context"
 	"math"
-	"math/rand"
 )
 
-// The phase machine: which phase runs next, running it, and the data order
-// the steps read.
+// The phase machine: which phase runs next and running it.
 
 // numPhases is 2L + 2: L forward, the loss, L backward, the update.
 func (t *Trainer) numPhases() int { return 2*len(t.layers) + 2 }
@@ -124,8 +122,8 @@ func (t *Trainer) StepPhase() (Phase, error) {
 	return p, nil
 }
 
-// startStep applies pending hyperparameters, loads the next batch and zeroes
-// the gradients.
+// startStep applies pending hyperparameters, loads the next batch (see
+// batch.go) and zeroes the gradients.
 func (t *Trainer) startStep() {
 	if t.pending != nil {
 		t.cfg.Hyper = *t.pending
@@ -135,18 +133,7 @@ func (t *Trainer) startStep() {
 		t.resetOptimizer()
 	}
 	t.progress, t.updated = 0, false
-	n := min(t.cfg.Hyper.BatchSize, len(t.perm)-t.cursor)
-	t.batchIdx = t.batchIdx[:0]
-	for _, i := range t.perm[t.cursor : t.cursor+n] {
-		t.batchIdx = append(t.batchIdx, int(i))
-	}
-	t.xShape = append(append(t.xShape[:0], n), t.in...)
-	t.x = resize(t.x, t.xShape...)
-	t.labels = t.labels[:0]
-	per := t.in.Size()
-	for i, idx := range t.batchIdx {
-		t.labels = append(t.labels, t.data.Train.Image(idx, t.x.Data[i*per:(i+1)*per]))
-	}
+	t.loadBatch()
 	for _, ps := range t.params {
 		for _, p := range ps {
 			p.Grad.Zero()
@@ -196,35 +183,4 @@ func (t *Trainer) abandonStep() {
 	t.advanceCursor()
 	t.progress = 0
 	t.updated = false
-}
-
-// advanceCursor moves past the current batch and starts a new epoch at the
-// end of the training set.
-func (t *Trainer) advanceCursor() {
-	t.cursor += len(t.batchIdx)
-	if t.cursor >= len(t.perm) {
-		t.epoch++
-		t.cursor = 0
-		t.perm = t.epochPerm(t.epoch, t.perm)
-	}
-}
-
-// epochPerm is the sample order of an epoch: a shuffle seeded by the seed
-// and the epoch number, so it needs no saved RNG state.
-//
-// It is rand.Perm's algorithm, written into buf (reused when large enough)
-// as int32 to halve its memory: the same seed gives the same order.
-func (t *Trainer) epochPerm(epoch int, buf []int32) []int32 {
-	rng := rand.New(rand.NewSource(t.cfg.Seed*1_000_003 + int64(epoch) + 1))
-	n := t.data.Train.Len()
-	if cap(buf) < n {
-		buf = make([]int32, n)
-	}
-	m := buf[:n]
-	for i := range n {
-		j := rng.Intn(i + 1)
-		m[i] = m[j]
-		m[j] = int32(i)
-	}
-	return m
 }

@@ -60,15 +60,17 @@ type Trainer struct {
 	classes int
 
 	// The current step. progress counts the phases done in it (0: none).
-	progress int
-	step     int // optimizer steps done since reset
-	epoch    int
-	cursor   int     // position in the epoch's permutation
-	perm     []int32 // sample order of the epoch
-	samples  int     // samples seen since reset
-	diverged error
+	progress   int
+	step       int // optimizer steps done since reset
+	epoch      int
+	cursor     int     // position in the epoch's permutation
+	perm       []int32 // sample order of the epoch
+	samples    int     // samples seen since reset
+	diverged   error
+	given      *givenBatch // the batch SetBatch gave for the next step
+	batchGiven bool        // the current step's batch came from SetBatch
 
-	batchIdx  []int     // (N) training-set indices of the batch
+	batchIdx  []int     // (N) training-set indices of the batch (−1 for a batch SetBatch gave)
 	labels    []int     // (N)
 	x         *Tensor   // (N, C, H, W) the batch
 	xShape    []int     // x's shape, kept to avoid an allocation per step
@@ -152,6 +154,7 @@ func (t *Trainer) Reset() {
 	t.progress, t.step, t.epoch, t.cursor, t.samples = 0, 0, 0, 0, 0
 	t.perm = t.epochPerm(0, t.perm)
 	t.diverged = nil
+	t.given, t.batchGiven = nil, false
 	t.batchLoss = math.NaN()
 	t.metrics.reset()
 	t.resetOptimizer()
