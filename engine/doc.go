@@ -52,6 +52,29 @@
 // [Trainer.SetBatch]: the next step (phase by phase or whole) trains on it
 // and the data order does not move.
 //
+// # Determinism
+//
+// The same Config and the same calls give the same numbers bit for bit, on
+// every machine and build: no compiler-fused multiply-add changes a result
+// (each product is rounded by an explicit conversion before it is added;
+// math.FMA where a fused form is meant, identical in the amd64 assembly and
+// in Go), and exp, log, tanh and the normal draws of initialisation are the
+// engine's own (mathfn.go, normal.go), not the math package's, whose last
+// bit differs between machines. TestNoFusedMultiplyAdd and the CI's hash
+// chain (engine/internal/hashchain, amd64 at GOAMD64=v1 and v3, arm64)
+// hold this.
+//
+// # Non-finite values and divergence
+//
+// A NaN or ±Inf anywhere in a step stops training after the phase that
+// computed it, before Update, with a [DivergedError] naming the sample, the
+// layer and the tensor; so does an update that would take a weight beyond
+// float32's range or leave a non-finite optimizer state. The weights stay
+// as they were. SetHyper then skips the
+// batch and, after a blow-up, goes back to the weights and optimizer state
+// of the last step whose loss was sound (see diverge.go), so that a lower
+// learning rate trains on.
+//
 // # Errors and panics
 //
 // Input a user types (a network spec, a saved file, hyperparameters) is
