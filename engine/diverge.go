@@ -55,8 +55,9 @@ type DivergedError struct {
 	// or the batch was given by SetBatch.
 	Index int
 	// Where names the tensor: "the input image", "feature map Y of conv 2",
-	// "output Y of dense 1", "the loss", "dL/dX of relu 1", "dL/dW of conv 2",
-	// "W of dense 1" (an update beyond float32's range).
+	// "output Y of dense 1", "the loss", "dL/dX of conv 2", "dL/dW of conv 2",
+	// "W of dense 1" (an update beyond float32's range), "adam_v of W of
+	// dense 1" (optimizer state the update would leave non-finite).
 	Where string
 	Value float64 // the first offending value
 	// InData says the value is in the batch's input: the data is broken, and
