@@ -119,7 +119,8 @@ func (l *LeakyReLU) Backward(dy *Tensor) *Tensor {
 	return l.DX
 }
 
-// Tanh is Y = tanh(X); dL/dX = dL/dY · (1 − Y²).
+// Tanh is Y = tanh(X); dL/dX = dL/dY · (1 − Y²). tanh is portableTanh, the
+// same bits on every machine.
 type Tanh struct {
 	in    Shape
 	X     *Tensor // (N, in...) the input of the last Forward (not a copy)
@@ -142,23 +143,25 @@ func (l *Tanh) Forward(x *Tensor) *Tensor {
 	l.Y = resize(l.Y, x.Shape...)
 	y := l.Y.Data[:len(x.Data)]
 	for i, v := range x.Data {
-		y[i] = math.Tanh(v)
+		y[i] = portableTanh(v)
 	}
 	return l.Y
 }
 
-// Backward returns dL/dY · (1 − Y²).
+// Backward returns dL/dY · (1 − Y²), with Y² rounded before the
+// subtraction (no fused multiply-add, as in Dense.Forward).
 func (l *Tanh) Backward(dy *Tensor) *Tensor {
 	checkGrad("Tanh.Backward", dy, l.X, l.in)
 	l.DX = resize(l.DX, dy.Shape...)
 	dx, y := l.DX.Data[:len(dy.Data)], l.Y.Data[:len(dy.Data)]
 	for i, g := range dy.Data {
-		dx[i] = g * (1 - y[i]*y[i])
+		dx[i] = g * (1 - float64(y[i]*y[i]))
 	}
 	return l.DX
 }
 
-// Sigmoid is Y = σ(X) = 1/(1 + e^−X); dL/dX = dL/dY · Y(1 − Y).
+// Sigmoid is Y = σ(X) = 1/(1 + e^−X); dL/dX = dL/dY · Y(1 − Y). The
+// exponential is portableExp, the same bits on every machine.
 type Sigmoid struct {
 	in    Shape
 	X     *Tensor // (N, in...) the input of the last Forward (not a copy)
@@ -182,9 +185,9 @@ func (l *Sigmoid) Forward(x *Tensor) *Tensor {
 	y := l.Y.Data[:len(x.Data)]
 	for i, v := range x.Data {
 		if v >= 0 {
-			y[i] = 1 / (1 + math.Exp(-v))
+			y[i] = 1 / (1 + portableExp(-v))
 		} else {
-			e := math.Exp(v)
+			e := portableExp(v)
 			y[i] = e / (1 + e)
 		}
 	}

@@ -58,7 +58,7 @@ func (v *view) explainActivation(l Layer, i int, e *Explanation) error {
 		}
 	case *Tanh:
 		d.Formula, d.Args = "1 − Y²", []Arg{xArg, yArg}
-		d.Value, product = 1-y*y, g*(1-y*y)
+		d.Value, product = 1-float64(y*y), g*(1-float64(y*y))
 	case *Sigmoid:
 		d.Formula, d.Args = "Y · (1 − Y)", []Arg{xArg, yArg}
 		d.Value, product = y*(1-y), g*y*(1-y)

@@ -159,7 +159,9 @@ func (l *Conv2D) InputGrad(n int) *Tensor {
 	return dx
 }
 
-// forwardDirect is Forward as plain loops: the teaching version.
+// forwardDirect is Forward as plain loops: the teaching version. Each
+// product is rounded before it is added (the explicit conversion), on every
+// architecture.
 func (l *Conv2D) forwardDirect(x *Tensor) *Tensor {
 	N, C, H, W := x.Shape[0], l.in[0], l.in[1], l.in[2]
 	F, OH, OW, S, P := l.out[0], l.out[1], l.out[2], l.stride, l.pad
@@ -174,7 +176,7 @@ func (l *Conv2D) forwardDirect(x *Tensor) *Tensor {
 							for kx := range l.kw {
 								iy, ix := oy*S+ky-P, ox*S+kx-P
 								if iy >= 0 && iy < H && ix >= 0 && ix < W {
-									sum += l.W.Value.Data[((f*C+c)*l.kh+ky)*l.kw+kx] * x.Data[((n*C+c)*H+iy)*W+ix]
+									sum += float64(l.W.Value.Data[((f*C+c)*l.kh+ky)*l.kw+kx] * x.Data[((n*C+c)*H+iy)*W+ix])
 								}
 							}
 						}
@@ -206,8 +208,8 @@ func (l *Conv2D) backwardDirect(x, dy *Tensor) (dx *Tensor) {
 								if iy >= 0 && iy < H && ix >= 0 && ix < W {
 									w := ((f*C+c)*l.kh+ky)*l.kw + kx
 									i := ((n*C+c)*H+iy)*W + ix
-									l.W.Grad.Data[w] += g * x.Data[i]
-									dx.Data[i] += g * l.W.Value.Data[w]
+									l.W.Grad.Data[w] += float64(g * x.Data[i])
+									dx.Data[i] += float64(g * l.W.Value.Data[w])
 								}
 							}
 						}

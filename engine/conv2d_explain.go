@@ -230,7 +230,7 @@ func (l *Conv2D) shareW(x, dy []float64, f, c, ky, kx int) float64 {
 		}
 		for xo := range OW {
 			if jx := xo*l.stride + kx - l.pad; jx >= 0 && jx < W {
-				s += x[(c*H+iy)*W+jx] * dy[(f*OH+y)*OW+xo]
+				s += float64(x[(c*H+iy)*W+jx] * dy[(f*OH+y)*OW+xo])
 			}
 		}
 	}
@@ -264,7 +264,9 @@ func (l *Conv2D) sampleGrad(x, dy []float64) []*Tensor {
 						row, taps := x[(c*H+iy)*W:(c*H+iy+1)*W], gwf[(c*KH+ky)*KW:(c*KH+ky+1)*KW]
 						for kx := range taps {
 							if jx := xo*S + kx - P; jx >= 0 && jx < W {
-								taps[kx] += row[jx] * g
+								// the product rounded on its own (not fused
+								// into the add), as WalkConv shows it
+								taps[kx] += float64(row[jx] * g)
 							}
 						}
 					}

@@ -108,10 +108,11 @@ func sum4(x []float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// axpy1 adds a·x to y.
+// axpy1 adds a·x to y, each product rounded before it is added (the
+// explicit conversion: no architecture fuses the multiply-add).
 func axpy1(a float64, x, y []float64) {
 	y = y[:len(x)]
 	for j, v := range x {
-		y[j] += a * v
+		y[j] += float64(a * v)
 	}
 }

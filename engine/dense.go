@@ -58,7 +58,10 @@ func (l *Dense) Init(rng *rand.Rand, scheme InitScheme) {
 	l.B.Value.Zero()
 }
 
-// Forward returns Y (N, Out). It panics if X is not (N, in...).
+// Forward returns Y (N, Out). Every product is rounded before it is added
+// (the explicit float64 conversion), so no architecture fuses the
+// multiply-add and the numbers are the same on all. It panics if X is not
+// (N, in...).
 func (l *Dense) Forward(x *Tensor) *Tensor {
 	checkInput("Dense.Forward", x, l.in)
 	l.X = x
@@ -73,7 +76,7 @@ func (l *Dense) Forward(x *Tensor) *Tensor {
 			wo = wo[:len(xn)]
 			s := b[o]
 			for i, v := range xn {
-				s += wo[i] * v
+				s += float64(wo[i] * v)
 			}
 			yn[o] = s
 		}

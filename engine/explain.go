@@ -299,17 +299,6 @@ func (t *Trainer) notYet(what string, p Phase) error {
 	return fmt.Errorf("%s is not computed yet: %s has not run in this step", what, t.PhaseLabel(p))
 }
 
-// layerName is the layer's name as Layers gives it, e.g. "conv 2".
-func (t *Trainer) layerName(i int) string {
-	k := 0
-	for _, l := range t.layers[:i+1] {
-		if l.Kind() == t.layers[i].Kind() {
-			k++
-		}
-	}
-	return fmt.Sprintf("%s %d", t.layers[i].Kind(), k)
-}
-
 // checkIndex validates idx against shape; what names the tensor.
 func checkIndex(what string, idx []int, shape []int) error {
 	if len(idx) != len(shape) {

@@ -55,18 +55,22 @@ type Initializer interface {
 	Init(rng *rand.Rand, scheme InitScheme)
 }
 
-// initWeights fills w with fanIn/fanOut-scaled random numbers.
+// initWeights fills w with fanIn/fanOut-scaled random numbers, the same on
+// every architecture (no fused multiply-add: see Dense.Forward).
 func initWeights(w []float64, fanIn, fanOut int, rng *rand.Rand, scheme InitScheme) {
 	switch scheme {
 	case He:
 		std := math.Sqrt(2 / float64(fanIn))
 		for i := range w {
-			w[i] = rng.NormFloat64() * std
+			w[i] = normFloat64(rng) * std
 		}
 	default:
 		a := math.Sqrt(6 / float64(fanIn+fanOut))
 		for i := range w {
-			w[i] = (2*rng.Float64() - 1) * a
+			// Float64 is inlined: its conversion keeps its product
+			// out of a fused multiply-add with 2u − 1.
+			u := float64(rng.Float64())
+			w[i] = (float64(2*u) - 1) * a
 		}
 	}
 }

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"fmt"
-	"math"
-)
+import "fmt"
 
 // SoftmaxCrossEntropy is the softmax of the logits z (N, K) followed by the
 // cross-entropy with integer labels, averaged over the batch:
@@ -13,7 +10,8 @@ import (
 //	dL/dz  = (p − onehot(label)) / N
 //
 // The log-sum-exp subtracts max_j z[n,j] first, so logits of any finite size
-// give a finite loss and gradient.
+// give a finite loss and gradient. exp and log are portableExp and
+// portableLog: the same bits on every machine.
 type SoftmaxCrossEntropy struct {
 	Probs     *Tensor   // (N, K) softmax of the logits of the last Forward
 	PerSample []float64 // (N) cross-entropy of each sample
@@ -58,14 +56,14 @@ func (l *SoftmaxCrossEntropy) Forward(logits *Tensor, labels []int) float64 {
 		}
 		sum := 0.0
 		for k, v := range z {
-			p[k] = math.Exp(v - m)
+			p[k] = portableExp(v - m)
 			sum += p[k]
 		}
 		for k := range p {
 			p[k] /= sum
 		}
 		// log Σ exp(z) − z[label] = log(sum) + m − z[label]
-		l.PerSample[n] = math.Log(sum) - (z[labels[n]] - m)
+		l.PerSample[n] = portableLog(sum) - (z[labels[n]] - m)
 		total += l.PerSample[n]
 	}
 	l.Loss = total / float64(N)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 )
@@ -174,7 +175,9 @@ func (t *Trainer) Save(w io.Writer) error {
 
 // Load reads a trainer saved by Save, for data (whose name, image shape and
 // number of classes must match the file). A malformed, truncated or
-// inconsistent file returns an error that says why.
+// inconsistent file, a weight beyond float32's range (which the trainer
+// could not update) or anything after the model's JSON object returns an
+// error that says why, naming the tensor and index of a weight.
 func Load(r io.Reader, data Data) (*Trainer, error) {
 	// A hyperparameter the file leaves out (files from before RMSprop have
 	// no alpha) keeps its default.
@@ -186,6 +189,11 @@ func Load(r io.Reader, data Data) (*Trainer, error) {
 			return nil, fmt.Errorf("load model: file is truncated or empty: %w", err)
 		}
 		return nil, fmt.Errorf("load model: malformed JSON: %w", err)
+	}
+	// One model a file: only white space may follow it.
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("load model: more data after the model's JSON object, which ends at byte %d: a file holds one model", end)
 	}
 	if f.Format != FileFormat {
 		return nil, fmt.Errorf("load model: format %q, want %q", f.Format, FileFormat)
@@ -247,6 +255,13 @@ func Load(r io.Reader, data Data) (*Trainer, error) {
 			if err := check("value", sp.Value, true); err != nil {
 				return nil, err
 			}
+			// The trainer keeps every weight within float32's range (the
+			// page shows float32) and refuses an update beyond it.
+			for k, v := range sp.Value {
+				if math.Abs(v) > math.MaxFloat32 {
+					return nil, fmt.Errorf("%s: value[%d] is %v, beyond float32's range (±%v)", where, k, v, float32(math.MaxFloat32))
+				}
+			}
 			copy(p.Value.Data, sp.Value)
 			for _, b := range t.opt.state[i][j].Buffers(t.cfg.Hyper) {
 				d := sp.state(b.Name)
@@ -280,6 +295,11 @@ func (t *Trainer) Clone() *Trainer {
 	}
 	if c.opt.kind == t.opt.kind {
 		c.opt.copyFrom(&t.opt)
+		// and the sound state a divergence goes back to
+		if t.sound >= 0 {
+			c.ckpt[0].copyFrom(&t.ckpt[t.sound])
+			c.sound = 0
+		}
 	}
 	// A step in progress has not moved the cursor: the clone starts that batch anew.
 	c.step, c.epoch, c.cursor, c.samples = t.step, t.epoch, t.cursor, t.samples

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -177,6 +178,52 @@ func TestLoadOptimizerState(t *testing.T) {
 			t.Errorf("%s: Load error = %v, want one mentioning %q", c.name, err, c.wantErr)
 		case c.wantErr == "" && tr.Config().Hyper.Alpha != 0.99:
 			t.Errorf("%s: alpha %v, want the default 0.99", c.name, tr.Config().Hyper.Alpha)
+		}
+	}
+}
+
+// TestLoadRefusesWhatTrainingCannotContinue: a weight beyond float32's
+// range (every later update would be refused), bytes after the model, and
+// two files run together are refused with a message that names the
+// problem.
+func TestLoadRefusesWhatTrainingCannotContinue(t *testing.T) {
+	tr := toyTrainer(t, DefaultHyper())
+	tr.StepBatch()
+	var buf bytes.Buffer
+	tr.Save(&buf)
+	good := buf.String()
+	// params[1] is layer 0's b (3 values).
+	setB2 := func(v string) string {
+		var f map[string]any
+		dec := json.NewDecoder(strings.NewReader(good))
+		dec.UseNumber()
+		if err := dec.Decode(&f); err != nil {
+			t.Fatal(err)
+		}
+		f["params"].([]any)[1].(map[string]any)["value"].([]any)[2] = json.Number(v)
+		b, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	cases := []struct{ name, file, want string }{
+		{"weight beyond float32", setB2("-1e300"), `params[1] (layer 0 b): value[2] is -1e+300, beyond float32's range`},
+		{"weight at float32's limit", setB2("-3.4028234663852886e38"), ""},
+		{"trailing garbage", good + "xyz", "after the model's JSON object"},
+		{"two files", good + good, "after the model's JSON object"},
+		{"trailing spaces", good + "\n \t\n", ""},
+	}
+	for _, c := range cases {
+		if c.file == good && c.name != "trailing spaces" {
+			t.Fatalf("%s: the file was not changed", c.name)
+		}
+		_, err := Load(strings.NewReader(c.file), toyData())
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: Load error = %v, want none", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: Load error = %v, want one containing %q", c.name, err, c.want)
 		}
 	}
 }

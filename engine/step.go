@@ -2,25 +2,10 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"math/rand"
 )
 
-// The phase machine: which phase runs next, running it, and the data order
-// the steps read.
-
-// DivergedError reports a non-finite loss or gradient. The trainer stops
-// before Update with the weights unchanged (and finite).
-type DivergedError struct {
-	Step  int    // the optimizer step (0-based) that diverged
-	Where string // "the loss" or e.g. "dL/dW of conv 2"
-	Value float64
-}
-
-func (e *DivergedError) Error() string {
-	return fmt.Sprintf("training diverged at step %d: %s is %v; the weights were not updated. Lower the learning rate and continue, or reset", e.Step, e.Where, e.Value)
-}
+// The phase machine: which phase runs next and running it.
 
 // numPhases is 2L + 2: L forward, the loss, L backward, the update.
 func (t *Trainer) numPhases() int { return 2*len(t.layers) + 2 }
@@ -77,8 +62,9 @@ func (t *Trainer) PhaseLabel(p Phase) string {
 	}
 }
 
-// StepPhase runs the next phase and returns it. A non-finite loss or
-// gradient returns a *DivergedError and the trainer stays before Update
+// StepPhase runs the next phase and returns it. A non-finite value in what
+// the phase computed (or, at the first phase, in the batch) returns a
+// *DivergedError naming it, and the trainer stays stopped, before Update,
 // until SetHyper or Reset.
 func (t *Trainer) StepPhase() (Phase, error) {
 	if t.diverged != nil {
@@ -95,11 +81,15 @@ func (t *Trainer) StepPhase() (Phase, error) {
 			in = t.outs[p.Layer-1]
 		}
 		t.outs[p.Layer] = t.layers[p.Layer].Forward(in)
+		if p.Layer == 0 {
+			t.checkTensor(in, tensorInput, 0)
+		}
+		if !keepsFinite(t.layers[p.Layer]) {
+			t.checkTensor(t.outs[p.Layer], tensorOutput, p.Layer)
+		}
 	case PhaseLoss:
 		t.batchLoss = t.loss.Forward(t.outs[len(t.layers)-1], t.labels)
-		if !isFinite(t.batchLoss) {
-			t.diverged = &DivergedError{Step: t.step, Where: "the loss", Value: t.batchLoss}
-		}
+		t.checkLoss()
 	case PhaseBackward:
 		var dy *Tensor
 		if p.Layer == len(t.layers)-1 {
@@ -107,29 +97,33 @@ func (t *Trainer) StepPhase() (Phase, error) {
 		} else {
 			dy = t.gradIns[p.Layer+1]
 		}
+		if p.Layer == len(t.layers)-1 {
+			t.checkTensor(dy, tensorGradOut, p.Layer)
+		}
 		t.gradOuts[p.Layer] = dy
 		t.gradIns[p.Layer] = t.layers[p.Layer].Backward(dy)
-		for _, prm := range t.params[p.Layer] {
-			if bad, v := firstNonFinite(prm.Grad.Data); bad {
-				t.diverged = &DivergedError{Step: t.step, Where: fmt.Sprintf("dL/d%s of %s", prm.Name, t.Layers()[p.Layer].Name), Value: v}
-			}
+		if !keepsFinite(t.layers[p.Layer]) {
+			t.checkTensor(t.gradIns[p.Layer], tensorGradIn, p.Layer)
 		}
+		t.checkParamGrads(p.Layer)
 	case PhaseUpdate:
 		if err := t.update(); err != nil {
 			// The update was undone: the trainer stays before Update.
 			t.diverged = err
+			t.planGoingBack()
 			return p, err
 		}
 	}
 	t.progress++
 	if t.diverged != nil {
+		t.planGoingBack()
 		return p, t.diverged
 	}
 	return p, nil
 }
 
-// startStep applies pending hyperparameters, loads the next batch and zeroes
-// the gradients.
+// startStep applies pending hyperparameters, loads the next batch (see
+// batch.go) and zeroes the gradients.
 func (t *Trainer) startStep() {
 	if t.pending != nil {
 		t.cfg.Hyper = *t.pending
@@ -139,18 +133,7 @@ func (t *Trainer) startStep() {
 		t.resetOptimizer()
 	}
 	t.progress, t.updated = 0, false
-	n := min(t.cfg.Hyper.BatchSize, len(t.perm)-t.cursor)
-	t.batchIdx = t.batchIdx[:0]
-	for _, i := range t.perm[t.cursor : t.cursor+n] {
-		t.batchIdx = append(t.batchIdx, int(i))
-	}
-	t.xShape = append(append(t.xShape[:0], n), t.in...)
-	t.x = resize(t.x, t.xShape...)
-	t.labels = t.labels[:0]
-	per := t.in.Size()
-	for i, idx := range t.batchIdx {
-		t.labels = append(t.labels, t.data.Train.Image(idx, t.x.Data[i*per:(i+1)*per]))
-	}
+	t.loadBatch()
 	for _, ps := range t.params {
 		for _, p := range ps {
 			p.Grad.Zero()
@@ -200,46 +183,4 @@ func (t *Trainer) abandonStep() {
 	t.advanceCursor()
 	t.progress = 0
 	t.updated = false
-}
-
-// advanceCursor moves past the current batch and starts a new epoch at the
-// end of the training set.
-func (t *Trainer) advanceCursor() {
-	t.cursor += len(t.batchIdx)
-	if t.cursor >= len(t.perm) {
-		t.epoch++
-		t.cursor = 0
-		t.perm = t.epochPerm(t.epoch, t.perm)
-	}
-}
-
-// epochPerm is the sample order of an epoch: a shuffle seeded by the seed
-// and the epoch number, so it needs no saved RNG state.
-//
-// It is rand.Perm's algorithm, written into buf (reused when large enough)
-// as int32 to halve its memory: the same seed gives the same order.
-func (t *Trainer) epochPerm(epoch int, buf []int32) []int32 {
-	rng := rand.New(rand.NewSource(t.cfg.Seed*1_000_003 + int64(epoch) + 1))
-	n := t.data.Train.Len()
-	if cap(buf) < n {
-		buf = make([]int32, n)
-	}
-	m := buf[:n]
-	for i := range n {
-		j := rng.Intn(i + 1)
-		m[i] = m[j]
-		m[j] = int32(i)
-	}
-	return m
-}
-
-func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
-func firstNonFinite(xs []float64) (bool, float64) {
-	for _, x := range xs {
-		if !isFinite(x) {
-			return true, x
-		}
-	}
-	return false, 0
 }

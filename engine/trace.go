@@ -54,7 +54,7 @@ type Trace struct {
 
 	Probe  bool // the sample is the fixed probe image, not part of the batch
 	Sample int  // index within the batch (−1 for the probe)
-	Index  int  // index of the sample in the training set (−1 for the probe)
+	Index  int  // index of the sample in the training set (−1 for the probe and a batch SetBatch gave)
 	Label  int
 	Input  *Tensor // (C, H, W) the normalised input image
 

@@ -60,15 +60,17 @@ type Trainer struct {
 	classes int
 
 	// The current step. progress counts the phases done in it (0: none).
-	progress int
-	step     int // optimizer steps done since reset
-	epoch    int
-	cursor   int     // position in the epoch's permutation
-	perm     []int32 // sample order of the epoch
-	samples  int     // samples seen since reset
-	diverged error
+	progress   int
+	step       int // optimizer steps done since reset
+	epoch      int
+	cursor     int     // position in the epoch's permutation
+	perm       []int32 // sample order of the epoch
+	samples    int     // samples seen since reset
+	diverged   error
+	given      *givenBatch // the batch SetBatch gave for the next step
+	batchGiven bool        // the current step's batch came from SetBatch
 
-	batchIdx  []int     // (N) training-set indices of the batch
+	batchIdx  []int     // (N) training-set indices of the batch (−1 for a batch SetBatch gave)
 	labels    []int     // (N)
 	x         *Tensor   // (N, C, H, W) the batch
 	xShape    []int     // x's shape, kept to avoid an allocation per step
@@ -79,8 +81,13 @@ type Trainer struct {
 
 	// The optimizer and the last update.
 	opt     optRun
-	old     [][][]float64 // per layer and parameter: the values before the last Update
+	old     [][][]float64 // per layer and parameter: the values before the last Update (ckpt[k].weights)
 	updated bool          // the last completed phase was an Update of this step
+	// The states before the last two updates; ckpt[sound] is the start of
+	// the last step whose loss was sound, where SetHyper goes back to after
+	// a divergence (sound is −1 when there is none). See diverge.go.
+	ckpt  [2]checkpoint
+	sound int
 
 	metrics runningMetrics
 
@@ -147,10 +154,10 @@ func (t *Trainer) Reset() {
 	t.progress, t.step, t.epoch, t.cursor, t.samples = 0, 0, 0, 0, 0
 	t.perm = t.epochPerm(0, t.perm)
 	t.diverged = nil
+	t.given, t.batchGiven = nil, false
 	t.batchLoss = math.NaN()
 	t.metrics.reset()
 	t.resetOptimizer()
-	t.old = t.paramSlices()
 	t.updated = false
 	t.weightsVer++
 	t.probe, t.eval = nil, nil
@@ -188,7 +195,11 @@ func (t *Trainer) paramSlices() [][][]float64 {
 // next step starts; between steps at once. Changing the optimizer starts it
 // with fresh state (as constructing a new torch optimizer does). After a
 // divergence, SetHyper abandons the diverged step (the weights were not
-// updated) so training can go on. An invalid h changes nothing.
+// updated) so training can go on with the next batch; unless the batch's
+// data was at fault or the step's own loss was sound, it first goes back
+// to the weights and optimizer state of the last step whose loss was sound
+// (DivergedError.BackTo, see diverge.go), since those of the steps in
+// between carry the blow-up. An invalid h changes nothing.
 func (t *Trainer) SetHyper(h Hyper) error {
 	if err := h.Validate(); err != nil {
 		return err
@@ -197,6 +208,7 @@ func (t *Trainer) SetHyper(h Hyper) error {
 		return err
 	}
 	if t.diverged != nil {
+		t.goBack()
 		t.abandonStep()
 	}
 	if t.progress > 0 && !t.updated {

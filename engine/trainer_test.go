@@ -172,8 +172,8 @@ func TestTraceIsACopyAndExact(t *testing.T) {
 }
 
 func TestDivergencePausesBeforeUpdate(t *testing.T) {
-	// One training image holds +Inf (a broken file, say): its logits and the
-	// loss become non-finite.
+	// One training image holds +Inf (a broken file, say): training stops at
+	// its batch's first phase, naming the image.
 	h := sgdHyper(4)
 	data := toyData()
 	data.Train.(*toySet).imgs[5][3] = math.Inf(1)
@@ -189,10 +189,10 @@ func TestDivergencePausesBeforeUpdate(t *testing.T) {
 	}
 	de, ok := derr.(*DivergedError)
 	if !ok {
-		t.Fatalf("lr 10 never diverged (err %v)", derr)
+		t.Fatalf("the +Inf pixel never stopped training (err %v)", derr)
 	}
-	if !strings.Contains(de.Error(), "Lower the learning rate") {
-		t.Errorf("message %q does not suggest a lower learning rate", de.Error())
+	if !strings.Contains(de.Error(), "the input image holds +Inf") || !strings.Contains(de.Error(), "skip this batch") {
+		t.Errorf("message %q does not name the input and suggest skipping the batch", de.Error())
 	}
 	for _, w := range weights(tr) {
 		if bad, v := firstNonFinite(w); bad {
@@ -206,7 +206,7 @@ func TestDivergencePausesBeforeUpdate(t *testing.T) {
 	if tr.Step() != step {
 		t.Errorf("a diverged trainer stepped")
 	}
-	// Lowering the learning rate skips the diverged batch and goes on.
+	// Changing a hyperparameter skips the diverged batch and goes on.
 	h.LearningRate = 0.01
 	if err := tr.SetHyper(h); err != nil {
 		t.Fatal(err)

@@ -69,15 +69,21 @@ func (u optUpdate) of(name string) [2]float64 {
 
 // lastUpdate returns the optimizer state of value k of parameter j of layer
 // i before and after this step's Update. It is the one place that reads the
-// optimizer's run (t.opt: its state and the copy made before the update);
+// optimizer's run (t.opt: its state, and the checkpoint Update made first);
 // the rest of this file works from its result.
 func (t *Trainer) lastUpdate(i, j, k int) optUpdate {
 	r := &t.opt
 	u := optUpdate{kind: r.kind, t: r.t, hyper: t.cfg.Hyper}
+	// the checkpoint Update wrote before it changed anything: the one that
+	// holds t.old
+	c := &t.ckpt[0]
+	if len(t.old) > 0 && len(t.ckpt[1].weights) > 0 && &t.ckpt[1].weights[0] == &t.old[0] {
+		c = &t.ckpt[1]
+	}
 	for _, b := range r.state[i][j].Buffers(t.cfg.Hyper) {
 		for s, x := range r.bufs {
 			if len(x) > 0 && len(b.Data) > 0 && &x[0] == &b.Data[0] {
-				u.state = append(u.state, StateChange{Name: b.Name, Before: r.saved[s][k], After: b.Data[k]})
+				u.state = append(u.state, StateChange{Name: b.Name, Before: c.bufs[s][k], After: b.Data[k]})
 			}
 		}
 	}
@@ -104,7 +110,7 @@ func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, erro
 	name := p.Name
 	w, g := d.Before, d.Grad
 	if d.WeightDecay != 0 {
-		g += d.WeightDecay * w
+		g += float64(d.WeightDecay * w)
 	}
 	d.G = g
 	lines := []Quantity{{Name: "g", Formula: "dL/d" + name + " + λ·" + name, Value: g,
@@ -121,7 +127,7 @@ func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, erro
 			if d.First {
 				lines = append(lines, Quantity{Name: "buf", Formula: "g (the first step fills the buffer)", Value: buf, Args: []Arg{{Name: "g", Value: g}}})
 			} else {
-				buf = mu*d.BufBefore + g
+				buf = float64(mu*d.BufBefore) + g
 				lines = append(lines, Quantity{Name: "buf", Formula: "μ·buf + g", Value: buf,
 					Args: []Arg{{Name: "μ", Value: mu}, {Name: "buf", Value: d.BufBefore}, {Name: "g", Value: g}}})
 			}
@@ -130,7 +136,7 @@ func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, erro
 			}
 			d.BufAfter = buf
 			if h.Nesterov {
-				dir += mu * buf
+				dir += float64(mu * buf)
 				lines = append(lines, Quantity{Name: "d", Formula: "g + μ·buf (Nesterov)", Value: dir,
 					Args: []Arg{{Name: "g", Value: g}, {Name: "μ", Value: mu}, {Name: "buf", Value: buf}}})
 			} else {
@@ -156,8 +162,8 @@ func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, erro
 		stepSize := h.LearningRate / bc1
 		sqrtBC2 := math.Sqrt(bc2)
 		m := d.MBefore
-		m += (1 - b1) * (g - m)
-		vv := b2*d.VBefore + (1-b2)*g*g
+		m += float64((1 - b1) * (g - m))
+		vv := float64(b2*d.VBefore) + float64((1-b2)*g*g)
 		lines = append(lines,
 			Quantity{Name: "m", Formula: "β1·m + (1−β1)·g, computed as m + (1−β1)·(g − m)", Value: m,
 				Args: []Arg{{Name: "β1", Value: b1}, {Name: "m", Value: d.MBefore}, {Name: "g", Value: g}}},
