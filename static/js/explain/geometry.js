@@ -74,8 +74,14 @@ export function dilatedPlane(win) {
 export function planeOfExplanation(msg) {
   if (msg.tensor !== 'dX' || !msg.window || !msg.window.plane_h) return null;
   const p = dilatedPlane(msg.window);
+  // the cells of the plane the terms read (every filter reads the same ones)
+  const seen = new Set();
   const taps = [];
-  for (const t of msg.terms || []) if (t.dilated) taps.push(t.dilated);
+  for (const t of msg.terms || []) {
+    if (!t.dilated || seen.has(t.dilated.join(','))) continue;
+    seen.add(t.dilated.join(','));
+    taps.push(t.dilated);
+  }
   return { ...p, origin: msg.window.origin, kh: msg.window.kh, kw: msg.window.kw, taps };
 }
 

@@ -32,11 +32,14 @@ export function num(v) {
   return v === null || v === undefined ? 'NaN' : fmt32(v);
 }
 
-// operandText writes one factor of a term: "X[0,3,4] = 0.25".
-export function operandText(op, padding) {
-  const name = `${OPERAND_WORDS[op.name] || op.name}${indexText(op.index)}`;
-  if (padding) return `${name} = 0 (padding)`;
-  return `${name} = ${num(op.value)}`;
+// operandName writes which number a factor of a term is: "X[0,3,4]".
+export function operandName(op) {
+  return `${OPERAND_WORDS[op.name] || op.name}${indexText(op.index)}`;
+}
+
+// operandValue writes a factor's value ("0 (padding)" for a padding cell).
+export function operandValue(op, padding) {
+  return padding ? '0 (pad)' : num(op.value);
 }
 
 // termTags lists what the engine says about a term besides its numbers.
@@ -59,11 +62,14 @@ export function orderTerms(terms) {
     .map((p) => p.t);
 }
 
-// termRow is one row of the terms table.
+// termRow is one row of the terms table: the operands' names (a, b) and
+// values (av, bv; b and bv are '' for a term of one operand).
 export function termRow(t) {
   return {
-    a: operandText(t.a, t.padding),
-    b: t.b ? operandText(t.b, false) : '',
+    a: operandName(t.a),
+    av: operandValue(t.a, t.padding),
+    b: t.b ? operandName(t.b) : '',
+    bv: t.b ? operandValue(t.b, false) : '',
     product: num(t.product),
     tags: termTags(t),
     padding: !!t.padding,

@@ -1,0 +1,315 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/backpropviz/backpropviz/protocol"
+)
+
+// The page half of explaining a number: the layer focus view, the
+// drill-down panel, the animated backward convolution and the gradient
+// check, on the default MNIST network at "backward · conv 2". With
+// E2E_SCREENSHOTS=dir the test saves what they look like at 1280×720 as
+// dir/explain-focus.png, explain-drilldown.png, explain-conv.png and
+// explain-gradcheck.png (the docs/ pictures).
+
+// conv2 is layer 3 of the default network: conv(16,5,s1,p2) on 8×14×14.
+const conv2 = 3
+
+// stepTo steps phases until the phase indicator starts with label.
+func stepTo(p *labPage, label string) {
+	p.t.Helper()
+	for range 40 {
+		if strings.HasPrefix(p.text("phase"), label) {
+			return
+		}
+		before := p.text("phase")
+		p.click("step-phase")
+		p.waitFor("the next phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+	}
+	p.t.Fatalf("never reached %q (at %q)", label, p.text("phase"))
+}
+
+// rectOf returns the bounding box [left, top, width, height] of the first
+// element matching a CSS selector.
+func rectOf(p *labPage, sel string) [4]float64 {
+	p.t.Helper()
+	r := eval[[]float64](p, fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return []; const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`, sel))
+	if len(r) != 4 {
+		p.t.Fatalf("no element %s", sel)
+	}
+	return [4]float64{r[0], r[1], r[2], r[3]}
+}
+
+// cellPoint is the centre, in CSS pixels, of pixel (y, x) of the canvas
+// matching sel.
+func cellPoint(p *labPage, sel string, y, x int) (float64, float64) {
+	p.t.Helper()
+	wh := eval[[]float64](p, fmt.Sprintf(`(() => { const c = document.querySelector(%q); return [c.width, c.height]; })()`, sel))
+	r := rectOf(p, sel)
+	return r[0] + (float64(x)+0.5)*r[2]/wh[0], r[1] + (float64(y)+0.5)*r[3]/wh[1]
+}
+
+// hoverTip moves the pointer to (x, y) and returns the tooltip's lines.
+func hoverTip(p *labPage, x, y float64) []string {
+	p.t.Helper()
+	p.do("leave", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 2, 2))
+	p.do("hover a cell", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y))
+	p.waitFor("the tooltip", `!document.getElementById('tooltip').hidden`)
+	return eval[[]string](p, `[...document.querySelectorAll('#tooltip > div')].map(d => d.textContent)`)
+}
+
+// drill clicks (x, y) and waits for the panel's answer; it returns the
+// panel's total and its latency in milliseconds.
+func drill(p *labPage, x, y float64) (string, float64) {
+	p.t.Helper()
+	n := eval[string](p, `document.getElementById('explain').dataset.filled || '0'`)
+	p.do("click a cell", chromedp.MouseClickXY(x, y))
+	p.waitFor("the drill-down", fmt.Sprintf(`(() => { const e = document.getElementById('explain'); return !e.hidden && (e.dataset.filled || '0') !== %q || e.dataset.state === 'refused'; })()`, n))
+	if st := eval[string](p, `document.getElementById('explain').dataset.state`); st != "answered" {
+		p.t.Fatalf("drill-down refused: %q", eval[string](p, `document.getElementById('explain-body').textContent`))
+	}
+	ms, _ := strconv.ParseFloat(eval[string](p, `document.getElementById('explain').dataset.latencyMs`), 64)
+	return eval[string](p, `document.querySelector('[data-testid=explain-total]').textContent`), ms
+}
+
+// shot saves a 1280×720 screenshot as dir/name when E2E_SCREENSHOTS=dir.
+func shot(p *labPage, name string) {
+	p.t.Helper()
+	dir := os.Getenv("E2E_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	p.do("leave", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 2, 2))
+	time.Sleep(200 * time.Millisecond) // the next animation frame
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	p.t.Logf("screenshot: %s", path)
+}
+
+// lastTensor returns the newest frame tensor of layer's kind that the page
+// received, waiting for one.
+func lastTensor(t *testing.T, tap *frameTap, layer int, kind string) *protocol.FrameTensor {
+	t.Helper()
+	for range 200 {
+		tap.mu.Lock()
+		for i := len(tap.frames) - 1; i >= 0; i-- {
+			if tt := tap.frames[i].Tensor(layer, kind); tt != nil && tt.Enc == protocol.EncF32 {
+				tap.mu.Unlock()
+				return tt
+			}
+		}
+		tap.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no exact %s of layer %d received (tap errors %v)", kind, layer, tap.errs)
+	return nil
+}
+
+// walkTo opens the walkthrough of grad for filter f and channel c, plays
+// it to its end and returns its finished grid.
+func walkTo(p *labPage, grad string, f, c int) []float64 {
+	p.t.Helper()
+	p.do("choose "+grad, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+		const set = (id, v) => { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); };
+		document.getElementById('walk-speed').value = '60';
+		set('walk-grad', %q); set('walk-filter', '%d'); set('walk-channel', '%d');
+	})()`, grad, f, c)))
+	p.waitFor("the walkthrough", fmt.Sprintf(`(() => { const s = document.getElementById('conv-explainer').dataset; return s.state === 'ready' && s.grad === %q && s.step === '0'; })()`, grad))
+	p.click("walk-play")
+	p.waitFor("the walkthrough's end", `document.getElementById('conv-explainer').dataset.state === 'done'`)
+	var res []float64
+	if err := json.Unmarshal([]byte(eval[string](p, `document.getElementById('conv-explainer').dataset.result`)), &res); err != nil {
+		p.t.Fatalf("data-result: %v", err)
+	}
+	return res
+}
+
+// TestExplainInBrowser: on the default MNIST network at "backward · conv
+// 2", the focus view shows conv 2 at a legible size on 1280×720; drilling
+// into a dL/dX and a dL/dW cell gives a total equal to the tooltip's value;
+// the backward convolution, played to its end, equals the focus view's
+// numbers; a gradient check of conv 2's largest dL/dW agrees to 1e-6. It
+// logs the drill-down's latency over 50 cells.
+func TestExplainInBrowser(t *testing.T) {
+	base := startLab(t)
+	p := openBrowser(t, 1280, 720)
+	p.do("a 1280×720 screen", chromedp.EmulateViewport(1280, 720))
+	tap := tapFrames(t, p)
+	p.do("open the lab", chromedp.Navigate(base+"/?data=mnist&seed=7&batch=4"))
+	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	stepTo(p, "backward · conv 2")
+
+	// the focus view, opened from conv 2's column
+	p.do("open the focus view", chromedp.Click(chromedp.CSS(`[data-testid=focus-3]`)))
+	p.waitFor("the focus view", `!document.querySelector('[data-testid=focus-view]').hidden && document.getElementById('focus').dataset.layer === '3'`)
+	// (ΔW is drawn blank: no update yet in this step)
+	p.waitFor("its maps drawn", `(() => { const cs = [...document.querySelectorAll('#focus canvas.map:not([data-focus=dWu])')]; return cs.length > 0 && cs.every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (!(d[i] === 238 && d[i + 1] === 240 && d[i + 2] === 244) && d[i + 3]) return true; return false; }); })()`)
+	blocks := eval[[]string](p, `[...document.querySelectorAll('#focus .fblock')].map(b => b.dataset.key)`)
+	if want := []string{"X", "Y", "dY", "dX", "W", "sdW", "dW", "dWu"}; !slices.Equal(blocks, want) {
+		t.Errorf("focus view blocks %v, want %v", blocks, want)
+	}
+	// on one screen: nothing below 720 px; a 5×5 filter at least 60 px wide
+	if bottom := eval[float64](p, `Math.max(...[...document.querySelectorAll('#focus .fblock')].map(b => b.getBoundingClientRect().bottom))`); bottom > 720 {
+		t.Errorf("the focus view reaches %.0f px: more than a 1280×720 screen", bottom)
+	}
+	tile := eval[float64](p, `(() => { const c = document.querySelector('#focus canvas[data-focus=W]'); return c.getBoundingClientRect().width / c.width * 5; })()`)
+	if tile < 60 {
+		t.Errorf("a 5×5 filter is %.0f CSS px wide, want at least 60", tile)
+	}
+	shot(p, "explain-focus.png")
+
+	// a dL/dX cell: the panel's total is the tooltip's value
+	x, y := cellPoint(p, `#focus canvas[data-focus=dX]`, 6, 7)
+	tip := hoverTip(p, x, y)
+	total, _ := drill(p, x, y)
+	if total != tip[0] {
+		t.Errorf("dL/dX cell: explain-total %q, tooltip %q (%v)", total, tip[0], tip)
+	}
+	if got := eval[string](p, `document.getElementById('explain').dataset.tensor`); got != "dX" {
+		t.Errorf("drill-down of a dL/dX cell answers tensor %q", got)
+	}
+	shot(p, "explain-drilldown.png")
+
+	// dL/dW cells: this sample's share and the batch mean
+	for _, key := range []string{"sdW", "dW"} {
+		p.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+		sel := `#focus canvas[data-focus=` + key + `].map[data-testid=focus-param]`
+		x, y := cellPoint(p, sel, 1*6+2, 0*6+3) // filter 1, channel 0, tap (2, 3)
+		tip := hoverTip(p, x, y)
+		total, _ := drill(p, x, y)
+		if total != tip[0] {
+			t.Errorf("%s cell: explain-total %q, tooltip %q (%v)", key, total, tip[0], tip)
+		}
+		if got := eval[string](p, `document.getElementById('explain').dataset.index`); got != "1,0,2,3" {
+			t.Errorf("%s cell: drill-down of W index %s, want 1,0,2,3", key, got)
+		}
+	}
+	p.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+	p.waitFor("the drill-down closed", `document.getElementById('explain').hidden`)
+
+	// keyboard: a focused map, the arrow keys and Enter
+	p.do("focus the Y map", chromedp.Focus(chromedp.CSS(`#focus canvas[data-focus=Y]`)))
+	p.do("move the cursor", chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.Enter))
+	p.waitFor("the drill-down by keyboard", `!document.getElementById('explain').hidden && document.getElementById('explain').dataset.index === '0,1,1'`)
+	p.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+
+	// the backward convolution, played to its end, equals the focus view's frames
+	p.click("focus-walk")
+	p.waitFor("the conv explainer", `!document.querySelector('[data-testid=conv-explainer]').hidden`)
+	const f, c = 1, 0
+	res := walkTo(p, "dW", f, c)
+	sw := lastTensor(t, tap, conv2, "swgrad")
+	if len(res) != 25 {
+		t.Fatalf("dW walkthrough result has %d cells, want 25", len(res))
+	}
+	for k, v := range res {
+		if want := sw.F32[(f*sw.Shape[1]+c)*25+k]; float32(v) != want {
+			t.Errorf("dL/dW[%d,%d] cell %d: walkthrough %v, the focus view's swgrad %v", f, c, k, float32(v), want)
+		}
+	}
+	shot(p, "explain-conv.png")
+	res = walkTo(p, "dX", f, c)
+	gin := lastTensor(t, tap, conv2, "gradin")
+	for k, v := range res {
+		if want, ok := value(gin, c, k/14, k%14); !ok || float32(v) != want {
+			t.Errorf("dL/dX[%d] cell %d: walkthrough %v, the focus view's %v", c, k, float32(v), want)
+		}
+	}
+	p.do("close the explainer", chromedp.KeyEvent(kb.Escape))
+	p.waitFor("the explainer closed", `document.querySelector('[data-testid=conv-explainer]').hidden`)
+
+	// latency: 50 drill-downs of cells of Y and dL/dX, request to panel filled
+	var ms []float64
+	for i := range 50 {
+		sel := `#focus canvas[data-focus=Y]`
+		if i%2 == 1 {
+			sel = `#focus canvas[data-focus=dX]`
+		}
+		x, y := cellPoint(p, sel, (i*5)%14, (i*3)%14)
+		_, d := drill(p, x, y)
+		ms = append(ms, d)
+		if i < 5 || d > 60 {
+			t.Logf("drill-down %d: %.1f ms (click → sent, sent → answer, render: %s)", i, d, eval[string](p, `document.getElementById('explain').dataset.timing`))
+		}
+		time.Sleep(110 * time.Millisecond) // within the server's 10 questions a second
+	}
+	sort.Float64s(ms)
+	t.Logf("drill-down latency, click to panel filled, over %d cells: p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+		len(ms), ms[len(ms)/2], ms[int(math.Ceil(0.99*float64(len(ms))))-1], ms[len(ms)-1])
+
+	// the gradient check of conv 2's largest |dL/dW| (the next one if a kink lies within ±h)
+	wg := lastTensor(t, tap, conv2, "wgrad")
+	order := make([]int, len(wg.F32))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return math.Abs(float64(wg.F32[order[a]])) > math.Abs(float64(wg.F32[order[b]])) })
+	checked := false
+	for _, k := range order[:5] {
+		idx := []int{k / 200, k / 25 % 8, k / 5 % 5, k % 5}
+		p.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+		pageTo(p, idx[0]/4, idx[1]/4)
+		x, y := cellPoint(p, `#focus canvas[data-focus=W].map[data-testid=focus-param]`, idx[0]%4*6+idx[2], idx[1]%4*6+idx[3])
+		drill(p, x, y)
+		if got := eval[string](p, `document.getElementById('explain').dataset.index`); got != fmt.Sprintf("%d,%d,%d,%d", idx[0], idx[1], idx[2], idx[3]) {
+			t.Fatalf("a click on W%v drilled into %s", idx, got)
+		}
+		p.waitFor("the gradient check offered", `!document.querySelector('[data-testid=gradcheck]').hidden`)
+		p.click("gradcheck-run")
+		p.waitFor("the check", `['done', 'refused', 'playing'].includes(document.querySelector('[data-testid=gradcheck]').dataset.state)`)
+		if st := eval[string](p, `document.querySelector('[data-testid=gradcheck]').dataset.state`); st != "done" {
+			t.Fatalf("gradient check %s: %s", st, p.text("gradcheck-status"))
+		}
+		num, ana, rel := p.text("gradcheck-numeric"), p.text("gradcheck-analytic"), p.text("gradcheck-relerr")
+		t.Logf("gradient check W%v: numeric %s, backprop %s, relative error %s, kinks %s", idx, num, ana, rel, eval[string](p, `document.querySelector('[data-testid=gradcheck]').dataset.kinks`))
+		if eval[string](p, `document.querySelector('[data-testid=gradcheck]').dataset.kinks`) != "0" {
+			continue
+		}
+		r, err := strconv.ParseFloat(rel, 64)
+		if err != nil || !(r < 1e-6) {
+			t.Errorf("gradient check W%v: relative error %q, want < 1e-6", idx, rel)
+		}
+		checked = true
+		shot(p, "explain-gradcheck.png")
+		break
+	}
+	if !checked {
+		t.Errorf("every one of the 5 largest dL/dW of conv 2 lies by a kink")
+	}
+	p.checkClean()
+}
+
+// pageTo shows the focus view's out page o and in page i.
+func pageTo(p *labPage, o, i int) {
+	p.t.Helper()
+	p.do("page", chromedp.Evaluate[chromedp.Void](`(() => {
+		const click = (id, n) => { for (let k = 0; k < n; k++) document.getElementById(id).click(); };
+		click('focus-out-prev', 8); click('focus-in-prev', 8);
+		click('focus-out-next', `+itoa(o)+`); click('focus-in-next', `+itoa(i)+`);
+	})()`))
+	p.waitFor("the page drawn", `(() => { const c = document.querySelector('#focus canvas[data-focus=W].map'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (!(d[i] === 255 && d[i + 1] === 255 && d[i + 2] === 255) && !(d[i] === 238 && d[i + 1] === 240)) return true; return false; })()`)
+}
