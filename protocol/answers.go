@@ -34,7 +34,7 @@ type Explanation struct {
 	// Terms: all of them in the engine's order when TermsTotal ≤ the
 	// request's limit (Folded is then 0); else the limit largest by
 	// |product|, largest first, and Folded more whose sum is FoldedSum.
-	Terms      []Term     `json:"terms"`
+	Terms      Terms      `json:"terms"`
 	TermsTotal int        `json:"terms_total"`
 	Folded     int        `json:"folded"`
 	FoldedSum  F64        `json:"folded_sum"`
@@ -188,7 +188,7 @@ type Walkthrough struct {
 	DilatedH int             `json:"dilated_h,omitempty"` // dX only
 	DilatedW int             `json:"dilated_w,omitempty"`
 	Dilated  F64s            `json:"dilated,omitempty"`
-	Steps    []WalkStep      `json:"steps"`
+	Steps    WalkSteps       `json:"steps"`
 	Result   F64s            `json:"result"`
 }
 
@@ -200,7 +200,7 @@ type WalkStep struct {
 	Sums     F64s  `json:"sums,omitempty"`
 	Origin   []int `json:"origin,omitempty"`
 	Taps     F64s  `json:"taps,omitempty"`
-	Partial  *F64  `json:"partial,omitempty"`
+	Partial  *F64  `json:"partial,omitempty"` // null (not finite) reads as nil
 	Value    *F64  `json:"value,omitempty"`
 }
 
