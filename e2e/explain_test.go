@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -231,6 +233,14 @@ func TestExplainInBrowser(t *testing.T) {
 			t.Errorf("dL/dW[%d,%d] cell %d: walkthrough %v, the focus view's swgrad %v", f, c, k, float32(v), want)
 		}
 	}
+	// the picture: a step on the way, where δ is not 0
+	p.do("scrub to a step with δ ≠ 0", chromedp.Evaluate[chromedp.Void](`(() => {
+		const r = document.getElementById('walk-scrub');
+		for (let k = Math.floor(Number(r.max) * 0.55); k <= Number(r.max); k++) {
+			r.value = String(k); r.dispatchEvent(new Event('input'));
+			if (!/ = 0 times/.test(document.getElementById('walk-text').textContent)) return;
+		}
+	})()`))
 	shot(p, "explain-conv.png")
 	res = walkTo(p, "dX", f, c)
 	gin := lastTensor(t, tap, conv2, "gradin")
@@ -239,10 +249,16 @@ func TestExplainInBrowser(t *testing.T) {
 			t.Errorf("dL/dX[%d] cell %d: walkthrough %v, the focus view's %v", c, k, float32(v), want)
 		}
 	}
+	shot(p, "explain-conv-dx.png")
 	p.do("close the explainer", chromedp.KeyEvent(kb.Escape))
 	p.waitFor("the explainer closed", `document.querySelector('[data-testid=conv-explainer]').hidden`)
 
-	// latency: 50 drill-downs of cells of Y and dL/dX, request to panel filled
+	// latency: 50 drill-downs of cells of Y and dL/dX, request to panel
+	// filled, measured in the page, without the test's tap on the frames
+	// (the DevTools events it costs delay the page's messages)
+	if _, err := chromedp.Call(p.ctx, network.Disable, cdp.Empty{}); err != nil {
+		t.Fatalf("stop the network events: %v", err)
+	}
 	var ms []float64
 	for i := range 50 {
 		sel := `#focus canvas[data-focus=Y]`
@@ -312,4 +328,63 @@ func pageTo(p *labPage, o, i int) {
 		click('focus-out-next', `+itoa(o)+`); click('focus-in-next', `+itoa(i)+`);
 	})()`))
 	p.waitFor("the page drawn", `(() => { const c = document.querySelector('#focus canvas[data-focus=W].map'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (!(d[i] === 255 && d[i + 1] === 255 && d[i + 2] === 255) && !(d[i] === 238 && d[i + 1] === 240)) return true; return false; })()`)
+}
+
+// TestExplainRoomLook: in a room, the teacher drills into a cell and shows
+// it to everyone: the student's page opens the same drill-down with the
+// same total. The student drills down and runs a gradient check of their
+// own (private questions).
+func TestExplainRoomLook(t *testing.T) {
+	srv, base := startServer(t)
+	room := createRoom(t, srv, "look")
+	owner := openBrowser(t, 1280, 720)
+	owner.do("a 1280×720 screen", chromedp.EmulateViewport(1280, 720))
+	owner.do("open the room as its owner", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
+	owner.waitFor("the owner's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'owner' && /step 0$/.test(document.getElementById('phase').textContent)`)
+	student := isolatedTab(t, owner)
+	student.do("a 1280×720 screen", chromedp.EmulateViewport(1280, 720))
+	student.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
+	student.waitFor("the student's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer' && /step 0$/.test(document.getElementById('phase').textContent)`)
+	if !eval[bool](student, `document.getElementById('explain').hidden`) {
+		t.Fatal("the student's drill-down is open before anything was shown")
+	}
+
+	owner.click("step-batch")
+	student.waitFor("the teacher's step", `document.getElementById('step-count').textContent === '1'`)
+	owner.waitFor("the step", `document.getElementById('step-count').textContent === '1'`)
+
+	// the teacher drills into a dL/dX cell of conv 2 and shows it to everyone
+	owner.do("open the focus view", chromedp.Click(chromedp.CSS(`[data-testid=focus-3]`)))
+	owner.waitFor("the focus view", `document.getElementById('focus').dataset.layer === '3' && !!document.querySelector('#focus canvas[data-focus=dX]')`)
+	x, y := cellPoint(owner, `#focus canvas[data-focus=dX]`, 5, 9)
+	total, _ := drill(owner, x, y)
+	index := eval[string](owner, `document.getElementById('explain').dataset.index`)
+	owner.waitFor("the look button", `!document.querySelector('[data-testid=explain-look]').hidden`)
+	owner.do("show this cell to everyone", chromedp.Click(chromedp.CSS(`[data-testid=explain-look]`)))
+	student.waitFor("the teacher's cell", `(() => { const e = document.getElementById('explain'); return !e.hidden && e.dataset.state === 'answered' && e.dataset.tensor === 'dX' && e.dataset.index === `+strconv.Quote(index)+`; })()`)
+	if got := eval[string](student, `document.querySelector('[data-testid=explain-total]').textContent`); got != total {
+		t.Errorf("student's drill-down total %q, the teacher's %q", got, total)
+	}
+	if !eval[bool](student, `document.querySelector('[data-testid=explain-look]').hidden`) {
+		t.Error("the student's page offers to show the cell to everyone")
+	}
+
+	// the student's own questions: a drill-down and a gradient check
+	student.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+	student.do("open the focus view with F", chromedp.KeyEvent("f"))
+	student.waitFor("the focus view", `!document.getElementById('focus').hidden && !!document.querySelector('#focus canvas[data-focus=W].map')`)
+	student.do("pick conv 1", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('focus-layer'); s.value = '0'; s.dispatchEvent(new Event('change')); })()`))
+	student.waitFor("conv 1", `document.getElementById('focus').dataset.layer === '0' && !!document.querySelector('#focus canvas[data-focus=W].map')`)
+	x, y = cellPoint(student, `#focus canvas[data-focus=W].map[data-testid=focus-param]`, 2, 2)
+	drill(student, x, y)
+	student.waitFor("the gradient check offered", `!document.querySelector('[data-testid=gradcheck]').hidden`)
+	student.click("gradcheck-run")
+	student.waitFor("the check", `document.querySelector('[data-testid=gradcheck]').dataset.state === 'done'`)
+	t.Logf("student's gradient check of conv 1 W[0,0,2,2]: numeric %s, backprop %s, relative error %s",
+		student.text("gradcheck-numeric"), student.text("gradcheck-analytic"), student.text("gradcheck-relerr"))
+	if owner.text("step-count") != "1" {
+		t.Errorf("the room moved to step %s after the student's questions", owner.text("step-count"))
+	}
+	owner.checkClean()
+	student.checkClean()
 }

@@ -62,6 +62,7 @@ export function renderCheck(app, msg) {
   const sec = $('gradcheck');
   sec.dataset.state = 'done';
   sec.dataset.kinks = String(v.kinks.length);
+  $('gradcheck-result').scrollIntoView({ block: 'nearest' });
 }
 
 // installCheck connects the Check button and the h field.

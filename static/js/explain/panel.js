@@ -85,19 +85,22 @@ function table(cls, rows, head) {
 function termsTable(v) {
   const t = el('table', 'xp-terms');
   const head = el('tr');
-  for (const h of ['term', 'values', '= product']) head.append(el('th', '', h));
+  for (const h of ['term: which numbers, their values', '= product']) head.append(el('th', '', h));
   const th = el('thead');
   th.append(head);
   const tb = el('tbody');
   for (const r of v.terms) {
     const tr = el('tr', `${r.padding ? 'pad' : ''}${r.winner ? ' winner' : ''}`.trim());
     const term = el('td', 'xp-term');
-    term.append(el('span', 'xp-a', r.a));
-    if (r.b) term.append(el('span', 'xp-times', ' · '), el('span', 'xp-b', r.b));
+    const names = el('div', 'xp-names', r.a);
+    const vals = el('div', 'xp-vals', r.av);
+    if (r.b) {
+      names.append(el('span', 'xp-times', ' · '), r.b);
+      vals.append(el('span', 'xp-times', ' × '), r.bv);
+    }
+    term.append(names, vals);
     if (r.tags.length) term.append(el('div', 'xp-tags', r.tags.join(' · ')));
-    const vals = el('td', 'num xp-vals', r.av);
-    if (r.b) vals.append(el('span', 'xp-times', ' × '), r.bv);
-    tr.append(term, vals, el('td', 'num', r.product));
+    tr.append(term, el('td', 'num', r.product));
     tb.append(tr);
   }
   t.append(th, tb);

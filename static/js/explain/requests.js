@@ -9,8 +9,11 @@ import { renderCheck, showCheckStatus } from './checkpanel.js';
 import { setWalk, showWalkStatus } from './convexplainer.js';
 
 // LIMIT is how many terms an explanation carries at most (the largest;
-// the rest come folded into one sum).
-export const LIMIT = 256;
+// the rest come folded into one sum): enough to read, small enough to come
+// fast. An output Y carries up to WINDOW_LIMIT, so that its window's
+// picture has every tap.
+export const LIMIT = 64;
+export const WINDOW_LIMIT = 256;
 
 // sampleArgs are the sample fields of a question: the sample the page shows.
 function sampleArgs(app) {
@@ -23,7 +26,8 @@ function sampleArgs(app) {
 // latency the panel records.
 export function askExplain(app, q, t0) {
   const e = app.explain;
-  const id = app.transport.send({ type: 'explain', layer: q.layer, tensor: q.tensor, index: q.index, ...sampleArgs(app), limit: LIMIT });
+  const limit = q.tensor === 'Y' ? WINDOW_LIMIT : LIMIT;
+  const id = app.transport.send({ type: 'explain', layer: q.layer, tensor: q.tensor, index: q.index, ...sampleArgs(app), limit });
   e.pending.set(id, 'explain');
   e.query = q;
   e.id = id;

@@ -129,7 +129,15 @@ export function drawNumbers(canvas, o) {
       if (v === null || v === undefined) continue;
       const t = sc.t(v);
       ctx.fillStyle = dim && dim[i] ? '#7a8494' : t < 0.2 || t > 0.8 ? '#ffffff' : '#18202c';
-      ctx.fillText(fmtShort(v), x + cell / 2, y + cell / 2);
+      // the number fits its cell: a long one is written smaller
+      const s = fmtShort(v);
+      const wide = ctx.measureText(s).width;
+      if (wide > cell - 6) {
+        ctx.save();
+        ctx.font = `600 ${Math.max(8, Math.floor(font * (cell - 6) / wide))}px ui-monospace, "DejaVu Sans Mono", Menlo, monospace`;
+        ctx.fillText(s, x + cell / 2, y + cell / 2);
+        ctx.restore();
+      } else ctx.fillText(s, x + cell / 2, y + cell / 2);
     }
   }
   if (highlight) {
