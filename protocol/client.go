@@ -95,13 +95,10 @@ func DecodeClientMsg(b []byte) (ClientMsg, error) {
 	if m.V != nil && *m.V != Version {
 		return m, &MsgError{m.ID, CodeBadVersion, fmt.Sprintf("protocol version %d: this server speaks version %d", *m.V, Version)}
 	}
-	switch m.Type {
-	case TypePing, TypeSubscribe, TypeExplain, TypeWalk, TypeGradCheck, TypeLook:
-	case TypeCmd:
-		if !slices.Contains(Commands, m.Cmd) {
-			return m, &MsgError{m.ID, CodeBadMessage, fmt.Sprintf("unknown command %q", m.Cmd)}
-		}
-	default:
+	switch {
+	case m.Type == TypeCmd && !slices.Contains(Commands, m.Cmd):
+		return m, &MsgError{m.ID, CodeBadMessage, fmt.Sprintf("unknown command %q", m.Cmd)}
+	case !slices.Contains(ClientTypes, m.Type):
 		return m, &MsgError{m.ID, CodeBadMessage, fmt.Sprintf("unknown message type %q", m.Type)}
 	}
 	return m, nil

@@ -99,10 +99,10 @@ func (a *answer) reply(id json.RawMessage) []byte {
 	return protocol.Marshal(out)
 }
 
-// answer answers a question in the session goroutine, changing nothing:
+// question answers a question in the session goroutine, changing nothing:
 // the engine's result goes back to the asker's read pump (m.answer); a look
 // (of the owner) is acknowledged and sent to every page of the session.
-func (s *session) answer(m *sessionMsg) {
+func (s *session) question(m *sessionMsg) {
 	if s.room == nil {
 		s.lastCmd = time.Now() // a lab's or fork's page in use (see endInactive)
 	}

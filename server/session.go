@@ -257,7 +257,7 @@ func (s *session) handle(m sessionMsg) {
 	case msgRun:
 		m.fn()
 	case msgQuestion:
-		s.answer(&m) // questions.go
+		s.question(&m) // questions.go
 	}
 }
 
