@@ -164,6 +164,7 @@ func TestExplainInBrowser(t *testing.T) {
 	p.do("open the lab", chromedp.Navigate(base+"/?data=mnist&seed=7&batch=4"))
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	stepTo(p, "backward · conv 2")
+	controls := rectOf(p, `#controls`)
 
 	// the focus view, opened from conv 2's column
 	p.do("open the focus view", chromedp.Click(chromedp.CSS(`[data-testid=focus-3]`)))
@@ -209,6 +210,13 @@ func TestExplainInBrowser(t *testing.T) {
 		if got := eval[string](p, `document.getElementById('explain').dataset.index`); got != "1,0,2,3" {
 			t.Errorf("%s cell: drill-down of W index %s, want 1,0,2,3", key, got)
 		}
+	}
+	if got := rectOf(p, `#controls`); got != controls {
+		t.Errorf("the controls moved when the focus view and the drill-down opened: %v, then %v", controls, got)
+	}
+	unlabelled := eval[[]string](p, `[...document.querySelectorAll('#focus button, #focus select, #focus input, #explain button, #explain input, #conv-explainer button, #conv-explainer select, #conv-explainer input')].filter(e => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim())).map(e => e.id || e.outerHTML.slice(0, 60))`)
+	if len(unlabelled) > 0 {
+		t.Errorf("controls without a label: %v", unlabelled)
 	}
 	p.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
 	p.waitFor("the drill-down closed", `document.getElementById('explain').hidden`)
@@ -369,10 +377,35 @@ func TestExplainRoomLook(t *testing.T) {
 		t.Error("the student's page offers to show the cell to everyone")
 	}
 
-	// the student's own questions: a drill-down and a gradient check
+	// the student's own questions: the focus view of every layer (and the
+	// loss), a drill-down of its Y and δ, and a gradient check
 	student.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
 	student.do("open the focus view with F", chromedp.KeyEvent("f"))
-	student.waitFor("the focus view", `!document.getElementById('focus').hidden && !!document.querySelector('#focus canvas[data-focus=W].map')`)
+	student.waitFor("the focus view", `!document.getElementById('focus').hidden`)
+	targets := eval[[]string](student, `[...document.getElementById('focus-layer').options].map(o => o.value + ' ' + o.textContent)`)
+	for _, tg := range targets {
+		v, name, _ := strings.Cut(tg, " ")
+		student.do("pick "+name, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('focus-layer'); s.value = `+strconv.Quote(v)+`; s.dispatchEvent(new Event('change')); })()`))
+		keys := []string{"Y", "dY"}
+		if name == "loss" {
+			keys = []string{"p", "dz"}
+		}
+		for _, key := range keys {
+			sel := `#focus canvas.map[data-focus=` + key + `]`
+			student.waitFor(name+" "+key+" drawn", `document.getElementById('focus').dataset.layer === `+strconv.Quote(v)+` && (() => { const c = document.querySelector(`+strconv.Quote(sel)+`); if (!c) return false; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (!(d[i] === 238 && d[i + 1] === 240 && d[i + 2] === 244) && !(d[i] === 255 && d[i + 1] === 255 && d[i + 2] === 255)) return true; return false; })()`)
+			x, y := cellPoint(student, sel, 0, 0)
+			tip := hoverTip(student, x, y)
+			total, _ := drill(student, x, y)
+			if total != tip[0] {
+				t.Errorf("%s %s: explain-total %q, tooltip %q", name, key, total, tip[0])
+			}
+			student.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+			time.Sleep(110 * time.Millisecond) // within the server's 10 questions a second
+		}
+	}
+	student.do("explain the loss", chromedp.Click(chromedp.CSS(`[data-testid=explain-loss]`)))
+	student.waitFor("the loss explained", `(() => { const e = document.getElementById('explain'); return !e.hidden && e.dataset.state === 'answered' && e.dataset.tensor === 'loss'; })()`)
+	student.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
 	student.do("pick conv 1", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('focus-layer'); s.value = '0'; s.dispatchEvent(new Event('change')); })()`))
 	student.waitFor("conv 1", `document.getElementById('focus').dataset.layer === '0' && !!document.querySelector('#focus canvas[data-focus=W].map')`)
 	x, y = cellPoint(student, `#focus canvas[data-focus=W].map[data-testid=focus-param]`, 2, 2)

@@ -43,7 +43,7 @@ export function checkView(msg) {
     relError: relText(rel),
     verdict,
     verdictText: verdict === 'agree'
-      ? `they agree: relative error ${relText(rel)} < ${GOOD}`
+      ? `they agree: relative error ${relText(rel)} < ${relText(GOOD).replace('.00', '')}`
       : verdict === 'kink'
         ? `relative error ${relText(rel)}: a kink lies within ±h`
         : `relative error ${relText(rel)}: larger than expected`,
