@@ -131,12 +131,12 @@ func TestForkQuestions(t *testing.T) {
 // as many) is refused with rate_limited, counted under the limit
 // "questions"; the welcome tells the rate.
 func TestQuestionRate(t *testing.T) {
-	srv, ts := newTestServer(t, Config{MaxQuestions: 2})
+	srv, ts := newTestServer(t, Config{MaxQuestions: 0.5}) // bursts of 1
 	c := dial(t, ts, tinyQuery)
 	var w protocol.Welcome
 	c.expect("welcome", &w)
-	if w.Limits.QuestionRate != 2 {
-		t.Errorf("welcome limits.question_rate = %v, want 2", w.Limits.QuestionRate)
+	if w.Limits.QuestionRate != 0.5 {
+		t.Errorf("welcome limits.question_rate = %v, want 0.5", w.Limits.QuestionRate)
 	}
 	c.stepBatch()
 	ids := make([]int, 8)
@@ -151,14 +151,14 @@ func TestQuestionRate(t *testing.T) {
 		switch {
 		case m.typ == "explanation":
 			answered++
-		case m.typ == "error" && r.Code == protocol.CodeRateLimited && strings.Contains(r.Message, "More than 2 questions"):
+		case m.typ == "error" && r.Code == protocol.CodeRateLimited && strings.Contains(r.Message, "More than 0.5 questions"):
 			refused++
 		case m.typ == "error":
 			t.Fatalf("a question answered %s", m.raw)
 		}
 	}
-	if answered < 2 || refused < 4 {
-		t.Errorf("%d answered, %d refused; want the burst of 2 answered and most of the others refused", answered, refused)
+	if answered < 1 || refused < 5 {
+		t.Errorf("%d answered, %d refused; want the burst of 1 answered and most of the others refused", answered, refused)
 	}
 	if got := counterValue(t, srv.metrics.limitHits.WithLabelValues("questions")); got != float64(refused) {
 		t.Errorf("bpv_limit_hits_total{limit=\"questions\"} = %v, want %d", got, refused)
