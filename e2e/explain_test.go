@@ -26,9 +26,10 @@ import (
 // The page half of explaining a number: the layer focus view, the
 // drill-down panel, the animated backward convolution and the gradient
 // check, on the default MNIST network at "backward · conv 2". With
-// E2E_SCREENSHOTS=dir the test saves what they look like at 1280×720 as
-// dir/explain-focus.png, explain-drilldown.png, explain-conv.png and
-// explain-gradcheck.png (the docs/ pictures).
+// E2E_SCREENSHOTS=dir (relative to the repository's root) the test saves
+// what they look like at 1280×720 as dir/explain-focus.png,
+// explain-drilldown.png, explain-conv.png, explain-conv-dx.png and
+// explain-gradcheck.png: E2E_SCREENSHOTS=docs makes the pictures of docs/.
 
 // conv2 is layer 3 of the default network: conv(16,5,s1,p2) on 8×14×14.
 const conv2 = 3
@@ -96,6 +97,9 @@ func shot(p *labPage, name string) {
 	dir := os.Getenv("E2E_SCREENSHOTS")
 	if dir == "" {
 		return
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir) // from the repository's root, as the docs name it
 	}
 	p.do("leave", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 2, 2))
 	time.Sleep(200 * time.Millisecond) // the next animation frame
@@ -242,13 +246,7 @@ func TestExplainInBrowser(t *testing.T) {
 		}
 	}
 	// the picture: a step on the way, where δ is not 0
-	p.do("scrub to a step with δ ≠ 0", chromedp.Evaluate[chromedp.Void](`(() => {
-		const r = document.getElementById('walk-scrub');
-		for (let k = Math.floor(Number(r.max) * 0.55); k <= Number(r.max); k++) {
-			r.value = String(k); r.dispatchEvent(new Event('input'));
-			if (!/ = 0 times/.test(document.getElementById('walk-text').textContent)) return;
-		}
-	})()`))
+	scrubTo(p, ` = 0 times`)
 	shot(p, "explain-conv.png")
 	res = walkTo(p, "dX", f, c)
 	gin := lastTensor(t, tap, conv2, "gradin")
@@ -257,6 +255,7 @@ func TestExplainInBrowser(t *testing.T) {
 			t.Errorf("dL/dX[%d] cell %d: walkthrough %v, the focus view's %v", c, k, float32(v), want)
 		}
 	}
+	scrubTo(p, `share 0;`)
 	shot(p, "explain-conv-dx.png")
 	p.do("close the explainer", chromedp.KeyEvent(kb.Escape))
 	p.waitFor("the explainer closed", `document.querySelector('[data-testid=conv-explainer]').hidden`)
@@ -324,7 +323,30 @@ func TestExplainInBrowser(t *testing.T) {
 	if !checked {
 		t.Errorf("every one of the 5 largest dL/dW of conv 2 lies by a kink")
 	}
+
+	// following the phase: a step in the focus view moves it to maxpool 1
+	p.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+	if !eval[bool](p, `document.getElementById('focus-follow').checked`) {
+		t.Error("the focus view does not follow the phase by default")
+	}
+	p.click("focus-step")
+	p.waitFor("the view to follow the phase", `document.getElementById('focus').dataset.layer === '2' && /^← backward · maxpool 1/.test(document.getElementById('focus-phase').textContent) || document.getElementById('focus-phase').textContent.startsWith('backward · maxpool 1')`)
+	p.do("close the focus view", chromedp.KeyEvent(kb.Escape))
+	p.waitFor("the focus view closed and the strip subscribed again", `document.getElementById('focus').hidden && JSON.parse(document.body.dataset.subscription).some(l => l.layer === -1)`)
 	p.checkClean()
+}
+
+// scrubTo moves the conv explainer's scrubber from about half way on to the
+// first step whose text does not match the regular expression not.
+func scrubTo(p *labPage, not string) {
+	p.t.Helper()
+	p.do("scrub", chromedp.Evaluate[chromedp.Void](`(() => {
+		const r = document.getElementById('walk-scrub');
+		for (let k = Math.floor(Number(r.max) * 0.55); k <= Number(r.max); k++) {
+			r.value = String(k); r.dispatchEvent(new Event('input'));
+			if (!new RegExp(`+strconv.Quote(not)+`).test(document.getElementById('walk-text').textContent)) return;
+		}
+	})()`))
 }
 
 // pageTo shows the focus view's out page o and in page i.

@@ -34,11 +34,17 @@ function probsView(v, L) {
   };
 }
 
-// vectorPlane adds a vector of K values: a column when short, else
-// wrapped into a square.
-function vectorPlane(v, parent, K, word) {
+// vectorPlane adds a vector of K values: a column when short (beside the
+// class names when it has one value per class), else wrapped into a square.
+function vectorPlane(v, parent, K, word, classes) {
   if (K <= 32) {
-    v.addPlane(parent, { offset: 0, h: K, w: 1, cell: 14, where: (y) => `${word} ${y}`, testid: 'focus-map' });
+    const named = classes && classes.length === K;
+    v.addPlane(parent, { offset: 0, h: K, w: 1, cell: 14, where: (y) => (named ? `class ${classes[y]}` : `${word} ${y}`), testid: 'focus-map' });
+    if (named) {
+      const names = el('div', 'class-names');
+      for (const n of classes) names.append(el('span', '', String(n)));
+      parent.append(names);
+    }
     return;
   }
   const w = Math.ceil(Math.sqrt(K));
@@ -46,8 +52,9 @@ function vectorPlane(v, parent, K, word) {
   v.addPlane(parent, { offset: 0, h, w, cell: cellFor(h, w, SINGLE_PX), where: (y, x) => `element ${y * w + x}`, testid: 'focus-map' });
 }
 
-// mapBlock builds the block of one map tensor for the channels [from, to).
-function mapBlock(m, name, range) {
+// mapBlock builds the block of one map tensor for the channels [from, to);
+// classes are the data set's class names.
+function mapBlock(m, name, range, classes) {
   const b = el('section', 'fblock');
   b.dataset.key = m.key;
   b.append(el('h3', 'fblock-title', m.title));
@@ -69,9 +76,9 @@ function mapBlock(m, name, range) {
     }
     v.rowLen = PAGE;
   } else {
-    grid.classList.add('cols-1');
+    grid.classList.add('cols-1', 'vec');
     const box = el('div', 'chan');
-    vectorPlane(v, box, m.shape[0] || 1, m.kind === 'probs' ? 'class' : 'unit');
+    vectorPlane(v, box, m.shape[0] || 1, m.kind === 'probs' ? 'class' : 'unit', classes);
     grid.append(box);
   }
   for (const c of v.surfaces) c.canvas.dataset.focus = m.key;
@@ -109,8 +116,10 @@ function paramBlock(p, name, rows, cols) {
 }
 
 // buildFocus fills body with the focus view of part for the pages shown
-// (inPage, outPage); it returns {views, index, canvases}.
-export function buildFocus(body, part, inPage, outPage) {
+// (inPage, outPage); classes name the data set's classes, the outputs of
+// layer last (the logits) and the probabilities. It returns {views, index,
+// canvases}.
+export function buildFocus(body, part, inPage, outPage, classes, last) {
   body.replaceChildren();
   const views = [];
   const inRange = pageRange(inPage, part.inCount);
@@ -118,7 +127,7 @@ export function buildFocus(body, part, inPage, outPage) {
   const maps = el('div', 'focus-row');
   for (const m of part.maps) {
     const range = m.axis === 'in' ? inRange : m.axis === 'out' ? outRange : [0, 0];
-    const r = mapBlock(m, part.name, range);
+    const r = mapBlock(m, part.name, range, m.layer >= last ? classes : null);
     maps.append(r.block);
     views.push(...r.views);
   }

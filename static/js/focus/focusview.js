@@ -72,7 +72,7 @@ export function rebuildFocus(app) {
   f.part = part;
   f.inPage = Math.min(f.inPage, pageCount(part.inCount) - 1);
   f.outPage = Math.min(f.outPage, pageCount(part.outCount) - 1);
-  const built = buildFocus($('focus-body'), part, f.inPage, f.outPage);
+  const built = buildFocus($('focus-body'), part, f.inPage, f.outPage, w.classes || [], L - 1);
   f.views = built.views;
   f.index = built.index;
   f.canvases = built.canvases;
