@@ -1,26 +1,18 @@
 package e2e
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-
-	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // The page half of explaining a number: the layer focus view, the
@@ -33,126 +25,6 @@ import (
 
 // conv2 is layer 3 of the default network: conv(16,5,s1,p2) on 8×14×14.
 const conv2 = 3
-
-// stepTo steps phases until the phase indicator starts with label.
-func stepTo(p *labPage, label string) {
-	p.t.Helper()
-	for range 40 {
-		if strings.HasPrefix(p.text("phase"), label) {
-			return
-		}
-		before := p.text("phase")
-		p.click("step-phase")
-		p.waitFor("the next phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
-	}
-	p.t.Fatalf("never reached %q (at %q)", label, p.text("phase"))
-}
-
-// rectOf returns the bounding box [left, top, width, height] of the first
-// element matching a CSS selector.
-func rectOf(p *labPage, sel string) [4]float64 {
-	p.t.Helper()
-	r := eval[[]float64](p, fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return []; const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`, sel))
-	if len(r) != 4 {
-		p.t.Fatalf("no element %s", sel)
-	}
-	return [4]float64{r[0], r[1], r[2], r[3]}
-}
-
-// cellPoint is the centre, in CSS pixels, of pixel (y, x) of the canvas
-// matching sel.
-func cellPoint(p *labPage, sel string, y, x int) (float64, float64) {
-	p.t.Helper()
-	wh := eval[[]float64](p, fmt.Sprintf(`(() => { const c = document.querySelector(%q); return [c.width, c.height]; })()`, sel))
-	r := rectOf(p, sel)
-	return r[0] + (float64(x)+0.5)*r[2]/wh[0], r[1] + (float64(y)+0.5)*r[3]/wh[1]
-}
-
-// hoverTip moves the pointer to (x, y) and returns the tooltip's lines.
-func hoverTip(p *labPage, x, y float64) []string {
-	p.t.Helper()
-	p.do("leave", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 2, 2))
-	p.do("hover a cell", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y))
-	p.waitFor("the tooltip", `!document.getElementById('tooltip').hidden`)
-	return eval[[]string](p, `[...document.querySelectorAll('#tooltip > div')].map(d => d.textContent)`)
-}
-
-// drill clicks (x, y) and waits for the panel's answer; it returns the
-// panel's total and its latency in milliseconds.
-func drill(p *labPage, x, y float64) (string, float64) {
-	p.t.Helper()
-	n := eval[string](p, `document.getElementById('explain').dataset.filled || '0'`)
-	p.do("click a cell", chromedp.MouseClickXY(x, y))
-	p.waitFor("the drill-down", fmt.Sprintf(`(() => { const e = document.getElementById('explain'); return !e.hidden && (e.dataset.filled || '0') !== %q || e.dataset.state === 'refused'; })()`, n))
-	if st := eval[string](p, `document.getElementById('explain').dataset.state`); st != "answered" {
-		p.t.Fatalf("drill-down refused: %q", eval[string](p, `document.getElementById('explain-body').textContent`))
-	}
-	ms, _ := strconv.ParseFloat(eval[string](p, `document.getElementById('explain').dataset.latencyMs`), 64)
-	return eval[string](p, `document.querySelector('[data-testid=explain-total]').textContent`), ms
-}
-
-// shot saves a 1280×720 screenshot as dir/name when E2E_SCREENSHOTS=dir.
-func shot(p *labPage, name string) {
-	p.t.Helper()
-	dir := os.Getenv("E2E_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join("..", dir) // from the repository's root, as the docs name it
-	}
-	p.do("leave", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 2, 2))
-	time.Sleep(200 * time.Millisecond) // the next animation frame
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		p.t.Fatalf("screenshot: %v", err)
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		p.t.Fatal(err)
-	}
-	p.t.Logf("screenshot: %s", path)
-}
-
-// lastTensor returns the newest frame tensor of layer's kind that the page
-// received, waiting for one.
-func lastTensor(t *testing.T, tap *frameTap, layer int, kind string) *protocol.FrameTensor {
-	t.Helper()
-	for range 200 {
-		tap.mu.Lock()
-		for i := len(tap.frames) - 1; i >= 0; i-- {
-			if tt := tap.frames[i].Tensor(layer, kind); tt != nil && tt.Enc == protocol.EncF32 {
-				tap.mu.Unlock()
-				return tt
-			}
-		}
-		tap.mu.Unlock()
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("no exact %s of layer %d received (tap errors %v)", kind, layer, tap.errs)
-	return nil
-}
-
-// walkTo opens the walkthrough of grad for filter f and channel c, plays
-// it to its end and returns its finished grid.
-func walkTo(p *labPage, grad string, f, c int) []float64 {
-	p.t.Helper()
-	p.do("choose "+grad, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
-		const set = (id, v) => { const s = document.getElementById(id); s.value = v; s.dispatchEvent(new Event('change')); };
-		document.getElementById('walk-speed').value = '60';
-		set('walk-grad', %q); set('walk-filter', '%d'); set('walk-channel', '%d');
-	})()`, grad, f, c)))
-	p.waitFor("the walkthrough", fmt.Sprintf(`(() => { const s = document.getElementById('conv-explainer').dataset; return s.state === 'ready' && s.grad === %q && s.step === '0'; })()`, grad))
-	p.click("walk-play")
-	p.waitFor("the walkthrough's end", `document.getElementById('conv-explainer').dataset.state === 'done'`)
-	var res []float64
-	if err := json.Unmarshal([]byte(eval[string](p, `document.getElementById('conv-explainer').dataset.result`)), &res); err != nil {
-		p.t.Fatalf("data-result: %v", err)
-	}
-	return res
-}
 
 // TestExplainInBrowser: on the default MNIST network at "backward · conv
 // 2", the focus view shows conv 2 at a legible size on 1280×720; drilling
@@ -334,112 +206,4 @@ func TestExplainInBrowser(t *testing.T) {
 	p.do("close the focus view", chromedp.KeyEvent(kb.Escape))
 	p.waitFor("the focus view closed and the strip subscribed again", `document.getElementById('focus').hidden && JSON.parse(document.body.dataset.subscription).some(l => l.layer === -1)`)
 	p.checkClean()
-}
-
-// scrubTo moves the conv explainer's scrubber from about half way on to the
-// first step whose text does not match the regular expression not.
-func scrubTo(p *labPage, not string) {
-	p.t.Helper()
-	p.do("scrub", chromedp.Evaluate[chromedp.Void](`(() => {
-		const r = document.getElementById('walk-scrub');
-		for (let k = Math.floor(Number(r.max) * 0.55); k <= Number(r.max); k++) {
-			r.value = String(k); r.dispatchEvent(new Event('input'));
-			if (!new RegExp(`+strconv.Quote(not)+`).test(document.getElementById('walk-text').textContent)) return;
-		}
-	})()`))
-}
-
-// pageTo shows the focus view's out page o and in page i.
-func pageTo(p *labPage, o, i int) {
-	p.t.Helper()
-	p.do("page", chromedp.Evaluate[chromedp.Void](`(() => {
-		const click = (id, n) => { for (let k = 0; k < n; k++) document.getElementById(id).click(); };
-		click('focus-out-prev', 8); click('focus-in-prev', 8);
-		click('focus-out-next', `+itoa(o)+`); click('focus-in-next', `+itoa(i)+`);
-	})()`))
-	p.waitFor("the page drawn", `(() => { const c = document.querySelector('#focus canvas[data-focus=W].map'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (!(d[i] === 255 && d[i + 1] === 255 && d[i + 2] === 255) && !(d[i] === 238 && d[i + 1] === 240)) return true; return false; })()`)
-}
-
-// TestExplainRoomLook: in a room, the teacher drills into a cell and shows
-// it to everyone: the student's page opens the same drill-down with the
-// same total. The student drills down and runs a gradient check of their
-// own (private questions).
-func TestExplainRoomLook(t *testing.T) {
-	srv, base := startServer(t)
-	room := createRoom(t, srv, "look")
-	owner := openBrowser(t, 1280, 720)
-	owner.do("a 1280×720 screen", chromedp.EmulateViewport(1280, 720))
-	owner.do("open the room as its owner", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
-	owner.waitFor("the owner's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'owner' && /step 0$/.test(document.getElementById('phase').textContent)`)
-	student := isolatedTab(t, owner)
-	student.do("a 1280×720 screen", chromedp.EmulateViewport(1280, 720))
-	student.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
-	student.waitFor("the student's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer' && /step 0$/.test(document.getElementById('phase').textContent)`)
-	if !eval[bool](student, `document.getElementById('explain').hidden`) {
-		t.Fatal("the student's drill-down is open before anything was shown")
-	}
-
-	owner.click("step-batch")
-	student.waitFor("the teacher's step", `document.getElementById('step-count').textContent === '1'`)
-	owner.waitFor("the step", `document.getElementById('step-count').textContent === '1'`)
-
-	// the teacher drills into a dL/dX cell of conv 2 and shows it to everyone
-	owner.do("open the focus view", chromedp.Click(chromedp.CSS(`[data-testid=focus-3]`)))
-	owner.waitFor("the focus view", `document.getElementById('focus').dataset.layer === '3' && !!document.querySelector('#focus canvas[data-focus=dX]')`)
-	x, y := cellPoint(owner, `#focus canvas[data-focus=dX]`, 5, 9)
-	total, _ := drill(owner, x, y)
-	index := eval[string](owner, `document.getElementById('explain').dataset.index`)
-	owner.waitFor("the look button", `!document.querySelector('[data-testid=explain-look]').hidden`)
-	owner.do("show this cell to everyone", chromedp.Click(chromedp.CSS(`[data-testid=explain-look]`)))
-	student.waitFor("the teacher's cell", `(() => { const e = document.getElementById('explain'); return !e.hidden && e.dataset.state === 'answered' && e.dataset.tensor === 'dX' && e.dataset.index === `+strconv.Quote(index)+`; })()`)
-	if got := eval[string](student, `document.querySelector('[data-testid=explain-total]').textContent`); got != total {
-		t.Errorf("student's drill-down total %q, the teacher's %q", got, total)
-	}
-	if !eval[bool](student, `document.querySelector('[data-testid=explain-look]').hidden`) {
-		t.Error("the student's page offers to show the cell to everyone")
-	}
-
-	// the student's own questions: the focus view of every layer (and the
-	// loss), a drill-down of its Y and δ, and a gradient check
-	student.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
-	student.do("open the focus view with F", chromedp.KeyEvent("f"))
-	student.waitFor("the focus view", `!document.getElementById('focus').hidden`)
-	targets := eval[[]string](student, `[...document.getElementById('focus-layer').options].map(o => o.value + ' ' + o.textContent)`)
-	for _, tg := range targets {
-		v, name, _ := strings.Cut(tg, " ")
-		student.do("pick "+name, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('focus-layer'); s.value = `+strconv.Quote(v)+`; s.dispatchEvent(new Event('change')); })()`))
-		keys := []string{"Y", "dY"}
-		if name == "loss" {
-			keys = []string{"p", "dz"}
-		}
-		for _, key := range keys {
-			sel := `#focus canvas.map[data-focus=` + key + `]`
-			student.waitFor(name+" "+key+" drawn", `document.getElementById('focus').dataset.layer === `+strconv.Quote(v)+` && (() => { const c = document.querySelector(`+strconv.Quote(sel)+`); if (!c) return false; const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (!(d[i] === 238 && d[i + 1] === 240 && d[i + 2] === 244) && !(d[i] === 255 && d[i + 1] === 255 && d[i + 2] === 255)) return true; return false; })()`)
-			x, y := cellPoint(student, sel, 0, 0)
-			tip := hoverTip(student, x, y)
-			total, _ := drill(student, x, y)
-			if total != tip[0] {
-				t.Errorf("%s %s: explain-total %q, tooltip %q", name, key, total, tip[0])
-			}
-			student.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
-			time.Sleep(110 * time.Millisecond) // within the server's 10 questions a second
-		}
-	}
-	student.do("explain the loss", chromedp.Click(chromedp.CSS(`[data-testid=explain-loss]`)))
-	student.waitFor("the loss explained", `(() => { const e = document.getElementById('explain'); return !e.hidden && e.dataset.state === 'answered' && e.dataset.tensor === 'loss'; })()`)
-	student.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
-	student.do("pick conv 1", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('focus-layer'); s.value = '0'; s.dispatchEvent(new Event('change')); })()`))
-	student.waitFor("conv 1", `document.getElementById('focus').dataset.layer === '0' && !!document.querySelector('#focus canvas[data-focus=W].map')`)
-	x, y = cellPoint(student, `#focus canvas[data-focus=W].map[data-testid=focus-param]`, 2, 2)
-	drill(student, x, y)
-	student.waitFor("the gradient check offered", `!document.querySelector('[data-testid=gradcheck]').hidden`)
-	student.click("gradcheck-run")
-	student.waitFor("the check", `document.querySelector('[data-testid=gradcheck]').dataset.state === 'done'`)
-	t.Logf("student's gradient check of conv 1 W[0,0,2,2]: numeric %s, backprop %s, relative error %s",
-		student.text("gradcheck-numeric"), student.text("gradcheck-analytic"), student.text("gradcheck-relerr"))
-	if owner.text("step-count") != "1" {
-		t.Errorf("the room moved to step %s after the student's questions", owner.text("step-count"))
-	}
-	owner.checkClean()
-	student.checkClean()
 }

@@ -13,6 +13,7 @@ import { observeVisibility } from './onscreen.js';
 import { syncControls, syncSampleChoices } from './controls.js';
 import { showTooltip } from './tooltip.js';
 import { rebuildFocus, followPhase } from './focus/focusview.js';
+import { closeWalk } from './explain/convexplainer.js';
 
 // the charts are redrawn at most this often, in milliseconds
 const CHARTS_MS = 250;
@@ -71,6 +72,9 @@ function relayout(app) {
   syncSampleChoices(app);
   syncControls(app);
   rebuildFocus(app);
+  // a new network may lack the conv layer the explainer walks through
+  const walked = app.walk.open && (app.lab.welcome.layers || [])[app.walk.layer];
+  if (app.walk.open && !(walked && walked.kind === 'conv')) closeWalk(app);
 }
 
 // drawFrame draws the latest frame into the visible views that need it
