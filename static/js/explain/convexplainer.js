@@ -37,6 +37,7 @@ export function openWalk(app, layer) {
   if (!w.open) w.returnFocus = document.activeElement;
   w.open = true;
   $('conv-explainer').hidden = false;
+  document.body.classList.add('walk-open');
   syncPickers(app);
   request(app);
   $('walk-grad').focus();
@@ -49,6 +50,7 @@ export function closeWalk(app) {
   pause(app);
   w.open = false;
   $('conv-explainer').hidden = true;
+  document.body.classList.remove('walk-open');
   const back = w.returnFocus;
   w.returnFocus = null;
   if (back && back.isConnected && typeof back.focus === 'function') back.focus();
