@@ -12,8 +12,8 @@ export function installKeyboard(actions) {
   document.addEventListener('keydown', (ev) => {
     const t = ev.target;
     if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented) return;
-    // Escape closes a panel from anywhere but a list that is open
-    if (ev.key === 'Escape' && !(t instanceof HTMLSelectElement)) {
+    // Escape closes a panel from anywhere (an open list takes its own)
+    if (ev.key === 'Escape') {
       if (actions.closeTop()) ev.preventDefault();
       return;
     }

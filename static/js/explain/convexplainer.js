@@ -8,7 +8,7 @@
 // dL/dW[f,c] (the focus view's "this sample") or dL/dX[c]; the section's
 // data-result holds its numbers. Its state is app.walk (see main.js).
 
-import { $, el } from '../dom.js';
+import { $, el, setCovered } from '../dom.js';
 import { walkState, walkPlane, stepCount, clampStep, rot180, resultCells } from './walk.js';
 import { drawPlane, drawNumbers, scaleOf } from './walkdraw.js';
 import { askWalk } from './requests.js';
@@ -38,6 +38,8 @@ export function openWalk(app, layer) {
   w.open = true;
   $('conv-explainer').hidden = false;
   document.body.classList.add('walk-open');
+  setCovered(true);
+  $('focus').inert = true;
   syncPickers(app);
   request(app);
   $('walk-grad').focus();
@@ -51,6 +53,8 @@ export function closeWalk(app) {
   w.open = false;
   $('conv-explainer').hidden = true;
   document.body.classList.remove('walk-open');
+  setCovered(app.focus.open);
+  $('focus').inert = false;
   const back = w.returnFocus;
   w.returnFocus = null;
   if (back && back.isConnected && typeof back.focus === 'function') back.focus();

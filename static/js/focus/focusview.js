@@ -5,7 +5,7 @@
 // at a time. While it is open the page subscribes to what it shows, exact.
 // Its state is app.focus (see main.js).
 
-import { $, el } from '../dom.js';
+import { $, el, setCovered } from '../dom.js';
 import { focusParts, focusTargets, activeTarget, pageCount, pageRange } from './parts.js';
 import { buildFocus } from './focusbuild.js';
 import { sendSubscription } from '../onscreen.js';
@@ -27,6 +27,7 @@ export function openFocus(app, target) {
   if (!was) f.returnFocus = document.activeElement;
   $('focus').hidden = false;
   document.body.classList.add('focus-open');
+  setCovered(true);
   setTarget(app, t);
   if (!was) $('focus-layer').focus();
 }
@@ -38,6 +39,7 @@ export function closeFocus(app) {
   f.open = false;
   $('focus').hidden = true;
   document.body.classList.remove('focus-open');
+  setCovered(app.walk.open);
   $('focus-body').replaceChildren();
   f.views = [];
   f.index = new Map();
