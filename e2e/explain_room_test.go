@@ -49,6 +49,18 @@ func TestExplainRoomLook(t *testing.T) {
 		t.Error("the student's page offers to show the cell to everyone")
 	}
 
+	// after the update: a cell of ΔW and of b, each the tooltip's value
+	for _, sel := range []string{`#focus canvas[data-focus=dWu].map[data-testid=focus-param]`, `#focus canvas[data-focus=W][data-testid=focus-bias]`} {
+		owner.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+		x, y := cellPoint(owner, sel, 0, 2)
+		tip := hoverTip(owner, x, y)
+		total, _ := drill(owner, x, y)
+		if total != tip[0] {
+			t.Errorf("%s: explain-total %q, tooltip %q", sel, total, tip[0])
+		}
+		time.Sleep(110 * time.Millisecond)
+	}
+
 	// the student's own questions: the focus view of every layer (and the
 	// loss), a drill-down of its Y and δ, and a gradient check
 	student.do("close the drill-down", chromedp.KeyEvent(kb.Escape))

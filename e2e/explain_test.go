@@ -42,6 +42,17 @@ func TestExplainInBrowser(t *testing.T) {
 	stepTo(p, "backward · conv 2")
 	controls := rectOf(p, `#controls`)
 
+	// a cell of the strip: conv 2's Y, channel 0
+	x, y := cellPoint(p, `#strip .col[data-layer="3"] canvas[data-testid=act-map]`, 4, 5)
+	tip := hoverTip(p, x, y)
+	if total, _ := drill(p, x, y); total != tip[0] {
+		t.Errorf("strip's Y cell: explain-total %q, tooltip %q", total, tip[0])
+	}
+	if got := eval[int](p, `document.querySelectorAll('#explain .xp-grid').length`); got != 8 {
+		t.Errorf("conv 2's Y: %d window grids, want one per input channel (8)", got)
+	}
+	p.do("close the drill-down", chromedp.KeyEvent(kb.Escape))
+
 	// the focus view, opened from conv 2's column
 	p.do("open the focus view", chromedp.Click(chromedp.CSS(`[data-testid=focus-3]`)))
 	p.waitFor("the focus view", `!document.querySelector('[data-testid=focus-view]').hidden && document.getElementById('focus').dataset.layer === '3'`)
@@ -62,8 +73,8 @@ func TestExplainInBrowser(t *testing.T) {
 	shot(p, "explain-focus.png")
 
 	// a dL/dX cell: the panel's total is the tooltip's value
-	x, y := cellPoint(p, `#focus canvas[data-focus=dX]`, 6, 7)
-	tip := hoverTip(p, x, y)
+	x, y = cellPoint(p, `#focus canvas[data-focus=dX]`, 6, 7)
+	tip = hoverTip(p, x, y)
 	total, _ := drill(p, x, y)
 	if total != tip[0] {
 		t.Errorf("dL/dX cell: explain-total %q, tooltip %q (%v)", total, tip[0], tip)

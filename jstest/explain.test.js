@@ -45,6 +45,10 @@ test('the total is the value the tooltip shows for the cell clicked', () => {
   assert.equal(totalOf(msg, 'swgrad'), 0.125);
   assert.equal(totalOf({ ...msg, sample: -1, probe: true, sum: 0.5 }, 'swgrad'), 0.5);
   assert.equal(totalOf({ value: 0.3 }, 'gradin'), 0.3);
+  const upd = { tensor: 'updateW', index: [0, 1], value: 0.75, sum: 0.75, update: { before: 1, after: 0.75, delta: -0.25 } };
+  assert.equal(totalOf(upd, 'update'), -0.25);
+  assert.equal(explanationView(upd, 'update').totalLabel, 'ΔW[0,1] = after − before');
+  assert.equal(explanationView(upd, 'update').total, '-0.25');
 });
 
 test('an explanation view: title, folded rest, sum and total formatted only', () => {

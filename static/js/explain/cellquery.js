@@ -5,8 +5,8 @@
 import { PARAM_KINDS } from './rows.js';
 
 // KIND_TENSORS maps a frame kind to the tensor an explain question names.
-// A weight or bias cell is explained by its gradient (and checked by the
-// gradient check).
+// A weight or bias cell is explained by its gradient (after the step's
+// update, by the update: see picking.js) and checked by the gradient check.
 export const KIND_TENSORS = Object.freeze({
   act: 'Y', grad: 'dY', gradin: 'dX',
   weights: 'dW', wgrad: 'dW', swgrad: 'dW', update: 'updateW',

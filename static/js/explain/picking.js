@@ -25,7 +25,14 @@ export function cellAt(app, canvas, px) {
   if (!plane) return null;
   const o = plane.offset + (px.y - plane.y0) * plane.w + (px.x - plane.x0);
   const kind = r.view.tensor ? r.view.tensor.kind : r.view.kinds[0];
-  return { query: cellQuery(app.lab.welcome, r.view.layer, kind, o), plane };
+  const query = cellQuery(app.lab.welcome, r.view.layer, kind, o);
+  // a weight after this step's update is explained by the update that made
+  // it (before it, by its gradient)
+  const f = app.lab.frame;
+  if ((kind === 'weights' || kind === 'bias') && f && f.tensors.has(`${r.view.layer}:${kind === 'weights' ? 'update' : 'bupdate'}`)) {
+    query.tensor = kind === 'weights' ? 'updateW' : 'updateb';
+  }
+  return { query, plane };
 }
 
 // explainCell asks about the cell at px of canvas; t0 is when the user

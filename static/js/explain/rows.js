@@ -85,9 +85,11 @@ export const PARAM_KINDS = Object.freeze({
 
 // totalOf is the number the panel gives as the cell's value: the one the
 // tooltip shows for the cell clicked (kind, a frame kind). A cell of this
-// sample's share of dL/dW (swgrad, sbgrad) shows the share; any other the
-// engine's value.
+// sample's share of dL/dW (swgrad, sbgrad) shows the share, a cell of ΔW
+// (update, bupdate) the change the update made; any other the engine's
+// value.
 export function totalOf(msg, kind) {
+  if ((kind === 'update' || kind === 'bupdate') && msg.update) return msg.update.delta;
   if ((kind === 'swgrad' || kind === 'sbgrad') && msg.batch && msg.sample >= 0 && msg.batch.shares) {
     return msg.batch.shares[msg.sample];
   }
@@ -153,6 +155,16 @@ export function updateRows(u) {
   return rows;
 }
 
+// totalLabel names the number totalOf gives.
+function totalLabel(msg, kind) {
+  const cell = cellName(msg.tensor, msg.index);
+  if (kind === 'swgrad' || kind === 'sbgrad') return `this sample's share of ${cell}`;
+  if ((kind === 'update' || kind === 'bupdate') && msg.update) {
+    return `Δ${kind === 'update' ? 'W' : 'b'}${indexText(msg.index)} = after − before`;
+  }
+  return cell;
+}
+
 // explanationView turns an explanation message into what the panel shows;
 // kind is the frame kind of the cell that was clicked (it picks the total).
 export function explanationView(msg, kind) {
@@ -174,7 +186,7 @@ export function explanationView(msg, kind) {
     terms,
     folded,
     sumText,
-    totalLabel: share ? `this sample's share of ${cellName(msg.tensor, msg.index)}` : cellName(msg.tensor, msg.index),
+    totalLabel: totalLabel(msg, kind),
     total: num(totalOf(msg, kind)),
     batch: batchRows(msg.batch, msg.probe ? -1 : msg.sample),
     update: updateRows(msg.update),
