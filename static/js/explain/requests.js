@@ -7,6 +7,7 @@
 import { renderExplanation, showPanelStatus } from './panel.js';
 import { renderCheck, showCheckStatus } from './checkpanel.js';
 import { setWalk, showWalkStatus } from './convexplainer.js';
+import { sameCell } from './cellquery.js';
 
 // LIMIT is how many terms an explanation carries at most (the largest;
 // the rest come folded into one sum): enough to read, small enough to come
@@ -95,6 +96,8 @@ export function handleQuestion(app, msg) {
     case 'look': {
       const q = { layer: msg.layer, tensor: msg.tensor, index: msg.index || [], kind: KIND_OF[msg.tensor] || msg.tensor };
       if (msg.layer === -1) q.kind = msg.tensor === 'p' ? 'probs' : msg.tensor;
+      // the owner's own look comes back to it: its panel shows the cell already
+      if (app.room.role === 'owner' && sameCell(q, e.query) && e.id) return true;
       askExplain(app, q);
       return true;
     }
