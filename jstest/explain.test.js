@@ -124,8 +124,10 @@ test('the dilated plane of a stride-2 conv: padding, dilation gaps and δ cells'
   assert.deepEqual(row(2), [P, G, G, G, G, G, P]);
   assert.equal(windowCovers(p, [0, 0], 3, 3), true);
   assert.equal(windowCovers(p, [2, 2], 1, 1), false); // a gap alone
-  const e = planeOfExplanation({ tensor: 'dX', window: { plane_h: 7, plane_w: 7, kh: 3, kw: 3, pad: 1, stride: 2, out_h: 3, out_w: 3, origin: [0, 0] }, terms: [{ dilated: [1, 1] }] });
-  assert.deepEqual(e.taps, [[1, 1]]);
+  const e = planeOfExplanation({ tensor: 'dX', window: { plane_h: 7, plane_w: 7, kh: 3, kw: 3, pad: 1, stride: 2, out_h: 3, out_w: 3, origin: [0, 0] }, terms: [] });
+  assert.deepEqual(e.taps, [[1, 1]]); // the window's one δ cell; the rest is padding and gaps
+  assert.deepEqual(planeOfExplanation({ tensor: 'dX', window: { plane_h: 7, plane_w: 7, kh: 3, kw: 3, pad: 1, stride: 2, out_h: 3, out_w: 3, origin: [1, 1] } }).taps,
+    [[1, 1], [1, 3], [3, 1], [3, 3]]);
   assert.deepEqual(e.origin, [0, 0]);
 });
 

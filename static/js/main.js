@@ -75,6 +75,8 @@ function createApp(config) {
       query: null, // the cell of the panel: {layer, tensor, index, kind, param}
       id: 0, // the explain question the panel waits for
       t0: 0, // when it was asked (performance.now() time)
+      sentAt: 0, gotAt: 0, // when it was sent and answered
+      slow: 0, // the timer that says "asking…" when the answer is slow
       msg: null, // the last explanation shown
       filled: 0, // explanations shown
       checkId: 0, // the gradcheck question the panel waits for

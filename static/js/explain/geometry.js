@@ -70,17 +70,19 @@ export function dilatedPlane(win) {
 }
 
 // planeOfExplanation is dilatedPlane for a conv dL/dX explanation, with
-// the rotated filter's window and the cells its terms read.
+// the rotated filter's window and its taps: the cells under it that hold a
+// δ value (every filter's δ sits in the same cells).
 export function planeOfExplanation(msg) {
   if (msg.tensor !== 'dX' || !msg.window || !msg.window.plane_h) return null;
   const p = dilatedPlane(msg.window);
-  // the cells of the plane the terms read (every filter reads the same ones)
-  const seen = new Set();
+  const [r0, c0] = msg.window.origin;
   const taps = [];
-  for (const t of msg.terms || []) {
-    if (!t.dilated || seen.has(t.dilated.join(','))) continue;
-    seen.add(t.dilated.join(','));
-    taps.push(t.dilated);
+  for (let u = 0; u < msg.window.kh; u++) {
+    for (let v = 0; v < msg.window.kw; v++) {
+      const r = r0 + u;
+      const c = c0 + v;
+      if (r >= 0 && c >= 0 && r < p.h && c < p.w && p.kind[r * p.w + c] === PLANE.DELTA) taps.push([r, c]);
+    }
   }
   return { ...p, origin: msg.window.origin, kh: msg.window.kh, kw: msg.window.kw, taps };
 }

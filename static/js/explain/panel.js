@@ -9,7 +9,7 @@
 import { $, el } from '../dom.js';
 import { explanationView, cellName } from './rows.js';
 import { picture } from './pictures.js';
-import { sendLook } from './requests.js';
+import { sendLook, askExplain } from './requests.js';
 import { setCheckParam } from './checkpanel.js';
 
 // openPanel shows the panel (keeping where the focus was, to go back to).
@@ -81,15 +81,12 @@ function table(cls, rows, head) {
   return t;
 }
 
-// termsTable builds the table of the terms.
-function termsTable(v) {
-  const t = el('table', 'xp-terms');
-  const head = el('tr');
-  for (const h of ['term: which numbers, their values', '= product']) head.append(el('th', '', h));
-  const th = el('thead');
-  th.append(head);
-  const tb = el('tbody');
-  for (const r of v.terms) {
+// ROWS is how many terms the table shows at first; a button shows the rest.
+const ROWS = 24;
+
+// termRows builds the rows of terms.
+function termRows(terms) {
+  return terms.map((r) => {
     const tr = el('tr', `${r.padding ? 'pad' : ''}${r.winner ? ' winner' : ''}`.trim());
     const term = el('td', 'xp-term');
     const names = el('div', 'xp-names', r.a);
@@ -101,10 +98,30 @@ function termsTable(v) {
     term.append(names, vals);
     if (r.tags.length) term.append(el('div', 'xp-tags', r.tags.join(' · ')));
     tr.append(term, el('td', 'num', r.product));
-    tb.append(tr);
-  }
+    return tr;
+  });
+}
+
+// termsTable builds the table of the terms: the first ROWS, and a button
+// that shows the others (all of them are in the answer).
+function termsTable(v) {
+  const t = el('table', 'xp-terms');
+  const head = el('tr');
+  for (const h of ['term: which numbers, their values', '= product']) head.append(el('th', '', h));
+  const th = el('thead');
+  th.append(head);
+  const tb = el('tbody');
+  tb.append(...termRows(v.terms.slice(0, ROWS)));
   t.append(th, tb);
-  return t;
+  const rest = v.terms.length - ROWS;
+  if (rest <= 0) return [t];
+  const b = el('button', 'xp-more', `show the other ${rest} terms`);
+  b.type = 'button';
+  b.addEventListener('click', () => {
+    tb.append(...termRows(v.terms.slice(ROWS)));
+    b.remove();
+  });
+  return [t, b];
 }
 
 // renderExplanation fills the panel with the answer msg to question q
@@ -129,10 +146,19 @@ export function renderExplanation(app, msg, q, t0) {
   }
   if (v.terms.length) {
     const box = el('div', 'xp-terms-box');
-    box.append(termsTable(v));
+    box.append(...termsTable(v));
     parts.push(box);
   }
-  if (v.folded) parts.push(el('p', 'xp-folded', v.folded));
+  if (v.folded) {
+    const f = el('p', 'xp-folded', `${v.folded} `);
+    if (q && !q.more && msg.terms_total > (msg.terms || []).length) {
+      const b = el('button', 'xp-more', 'ask for more terms');
+      b.type = 'button';
+      b.addEventListener('click', () => askExplain(app, { ...q, more: true }));
+      f.append(b);
+    }
+    parts.push(f);
+  }
   parts.push(el('p', 'xp-sum', v.sumText));
   const total = el('p', 'xp-total');
   const num = el('strong', 'xp-total-num', v.total);

@@ -16,8 +16,8 @@ function windowPicture(msg) {
   const box = el('div', 'xp-windows');
   const pool = !grids[0].cells.some((c) => c && c.w);
   box.append(el('div', 'xp-caption', pool
-    ? `the window of X: rows ${grids[0].rows}, columns ${grids[0].cols}${grids.some((g) => g.cells.some((c) => c && c.pad)) ? ' · hatched: zero padding' : ''} · outlined: the winner`
-    : `the window of X under W, rows ${grids[0].rows}, columns ${grids[0].cols} · hatched: zero padding · each cell X (over it: the tap W)`));
+    ? `the window of X: rows ${grids[0].rows}, columns ${grids[0].cols}${grids.some((g) => g.cells.some((c) => c && c.pad)) ? ' · grey: zero padding' : ''} · outlined: the winner`
+    : `the window of X under W, rows ${grids[0].rows}, columns ${grids[0].cols} · grey: zero padding · each cell X (over it: the tap W)`));
   const row = el('div', 'xp-grids');
   for (const g of grids.slice(0, MAX_GRIDS)) {
     const one = el('div', 'xp-grid-box');
@@ -84,7 +84,7 @@ function planePicture(msg) {
   const w = msg.window;
   const text = `δ of ${w.out_h}×${w.out_w} dilated by the stride ${w.stride} and zero-padded by ${p.padRows}×${p.padCols}: ` +
     `a ${p.h}×${p.w} plane (white: δ cells, light: the dilation's zeros, grey: padding). ` +
-    `Outlined: rot180(W) at (${r0},${c0}); dots: the ${p.taps.length} cells of the window that hold a δ value, the taps that add up to this cell.`;
+    `Outlined: rot180(W) at (${r0},${c0}); dots: the ${p.taps.length} taps that meet a δ cell (of every filter): their products add up to this cell.`;
   cv.setAttribute('aria-label', text);
   box.append(cv, el('div', 'xp-caption', text));
   return box;

@@ -11,10 +11,14 @@ import { sameCell } from './cellquery.js';
 
 // LIMIT is how many terms an explanation carries at most (the largest;
 // the rest come folded into one sum): enough to read, small enough to come
-// fast. An output Y carries up to WINDOW_LIMIT, so that its window's
-// picture has every tap.
-export const LIMIT = 64;
-export const WINDOW_LIMIT = 256;
+// and show fast. An output Y carries up to MORE_LIMIT, so that its window's
+// picture has every tap, and so does a question asked again for more terms
+// (q.more).
+export const LIMIT = 24;
+export const MORE_LIMIT = 256;
+
+// SLOW_MS is how long an answer may take before the panel says it is asking.
+const SLOW_MS = 150;
 
 // sampleArgs are the sample fields of a question: the sample the page shows.
 function sampleArgs(app) {
@@ -27,14 +31,19 @@ function sampleArgs(app) {
 // latency the panel records.
 export function askExplain(app, q, t0) {
   const e = app.explain;
-  const limit = q.tensor === 'Y' ? WINDOW_LIMIT : LIMIT;
+  const limit = q.tensor === 'Y' || q.more ? MORE_LIMIT : LIMIT;
   const id = app.transport.send({ type: 'explain', layer: q.layer, tensor: q.tensor, index: q.index, ...sampleArgs(app), limit });
   e.pending.set(id, 'explain');
   e.query = q;
   e.id = id;
   e.t0 = t0 ?? performance.now();
-  showPanelStatus(app, q, 'asking the engine…');
   e.sentAt = performance.now();
+  // an open panel keeps the last answer until the next one comes (most come
+  // within a frame or two: drawing "asking…" in between would only delay
+  // them); it says it is asking only if the answer is slow
+  clearTimeout(e.slow);
+  if (document.getElementById('explain').hidden) showPanelStatus(app, q, 'asking the engine…');
+  else e.slow = setTimeout(() => { if (e.id === id) showPanelStatus(app, q, 'asking the engine…'); }, SLOW_MS);
   return id;
 }
 
@@ -81,6 +90,7 @@ export function handleQuestion(app, msg) {
     case 'explanation':
       e.pending.delete(msg.id);
       if (msg.id === e.id) {
+        clearTimeout(e.slow);
         e.gotAt = performance.now();
         renderExplanation(app, msg, e.query, e.t0);
       }
@@ -106,7 +116,10 @@ export function handleQuestion(app, msg) {
       if (!what) return false;
       e.pending.delete(msg.id);
       const text = `${ERROR_WORDS[msg.code] || msg.message || 'The server refused the question.'}`;
-      if (what === 'explain' && msg.id === e.id) showPanelStatus(app, e.query, text, msg.code);
+      if (what === 'explain' && msg.id === e.id) {
+        clearTimeout(e.slow);
+        showPanelStatus(app, e.query, text, msg.code);
+      }
       if (what === 'walk' && msg.id === app.walk.id) showWalkStatus(app, text, msg.code);
       if (what === 'gradcheck' && msg.id === e.checkId) showCheckStatus(app, text, msg.code);
       return true;
