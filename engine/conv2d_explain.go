@@ -39,7 +39,7 @@ func (v *view) explainConv(l *Conv2D, i int, e *Explanation) error {
 		e.Value = v.inputGrad(i)[flat(idx, l.in)]
 		ph, pw := l.kh-1-P, l.kw-1-P
 		e.Window.Origin = []int{iy, jx}
-		e.Window.PlaneH, e.Window.PlaneW = (OH-1)*S+1+2*ph, (OW-1)*S+1+2*pw
+		e.Window.PlaneH, e.Window.PlaneW = H+l.kh-1, W+l.kw-1 // every window within, see Window
 		e.Formula = fmt.Sprintf("dL/dX[%s] = Σ dY[f,y,x] · W[f,%d,ky,kx] over y·%d+ky−%d = %d, x·%d+kx−%d = %d "+
 			"(= Σ_f,u,v rot180(W)[f,%d,u,v] · D[f,%d+u,%d+v], D being dY dilated by %d and zero-padded by %d×%d)",
 			ix(idx...), c, S, P, iy, S, P, jx, c, iy, jx, S, ph, pw)

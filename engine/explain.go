@@ -146,9 +146,13 @@ type Window struct {
 	// (row, col) under its top-left tap, negative in the padding; for conv
 	// dX, the cell (row, col) of the dilated plane.
 	Origin []int
-	// PlaneH, PlaneW, for conv dX: the size of dL/dY dilated by the stride
-	// ((H'−1)·S + 1 rows) and zero-padded by KH−1−P rows (KW−1−P columns) on
-	// each side; a negative padding crops.
+	// PlaneH, PlaneW, for conv dX: the size of the plane the rotated
+	// filter slides over, H+KH−1 by W+KW−1: dL/dY dilated by the stride
+	// ((H'−1)·S + 1 rows), zero-padded by KH−1−P rows above (KW−1−P
+	// columns to the left) and as many below (to the right) as make the
+	// plane that size, so that every input cell's window lies within it:
+	// KH−1−P plus the rows past the last window, (H+2P−KH) mod S. A
+	// negative padding crops.
 	PlaneH, PlaneW int
 }
 
@@ -469,35 +473,18 @@ func (t *Trainer) layerInput(i int) *Tensor {
 // opt.Probe it is the probe image's gradient from its own pass at the
 // current weights. It returns an error for a layer without parameters or
 // outside the network, a sample outside the batch, or before the layer's
-// backward phase has run in this step.
+// backward phase has run in this step. It is SampleShare times N.
 func (t *Trainer) SampleGrad(layer int, opt TraceOptions) ([]*Tensor, error) {
-	if layer < 0 || layer >= len(t.layers) {
-		return nil, fmt.Errorf("layer %d: the network has layers 0 … %d", layer, len(t.layers)-1)
-	}
-	name := t.layerName(layer)
-	if len(t.params[layer]) == 0 {
-		return nil, fmt.Errorf("%s has no parameters", name)
-	}
-	if t.progress == 0 || !t.backwardDone(layer) {
-		return nil, t.notYet("the gradient of "+name, Phase{PhaseBackward, layer})
-	}
-	v, err := t.viewOf(opt.Sample, opt.Probe)
+	gs, err := t.SampleShare(layer, opt)
 	if err != nil {
 		return nil, err
 	}
-	x, dy := v.of(v.input(layer)), v.of(v.src.gradOuts[layer])
-	var gs []*Tensor
-	switch l := t.layers[layer].(type) {
-	case *Conv2D:
-		gs = l.sampleGrad(x, dy)
-	case *Dense:
-		gs = l.sampleGrad(x, dy)
-	default:
-		return nil, fmt.Errorf("%s: no per-sample gradient for layers of kind %s", name, l.Kind())
-	}
 	// dL/dY carries the 1/N of the batch mean: N times the share is the
 	// sample's own gradient.
-	N := float64(v.src.x.Shape[0])
+	N := 1.0
+	if !opt.Probe {
+		N = float64(t.x.Shape[0])
+	}
 	for _, g := range gs {
 		for k := range g.Data {
 			g.Data[k] *= N

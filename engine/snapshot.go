@@ -104,6 +104,9 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 			tr.Layers[i].GradOutput = src.gradOuts[i].Sample(sample)
 		}
 	}
+	if opt.Shares {
+		t.addShares(tr, opt)
+	}
 	return tr
 }
 

@@ -92,6 +92,11 @@ type LayerTrace struct {
 	GradBias     *Tensor // dL/db of the batch
 	DeltaWeights *Tensor // ΔW = W_new − W_old applied by the last Update; nil before it
 	DeltaBias    *Tensor // Δb
+	// SampleGradWeights and SampleGradBias are the visualized sample's
+	// share of dL/dW and dL/db (see SampleShare): nil unless
+	// TraceOptions.Shares asked for them, and before Backward.
+	SampleGradWeights *Tensor
+	SampleGradBias    *Tensor
 	// Optimizer state after Update: the buffers the hyperparameters use,
 	// keyed by the saved file's buffer name and the parameter's
 	// ("momentum_W", "adam_m_W", "adam_v_W", "adam_m_b", ...); nil before

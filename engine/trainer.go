@@ -39,6 +39,10 @@ type TraceOptions struct {
 	// own forward and backward pass at the current weights instead. It is
 	// not part of any update.
 	Probe bool
+	// Shares adds the sample's share of each parameter gradient to the
+	// trace (LayerTrace.SampleGradWeights, SampleGradBias): it costs a
+	// pass over the layers' weights, so only who draws them asks.
+	Shares bool
 }
 
 // Trainer trains a network one phase at a time:

@@ -10,7 +10,8 @@ import (
 )
 
 // ClientMsg is any message from a client: a command (TypeCmd), a
-// subscription (TypeSubscribe) or a ping (TypePing). Command arguments may
+// subscription (TypeSubscribe), a ping (TypePing), or a question
+// (TypeExplain, TypeWalk, TypeGradCheck) or TypeLook. Command arguments may
 // be given inside "args" or at the top level of the message.
 type ClientMsg struct {
 	Type string          `json:"type"`
@@ -22,8 +23,19 @@ type ClientMsg struct {
 	// subscribe (besides CmdArgs.Sample)
 	Layers json.RawMessage `json:"layers,omitempty"` // "all", or a list of layer indices or {layer, kinds, channels}
 	Kinds  []string        `json:"kinds,omitempty"`
-	Probe  *bool           `json:"probe,omitempty"`
+	Probe  *bool           `json:"probe,omitempty"` // also of explain and walk
 	Exact  *bool           `json:"exact,omitempty"`
+	// explain, walk, gradcheck and look (besides CmdArgs.Sample and
+	// Probe): see ParseExplain, ParseWalk, ParseGradCheck and ParseLook.
+	Layer   *int     `json:"layer,omitempty"`
+	Tensor  *string  `json:"tensor,omitempty"`
+	Index   []int    `json:"index,omitempty"`
+	Limit   *int     `json:"limit,omitempty"`
+	Grad    *string  `json:"grad,omitempty"`
+	Filter  *int     `json:"filter,omitempty"`
+	Channel *int     `json:"channel,omitempty"`
+	Param   *string  `json:"param,omitempty"`
+	H       *float64 `json:"h,omitempty"`
 }
 
 // CmdArgs are the arguments of set, reset and test; a nil field is absent.
@@ -69,7 +81,9 @@ func (e *MsgError) Reply() []byte { return ErrorReply(e.ID, e.Code, e.Message) }
 // DecodeClientMsg reads a client message and checks its envelope: JSON of
 // the right types, the version, a known type and command. The error is a
 // *MsgError. A subscription's fields are checked by ParseSubscription, a
-// command's arguments by the server that applies them.
+// question's by ParseExplain, ParseWalk, ParseGradCheck and ParseLook (and
+// against the network by the engine), a command's arguments by the server
+// that applies them.
 func DecodeClientMsg(b []byte) (ClientMsg, error) {
 	var m ClientMsg
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -81,13 +95,10 @@ func DecodeClientMsg(b []byte) (ClientMsg, error) {
 	if m.V != nil && *m.V != Version {
 		return m, &MsgError{m.ID, CodeBadVersion, fmt.Sprintf("protocol version %d: this server speaks version %d", *m.V, Version)}
 	}
-	switch m.Type {
-	case TypePing, TypeSubscribe:
-	case TypeCmd:
-		if !slices.Contains(Commands, m.Cmd) {
-			return m, &MsgError{m.ID, CodeBadMessage, fmt.Sprintf("unknown command %q", m.Cmd)}
-		}
-	default:
+	switch {
+	case m.Type == TypeCmd && !slices.Contains(Commands, m.Cmd):
+		return m, &MsgError{m.ID, CodeBadMessage, fmt.Sprintf("unknown command %q", m.Cmd)}
+	case !slices.Contains(ClientTypes, m.Type):
 		return m, &MsgError{m.ID, CodeBadMessage, fmt.Sprintf("unknown message type %q", m.Type)}
 	}
 	return m, nil

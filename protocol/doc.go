@@ -26,6 +26,13 @@
 //     and channels it draws (see Subscription), so that frames carry only
 //     those. Each may carry an "id"; the server answers it with an ack or
 //     an error (a Reply with one of the Code… values).
+//  4. asks questions: {"type":"explain"} (how a number was computed: an
+//     Explanation, its terms adding up to it), {"type":"walk"} (a conv
+//     layer's backward convolution step by step: a Walkthrough) and
+//     {"type":"gradcheck"} (a GradCheck), read by ParseExplain, ParseWalk
+//     and ParseGradCheck; the answer reaches the asker alone and changes
+//     nothing. The session's owner may send {"type":"look"} (ParseLook):
+//     every page then receives a Look and asks its own explain.
 //
 // The server sends a keyframe (a frame with Keyframe set, exact float32)
 // after connecting, subscribing, pausing and resetting; while playing,

@@ -98,6 +98,8 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 		if lt.Switches != nil {
 			add(i, KindSwitch, lt.OutShape, nil, lt.Switches)
 		}
+		tensor(i, KindSWGrad, lt.SampleGradWeights)
+		tensor(i, KindSBGrad, lt.SampleGradBias)
 	}
 
 	h := FrameHeader{

@@ -53,6 +53,7 @@ type Limits struct {
 	MaxTestImages int     `json:"max_test_images"` // images of one test command
 	MaxRate       float64 `json:"max_rate"`        // speed, units per second
 	CmdRate       float64 `json:"cmd_rate"`        // client messages per second
+	QuestionRate  float64 `json:"question_rate"`   // questions (explain, walk, gradcheck, look) per second
 }
 
 // Welcome is the first message of a connection, and is sent again when the

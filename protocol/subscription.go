@@ -44,11 +44,13 @@ func (m KindMask) Has(kind string) bool {
 }
 
 // DefaultKinds is every kind except gradin (dL/d input of layer i is the
-// grad of layer i−1; only layer 0's is new, and the page does not draw it).
+// grad of layer i−1; only layer 0's is new, and the page does not draw it)
+// and the per-sample gradients swgrad and sbgrad (computed only for a
+// subscription that asks for them).
 var DefaultKinds = func() KindMask {
 	var m KindMask
 	for _, k := range Kinds {
-		if k != KindGradIn {
+		if k != KindGradIn && k != KindSWGrad && k != KindSBGrad {
 			b, _ := KindBit(k)
 			m |= b
 		}
@@ -88,7 +90,8 @@ func Sliced(kind string, shape []int) bool {
 	return false
 }
 
-// DefaultSubscription is everything of sample 0 but gradin.
+// DefaultSubscription is everything of sample 0 but gradin, swgrad and
+// sbgrad.
 func DefaultSubscription() Subscription { return Subscription{Kinds: DefaultKinds} }
 
 // Want reports whether the subscription selects kind of layer, and which
@@ -103,6 +106,22 @@ func (s *Subscription) Want(layer int, kind string) (from, to int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// Shares reports whether the subscription selects a per-sample gradient
+// (swgrad or sbgrad) of some layer: its traces need
+// engine.TraceOptions.Shares.
+func (s *Subscription) Shares() bool {
+	const shares = 1<<11 | 1<<12 // KindSWGrad, KindSBGrad: see TestNewKindsAppended
+	if s.Layers == nil {
+		return s.Kinds&shares != 0
+	}
+	for _, l := range s.Layers {
+		if l.Kinds&shares != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // NormalizeLayers returns the canonical form of a list of layer
@@ -178,7 +197,8 @@ func (s *Subscription) Key() string {
 }
 
 // ParseSubscription reads a subscribe message; absent fields take the
-// defaults (sample 0, all layers, every kind but gradin, q8 while playing).
+// defaults (sample 0, all layers, every kind but gradin, swgrad and sbgrad,
+// q8 while playing).
 func ParseSubscription(m *ClientMsg) (Subscription, error) {
 	sub := DefaultSubscription()
 	if len(m.Sample) > 0 {

@@ -13,6 +13,14 @@ const (
 	TypeCmd       = "cmd"
 	TypeSubscribe = "subscribe"
 	TypePing      = "ping"
+	TypeExplain   = "explain" // how was this number computed? answered by TypeExplanation
+	TypeWalk      = "walk"    // a conv layer's backward convolution step by step: TypeWalkthrough
+	// TypeGradCheck is both the request and its answer: a finite-difference
+	// check of one gradient.
+	TypeGradCheck = "gradcheck"
+	// TypeLook is both the owner's request and what every page of the
+	// session receives: "look at this cell".
+	TypeLook = "look"
 	// server → client
 	TypeWelcome = "welcome"
 	TypeState   = "state"
@@ -22,7 +30,13 @@ const (
 	TypeError   = "error"
 	TypePong    = "pong"
 	TypeBye     = "bye"
+
+	TypeExplanation = "explanation"
+	TypeWalkthrough = "walkthrough"
 )
+
+// ClientTypes lists the message types a client may send.
+var ClientTypes = []string{TypeCmd, TypeSubscribe, TypePing, TypeExplain, TypeWalk, TypeGradCheck, TypeLook}
 
 // Commands of a "cmd" message.
 const (
@@ -50,6 +64,7 @@ const (
 	CodeDiverged    = "diverged"     // the step produced a non-finite loss or gradient
 	CodeFull        = "full"         // a limit of the server is reached
 	CodeNotFound    = "not_found"    // no room has this code, or the room has closed
+	CodePlaying     = "playing"      // a gradient check while the session plays: pause first
 )
 
 // Tensor kinds of a frame (TensorEntry.Kind).
@@ -65,12 +80,15 @@ const (
 	KindUpdate  = "update"  // ΔW applied by the last Update, shape of W
 	KindBUpdate = "bupdate" // Δb applied by the last Update, (F)
 	KindSwitch  = "switch"  // max-pool switches, int32, (OutShape)
+	KindSWGrad  = "swgrad"  // the visualized sample's share of dL/dW, shape of W
+	KindSBGrad  = "sbgrad"  // the visualized sample's share of dL/db, (F)
 )
 
 // Kinds lists the tensor kinds in the order a frame carries them within a
 // layer. A kind's code is its index: its bit in a KindMask is 1 << code.
+// New kinds are appended, so that codes do not change.
 var Kinds = []string{KindInput, KindAct, KindGrad, KindGradIn, KindWeights, KindBias,
-	KindWGrad, KindBGrad, KindUpdate, KindBUpdate, KindSwitch}
+	KindWGrad, KindBGrad, KindUpdate, KindBUpdate, KindSwitch, KindSWGrad, KindSBGrad}
 
 // Encodings of a tensor (TensorEntry.Enc).
 const (

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"time"
 
@@ -49,6 +50,10 @@ type Config struct {
 	// CmdRate bounds the messages per second a client may send (bursts of
 	// twice as many); more get "rate_limited"; default 40.
 	CmdRate float64
+	// MaxQuestions bounds the questions (explain, walk, gradcheck, look)
+	// per second one client may ask, in bursts of as many (rounded up);
+	// more get "rate_limited". They count against CmdRate too. Default 10.
+	MaxQuestions float64
 	// MaxBatch bounds the batch size a client may choose; default 128
 	// (engine.MaxBatchSize at most).
 	MaxBatch int
@@ -79,6 +84,7 @@ const (
 	defaultMaxFPS             = 30
 	defaultMaxMessage         = 16 << 10
 	defaultCmdRate            = 40
+	defaultMaxQuestions       = 10
 	defaultMaxBatch           = 128
 	defaultMaxTest            = 10000
 	defaultMaxRate            = 1000
@@ -101,6 +107,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.Version, "dev")
 	def(&c.Addr, DefaultAddr)
 	def(&c.CmdRate, defaultCmdRate)
+	def(&c.MaxQuestions, defaultMaxQuestions)
 	def(&c.MaxRate, defaultMaxRate)
 	def(&c.ResumeGrace, defaultGrace)
 	var p problems
@@ -111,6 +118,7 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxFPS > 0 && c.MaxFPS <= 120, "max fps %d: want 1 … 120", c.MaxFPS)
 	check(c.MaxMessage >= 1024 && c.MaxMessage <= hardReadLimit, "max message %d bytes: want 1024 … %d", c.MaxMessage, hardReadLimit)
 	check(c.CmdRate > 0, "command rate %v: want > 0", c.CmdRate)
+	check(c.MaxQuestions > 0, "questions per second %v: want > 0", c.MaxQuestions)
 	check(c.MaxBatch > 0 && c.MaxBatch <= engine.MaxBatchSize, "max batch %d: want 1 … %d", c.MaxBatch, engine.MaxBatchSize)
 	check(c.MaxTestImages > 0, "max test images %d: want > 0", c.MaxTestImages)
 	check(c.MaxRate > 0, "max rate %v: want > 0", c.MaxRate)
@@ -124,8 +132,12 @@ func (c Config) withDefaults() (Config, error) {
 // limits are the limits a client is told in the welcome.
 func (c *Config) limits() protocol.Limits {
 	return protocol.Limits{MaxFPS: c.MaxFPS, MaxMessage: c.MaxMessage, MaxBatch: c.MaxBatch,
-		MaxTestImages: c.MaxTestImages, MaxRate: c.MaxRate, CmdRate: c.CmdRate}
+		MaxTestImages: c.MaxTestImages, MaxRate: c.MaxRate, CmdRate: c.CmdRate, QuestionRate: c.MaxQuestions}
 }
+
+// questionBurst is how many questions a client may ask at once: as many as
+// it may ask per second, rounded up.
+func (c *Config) questionBurst() int { return max(1, int(math.Ceil(c.MaxQuestions))) }
 
 // ClassroomConfig configures rooms and the limits that keep one machine
 // fair to a class. It is embedded in Config; a zero field means its default,

@@ -44,6 +44,10 @@ type client struct {
 	sess *session      // set before the pumps start
 	done chan struct{} // closed when the read pump ends
 
+	// Owned by the read pump: the questions this client may still ask
+	// (see client.question).
+	questions *rateBucket
+
 	// Owned by the session goroutine.
 	sub    protocol.Subscription
 	subKey string
@@ -147,6 +151,7 @@ func (c *client) readPump() {
 		return nil
 	})
 	limit := newTokenBucket(c.srv.cfg.CmdRate, int(2*c.srv.cfg.CmdRate), time.Now())
+	c.questions = newTokenBucket(c.srv.cfg.MaxQuestions, c.srv.cfg.questionBurst(), time.Now())
 	buf := make([]byte, c.srv.cfg.MaxMessage+1)
 	for {
 		// A client that sends faster than it reads waits here (and its
@@ -214,5 +219,7 @@ func (c *client) handle(b []byte) {
 			return
 		}
 		c.sess.send(sessionMsg{kind: msgSubscribe, c: c, id: m.ID, sub: sub})
+	case protocol.TypeExplain, protocol.TypeWalk, protocol.TypeGradCheck, protocol.TypeLook:
+		c.question(&m) // questions.go
 	}
 }

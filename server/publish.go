@@ -104,6 +104,7 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 	type traceKey struct {
 		sample int
 		probe  bool
+		shares bool
 	}
 	traces := map[traceKey]*engine.Trace{}
 	type prepared struct {
@@ -116,10 +117,10 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 		key := fmt.Sprint(c.subKey, ex)
 		f, ok := frames[key]
 		if !ok {
-			tk := traceKey{c.sub.Sample, c.sub.Probe}
+			tk := traceKey{c.sub.Sample, c.sub.Probe, c.sub.Shares()}
 			tr := traces[tk]
 			if tr == nil {
-				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe})
+				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe, Shares: tk.shares})
 				traces[tk] = tr
 			}
 			b, err := s.enc.Encode(tr, &c.sub, protocol.FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})

@@ -51,14 +51,15 @@ func (r refusal) status() int {
 
 // Messages shown to users, each naming what to do.
 const (
-	msgForbidden = "Only the teacher drives this room. Fork it to experiment on your own copy."
-	msgNoRoom    = "No room has this code. Check the code on the board."
-	msgBadCode   = "A join code is 6 characters, letters and digits (no 0, O, 1, I or L)."
-	msgRoomEnded = "The teacher's room has closed."
-	msgFull      = "The server is running as many sessions as it can; try again later."
-	msgConns     = "The server has too many open connections; try again later."
-	msgNoSession = "The session could not be started."
-	msgRoomKey   = "Wrong room key. Ask the server's operator for it."
+	msgForbidden     = "Only the teacher drives this room. Fork it to experiment on your own copy."
+	msgForbiddenLook = "Only the teacher can point the class at a number."
+	msgNoRoom        = "No room has this code. Check the code on the board."
+	msgBadCode       = "A join code is 6 characters, letters and digits (no 0, O, 1, I or L)."
+	msgRoomEnded     = "The teacher's room has closed."
+	msgFull          = "The server is running as many sessions as it can; try again later."
+	msgConns         = "The server has too many open connections; try again later."
+	msgNoSession     = "The session could not be started."
+	msgRoomKey       = "Wrong room key. Ask the server's operator for it."
 )
 
 // The refusals of the server.
@@ -122,6 +123,14 @@ func refuseMessageRate(rate float64) refusal {
 
 func refuseForbidden() refusal {
 	return refusal{"", protocol.CodeForbidden, msgForbidden, 0}
+}
+
+func refuseQuestionRate(rate float64) refusal {
+	return refusal{"questions", protocol.CodeRateLimited, fmt.Sprintf("More than %g questions (explain, walk, gradcheck, look) per second: wait a moment and ask again.", rate), 0}
+}
+
+func refuseForbiddenLook() refusal {
+	return refusal{"", protocol.CodeForbidden, msgForbiddenLook, 0}
 }
 
 func refuseForkEpoch(rate float64) refusal {

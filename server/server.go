@@ -12,6 +12,7 @@
 //	janitor.go     the goroutine that ends abandoned and inactive sessions
 //	session.go     the goroutine that owns a trainer
 //	commands.go    what it does with each command
+//	questions.go   questions (explain, walk, gradcheck) and the owner's look
 //	publish.go     what it sends: welcome, state, charts, frames
 //	wire.go        engine types as the protocol's wire types
 //	ws.go          the websocket endpoints: a lab's, a room's, a fork's

@@ -74,8 +74,10 @@ type sessionMsg struct {
 	cmd     string
 	args    protocol.CmdArgs
 	sub     protocol.Subscription
-	resumed bool   // attach: the client resumed with its token
-	fn      func() // run: called in the session goroutine
+	resumed bool          // attach: the client resumed with its token
+	fn      func()        // run: called in the session goroutine
+	q       question      // question: what is asked (see questions.go)
+	answer  chan<- answer // question: where the answer goes (but for a look)
 }
 
 type msgKind int
@@ -85,7 +87,8 @@ const (
 	msgDetach
 	msgCmd
 	msgSubscribe
-	msgRun // call fn
+	msgRun      // call fn
+	msgQuestion // answer q
 )
 
 // send passes m to the session goroutine; it waits while the session is
@@ -253,6 +256,8 @@ func (s *session) handle(m sessionMsg) {
 		s.command(&m)
 	case msgRun:
 		m.fn()
+	case msgQuestion:
+		s.question(&m) // questions.go
 	}
 }
 

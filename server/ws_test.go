@@ -57,12 +57,13 @@ func expectedTensors(tr *engine.Trace, sub *protocol.Subscription) []wantTensor 
 		add(i, protocol.KindBGrad, lt.GradBias)
 		add(i, protocol.KindUpdate, lt.DeltaWeights)
 		add(i, protocol.KindBUpdate, lt.DeltaBias)
-		if lt.Switches == nil {
-			continue
+		if lt.Switches != nil {
+			if lo, hi, ok := cut(i, protocol.KindSwitch, lt.OutShape); ok {
+				out = append(out, wantTensor{layer: i, kind: protocol.KindSwitch, i: lt.Switches[lo:hi]})
+			}
 		}
-		if lo, hi, ok := cut(i, protocol.KindSwitch, lt.OutShape); ok {
-			out = append(out, wantTensor{layer: i, kind: protocol.KindSwitch, i: lt.Switches[lo:hi]})
-		}
+		add(i, protocol.KindSWGrad, lt.SampleGradWeights)
+		add(i, protocol.KindSBGrad, lt.SampleGradBias)
 	}
 	return out
 }
@@ -193,14 +194,14 @@ func TestStepPhaseExact(t *testing.T) {
 	ref := shapesTrainer(t, srv, cfg)
 
 	sub := protocol.DefaultSubscription()
-	gradIn, _ := protocol.KindBit(protocol.KindGradIn)
-	sub.Kinds |= gradIn
+	sub.Kinds, _ = protocol.MaskOf(protocol.Kinds...) // gradin, swgrad and sbgrad too
 	sub.Sample = 2
+	opt := engine.TraceOptions{Sample: 2, Shares: true}
 	id := c.send(map[string]any{"type": "subscribe", "sample": 2, "layers": "all", "kinds": protocol.Kinds})
 	if r := c.reply(id); r.Type != "ack" {
 		t.Fatalf("subscribe: %+v", r)
 	}
-	checkExactFrame(t, c.frame(), ref.Trace(engine.TraceOptions{Sample: 2}), sub)
+	checkExactFrame(t, c.frame(), ref.Trace(opt), sub)
 
 	phases := 2*4 + 2 // 4 layers
 	for i := range phases + 3 {
@@ -221,7 +222,7 @@ func TestStepPhaseExact(t *testing.T) {
 		if f.Header.Done == nil || *f.Header.Done != *st.Done || f.Header.Step != ref.Step() {
 			t.Fatalf("step_phase %d: frame done %+v step %d, want %+v step %d", i, f.Header.Done, f.Header.Step, st.Done, ref.Step())
 		}
-		checkExactFrame(t, f, ref.Trace(engine.TraceOptions{Sample: 2}), sub)
+		checkExactFrame(t, f, ref.Trace(opt), sub)
 	}
 }
 

@@ -64,6 +64,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&cfg.MaxFPS, "max-fps", 30, "trace frames per second per client while playing (env BPV_MAX_FPS)")
 	fs.IntVar(&cfg.MaxMessage, "max-message", 16<<10, "largest client message in bytes (env BPV_MAX_MESSAGE)")
 	fs.Float64Var(&cfg.CmdRate, "cmd-rate", 40, "client messages per second (env BPV_CMD_RATE)")
+	fs.Float64Var(&cfg.MaxQuestions, "max-questions", 10, "questions (explain, walk, gradcheck, look) per second per client, in bursts of as many (env BPV_MAX_QUESTIONS)")
 	fs.IntVar(&cfg.MaxBatch, "max-batch", 128, "largest batch size a client may choose (env BPV_MAX_BATCH)")
 	fs.IntVar(&cfg.MaxTestImages, "max-test", 10000, "test images one test command may evaluate (env BPV_MAX_TEST)")
 	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", 10*time.Minute, "how long a session without a client can be resumed (env BPV_RESUME_GRACE)")

@@ -30,3 +30,13 @@ export function hideAlert() {
   a.textContent = '';
   a.dataset.kind = '';
 }
+
+// COVERED are the parts of the page a full-screen view (the focus view,
+// the conv explainer) lies over.
+const COVERED = '.skip, .room-bar, .topbar, #alert-box, #controls, #spec-form, main, .footer';
+
+// setCovered makes the page under a full-screen view inert (no focus, no
+// clicks, hidden from assistive technology) or gives it back.
+export function setCovered(on) {
+  for (const e of document.querySelectorAll(COVERED)) e.inert = on;
+}

@@ -12,6 +12,8 @@ import { fmt32, fmtShort } from './render/format.js';
 import { observeVisibility } from './onscreen.js';
 import { syncControls, syncSampleChoices } from './controls.js';
 import { showTooltip } from './tooltip.js';
+import { rebuildFocus, followPhase } from './focus/focusview.js';
+import { closeWalk } from './explain/convexplainer.js';
 
 // the charts are redrawn at most this often, in milliseconds
 const CHARTS_MS = 250;
@@ -44,7 +46,7 @@ function drawChanges(app, ts) {
   if (lab.dirty.frame) {
     lab.dirty.frame = false;
     drawFrame(app, false);
-  } else if (app.layout.views.some((v) => v.visible && v.stale)) {
+  } else if (shownViews(app).some((v) => v.visible && v.stale)) {
     drawFrame(app, false);
   }
   if (lab.dirty.metrics && ts - app.draw.chartsDrawnAt > CHARTS_MS) {
@@ -56,6 +58,12 @@ function drawChanges(app, ts) {
   }
 }
 
+// shownViews are the views on the page: the focus view's while it is open
+// (it covers the rest), else the strip's and the panels'.
+function shownViews(app) {
+  return app.focus.open ? app.focus.views : app.layout.views;
+}
+
 // relayout builds the maps of a new network.
 function relayout(app) {
   app.layout = build($('strip'), $('panels'), app.lab.welcome);
@@ -63,6 +71,10 @@ function relayout(app) {
   for (const v of app.layout.views) v.stale = true;
   syncSampleChoices(app);
   syncControls(app);
+  rebuildFocus(app);
+  // a new network may lack the conv layer the explainer walks through
+  const walked = app.walk.open && (app.lab.welcome.layers || [])[app.walk.layer];
+  if (app.walk.open && !(walked && walked.kind === 'conv')) closeWalk(app);
 }
 
 // drawFrame draws the latest frame into the visible views that need it
@@ -72,7 +84,7 @@ function drawFrame(app, force) {
   const t0 = performance.now();
   const f = app.lab.frame;
   const opts = app.lab.view;
-  for (const v of app.layout.views) {
+  for (const v of shownViews(app)) {
     if (!v.visible && !force) continue;
     if (!force && !v.stale && v.drawn === f) continue;
     drawView(v, f, opts, d.scratch);
@@ -171,6 +183,7 @@ function drawState(app) {
   }
   syncControls(app);
   drawChartNote(app);
+  followPhase(app);
   writeURL(lab.params, lab.view);
 }
 

@@ -4,6 +4,8 @@
 // requestAnimationFrame loop, onscreen.js follows what is on screen and
 // subscribes to it, tooltip.js, controls.js and keyboard.js take the user's
 // input. The websocket is transport.js's; the lab's state and URL state.js's.
+// The layer focus view (focus/), the drill-down panel, the gradient check
+// and the conv explainer (explain/) ask the session their questions.
 
 import { $ } from './dom.js';
 import { Transport } from './transport.js';
@@ -16,6 +18,12 @@ import { scheduleSubscription } from './onscreen.js';
 import { installTooltip } from './tooltip.js';
 import { installControls, togglePlay, stepPhase } from './controls.js';
 import { installKeyboard } from './keyboard.js';
+import { installFocus, openFocus, closeFocus } from './focus/focusview.js';
+import { installPanel, closePanel } from './explain/panel.js';
+import { installCheck } from './explain/checkpanel.js';
+import { installPicking } from './explain/picking.js';
+import { installWalk, openWalk, closeWalk } from './explain/convexplainer.js';
+import { askExplain } from './explain/requests.js';
 
 // createApp makes the page's state: every field the modules read and write.
 function createApp(config) {
@@ -50,6 +58,44 @@ function createApp(config) {
       timer: 0,
       count: 0, // subscribe messages sent
     },
+    focus: { // focus/focusview.js
+      open: false,
+      target: null, // the layer shown (the number of layers: the loss)
+      follow: true, // follow the layer of the phase
+      inPage: 0, // the page of input channels shown
+      outPage: 0, // the page of output channels (filters, outputs) shown
+      part: null, // what it shows (focus/parts.js)
+      views: [], // its maps, drawn by draw.js
+      index: new Map(), // canvasIndex of its views, for the tooltip and picking
+      canvases: new Set(), // its canvases, all on screen while it is open
+      returnFocus: null,
+    },
+    explain: { // explain/requests.js, panel.js, checkpanel.js, picking.js
+      pending: new Map(), // id of a question → "explain" | "walk" | "gradcheck"
+      query: null, // the cell of the panel: {layer, tensor, index, kind, param}
+      id: 0, // the explain question the panel waits for
+      t0: 0, // when it was asked (performance.now() time)
+      sentAt: 0, gotAt: 0, // when it was sent and answered
+      slow: 0, // the timer that says "asking…" when the answer is slow
+      msg: null, // the last explanation shown
+      filled: 0, // explanations shown
+      checkId: 0, // the gradcheck question the panel waits for
+      check: { param: null }, // the parameter the gradient check is for
+      cursor: null, // the keyboard's cell cursor: {canvas, px}
+      returnFocus: null,
+    },
+    walk: { // explain/convexplainer.js
+      open: false,
+      layer: null, grad: 'dW', filter: 0, channel: 0,
+      id: 0, // the walk question it waits for
+      msg: null, // the walkthrough shown
+      k: 0, // the step shown
+      playing: false,
+      timer: 0,
+      scale: null, // the colour scale of the finished grid
+      returnFocus: null,
+    },
+    room: { role: '' }, // a room's page: "owner" or "viewer" (messages.js)
     pending: { // controls.js and messages.js
       samples: new Map(), // id of a subscribe → the sample it shows
       // the spec field: draft is true while it holds text the user typed that
@@ -78,7 +124,29 @@ app.transport = new Transport(wsURL(location, app.wsPath, app.lab.params), {
 addEventListener('resize', () => scheduleSubscription(app));
 installTooltip(app);
 installControls(app);
-installKeyboard({ togglePlay: () => togglePlay(app), stepPhase: () => stepPhase(app) });
+installPanel(app);
+installCheck(app);
+installPicking(app);
+installWalk(app);
+installFocus(app, {
+  stepPhase: () => stepPhase(app),
+  openWalk: () => openWalk(app),
+  explainLoss: (tensor) => askExplain(app, { layer: -1, tensor, index: [], kind: tensor }),
+});
+installKeyboard({
+  togglePlay: () => togglePlay(app),
+  stepPhase: () => stepPhase(app),
+  toggleFocus: () => (app.focus.open ? closeFocus(app) : openFocus(app)),
+  openWalk: () => openWalk(app),
+  // Escape closes the top one: the drill-down, the conv explainer, the focus view
+  closeTop: () => {
+    if (!document.getElementById('explain').hidden) closePanel(app);
+    else if (app.walk.open) closeWalk(app);
+    else if (app.focus.open) closeFocus(app);
+    else return false;
+    return true;
+  },
+});
 
 app.transport.connect();
 startDrawing(app);

@@ -1,15 +1,20 @@
 // messages.js — what the page does with each JSON message of the server
 // (docs/protocol.md, "Server → client"): the lab state takes it, pending
-// requests are settled, and messages for the page's other scripts (a room's
-// "room") are passed on as "bpv:message" events of the document.
+// requests are settled, answers to questions go to the panels that asked
+// (explain/requests.js), and messages for the page's other scripts (a
+// room's "room") are passed on as "bpv:message" events of the document.
 
 import { VOCAB } from './vocab.js';
 import { writeURL } from './state.js';
 import { syncControls } from './controls.js';
+import { handleQuestion } from './explain/requests.js';
 
 // handleMessage takes one message from the server.
 export function handleMessage(app, msg) {
   const { lab, pending } = app;
+  // replies to the page's questions (explain, walk, gradcheck), their
+  // refusals, and a room's look
+  if (handleQuestion(app, msg)) return;
   switch (msg.type) {
     case 'welcome':
       lab.setWelcome(msg);
@@ -50,6 +55,10 @@ export function handleMessage(app, msg) {
       break;
     case 'bye':
       lab.setError({ code: 'bye', message: `The server closed ${app.pageKind}: ${msg.reason || 'shutting down'}.` });
+      break;
+    case 'room':
+      app.room.role = msg.role || '';
+      document.dispatchEvent(new CustomEvent('bpv:message', { detail: msg }));
       break;
     default:
       // other messages (a room's "room") are for the page's other scripts

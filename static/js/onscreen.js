@@ -56,8 +56,14 @@ export function sendSubscription(app) {
   const sub = app.sub;
   clearTimeout(sub.timer);
   if (!app.lab.welcome || !sub.observer) return 0;
-  const layers = wantedLayers(app.layout.views, sub.onScreen, app.lab.welcome);
+  // the focus view covers the page: while it is open the page asks for
+  // what it shows, exact even while playing
+  const focus = app.focus.open;
+  const layers = focus
+    ? wantedLayers(app.focus.views, app.focus.canvases, app.lab.welcome)
+    : wantedLayers(app.layout.views, sub.onScreen, app.lab.welcome);
   const msg = subscribeMessage(sub.sample, layers);
+  if (focus) msg.exact = true;
   const text = JSON.stringify(msg);
   if (text === sub.last) return 0;
   sub.last = text;

@@ -14,7 +14,9 @@ const PAD = 14;
 // event ev, or hides it where no map is drawn.
 export function showTooltip(app, canvas, ev) {
   const tip = $('tooltip');
-  const d = describeCell(app.layout.canvases, canvas, pixelAt(canvas, ev));
+  // a map of the focus view, or of the page
+  const index = app.focus.index.has(canvas) ? app.focus.index : app.layout.canvases;
+  const d = describeCell(index, canvas, pixelAt(canvas, ev));
   if (!d) { tip.hidden = true; return; }
   const [value, ...rest] = d.lines;
   tip.replaceChildren(el('div', 'tip-value', value), ...rest.map((t) => el('div', 'tip-line', t)));

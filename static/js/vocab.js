@@ -36,7 +36,7 @@ function deepFreeze(o) {
 export const VOCAB = deepFreeze({
   "protocolVersion": 1,
   "frameMagic": "BPV1",
-  "tensorKinds": ["input", "act", "grad", "gradin", "weights", "bias", "wgrad", "bgrad", "update", "bupdate", "switch"],
+  "tensorKinds": ["input", "act", "grad", "gradin", "weights", "bias", "wgrad", "bgrad", "update", "bupdate", "switch", "swgrad", "sbgrad"],
   "encodings": ["f32", "q8", "i32"],
   "phaseKinds": ["forward", "loss", "backward", "update"],
   "commands": ["play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test"],

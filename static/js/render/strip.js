@@ -48,9 +48,23 @@ function whereFn(grid, ch) {
   return (y, x) => `channel ${ch} · row ${y}, column ${x}`;
 }
 
-function header(name, spec, shape, kind) {
+// header is a column's head: its name (with, for a layer or the loss, the
+// button that opens it in the focus view: focus is its target), spec,
+// shape and formulas.
+function header(name, spec, shape, kind, focus) {
   const h = el('header', 'col-head');
-  h.append(el('div', 'col-name', name));
+  const row = el('div', 'col-name-row');
+  row.append(el('div', 'col-name', name));
+  if (focus !== undefined) {
+    const b = el('button', 'col-focus', '⤢');
+    b.type = 'button';
+    b.dataset.focus = String(focus);
+    b.dataset.testid = `focus-${focus}`;
+    b.title = `Open ${name} in the layer focus view (F)`;
+    b.setAttribute('aria-label', `Open ${name} in the layer focus view`);
+    row.append(b);
+  }
+  h.append(row);
   if (spec && spec !== name) h.append(el('div', 'col-spec', spec));
   if (shape) h.append(el('div', 'col-shape', shape));
   const f = FORMULAS[kind];
@@ -103,7 +117,7 @@ export function buildStrip(root, w) {
     const col = el('section', `col col-${L.kind}`);
     col.dataset.layer = String(i);
     col.dataset.testid = `layer-${i}`;
-    col.append(header(L.name || `${L.kind} ${i}`, L.spec, shapeText(L.out_shape), L.kind));
+    col.append(header(L.name || `${L.kind} ${i}`, L.spec, shapeText(L.out_shape), L.kind, i));
     const gr = planeGrid(L.out_shape || [1]);
     const key = el('div', 'map-key');
     key.append(el('span', 'key-act', 'Y'), el('span', 'key-sep', ' / '), el('span', 'key-grad', 'δ = dL/dY'));
@@ -143,7 +157,7 @@ export function buildStrip(root, w) {
   addLink();
   const lossCol = el('section', 'col col-loss');
   lossCol.dataset.layer = String(layers.length);
-  lossCol.append(header('loss', 'softmax + cross-entropy', '', 'loss'));
+  lossCol.append(header('loss', 'softmax + cross-entropy', '', 'loss', layers.length));
   lossCol.append(probBars(w.classes || []));
   root.append(lossCol);
   columns.set(layers.length, lossCol);

@@ -17,8 +17,10 @@ export const KIND_WORDS = Object.freeze({
   gradin: 'dL/dX',
   weights: 'W',
   bias: 'b',
-  wgrad: 'dL/dW',
-  bgrad: 'dL/db',
+  wgrad: 'dL/dW (batch mean)',
+  bgrad: 'dL/db (batch mean)',
+  swgrad: 'dL/dW, this sample (X ⋆ δ)',
+  sbgrad: 'dL/db, this sample',
   update: 'ΔW',
   probs: 'p',
 });
@@ -58,6 +60,9 @@ export class View {
     if (testid) c.dataset.testid = testid;
     c.dataset.layer = String(this.layer);
     c.dataset.kind = this.kinds[0];
+    // keyboard: a focused map has a cell cursor, Enter explains its cell
+    c.tabIndex = 0;
+    c.setAttribute('aria-label', `${this.name} · ${this.word || KIND_WORDS[this.kinds[0]] || this.kinds[0]}: arrow keys move a cell cursor, Enter explains the cell`);
     parent.append(c);
     const surface = new Surface(c, h, w, cell);
     this.surfaces.push(surface);

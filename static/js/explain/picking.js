@@ -1,0 +1,138 @@
+// picking.js — choosing a cell to explain: a click on any map (the strip's,
+// the panels', the focus view's), or by keyboard: a focused map has a cell
+// cursor that the arrow keys move (its tooltip shows), and Enter explains
+// the cell under it. cellquery.js says which number a cell is.
+
+import { $ } from '../dom.js';
+import { pixelAt } from '../render/heatmap.js';
+import { cellQuery } from './cellquery.js';
+import { askExplain } from './requests.js';
+import { showPanelStatus } from './panel.js';
+import { showTooltip } from '../tooltip.js';
+
+// indexOf is the canvas index (render/views.js canvasIndex) that holds a
+// map canvas: the focus view's or the page's.
+export function indexOf(app, canvas) {
+  return app.focus.index.has(canvas) ? app.focus.index : app.layout.canvases;
+}
+
+// cellAt says which number the pixel px of a map canvas shows:
+// {query, plane} or null where no map is (a gap).
+export function cellAt(app, canvas, px) {
+  const r = indexOf(app, canvas).get(canvas);
+  if (!r || !px) return null;
+  const plane = r.planes.find((p) => px.x >= p.x0 && px.x < p.x0 + p.w && px.y >= p.y0 && px.y < p.y0 + p.h);
+  if (!plane) return null;
+  const o = plane.offset + (px.y - plane.y0) * plane.w + (px.x - plane.x0);
+  const kind = r.view.tensor ? r.view.tensor.kind : r.view.kinds[0];
+  const query = cellQuery(app.lab.welcome, r.view.layer, kind, o);
+  // a weight after this step's update is explained by the update that made
+  // it (before it, by its gradient)
+  const f = app.lab.frame;
+  if ((kind === 'weights' || kind === 'bias') && f && f.tensors.has(`${r.view.layer}:${kind === 'weights' ? 'update' : 'bupdate'}`)) {
+    query.tensor = kind === 'weights' ? 'updateW' : 'updateb';
+  }
+  return { query, plane };
+}
+
+// explainCell asks about the cell at px of canvas; t0 is when the user
+// asked.
+export function explainCell(app, canvas, px, t0) {
+  const c = cellAt(app, canvas, px);
+  if (!c) return;
+  if (c.query.reason) {
+    showPanelStatus(app, { title: 'Nothing to explain here' }, c.query.reason);
+    return;
+  }
+  askExplain(app, c.query, t0);
+}
+
+// placeCursor draws the cell cursor over pixel px of canvas and shows the
+// cell's tooltip.
+function placeCursor(app, canvas, px) {
+  const r = canvas.getBoundingClientRect();
+  const cw = r.width / canvas.width;
+  const ch = r.height / canvas.height;
+  const cur = $('cell-cursor');
+  cur.style.transform = `translate(${Math.round(r.left + px.x * cw) - 2}px, ${Math.round(r.top + px.y * ch) - 2}px)`;
+  cur.style.width = `${Math.round(cw) + 4}px`;
+  cur.style.height = `${Math.round(ch) + 4}px`;
+  cur.hidden = false;
+  const ev = { clientX: r.left + (px.x + 0.5) * cw, clientY: r.top + (px.y + 0.5) * ch };
+  app.hover = { canvas, ev };
+  showTooltip(app, canvas, ev);
+}
+
+// hideCursor hides the cell cursor (and its tooltip).
+function hideCursor(app) {
+  $('cell-cursor').hidden = true;
+  if (app.explain.cursor) {
+    app.explain.cursor = null;
+    app.hover = null;
+    $('tooltip').hidden = true;
+  }
+}
+
+const MOVES = Object.freeze({ ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] });
+
+// moveCursor moves the cursor of canvas one cell in direction d, stepping
+// over the gaps between tiled maps; it stays at the edge.
+function moveCursor(app, canvas, d) {
+  const cur = app.explain.cursor;
+  const here = cur && cur.canvas === canvas;
+  // a map without a cursor yet starts at its first cell
+  let { y, x } = here ? cur.px : { y: 0, x: 0 };
+  y = Math.max(0, y + d[0]);
+  x = Math.max(0, x + d[1]);
+  while (y >= 0 && x >= 0 && y < canvas.height && x < canvas.width) {
+    if (cellAt(app, canvas, { y, x })) {
+      app.explain.cursor = { canvas, px: { y, x } };
+      placeCursor(app, canvas, { y, x });
+      return;
+    }
+    y += d[0];
+    x += d[1];
+  }
+  if (here) placeCursor(app, canvas, cur.px);
+}
+
+// installPicking listens for clicks and keys on the maps.
+export function installPicking(app) {
+  document.addEventListener('click', (ev) => {
+    const t = ev.target;
+    if (!(t instanceof HTMLCanvasElement) || !t.classList.contains('map')) return;
+    const px = pixelAt(t, ev);
+    if (px) {
+      app.explain.cursor = { canvas: t, px };
+      if (!$('cell-cursor').hidden) placeCursor(app, t, px);
+    }
+    explainCell(app, t, px, ev.timeStamp);
+  });
+  document.addEventListener('keydown', (ev) => {
+    const t = ev.target;
+    if (!(t instanceof HTMLCanvasElement) || !t.classList.contains('map')) return;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (MOVES[ev.key]) {
+      ev.preventDefault();
+      moveCursor(app, t, MOVES[ev.key]);
+    } else if (ev.key === 'Enter' || ev.key === ' ') {
+      ev.preventDefault();
+      const cur = app.explain.cursor;
+      if (!cur || cur.canvas !== t) { moveCursor(app, t, [0, 0]); return; }
+      explainCell(app, t, cur.px, ev.timeStamp);
+    }
+  });
+  document.addEventListener('focusin', (ev) => {
+    const t = ev.target;
+    // the cursor shows for the keyboard's focus, not a click's
+    if (t instanceof HTMLCanvasElement && t.classList.contains('map') && t.matches(':focus-visible')) {
+      const cur = app.explain.cursor;
+      if (cur && cur.canvas === t) placeCursor(app, t, cur.px);
+      else moveCursor(app, t, [0, 0]);
+    }
+  });
+  document.addEventListener('focusout', (ev) => {
+    if (ev.target instanceof HTMLCanvasElement && ev.target.classList.contains('map')) hideCursor(app);
+  });
+  addEventListener('scroll', () => { if (!$('cell-cursor').hidden) hideCursor(app); }, { passive: true, capture: true });
+}
