@@ -26,6 +26,7 @@ type RoomRecord struct {
 	Replica     string    `json:"replica"`      // the home replica
 	OwnerSHA256 string    `json:"owner_sha256"` // hex SHA-256 of the owner token (see OwnerHash)
 	Created     time.Time `json:"created"`
+	Revision    uint64    `json:"-"` // of the entry, from Lookup (see Release)
 }
 
 // ErrLost is returned by Refresh when another replica holds the code.
@@ -108,6 +109,7 @@ func (l *Link) Lookup(ctx context.Context, code string) (RoomRecord, bool, error
 		l.log.Warn("room directory: malformed entry", "code", code)
 		return RoomRecord{}, false, nil
 	}
+	rec.Revision = e.Revision()
 	return rec, true, nil
 }
 

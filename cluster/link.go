@@ -296,11 +296,21 @@ func ReplyError(m *nats.Msg) string {
 
 // Subscribe calls h for every message on subj (wildcards allowed), one at
 // a time, on the subscription's own goroutine; every message is counted.
+// When it returns, the NATS server has the subscription: what any replica
+// sends from then on reaches h.
 func (l *Link) Subscribe(subj string, h func(*nats.Msg)) (*nats.Subscription, error) {
-	return l.nc.Subscribe(subj, func(m *nats.Msg) {
+	sub, err := l.nc.Subscribe(subj, func(m *nats.Msg) {
 		l.metrics.countIn(kindOf(m.Subject), len(m.Data))
 		h(m)
 	})
+	if err != nil {
+		return nil, err
+	}
+	if err := l.nc.FlushTimeout(5 * time.Second); err != nil {
+		sub.Unsubscribe()
+		return nil, fmt.Errorf("subscribe %s: %w", subj, err)
+	}
+	return sub, nil
 }
 
 // Dropped counts a message dropped for reason: "malformed" (it did not
