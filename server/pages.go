@@ -101,6 +101,9 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
 	room, err := s.findRoom(r, typed)
 	if err != nil {
+		if s.offerResume(w, r, err) { // its replica went away (cluster_resume.go)
+			return
+		}
 		s.joinFailed(w, r, typed, err)
 		return
 	}
