@@ -130,7 +130,9 @@ func Connect(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.R
 		nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			l.metrics.connected.Set(0)
-			l.log.Warn("nats disconnected", "err", err)
+			if err != nil { // nil: closed on purpose
+				l.log.Warn("nats disconnected", "err", err)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			l.metrics.connected.Set(1)
