@@ -559,9 +559,13 @@ func (rr *remoteRoom) goneAway() {
 	rr.mu.Lock()
 	rr.ended = true
 	rr.mu.Unlock()
-	bye := protocol.Bye(msgRoomWentAway)
+	bye, ownerBye := protocol.Bye(msgRoomWentAway), protocol.Bye(msgRoomWentAwayOwner)
 	for _, c := range rr.clients {
-		c.mb.close(bye, websocket.CloseGoingAway, "the room's server went away")
+		b := bye
+		if rr.owners[c] {
+			b = ownerBye
+		}
+		c.mb.close(b, websocket.CloseGoingAway, "the room's server went away")
 	}
 	rr.sess.log.Info("the room's server went away")
 }

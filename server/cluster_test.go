@@ -328,6 +328,10 @@ func TestClusterHomeCrashes(t *testing.T) {
 	if bye.Reason != msgRoomWentAway {
 		t.Errorf("student's bye %q", bye.Reason)
 	}
+	owner.expect("bye", &bye)
+	if bye.Reason != msgRoomWentAwayOwner {
+		t.Errorf("owner's bye %q", bye.Reason)
+	}
 	// Its directory entry has not expired yet; resuming finds A silent.
 	if _, err := c.ResumeRoom(room.Code, room.OwnerToken()); err != nil {
 		t.Fatalf("ResumeRoom on C: %v", err)
