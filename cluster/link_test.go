@@ -210,3 +210,13 @@ func TestCredentialsInURL(t *testing.T) {
 		t.Errorf("request without responders: %v after %v, want ErrNoResponders at once", err, time.Since(start))
 	}
 }
+
+func TestNoJetStream(t *testing.T) {
+	_, url := natstest.Start(t, natstest.WithoutJetStream())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := Connect(ctx, Config{URL: url}, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "JetStream") {
+		t.Errorf("Connect to a server without JetStream: %v, want an error that names JetStream", err)
+	}
+}

@@ -12,6 +12,11 @@ import (
 // Options change the test server's settings before it starts.
 type Options func(*natsserver.Options)
 
+// WithoutJetStream runs the server without JetStream.
+func WithoutJetStream() Options {
+	return func(o *natsserver.Options) { o.JetStream = false }
+}
+
 // WithUser requires a user name and password.
 func WithUser(user, password string) Options {
 	return func(o *natsserver.Options) { o.Username, o.Password = user, password }
