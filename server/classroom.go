@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -102,22 +103,30 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 	if err := s.sessions.add(sess, 1); err != nil {
 		return nil, err
 	}
-	room, err := s.class.rooms.create(name, sess, s.class.now())
+	room, err := s.createRoomCode(name, sess) // cluster.go: a code unique in the cluster
 	if err != nil {
 		s.sessions.end(sess, "")
 		return nil, err
 	}
+	s.roomOpened(room, sess)
+	s.log.Info("room created", "room", room.Code, "session", sess.id)
+	return room, nil
+}
+
+// roomOpened makes sess the trainer of the registered room, and closes the
+// room when sess ends.
+func (s *Server) roomOpened(room *Room, sess *session) {
 	s.sessions.makeRoomSession(sess, room)
 	s.class.metrics.rooms.Set(float64(s.class.rooms.len()))
-	s.log.Info("room created", "room", room.Code, "session", sess.id)
+	s.clusterRoomOpened(room)
 	go func() {
 		<-sess.done // evicted after the grace period without clients, or shutdown
 		if s.class.rooms.remove(room) {
 			s.log.Info("room closed", "room", room.Code)
 		}
 		s.class.metrics.rooms.Set(float64(s.class.rooms.len()))
+		s.clusterRoomEnded(room)
 	}()
-	return room, nil
 }
 
 // roomsOf lists the rooms, for logs and tests.
@@ -138,6 +147,9 @@ func (s *Server) roomsOf() []*Room {
 func (s *Server) findRoom(r *http.Request, typed string) (*Room, error) {
 	a := ClientAddr(r, s.cfg.TrustedProxies)
 	room, err := s.class.rooms.lookup(typed)
+	if errors.Is(err, errNoRoom) && s.cluster != nil {
+		room, err = s.cluster.findRoom(r, typed) // another replica's room (cluster.go)
+	}
 	if err == nil && (room.knows(a) || room.IsOwner(ownerTokenOf(r, room.Code))) {
 		return room, nil
 	}
@@ -151,6 +163,9 @@ func (s *Server) findRoom(r *http.Request, typed string) (*Room, error) {
 	if err == nil {
 		room.remember(a)
 		return room, nil
+	}
+	if uncharged(err) { // a right code of a room that went away (cluster.go)
+		return nil, err
 	}
 	s.class.joins.wrong(a, now)
 	s.class.metrics.joinFailed.Inc()
@@ -221,7 +236,7 @@ func (cl *classroom) announce(r *Room) {
 		roles = append(roles, owner)
 	}
 	cl.mu.Unlock()
-	n := r.Viewers()
+	n := r.Viewers() + int(r.elsewhere.Load())
 	msg := map[bool][]byte{} // by role: true for the owner's
 	for i, c := range members {
 		b := msg[roles[i]]

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/backpropviz/backpropviz/cluster"
 	"github.com/backpropviz/backpropviz/engine"
 	"github.com/backpropviz/backpropviz/protocol"
 )
@@ -73,6 +74,10 @@ type Config struct {
 
 	// Rooms and classroom limits.
 	ClassroomConfig
+
+	// Cluster, if its URL is set, shares rooms with the other replicas
+	// connected to the same NATS server (cluster.go). Default: none.
+	Cluster cluster.Config
 }
 
 // Defaults.

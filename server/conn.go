@@ -51,6 +51,10 @@ type client struct {
 	// Owned by the session goroutine.
 	sub    protocol.Subscription
 	subKey string
+
+	// relay is set on the clients that stand for other replicas' pages in
+	// a room's session (cluster_relay.go); such a client has no conn.
+	relay *relay
 }
 
 // writePump writes what the mailbox holds, and pings. It is the only writer

@@ -27,7 +27,13 @@ func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 	var p LabParams
 	var history []protocol.MetricsPoint
 	var tests []protocol.TestPoint
-	if !rs.inSession(func() {
+	if room.mirror != nil {
+		// The trainer is on the room's home replica (cluster_mirror.go).
+		var err error
+		if t, p, history, tests, err = room.mirror.forkState(); err != nil {
+			return nil, err
+		}
+	} else if !rs.inSession(func() {
 		t, p = rs.t.Clone(), rs.params
 		// The fork's charts go on from the room's.
 		history, tests = slices.Clone(rs.history), slices.Clone(rs.tests)

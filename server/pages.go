@@ -101,6 +101,9 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
 	room, err := s.findRoom(r, typed)
 	if err != nil {
+		if s.offerResume(w, r, err) { // its replica went away (cluster_resume.go)
+			return
+		}
 		s.joinFailed(w, r, typed, err)
 		return
 	}
@@ -144,6 +147,10 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 	if forked {
 		if room, err := s.class.rooms.lookup(code); err == nil {
 			name = room.Name
+		} else if s.cluster != nil {
+			if room, err := s.cluster.findRoom(r, code); err == nil { // homed on another replica
+				name = room.Name
+			}
 		}
 	} else {
 		// Without a fork the page forks the room when it connects: a join.

@@ -93,7 +93,8 @@ func (s *session) publishState() {
 // publishFrames encodes the current trace for each distinct subscription
 // of to and puts the frames into their mailboxes. Exact frames carry
 // float32; others may carry q8 (unless the subscription asks for exact).
-// Identical subscriptions share one prepared message.
+// Identical subscriptions share one encoding and one prepared message; the
+// relays of other replicas' pages publish the same bytes.
 func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 	if len(to) == 0 {
 		return
@@ -108,11 +109,14 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 	}
 	traces := map[traceKey]*engine.Trace{}
 	type prepared struct {
-		pm *websocket.PreparedMessage
-		n  int
+		b  []byte
+		pm *websocket.PreparedMessage // made for the first websocket client
 	}
 	frames := map[string]prepared{}
 	for _, c := range to {
+		if c.relay != nil && !c.relay.takesFrames() {
+			continue // the room's relay carries its states and charts only
+		}
 		ex := exact || c.sub.Exact
 		key := fmt.Sprint(c.subKey, ex)
 		f, ok := frames[key]
@@ -128,15 +132,23 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 				s.log.Error("encode frame", "err", err)
 				continue
 			}
-			pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, b)
+			f = prepared{b: b}
+			frames[key] = f
+		}
+		if c.relay != nil {
+			c.relay.putFrame(f.b) // to other replicas' pages (cluster_relay.go)
+			continue
+		}
+		if f.pm == nil {
+			pm, err := websocket.NewPreparedMessage(websocket.BinaryMessage, f.b)
 			if err != nil {
 				s.log.Error("prepare frame", "err", err)
 				continue
 			}
-			f = prepared{pm, len(b)}
+			f.pm = pm
 			frames[key] = f
 		}
-		if c.mb.putFrame(f.pm, f.n) {
+		if c.mb.putFrame(f.pm, len(f.b)) {
 			s.srv.metrics.framesDropped.Inc()
 		}
 	}

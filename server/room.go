@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/backpropviz/backpropviz/cluster"
 )
 
 // A room is one trainer driven by its owner (the teacher) and watched by
@@ -117,6 +119,14 @@ type Room struct {
 	ownerToken string
 	session    *session // the room's trainer; nil only in registry tests
 
+	// In a cluster (cluster.go): a room homed on another replica has a
+	// mirror here, and ownerHash (see cluster.OwnerHash) instead of the
+	// owner token, which this replica never sees; elsewhere counts the
+	// room's viewers connected to other replicas.
+	ownerHash string
+	mirror    *remoteRoom
+	elsewhere atomic.Int64
+
 	viewers atomic.Int64 // connected viewers (students)
 	owners  atomic.Int64 // connected owner pages
 	closed  atomic.Bool
@@ -156,6 +166,9 @@ func (r *Room) remember(a netip.Addr) {
 func (r *Room) IsOwner(token string) bool {
 	if token == "" {
 		return false
+	}
+	if r.ownerHash != "" {
+		return cluster.IsOwner(r.ownerHash, token)
 	}
 	return subtle.ConstantTimeCompare([]byte(token), []byte(r.ownerToken)) == 1
 }

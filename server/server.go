@@ -21,6 +21,7 @@
 //	room.go        rooms: join codes, owner tokens, the room directory
 //	classroom.go   creating rooms, finding them by code, who is in each
 //	fork.go        forks of a room
+//	cluster*.go    rooms shared by several replicas over NATS (package cluster)
 //	admission.go   who may command a session, and how fast a fork trains
 //	limits.go      client addresses, connection and join budgets
 //	refusal.go     every refusal, worded once
@@ -57,6 +58,7 @@ type Server struct {
 	data     *dataSets
 	site     *web.Site // the pages
 	router   chi.Router
+	cluster  *clusterState // nil for a server alone (cluster.go)
 	up       websocket.Upgrader
 	quit     chan struct{} // closed by Shutdown
 	conns    sync.WaitGroup
@@ -85,6 +87,11 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.sessions = newRegistry(cfg, s.metrics)
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
+	if cfg.Cluster.Enabled() {
+		if s.cluster, err = startCluster(s); err != nil {
+			return nil, err
+		}
+	}
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
 		RoomKeyRequired: cfg.RoomKey != "", Logger: log})
 	s.up.CheckOrigin = OriginChecker(cfg.AllowedOrigins)
@@ -126,6 +133,8 @@ func (s *Server) routes() chi.Router {
 	r.Post("/r/{code}/fork", s.serveFork)
 	// GET /r/{code}/fork: the page of this browser's fork of the room.
 	r.Get("/r/{code}/fork", s.serveForkPage)
+	// POST /r/{code}/resume: the owner resumes here a room whose replica went away.
+	r.Post("/r/{code}/resume", s.serveResume)
 
 	// GET /healthz: 200 "ok" while the server accepts connections (HEAD too).
 	r.Get("/healthz", s.serveHealth)
@@ -200,11 +209,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}()
 	select {
 	case <-idle:
-		return nil
+		return s.closeCluster(ctx)
 	case <-ctx.Done():
 		for _, c := range clients {
 			c.conn.Close()
 		}
+		s.closeCluster(ctx)
 		return ctx.Err()
 	}
 }

@@ -95,7 +95,7 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := room.session
 	s.runClient(w, r, func(c *client) (*session, bool, error) {
-		if !s.sessions.attach(sess) {
+		if !s.attachRoom(room, c, r) { // cluster.go
 			return nil, false, errRoomClosed
 		}
 		if !s.class.join(room, c, owner) {

@@ -24,6 +24,14 @@ func (s *Site) CreateRoomFailed(w http.ResponseWriter, r *http.Request, status i
 		Create: message, NeedKey: s.cfg.RoomKeyRequired}))
 }
 
+// ResumeRoom renders the join page with a button that resumes the room of
+// join code code on this server, and note, which says from what and what
+// is kept: the page of a room's owner after the room's server went away.
+func (s *Site) ResumeRoom(w http.ResponseWriter, r *http.Request, code, note string) {
+	s.render(w, r, http.StatusOK, templates.JoinPage(templates.Join{Version: s.cfg.Version,
+		Code: code, Resume: code, ResumeNote: note, NeedKey: s.cfg.RoomKeyRequired}))
+}
+
 // Room renders the page of the room with join code code and name name, for
 // a browser that reached the server at base (scheme://host): the page of
 // the owner, who is shown the owner link, if ownerToken is not "", else a

@@ -16,6 +16,16 @@
 //
 //	vizload -url http://127.0.0.1:8080 -pid 12345
 //
+// or several replicas of one cluster (see docs/hosting.md), started as
+// children connected to a NATS server, or already running: the room is
+// created on the first, its viewers and forks are spread over all, and the
+// report gives each replica's viewers and CPU, so the latency a NATS hop
+// adds is the difference between the first replica's viewers and the
+// others':
+//
+//	vizload -replicas 2 -nats nats://127.0.0.1:4222 -viewers 400
+//	vizload -addrs http://10.0.0.1:8080,http://10.0.0.2:8080 -pids 123,456
+//
 // Latency needs the server's publish time in the frame header
 // (published_unix_ms, same clock: loopback); without it, latency is measured
 // from the first client that received the same frame.
@@ -42,6 +52,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/backpropviz/backpropviz/cluster"
 	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/backpropviz/backpropviz/server"
 )
@@ -87,7 +98,20 @@ type options struct {
 	kinds     string
 	view      string
 	compress  bool
+	addrs     string // several replicas' base URLs
+	pids      string // their pids
+	replicas  int    // children to start
+	nats      string // the NATS server of the children
+	natsPid   int
 	serveAddr string // child mode: run the server on this address
+	serveNATS string // child mode: … connected to this NATS server
+	serveID   string // child mode: … as this replica
+}
+
+// target is one server (or replica) under load.
+type target struct {
+	base string // http://host:port
+	pid  int    // 0: not measured
 }
 
 func run(args []string) error {
@@ -107,7 +131,14 @@ func run(args []string) error {
 	fs.StringVar(&o.kinds, "kinds", "input,act,grad,weights,bias,wgrad,bgrad,update,bupdate,switch", "tensor kinds a viewer subscribes to")
 	fs.StringVar(&o.view, "view", "", `"default": viewers subscribe like a student's page at its default view on a 1366×768 screen (overrides -layers and -kinds); empty: -layers and -kinds`)
 	fs.BoolVar(&o.compress, "compress", false, "offer permessage-deflate (used if the server accepts it)")
+	fs.StringVar(&o.addrs, "addrs", "", "base URLs of several replicas of one cluster, comma-separated: the room is created on the first; viewers and forks are spread over all")
+	fs.StringVar(&o.pids, "pids", "", "pids of the -addrs replicas, comma-separated, for their CPU and memory")
+	fs.IntVar(&o.replicas, "replicas", 1, "replicas to start as child processes when neither -url nor -addrs is given (more than 1 needs -nats)")
+	fs.StringVar(&o.nats, "nats", "", "NATS server the replicas started with -replicas share, e.g. nats://127.0.0.1:4222")
+	fs.IntVar(&o.natsPid, "nats-pid", 0, "pid of the NATS server, for its CPU (0: not measured)")
 	fs.StringVar(&o.serveAddr, "serve", "", "run only the server on this address (used by vizload itself)")
+	fs.StringVar(&o.serveNATS, "serve-nats", "", "with -serve: the NATS server of the cluster (used by vizload itself)")
+	fs.StringVar(&o.serveID, "serve-replica", "", "with -serve: the replica id (used by vizload itself)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -115,22 +146,36 @@ func run(args []string) error {
 		o.layers = "default view (1366×768)"
 	}
 	if o.serveAddr != "" {
-		return serve(o.serveAddr)
+		return serve(o.serveAddr, o.serveNATS, o.serveID)
 	}
-	if o.url == "" {
-		child, base, err := startChild()
-		if err != nil {
-			return err
+	targets, err := targetsOf(o)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		if o.replicas > 1 && o.nats == "" {
+			return errors.New("-replicas needs -nats (a NATS server with JetStream; see docs/hosting.md)")
 		}
-		defer func() {
-			child.Process.Signal(syscall.SIGTERM)
-			child.Wait()
-		}()
-		o.url, o.pid = base, child.Process.Pid
+		for i := range max(1, o.replicas) {
+			id := ""
+			if o.replicas > 1 {
+				id = fmt.Sprintf("load%d", i+1)
+			}
+			child, base, err := startChild(o.nats, id)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				child.Process.Signal(syscall.SIGTERM)
+				child.Wait()
+			}()
+			targets = append(targets, target{base, child.Process.Pid})
+		}
 	}
+	o.url, o.pid = targets[0].base, targets[0].pid
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rep, err := load(ctx, o)
+	rep, err := load(ctx, o, targets)
 	if err != nil {
 		return err
 	}
@@ -138,11 +183,39 @@ func run(args []string) error {
 	return nil
 }
 
-// serve runs the server with limits raised above the load, until SIGTERM.
-func serve(addr string) error {
+// targetsOf are the servers of -url or -addrs (with -pid or -pids), none
+// if the tool starts them.
+func targetsOf(o options) ([]target, error) {
+	if o.addrs == "" {
+		if o.url == "" {
+			return nil, nil
+		}
+		return []target{{o.url, o.pid}}, nil
+	}
+	var ts []target
+	pids := strings.Split(o.pids, ",")
+	for i, a := range strings.Split(o.addrs, ",") {
+		t := target{base: strings.TrimRight(strings.TrimSpace(a), "/")}
+		if o.pids != "" {
+			if len(pids) != len(strings.Split(o.addrs, ",")) {
+				return nil, fmt.Errorf("-pids %q: want one pid for each of -addrs", o.pids)
+			}
+			if _, err := fmt.Sscan(pids[i], &t.pid); err != nil {
+				return nil, fmt.Errorf("-pids %q: %v", o.pids, err)
+			}
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
+}
+
+// serve runs the server with limits raised above the load, until SIGTERM;
+// with natsURL, as replica id of the cluster of that NATS server.
+func serve(addr, natsURL, id string) error {
 	cfg := server.Config{
 		Addr: addr, MaxSessions: 256, MaxSessionsPerAddr: 256, MaxConns: 4096,
 		ClassroomConfig: server.ClassroomConfig{MaxConnsPerAddr: 4096, MaxViewers: 4096, MaxRooms: 16},
+		Cluster:         cluster.Config{URL: natsURL, ReplicaID: id},
 	}
 	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
@@ -163,14 +236,15 @@ func serve(addr string) error {
 	return errors.Join(srv.Shutdown(sctx), hs.Shutdown(sctx))
 }
 
-// startChild runs this binary with -serve on a free loopback port and
-// returns the process and its base URL.
-func startChild() (*exec.Cmd, string, error) {
+// startChild runs this binary with -serve on a free loopback port (with
+// natsURL, as replica id of that cluster) and returns the process and its
+// base URL.
+func startChild(natsURL, id string) (*exec.Cmd, string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, "", err
 	}
-	cmd := exec.Command(exe, "-serve", "127.0.0.1:0")
+	cmd := exec.Command(exe, "-serve", "127.0.0.1:0", "-serve-nats", natsURL, "-serve-replica", id)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -203,12 +277,14 @@ func createRoom(base string) (code, token string, err error) {
 	return strings.TrimPrefix(loc.Path, "/r/"), loc.Query().Get("owner"), nil
 }
 
-func load(ctx context.Context, o options) (*report, error) {
+func load(ctx context.Context, o options, targets []target) (*report, error) {
 	code, token, err := createRoom(o.url)
 	if err != nil {
 		return nil, err
 	}
 	wsBase := "ws" + strings.TrimPrefix(o.url, "http")
+	// The i-th viewer or fork connects to targets[i % len(targets)].
+	wsOf := func(i int) string { return "ws" + strings.TrimPrefix(targets[i%len(targets)].base, "http") }
 	clk := &clock{}
 	dialer := &websocket.Dialer{EnableCompression: o.compress, HandshakeTimeout: 30 * time.Second,
 		NetDialContext: countingDial, ReadBufferSize: 64 << 10}
@@ -248,10 +324,11 @@ func load(ctx context.Context, o options) (*report, error) {
 	}
 
 	var viewers, forks []*client
+	viewersOn := make([][]*client, len(targets))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var dialErr error
-	dialAll := func(n int, path, role string, then func(*client), into *[]*client) {
+	dialAll := func(n int, path, role string, then func(*client), into *[]*client, on [][]*client) {
 		sem := make(chan struct{}, 16)
 		for i := range n {
 			wg.Add(1)
@@ -259,7 +336,7 @@ func load(ctx context.Context, o options) (*report, error) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				c, err := dialClient(dialer, wsBase+path, fmt.Sprintf("%s %d", role, i), clk)
+				c, err := dialClient(dialer, wsOf(i)+path, fmt.Sprintf("%s %d", role, i), clk)
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -267,18 +344,21 @@ func load(ctx context.Context, o options) (*report, error) {
 					return
 				}
 				*into = append(*into, c)
+				if on != nil {
+					on[i%len(targets)] = append(on[i%len(targets)], c)
+				}
 				then(c)
 			}()
 		}
 	}
-	dialAll(o.viewers, "/ws/room/"+code, "viewer", func(c *client) { c.send(sub) }, &viewers)
+	dialAll(o.viewers, "/ws/room/"+code, "viewer", func(c *client) { c.send(sub) }, &viewers, viewersOn)
 	wg.Wait()
 	owner.cmd("play", nil)
 	dialAll(o.forks, "/ws/fork/"+code, "fork", func(c *client) {
 		c.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": o.forkRate}})
 		c.send(sub)
 		c.cmd("play", nil)
-	}, &forks)
+	}, &forks, nil)
 	wg.Wait()
 	defer func() {
 		for _, c := range append(viewers, forks...) {
@@ -294,12 +374,20 @@ func load(ctx context.Context, o options) (*report, error) {
 	for _, c := range all {
 		c.startWindow()
 	}
-	cpu0, _ := readCPU(o.pid)
+	cpu0 := make([]time.Duration, len(targets))
+	for i, t := range targets {
+		cpu0[i], _ = readCPU(t.pid)
+	}
+	nats0, _ := readCPU(o.natsPid)
 	self0, _ := readCPU(os.Getpid())
 	t0 := time.Now()
 	sleep(ctx, o.duration)
 	elapsed := time.Since(t0)
-	cpu1, _ := readCPU(o.pid)
+	cpu1 := make([]time.Duration, len(targets))
+	for i, t := range targets {
+		cpu1[i], _ = readCPU(t.pid)
+	}
+	nats1, _ := readCPU(o.natsPid)
 	self1, _ := readCPU(os.Getpid())
 	for _, c := range all {
 		c.endWindow()
@@ -308,9 +396,19 @@ func load(ctx context.Context, o options) (*report, error) {
 	rep.viewers = summarize(viewers, owner, clk, elapsed)
 	rep.forks = summarize(forks, nil, clk, elapsed)
 	rep.owner = summarize([]*client{owner}, nil, clk, elapsed)
-	if o.pid > 0 {
-		rep.cpu = (cpu1 - cpu0).Seconds() / elapsed.Seconds()
-		rep.peakRSS, rep.rss, _ = readMem(o.pid)
+	for i, t := range targets {
+		r := replica{base: t.base, pid: t.pid}
+		if len(targets) > 1 {
+			r.viewers = summarize(viewersOn[i], owner, clk, elapsed)
+		}
+		if t.pid > 0 {
+			r.cpu = (cpu1[i] - cpu0[i]).Seconds() / elapsed.Seconds()
+			r.peakRSS, r.rss, _ = readMem(t.pid)
+		}
+		rep.replicas = append(rep.replicas, r)
+	}
+	if o.natsPid > 0 {
+		rep.natsCPU = (nats1 - nats0).Seconds() / elapsed.Seconds()
 	}
 	return rep, nil
 }

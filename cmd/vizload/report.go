@@ -23,9 +23,19 @@ type report struct {
 	code                  string
 	elapsed               time.Duration
 	owner, viewers, forks group
-	cpu                   float64 // server CPU, cores
-	selfCPU               float64 // this process's CPU, cores
-	peakRSS, rss          int64
+	replicas              []replica // the servers, the room's first
+	natsCPU               float64   // the NATS server's CPU, cores
+	selfCPU               float64   // this process's CPU, cores
+}
+
+// replica is one server of the load: its viewers (with several) and its
+// CPU and memory (if its pid is known).
+type replica struct {
+	base         string
+	pid          int
+	viewers      group
+	cpu          float64 // cores
+	peakRSS, rss int64
 }
 
 func summarize(cs []*client, ref *client, clk *clock, elapsed time.Duration) group {
@@ -106,9 +116,24 @@ func (r *report) print(w io.Writer, o options) {
 	r.owner.print(w, "owner")
 	r.viewers.print(w, "viewers")
 	r.forks.print(w, "forks")
-	if o.pid > 0 {
-		fmt.Fprintf(w, "server   pid %d  CPU %.2f cores  peak RSS %.0f MB  RSS now %.0f MB\n",
-			o.pid, r.cpu, float64(r.peakRSS)/(1<<20), float64(r.rss)/(1<<20))
+	for i, rp := range r.replicas {
+		name := "server"
+		if len(r.replicas) > 1 {
+			name = fmt.Sprintf("replica %d", i+1)
+			where := "the room's home"
+			if i > 0 {
+				where = "through NATS"
+			}
+			fmt.Fprintf(w, "%s %s (%s)\n", name, rp.base, where)
+			rp.viewers.print(w, "  viewers")
+		}
+		if rp.pid > 0 {
+			fmt.Fprintf(w, "%-8s pid %d  CPU %.2f cores  peak RSS %.0f MB  RSS now %.0f MB\n",
+				name, rp.pid, rp.cpu, float64(rp.peakRSS)/(1<<20), float64(rp.rss)/(1<<20))
+		}
+	}
+	if o.natsPid > 0 {
+		fmt.Fprintf(w, "nats     pid %d  CPU %.2f cores\n", o.natsPid, r.natsCPU)
 	}
 	fmt.Fprintf(w, "vizload  CPU %.2f cores (the clients share the machine with the server)\n", r.selfCPU)
 }

@@ -70,6 +70,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", 10*time.Minute, "how long a session without a client can be resumed (env BPV_RESUME_GRACE)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
 	finishClassroom := classroomFlags(fs, cfg)
+	clusterFlags(fs, cfg) // cluster.go
 	if err := fromEnv(fs); err != nil {
 		return o, err
 	}
