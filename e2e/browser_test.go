@@ -156,7 +156,7 @@ func (p *labPage) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 // eval evaluates a JavaScript expression and decodes its value.
 func eval[T any](p *labPage, expr string) T {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, 60*time.Second)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -300,7 +300,9 @@ func TestLabInBrowser(t *testing.T) {
 	}
 	p.waitFor("feature maps drawn", `document.querySelector('#strip .col[data-layer="0"].active') !== null`)
 	for _, sel := range []string{"canvas[data-testid=input-map]", `.col[data-layer="0"] canvas[data-testid=act-map]`} {
-		p.waitFor(sel+" painted", fmt.Sprintf(`[...document.querySelectorAll(%q)].some(c => { const d = c.getContext('2d').getImageData(0,0,c.width,c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; })`, sel))
+		// a map is first drawn blank (one colour) until its frame arrives:
+		// wait for the frame's colours, then check them
+		p.waitFor(sel+" painted", fmt.Sprintf(`[...document.querySelectorAll(%q)].some(c => { const d = c.getContext('2d').getImageData(0,0,c.width,c.height).data; const s = new Set(); for (let i = 0; i < d.length; i += 4) if (d[i + 3]) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size >= 2; })`, sel))
 		if s := painted(p, sel); s.Painted == 0 || s.Distinct < 2 {
 			t.Errorf("%s: %+v, want painted pixels in several colours", sel, s)
 		}

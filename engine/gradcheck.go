@@ -8,6 +8,10 @@ import (
 // DefaultGradCheckH is the step GradCheck's callers use by default.
 const DefaultGradCheckH = 1e-5
 
+// MaxGradCheckH is the largest step a gradient check takes: beyond it the
+// central difference says nothing about the gradient at w.
+const MaxGradCheckH = 1.0
+
 // GradCheckResult compares one backprop gradient with a central finite
 // difference of the batch's mean loss.
 type GradCheckResult struct {
@@ -73,8 +77,8 @@ func (t *Trainer) GradCheck(layer, param int, index []int, h float64) (GradCheck
 	if err := checkIndex(what, index, p.Value.Shape); err != nil {
 		return GradCheckResult{}, err
 	}
-	if !(h > 0) || math.IsInf(h, 0) {
-		return GradCheckResult{}, fmt.Errorf("step h = %v: want a finite h > 0 (default %v)", h, DefaultGradCheckH)
+	if !(h > 0) || !(h <= MaxGradCheckH) {
+		return GradCheckResult{}, fmt.Errorf("step h = %v: want 0 < h ≤ %v (default %v)", h, MaxGradCheckH, DefaultGradCheckH)
 	}
 	if t.progress == 0 || !t.backwardDone(layer) {
 		return GradCheckResult{}, t.notYet("dL/d"+what, Phase{PhaseBackward, layer})
@@ -109,9 +113,16 @@ func (t *Trainer) GradCheck(layer, param int, index []int, h float64) (GradCheck
 		return loss.Forward(y, t.labels)
 	}
 	wp, wm := r.Weight+h, r.Weight-h
+	if wp == wm {
+		return GradCheckResult{}, fmt.Errorf("step h = %v is below the resolution of %s = %v: w + h and w − h round to the same number; pick a larger h (default %v)",
+			h, what, r.Weight, DefaultGradCheckH)
+	}
 	r.LossPlus = eval(wp, plus)
 	r.LossMinus = eval(wm, minus)
 	r.Numeric = (r.LossPlus - r.LossMinus) / (wp - wm)
+	if math.IsNaN(r.Numeric) || math.IsInf(r.Numeric, 0) {
+		return GradCheckResult{}, fmt.Errorf("step h = %v: the loss at w ± h is not finite (%v, %v); pick a smaller h", h, r.LossMinus, r.LossPlus)
+	}
 	if d := max(math.Abs(r.Numeric), math.Abs(r.Backprop)); d > 0 {
 		r.RelError = math.Abs(r.Numeric-r.Backprop) / d
 	}
