@@ -370,6 +370,22 @@ func TestLabInBrowser(t *testing.T) {
 	p.do("press →", chromedp.KeyEvent(kb.ArrowRight))
 	p.waitFor("→ to step a phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
 
+	// after a mouse click the button keeps the focus; the keys still work:
+	// → steps a phase and Space plays, it does not click Step phase again
+	p.click("step-phase")
+	p.waitFor("the clicked step", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+	if id := eval[string](p, `document.activeElement ? document.activeElement.id : ''`); id != "step-phase" {
+		t.Logf("focus after the click: %q", id)
+	}
+	before = p.text("phase")
+	p.do("press → on the focused button", chromedp.KeyEvent(kb.ArrowRight))
+	p.waitFor("→ to step a phase with a button focused", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+	p.do("press Space on the focused button", chromedp.KeyEvent(" "))
+	p.waitFor("Space to play", `document.getElementById('play').getAttribute('aria-pressed') === 'true'`)
+	p.do("press Space again", chromedp.KeyEvent(" "))
+	p.waitFor("Space to pause", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
+	p.waitFor("an exact frame after pausing with Space", `document.getElementById('approx').hidden`)
+
 	// an invalid setting: the server's error shows, nothing changes
 	lr := eval[string](p, `document.getElementById('lr').value`)
 	p.do("type an invalid learning rate", chromedp.SetValue(chromedp.ID("lr"), "-1"),

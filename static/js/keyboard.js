@@ -1,9 +1,11 @@
 // keyboard.js — the lab's keys: Space plays or pauses, → steps one phase,
 // F opens or closes the layer focus view, C opens the conv explainer,
 // Escape closes the top one of the drill-down, the conv explainer and the
-// focus view. Keys typed into a control (a field, a list, a focused button
-// or link) are the control's, and so are keys with a modifier and keys a
-// focused map took (its cell cursor: see explain/picking.js).
+// focus view. They work whatever has focus, a button just clicked included
+// (Space then plays or pauses, it does not click the button again), except
+// while typing: keys typed into a text field or a list are the field's, the
+// arrows of a slider are the slider's, and so are keys with a modifier and
+// keys a focused map took (its cell cursor: see explain/picking.js).
 
 // installKeyboard calls actions.togglePlay, stepPhase, toggleFocus,
 // openWalk and closeTop (which returns whether it closed something) on
@@ -17,10 +19,25 @@ export function installKeyboard(actions) {
       if (actions.closeTop()) ev.preventDefault();
       return;
     }
-    if (t instanceof HTMLElement && t.closest('input, textarea, select, button, a, [contenteditable]')) return;
-    if (ev.key === ' ') { ev.preventDefault(); actions.togglePlay(); }
+    if (typing(t)) return;
+    if (ev.key === 'ArrowRight' && t instanceof HTMLInputElement && t.type === 'range') return;
+    if (ev.key === ' ') { ev.preventDefault(); if (!ev.repeat) actions.togglePlay(); }
     if (ev.key === 'ArrowRight') { ev.preventDefault(); actions.stepPhase(); }
     if (ev.key === 'f' || ev.key === 'F') { ev.preventDefault(); actions.toggleFocus(); }
     if (ev.key === 'c' || ev.key === 'C') { ev.preventDefault(); actions.openWalk(); }
   });
+  // a focused button clicks itself on Space's keyup: the key was play/pause
+  document.addEventListener('keyup', (ev) => {
+    if (ev.key === ' ' && !typing(ev.target) && ev.target instanceof HTMLElement && ev.target.closest('button, a, input[type=checkbox], input[type=radio]')) ev.preventDefault();
+  });
+}
+
+// TEXT_INPUTS are the input types a user types into.
+const TEXT_INPUTS = new Set(['text', 'number', 'search', 'email', 'url', 'password', 'tel']);
+
+// typing reports whether keys at t go into a field the user is typing in.
+function typing(t) {
+  if (!(t instanceof HTMLElement)) return false;
+  if (t instanceof HTMLInputElement) return TEXT_INPUTS.has(t.type);
+  return !!t.closest('textarea, select, [contenteditable]');
 }
