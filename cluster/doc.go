@@ -10,12 +10,19 @@
 //
 //	PREFIX.room.CODE.ev.state        the room's state, from its home replica
 //	PREFIX.room.CODE.ev.metrics      its chart points
-//	PREFIX.room.CODE.ev.reply        a message for every page (a welcome after a rebuild)
+//	PREFIX.room.CODE.ev.reply        a message for every page (a welcome after a rebuild,
+//	                                 the owner's look)
 //	PREFIX.room.CODE.ev.count        how many students watch, on every replica
 //	PREFIX.room.CODE.ev.gone         the home replica stops serving the room
 //	PREFIX.room.CODE.frame.HASH      trace frames of one subscription key (KeyHash)
 //	PREFIX.room.CODE.rpc.NAME        requests to the home replica (sync, interest,
-//	                                 keyframe, cmd, fork, ping)
+//	                                 keyframe, cmd, fork, ask, ping)
+//
+// A page's question about a number (explain, walk, gradcheck) and the
+// owner's look, on a replica other than the room's home, are forwarded to
+// the home with rpc.ask: the home answers with the reply the page gets, the
+// very bytes it would send a page of its own; a look it accepts goes to
+// every page of every replica on ev.reply.
 //
 // JetStream holds two buckets, named after the prefix (dots become
 // underscores): the key-value bucket PREFIX_rooms, the room directory (code

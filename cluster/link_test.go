@@ -64,6 +64,7 @@ func TestSubjects(t *testing.T) {
 		{l.Event("ABCDEF", EvState), "bpv.s1.room.ABCDEF.ev.state", "state"},
 		{l.Frames("ABCDEF", h), "bpv.s1.room.ABCDEF.frame." + h, "frame"},
 		{l.RPC("ABCDEF", RPCCmd), "bpv.s1.room.ABCDEF.rpc.cmd", "cmd"},
+		{l.RPC("ABCDEF", RPCAsk), "bpv.s1.room.ABCDEF.rpc.ask", "ask"},
 		{"bpv.s1.room.ABCDEF.rpc.anything", "bpv.s1.room.ABCDEF.rpc.anything", "other"},
 	} {
 		if tt.got != tt.want || kindOf(tt.got) != tt.kind {

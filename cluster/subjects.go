@@ -21,6 +21,7 @@ const (
 	RPCKeyframe = "keyframe"
 	RPCCmd      = "cmd"
 	RPCFork     = "fork"
+	RPCAsk      = "ask"
 	RPCPing     = "ping"
 )
 
@@ -75,7 +76,7 @@ func kindOf(subj string) string {
 		return "frame"
 	case "ev", "rpc":
 		switch k := tok[len(tok)-1]; k {
-		case EvState, EvMetrics, EvReply, EvCount, EvGone, RPCSync, RPCInterest, RPCKeyframe, RPCCmd, RPCFork, RPCPing:
+		case EvState, EvMetrics, EvReply, EvCount, EvGone, RPCSync, RPCInterest, RPCKeyframe, RPCCmd, RPCFork, RPCAsk, RPCPing:
 			return k
 		}
 	}

@@ -48,6 +48,8 @@ type remoteRoom struct {
 	hashes       map[*client]string // each page's subscription key hash
 	keys         map[string]*mirrorKey
 	waiting      map[string][]*client // keyframe requests in flight, by key hash
+	looking      map[*client]int      // looks of an owner's page in flight (see ask)
+	held         map[*client][][]byte // looks for such a page, held until its ack
 	welcome      []byte               // with this replica's limits
 	state        []byte
 	history      []protocol.MetricsPoint
@@ -87,7 +89,8 @@ func (cs *clusterState) mirror(code string) (*remoteRoom, error) {
 		rr = &remoteRoom{cs: cs, code: code, in: make(chan *nats.Msg, 4096), results: make(chan func(), 256),
 			cmds: make(chan cmdJob, 32), stop: make(chan struct{}), ready: make(chan struct{}),
 			tokens: map[*client]string{}, owners: map[*client]bool{}, hashes: map[*client]string{},
-			keys: map[string]*mirrorKey{}, waiting: map[string][]*client{}}
+			keys: map[string]*mirrorKey{}, waiting: map[string][]*client{},
+			looking: map[*client]int{}, held: map[*client][][]byte{}}
 		cs.mirrors[code] = rr
 		cs.mu.Unlock()
 		rr.err = rr.open()

@@ -38,11 +38,71 @@ func (rr *remoteRoom) handle(m sessionMsg) {
 		rr.command(m)
 	case msgRun:
 		m.fn()
-	default:
-		if m.c != nil {
-			m.c.reply(protocol.ErrorReply(m.id, protocol.CodeForbidden, msgRemoteQuestion))
-		}
+	case msgQuestion:
+		rr.ask(m)
 	}
+}
+
+// ask forwards a page's question (its rate already checked by the page's
+// read pump) to the home, which answers it as for a page of its own; the
+// answer goes to the asker alone. An owner's look goes with the owner token
+// (the home checks it, and sends the look to every page of the room); a
+// student's is refused here, as on the home. The owner's page gets the
+// look's ack before the look, as on the home: the look, which the home
+// publishes on its own, is held for it until the ack is here.
+func (rr *remoteRoom) ask(m sessionMsg) {
+	_, look := m.q.(protocol.LookRequest)
+	req := askReq{Msg: m.msg}
+	if look {
+		if !rr.owners[m.c] {
+			m.c.reply(refuseForbiddenLook().reply(m.id))
+			return
+		}
+		rr.mu.Lock()
+		req.Token = rr.tokens[m.c]
+		rr.mu.Unlock()
+		rr.looking[m.c]++
+	}
+	b, _ := json.Marshal(req)
+	rr.request(cluster.RPCAsk, b, rpcWait, func(r *nats.Msg, err error) {
+		var out []byte
+		switch {
+		case err != nil:
+			out = remoteError(m.id, err)
+			rr.failed(err)
+		case typeOf(r.Data) == "":
+			rr.cs.link.Dropped("malformed")
+			out = protocol.ErrorReply(m.id, protocol.CodeNotFound, msgRemoteSlow)
+		default:
+			out = r.Data
+		}
+		if look {
+			m.c.reply(out)
+			if rr.looking[m.c]--; rr.looking[m.c] <= 0 {
+				for _, b := range rr.held[m.c] {
+					m.c.reply(b)
+				}
+				delete(rr.looking, m.c)
+				delete(rr.held, m.c)
+			}
+		} else {
+			m.answer <- answer{raw: out}
+		}
+	})
+}
+
+// remoteError is the reply to request id of a page whose request to the
+// home failed with err.
+func remoteError(id json.RawMessage, err error) []byte {
+	switch {
+	case errors.Is(err, nats.ErrNoResponders) || err.Error() == errEnded.Error():
+		return protocol.ErrorReply(id, protocol.CodeNotFound, msgRemoteGone)
+	case err.Error() == "busy":
+		return protocol.ErrorReply(id, protocol.CodeRateLimited, msgRemoteBusyQuestions)
+	case err.Error() == errAnswerTooBig.Error():
+		return protocol.ErrorReply(id, protocol.CodeInvalid, err.Error())
+	}
+	return protocol.ErrorReply(id, protocol.CodeNotFound, msgRemoteSlow)
 }
 
 // attach adds a page and sends it what a page of the room's session gets:
@@ -69,6 +129,8 @@ func (rr *remoteRoom) detach(c *client) {
 	rr.clients = slices.DeleteFunc(rr.clients, func(x *client) bool { return x == c })
 	rr.dropKey(c)
 	delete(rr.owners, c)
+	delete(rr.looking, c)
+	delete(rr.held, c)
 	rr.mu.Lock()
 	delete(rr.tokens, c)
 	rr.mu.Unlock()
@@ -291,6 +353,10 @@ func (rr *remoteRoom) event(m *nats.Msg) bool {
 			rr.welcome, msg = w, w
 		}
 		for _, c := range rr.clients {
+			if t == protocol.TypeLook && rr.looking[c] > 0 {
+				rr.held[c] = append(rr.held[c], msg)
+				continue
+			}
 			c.reply(msg)
 		}
 		return false

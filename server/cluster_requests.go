@@ -20,9 +20,10 @@ import (
 
 // Errors of a request.
 var (
-	errMalformed   = errors.New("malformed request")
-	errEnded       = errors.New("the room has ended")
-	errModelTooBig = errors.New("the room's model is larger than the NATS server accepts in one message (raise its max_payload)")
+	errMalformed    = errors.New("malformed request")
+	errEnded        = errors.New("the room has ended")
+	errAnswerTooBig = errors.New("the answer is larger than the NATS server accepts in one message (raise its max_payload)")
+	errModelTooBig  = errors.New("the room's model is larger than the NATS server accepts in one message (raise its max_payload)")
 )
 
 // request serves one request of another replica, in a goroutine of its
@@ -59,6 +60,8 @@ func (h *homeRoom) serve(m *nats.Msg) {
 		data, err = h.command(m.Data)
 	case cluster.RPCFork:
 		data, err = h.fork()
+	case cluster.RPCAsk:
+		data, err = h.ask(m.Data)
 	default:
 		err = errMalformed
 	}
@@ -299,6 +302,51 @@ func (h *homeRoom) command(b []byte) ([]byte, error) {
 		return nil, errEnded
 	}
 	return json.Marshal(rep)
+}
+
+// ask answers RPCAsk: a page on another replica asks a question, or the
+// owner's page there sends a look. The question is parsed and answered as
+// for a page of this replica (the same engine call in the session, the same
+// refusals, the same JSON); a look's token is checked here as for a
+// command. The reply is the one message the page gets.
+func (h *homeRoom) ask(b []byte) ([]byte, error) {
+	var req askReq
+	if len(b) > maxAskReq || json.Unmarshal(b, &req) != nil || req.Msg == nil {
+		return nil, errMalformed
+	}
+	q, err := parseQuestion(req.Msg)
+	if err != nil { // the other replica parsed it before sending it
+		return nil, errMalformed
+	}
+	id := req.Msg.ID
+	var out []byte
+	if look, ok := q.(protocol.LookRequest); ok {
+		if !h.sess.inSession(func() {
+			s := h.sess
+			c := &client{srv: s.srv, mb: newMailbox(), log: s.log}
+			if h.room.IsOwner(req.Token) {
+				s.pointAt(&sessionMsg{kind: msgQuestion, c: c, id: id, q: look}, look)
+			} else {
+				c.reply(refuseForbiddenLook().reply(id))
+			}
+			if r := c.mb.take().replies; len(r) > 0 {
+				out = r[0]
+			}
+		}) {
+			return nil, errEnded
+		}
+	} else {
+		var a answer
+		if !h.sess.inSession(func() { a = h.sess.ask(q) }) {
+			return nil, errEnded
+		}
+		out = a.reply(id)
+	}
+	if len(out) > h.cs.link.MaxPayload()-1024 {
+		h.cs.link.Dropped("too_large")
+		return nil, errAnswerTooBig
+	}
+	return out, nil
 }
 
 // fork answers RPCFork: the room's model as it is now, its settings and

@@ -372,10 +372,25 @@ func TestClusterMalformedMessagesDropped(t *testing.T) {
 	nc.Publish(link.Frames(room.Code, cluster.KeyHash(sub.Key())), []byte("BPV1\xff\xff\xff\xff"))
 	// Requests to the home: malformed ones are dropped, a forged command
 	// is refused like a student's.
-	for _, name := range []string{cluster.RPCInterest, cluster.RPCKeyframe, cluster.RPCCmd, "nonsense"} {
+	for _, name := range []string{cluster.RPCInterest, cluster.RPCKeyframe, cluster.RPCCmd, cluster.RPCAsk, "nonsense"} {
 		m, err := nc.Request(link.RPC(room.Code, name), []byte("{not json"), 5*time.Second)
 		if err != nil || cluster.ReplyError(m) == "" {
 			t.Errorf("malformed %s request: %v, reply %v; want an error reply", name, err, m)
+		}
+	}
+	// Questions that no page could have sent: none, not a question, one
+	// that does not parse, one too large.
+	layer := 0
+	for _, q := range []askReq{
+		{},
+		{Msg: &protocol.ClientMsg{Type: protocol.TypeCmd, Cmd: protocol.CmdPlay}},
+		{Msg: &protocol.ClientMsg{Type: protocol.TypeExplain, Layer: &layer}},
+		{Msg: &protocol.ClientMsg{Type: protocol.TypeExplain, Index: make([]int, maxAskReq)}},
+	} {
+		b, _ := json.Marshal(q)
+		m, err := nc.Request(link.RPC(room.Code, cluster.RPCAsk), b, 5*time.Second)
+		if err != nil || cluster.ReplyError(m) == "" {
+			t.Errorf("malformed question %.100s: %v, reply %v; want an error reply", b, err, m)
 		}
 	}
 	forged, _ := json.Marshal(cmdReq{Token: "guess", Cmd: protocol.CmdPlay, Sub: sub})
@@ -383,6 +398,13 @@ func TestClusterMalformedMessagesDropped(t *testing.T) {
 	var rep cmdReply
 	if err != nil || json.Unmarshal(m.Data, &rep) != nil || len(rep.Replies) != 1 || !strings.Contains(string(rep.Replies[0]), protocol.CodeForbidden) {
 		t.Errorf("forged command: %v, %s; want forbidden", err, m.Data)
+	}
+	// A look with a wrong token is refused like a student's.
+	tensor := "dX"
+	forged, _ = json.Marshal(askReq{Token: "guess", Msg: &protocol.ClientMsg{Type: protocol.TypeLook, Layer: &layer, Tensor: &tensor, Index: []int{0, 5, 5}}})
+	m, err = nc.Request(link.RPC(room.Code, cluster.RPCAsk), forged, 5*time.Second)
+	if err != nil || typeOf(m.Data) != protocol.TypeError || !strings.Contains(string(m.Data), msgForbiddenLook) {
+		t.Errorf("forged look: %v, %s; want forbidden", err, m.Data)
 	}
 	nc.Flush()
 
@@ -392,8 +414,8 @@ func TestClusterMalformedMessagesDropped(t *testing.T) {
 	if n := link.DroppedCount("malformed"); n != 7 {
 		t.Errorf("B dropped %v malformed messages, want 7", n)
 	}
-	if n := a.cluster.link.DroppedCount("malformed"); n != 4 {
-		t.Errorf("A dropped %v malformed requests, want 4", n)
+	if n := a.cluster.link.DroppedCount("malformed"); n != 9 {
+		t.Errorf("A dropped %v malformed requests, want 9", n)
 	}
 	// The link's metrics are served.
 	resp, err := http.Get(tsB.URL + "/metrics")

@@ -67,6 +67,20 @@ type cmdReply struct {
 	Sub     protocol.Subscription `json:"sub"`
 }
 
+// askReq is RPCAsk: a question (explain, walk, gradcheck) of a page on
+// another replica, or the look of the owner's page there with the owner
+// token it carries. Msg is the page's message as that replica read it
+// (within its max_message); the home parses it as it parses its own
+// pages' and answers with the reply the page gets.
+type askReq struct {
+	Token string              `json:"token,omitempty"`
+	Msg   *protocol.ClientMsg `json:"msg"`
+}
+
+// maxAskReq bounds an RPCAsk request: a page's message is at most
+// hardReadLimit.
+const maxAskReq = hardReadLimit + 4096
+
 // countMsg is EvCount: how many students watch the room, in all and on
 // each replica.
 type countMsg struct {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"time"
 
@@ -37,6 +38,7 @@ type answer struct {
 	step        int
 	done        *protocol.Phase
 	code, msg   string // an error: the reply's code and message
+	raw         []byte // the whole reply, as the room's home wrote it (on a mirror, see remoteRoom.ask)
 }
 
 // msgGradCheckPlaying is told to a gradient check while the session plays.
@@ -50,28 +52,17 @@ func (c *client) question(m *protocol.ClientMsg) {
 		c.reply(c.srv.counted(refuseQuestionRate(c.srv.cfg.MaxQuestions)).reply(m.ID))
 		return
 	}
-	var q question
-	var err error
-	switch m.Type {
-	case protocol.TypeExplain:
-		q, err = protocol.ParseExplain(m)
-	case protocol.TypeWalk:
-		q, err = protocol.ParseWalk(m)
-	case protocol.TypeGradCheck:
-		q, err = protocol.ParseGradCheck(m)
-	case protocol.TypeLook:
-		q, err = protocol.ParseLook(m)
-	}
+	q, err := parseQuestion(m)
 	if err != nil {
 		c.reply(protocol.ErrorReply(m.ID, protocol.CodeInvalid, err.Error()))
 		return
 	}
 	if _, ok := q.(protocol.LookRequest); ok { // answered by the session
-		c.sess.send(sessionMsg{kind: msgQuestion, c: c, id: m.ID, q: q})
+		c.sess.send(sessionMsg{kind: msgQuestion, c: c, id: m.ID, q: q, msg: m})
 		return
 	}
 	ans := make(chan answer, 1)
-	if !c.sess.send(sessionMsg{kind: msgQuestion, c: c, id: m.ID, q: q, answer: ans}) {
+	if !c.sess.send(sessionMsg{kind: msgQuestion, c: c, id: m.ID, q: q, msg: m, answer: ans}) {
 		return
 	}
 	select {
@@ -81,9 +72,27 @@ func (c *client) question(m *protocol.ClientMsg) {
 	}
 }
 
+// parseQuestion reads a question message (explain, walk, gradcheck or
+// look); the error is the reply's message (invalid).
+func parseQuestion(m *protocol.ClientMsg) (question, error) {
+	switch m.Type {
+	case protocol.TypeExplain:
+		return protocol.ParseExplain(m)
+	case protocol.TypeWalk:
+		return protocol.ParseWalk(m)
+	case protocol.TypeGradCheck:
+		return protocol.ParseGradCheck(m)
+	case protocol.TypeLook:
+		return protocol.ParseLook(m)
+	}
+	return nil, fmt.Errorf("%q is not a question", m.Type)
+}
+
 // reply is the message that answers request id.
 func (a *answer) reply(id json.RawMessage) []byte {
 	switch {
+	case a.raw != nil:
+		return a.raw
 	case a.code != "":
 		return protocol.ErrorReply(id, a.code, a.msg)
 	case a.explanation != nil:
@@ -154,6 +163,15 @@ func (s *session) look(m *sessionMsg, q protocol.LookRequest) {
 		m.c.reply(refuseForbiddenLook().reply(m.id))
 		return
 	}
+	s.pointAt(m, q)
+}
+
+// pointAt runs a look whose sender may drive the session (checked by
+// look, or by the home for an owner's page on another replica). The look
+// goes to every page of the session: to those of other replicas through
+// the room's relay, which publishes it on the room's event subject
+// (cluster.EvReply), and every mirror gives it to all its pages.
+func (s *session) pointAt(m *sessionMsg, q protocol.LookRequest) {
 	if _, err := s.t.Explain(engine.ExplainQuery{Layer: q.Layer, Tensor: q.Tensor, Index: q.Index}); err != nil {
 		m.c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 		return

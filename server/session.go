@@ -74,10 +74,11 @@ type sessionMsg struct {
 	cmd     string
 	args    protocol.CmdArgs
 	sub     protocol.Subscription
-	resumed bool          // attach: the client resumed with its token
-	fn      func()        // run: called in the session goroutine
-	q       question      // question: what is asked (see questions.go)
-	answer  chan<- answer // question: where the answer goes (but for a look)
+	resumed bool                // attach: the client resumed with its token
+	fn      func()              // run: called in the session goroutine
+	q       question            // question: what is asked (see questions.go)
+	msg     *protocol.ClientMsg // question: the page's message (a mirror forwards it to the room's home)
+	answer  chan<- answer       // question: where the answer goes (but for a look)
 }
 
 type msgKind int
