@@ -73,6 +73,8 @@ type Config struct {
 
 	// Rooms and classroom limits.
 	ClassroomConfig
+	// Timeouts and limits of plain HTTP (httpserver.go).
+	HTTPConfig
 }
 
 // Defaults.
@@ -124,6 +126,7 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxRate > 0, "max rate %v: want > 0", c.MaxRate)
 	check(c.ResumeGrace > 0, "resume grace %v: want > 0", c.ResumeGrace)
 	check(c.ShapesTrain > 0 && c.ShapesTest > 0, "shapes set sizes %d, %d: want > 0", c.ShapesTrain, c.ShapesTest)
+	c.HTTPConfig = c.HTTPConfig.withDefaults(&p)
 	cc, err := c.ClassroomConfig.withDefaults()
 	c.ClassroomConfig = cc
 	return c, errors.Join(append(p, err)...)

@@ -52,6 +52,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	metrics  *serverMetrics
+	httpm    *httpMetrics
 	sessions *registry // every session: labs, rooms' trainers, forks
 	class    *classroom
 	data     *dataSets
@@ -83,6 +84,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		quit:    make(chan struct{}),
 		clients: map[*client]struct{}{},
 	}
+	s.httpm = newHTTPMetrics(s.metrics.reg)
 	s.sessions = newRegistry(cfg, s.metrics)
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
@@ -105,7 +107,7 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	// GetHead answers HEAD like GET (without the body) on every GET route.
-	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders, middleware.GetHead)
+	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders, middleware.GetHead, s.limitBody)
 
 	// GET /ws: the websocket of one lab page (docs/protocol.md).
 	ws := r.With(s.limitConnsPerAddr)

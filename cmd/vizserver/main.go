@@ -68,6 +68,11 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&cfg.MaxBatch, "max-batch", 128, "largest batch size a client may choose (env BPV_MAX_BATCH)")
 	fs.IntVar(&cfg.MaxTestImages, "max-test", 10000, "test images one test command may evaluate (env BPV_MAX_TEST)")
 	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", 10*time.Minute, "how long a session without a client can be resumed (env BPV_RESUME_GRACE)")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers (env BPV_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 30*time.Second, "time to read a whole request, body included; websockets are not bound by it (env BPV_READ_TIMEOUT)")
+	fs.DurationVar(&cfg.HTTPIdleTimeout, "http-idle-timeout", 60*time.Second, "an idle keep-alive connection is closed after this long (env BPV_HTTP_IDLE_TIMEOUT)")
+	fs.Int64Var(&cfg.MaxBody, "max-body", 16<<10, "largest request body in bytes (env BPV_MAX_BODY)")
+	fs.IntVar(&cfg.MaxHTTPConnsPerAddr, "max-http-conns-per-addr", 1024, "open TCP connections of one peer address, websockets included; trusted proxies are not counted (env BPV_MAX_HTTP_CONNS_PER_ADDR)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
 	finishClassroom := classroomFlags(fs, cfg)
 	if err := fromEnv(fs); err != nil {
@@ -104,12 +109,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := srv.HTTPServer()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(srv.LimitListener(ln)) }()
 	fmt.Printf("backpropviz listening on %s\n", listenURL(ln.Addr()))
 	if room != "" {
 		if err := openRoom(os.Stdout, srv, room, listenURL(ln.Addr())); err != nil {
