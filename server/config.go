@@ -18,7 +18,8 @@ type Config struct {
 	// default "127.0.0.1:8080" (this machine only); ":8080" serves a
 	// classroom network.
 	Addr string
-	// Version is shown on the pages; default "dev".
+	// Version is shown on the pages and in bpv_build_info; default
+	// BuildVersion().
 	Version string
 	// DevStatic, if set, serves the static files from this directory on
 	// disk instead of the embedded copy (for front-end development).
@@ -106,7 +107,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxTestImages, defaultMaxTest)
 	def(&c.ShapesTrain, defaultShapesTrain)
 	def(&c.ShapesTest, defaultShapesTest)
-	def(&c.Version, "dev")
+	def(&c.Version, BuildVersion())
 	def(&c.Addr, DefaultAddr)
 	def(&c.CmdRate, defaultCmdRate)
 	def(&c.MaxQuestions, defaultMaxQuestions)

@@ -85,6 +85,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		clients: map[*client]struct{}{},
 	}
 	s.httpm = newHTTPMetrics(s.metrics.reg)
+	registerBuildInfo(s.metrics.reg, cfg.Version)
 	s.sessions = newRegistry(cfg, s.metrics)
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,

@@ -27,6 +27,11 @@ import (
 	"github.com/backpropviz/backpropviz/server"
 )
 
+// version, if set at build time (go build -ldflags "-X main.version=v1.2.0"),
+// is the version shown on the pages and in /metrics; else the server takes
+// it from the build information (server.BuildVersion).
+var version string
+
 // shutdownTimeout bounds the graceful shutdown: connections still open
 // after it are closed abruptly.
 const shutdownTimeout = 10 * time.Second
@@ -101,6 +106,9 @@ func run(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	if version != "" {
+		cfg.Version = version
+	}
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err
