@@ -108,7 +108,9 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	// GetHead answers HEAD like GET (without the body) on every GET route.
-	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders, middleware.GetHead, s.limitBody)
+	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders, middleware.GetHead, s.limitBody,
+		// gzip or deflate for text (pages, scripts, styles) when the browser asks.
+		middleware.Compress(5))
 
 	// GET /ws: the websocket of one lab page (docs/protocol.md).
 	ws := r.With(s.limitConnsPerAddr)
