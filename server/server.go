@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -53,6 +54,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *serverMetrics
 	httpm    *httpMetrics
+	draining atomic.Bool
 	sessions *registry // every session: labs, rooms' trainers, forks
 	class    *classroom
 	data     *dataSets
@@ -149,10 +151,11 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// shuttingDown answers 503 and reports true once Shutdown has begun.
+// shuttingDown answers 503 and reports true once Drain or Shutdown has
+// begun.
 func (s *Server) shuttingDown(w http.ResponseWriter) bool {
 	s.mu.Lock()
-	closing := s.closing
+	closing := s.closing || s.draining.Load()
 	s.mu.Unlock()
 	if closing {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)

@@ -51,6 +51,7 @@ type options struct {
 	cfg      server.Config
 	room     string // a room to open at start-up, "" for none
 	logLevel string
+	drain    time.Duration // how long /healthz answers 503 before the server closes
 }
 
 // parseFlags reads the flags of args, each defaulting to its environment
@@ -78,6 +79,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&cfg.HTTPIdleTimeout, "http-idle-timeout", 60*time.Second, "an idle keep-alive connection is closed after this long (env BPV_HTTP_IDLE_TIMEOUT)")
 	fs.Int64Var(&cfg.MaxBody, "max-body", 16<<10, "largest request body in bytes (env BPV_MAX_BODY)")
 	fs.IntVar(&cfg.MaxHTTPConnsPerAddr, "max-http-conns-per-addr", 1024, "open TCP connections of one peer address, websockets included; trusted proxies are not counted (env BPV_MAX_HTTP_CONNS_PER_ADDR)")
+	fs.DurationVar(&o.drain, "drain", 3*time.Second, "on SIGTERM, how long /healthz answers 503 (and new websockets are refused) before the pages are closed; part of the 10 s shutdown (env BPV_DRAIN)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
 	finishClassroom := classroomFlags(fs, cfg)
 	if err := fromEnv(fs); err != nil {
@@ -88,6 +90,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q (every setting is a flag; -h lists them)", fs.Args())
+	}
+	if o.drain < 0 || o.drain >= shutdownTimeout {
+		return o, fmt.Errorf("drain %v: want 0 … %v (the whole shutdown takes at most %v)", o.drain, shutdownTimeout, shutdownTimeout)
 	}
 	var err error
 	o.room, err = finishClassroom()
@@ -139,6 +144,14 @@ func run(args []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	// Drain: /healthz answers 503 (the listener stays open) so that a load
+	// balancer stops sending pages before the connections are closed.
+	srv.Drain()
+	select {
+	case <-time.After(o.drain):
+	case err := <-errc:
+		return err
+	}
 	err = errors.Join(hs.Shutdown(sctx), srv.Shutdown(sctx))
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
