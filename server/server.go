@@ -42,6 +42,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/backpropviz/backpropviz/protocol"
@@ -55,6 +56,7 @@ type Server struct {
 	metrics  *serverMetrics
 	httpm    *httpMetrics
 	draining atomic.Bool
+	cmdtime  *prometheus.HistogramVec
 	sessions *registry // every session: labs, rooms' trainers, forks
 	class    *classroom
 	data     *dataSets
@@ -88,6 +90,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.httpm = newHTTPMetrics(s.metrics.reg)
 	registerBuildInfo(s.metrics.reg, cfg.Version)
+	s.cmdtime = newCommandLatency(s.metrics.reg)
 	s.sessions = newRegistry(cfg, s.metrics)
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
