@@ -12,7 +12,10 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 # CGO off: a static binary (the engine's assembly kernels are Go assembly).
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/vizserver ./cmd/vizserver
+# The version shown on the pages and in /metrics (.git is not copied, so
+# the build cannot read it): docker build --build-arg VERSION=$(git describe --always --dirty) .
+ARG VERSION=
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/vizserver ./cmd/vizserver
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/vizserver /vizserver

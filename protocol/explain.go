@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -42,6 +41,9 @@ const (
 	MaxExplainLimit     = 4096
 )
 
+// MaxGradCheckH bounds the step of a gradient check (the engine's bound).
+const MaxGradCheckH = engine.MaxGradCheckH
+
 // ExplainRequest is an explain message: how was Tensor[Index] of Layer
 // computed for one sample (or the probe)?
 type ExplainRequest struct {
@@ -69,7 +71,7 @@ type GradCheckRequest struct {
 	Layer int
 	Param string // ParamW or ParamB
 	Index []int
-	H     float64 // > 0, finite; engine.DefaultGradCheckH if absent
+	H     float64 // 0 < H ≤ MaxGradCheckH; engine.DefaultGradCheckH if absent
 }
 
 // LookRequest is the owner's look message: every page of the session is
@@ -200,8 +202,8 @@ func ParseWalk(m *ClientMsg) (WalkRequest, error) {
 }
 
 // ParseGradCheck reads a gradcheck message. layer, param and index are
-// required; h defaults to engine.DefaultGradCheckH and must be a finite
-// number > 0.
+// required; h defaults to engine.DefaultGradCheckH and must be a number
+// in (0, MaxGradCheckH].
 func ParseGradCheck(m *ClientMsg) (GradCheckRequest, error) {
 	r := GradCheckRequest{H: engine.DefaultGradCheckH}
 	if m.Layer == nil {
@@ -225,8 +227,8 @@ func ParseGradCheck(m *ClientMsg) (GradCheckRequest, error) {
 	}
 	if m.H != nil {
 		r.H = *m.H
-		if !(r.H > 0) || math.IsInf(r.H, 0) {
-			return r, fmt.Errorf("h %v: want a finite step > 0 (default %v)", r.H, engine.DefaultGradCheckH)
+		if !(r.H > 0 && r.H <= MaxGradCheckH) {
+			return r, fmt.Errorf("h %v: want a step 0 < h ≤ %v (default %v)", r.H, MaxGradCheckH, engine.DefaultGradCheckH)
 		}
 	}
 	return r, nil

@@ -19,7 +19,8 @@ type Config struct {
 	// default "127.0.0.1:8080" (this machine only); ":8080" serves a
 	// classroom network.
 	Addr string
-	// Version is shown on the pages; default "dev".
+	// Version is shown on the pages and in bpv_build_info; default
+	// BuildVersion().
 	Version string
 	// DevStatic, if set, serves the static files from this directory on
 	// disk instead of the embedded copy (for front-end development).
@@ -74,6 +75,8 @@ type Config struct {
 
 	// Rooms and classroom limits.
 	ClassroomConfig
+	// Timeouts and limits of plain HTTP (httpserver.go).
+	HTTPConfig
 
 	// Cluster, if its URL is set, shares rooms with the other replicas
 	// connected to the same NATS server (cluster.go). Default: none.
@@ -109,7 +112,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxTestImages, defaultMaxTest)
 	def(&c.ShapesTrain, defaultShapesTrain)
 	def(&c.ShapesTest, defaultShapesTest)
-	def(&c.Version, "dev")
+	def(&c.Version, BuildVersion())
 	def(&c.Addr, DefaultAddr)
 	def(&c.CmdRate, defaultCmdRate)
 	def(&c.MaxQuestions, defaultMaxQuestions)
@@ -129,6 +132,7 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxRate > 0, "max rate %v: want > 0", c.MaxRate)
 	check(c.ResumeGrace > 0, "resume grace %v: want > 0", c.ResumeGrace)
 	check(c.ShapesTrain > 0 && c.ShapesTest > 0, "shapes set sizes %d, %d: want > 0", c.ShapesTrain, c.ShapesTest)
+	c.HTTPConfig = c.HTTPConfig.withDefaults(&p)
 	cc, err := c.ClassroomConfig.withDefaults()
 	c.ClassroomConfig = cc
 	return c, errors.Join(append(p, err)...)

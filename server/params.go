@@ -126,7 +126,8 @@ func parseLabParam(a *protocol.CmdArgs, key, v string) error {
 		a.Sample = json.RawMessage(strconv.Quote(v))
 	case "speed":
 		if a.Speed == nil {
-			a.Speed = &protocol.Speed{Rate: -1}
+			// A unit without a rate keeps the default rate.
+			a.Speed = &protocol.Speed{Rate: DefaultLabParams().Speed.Rate}
 		}
 		a.Speed.Unit = v
 	case "rate":
@@ -234,11 +235,8 @@ func (p LabParams) apply(a *protocol.CmdArgs, lim protocol.Limits) (LabParams, c
 		if sp.Unit == "" {
 			sp.Unit = p.Speed.Unit
 		}
-		if sp.Rate < 0 {
-			sp.Rate = p.Speed.Rate
-		}
 		if sp.Unit != protocol.UnitPhase && sp.Unit != protocol.UnitStep {
-			return p, ch, fmt.Errorf("speed unit %q: want %q or %q", sp.Unit, protocol.UnitPhase, protocol.UnitStep)
+			return p, ch, fmt.Errorf("speed unit %.40q: want %q or %q", sp.Unit, protocol.UnitPhase, protocol.UnitStep)
 		}
 		if math.IsNaN(sp.Rate) || sp.Rate < 0 || sp.Rate > lim.MaxRate {
 			return p, ch, fmt.Errorf("speed rate %v: want 0 (as fast as possible) … %v per second", sp.Rate, lim.MaxRate)

@@ -52,6 +52,9 @@ func TestParseLabParams(t *testing.T) {
 		{"sample=x", nil, "sample"},
 		{"speed=epoch", nil, "speed unit"},
 		{"rate=1000", nil, "speed rate"},
+		{"speed=step&rate=-5", nil, "speed rate -5"},
+		{"rate=-0.5", nil, "speed rate -0.5"},
+		{"rate=Inf", nil, "rate"},
 	}
 	for _, tt := range tests {
 		q, err := url.ParseQuery(tt.query)

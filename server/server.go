@@ -37,11 +37,13 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/backpropviz/backpropviz/protocol"
@@ -53,6 +55,9 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	metrics  *serverMetrics
+	httpm    *httpMetrics
+	draining atomic.Bool
+	cmdtime  *prometheus.HistogramVec
 	sessions *registry // every session: labs, rooms' trainers, forks
 	class    *classroom
 	data     *dataSets
@@ -85,6 +90,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		quit:    make(chan struct{}),
 		clients: map[*client]struct{}{},
 	}
+	s.httpm = newHTTPMetrics(s.metrics.reg)
+	registerBuildInfo(s.metrics.reg, cfg.Version)
+	s.cmdtime = newCommandLatency(s.metrics.reg)
 	s.sessions = newRegistry(cfg, s.metrics)
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
 	if cfg.Cluster.Enabled() {
@@ -112,7 +120,9 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	// GetHead answers HEAD like GET (without the body) on every GET route.
-	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders, middleware.GetHead)
+	r.Use(middleware.RequestID, s.logRequests, middleware.Recoverer, SecurityHeaders, middleware.GetHead, s.limitBody,
+		// gzip or deflate for text (pages, scripts, styles) when the browser asks.
+		middleware.Compress(5))
 
 	// GET /ws: the websocket of one lab page (docs/protocol.md).
 	ws := r.With(s.limitConnsPerAddr)
@@ -153,10 +163,11 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-// shuttingDown answers 503 and reports true once Shutdown has begun.
+// shuttingDown answers 503 and reports true once Drain or Shutdown has
+// begun.
 func (s *Server) shuttingDown(w http.ResponseWriter) bool {
 	s.mu.Lock()
-	closing := s.closing
+	closing := s.closing || s.draining.Load()
 	s.mu.Unlock()
 	if closing {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)

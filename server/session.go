@@ -254,7 +254,9 @@ func (s *session) handle(m sessionMsg) {
 			m.c.reply(s.srv.refusalOf(err).reply(m.id))
 			return
 		}
+		start := time.Now()
 		s.command(&m)
+		s.srv.cmdtime.WithLabelValues(m.cmd).Observe(time.Since(start).Seconds())
 	case msgRun:
 		m.fn()
 	case msgQuestion:

@@ -5,11 +5,15 @@
 package web
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -63,22 +67,46 @@ func New(cfg Config) *Site {
 // what they show (see Join, Room, Fork).
 func (s *Site) Mount(r chi.Router) {
 	r.Get("/", s.serveLab)
-	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(s.files)))
+	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(s.files, s.cfg.DevStatic == "")))
 }
 
 // staticHandler serves files with a no-cache policy: the browser revalidates,
 // so a new version's ES modules (imported without a version in their URL)
-// are never mixed with an old one's.
-func staticHandler(files fs.FS) http.Handler {
+// are never mixed with an old one's. Each file has an ETag from the hash of
+// its content, so a revalidation of an unchanged file is a 304 without a
+// body. immutable says the files never change while the server runs (the
+// embedded copy): their ETags are computed once.
+func staticHandler(files fs.FS, immutable bool) http.Handler {
 	fsrv := http.FileServerFS(files)
+	var etags sync.Map // file name → ETag, when immutable
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/") || r.URL.Path == "" {
 			http.NotFound(w, r) // no directory listings
 			return
 		}
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		tag, ok := etags.Load(name)
+		if !ok {
+			if b, err := fs.ReadFile(files, name); err == nil {
+				tag = contentETag(b)
+				if immutable {
+					etags.Store(name, tag)
+				}
+			}
+		}
+		if tag != nil {
+			w.Header().Set("ETag", tag.(string))
+		}
 		w.Header().Set("Cache-Control", "no-cache")
 		fsrv.ServeHTTP(w, r)
 	})
+}
+
+// contentETag is the ETag of content b: weak, since the server may send
+// the file compressed or not.
+func contentETag(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `W/"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 }
 
 // render writes a page of the classroom with the given HTTP status.

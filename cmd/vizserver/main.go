@@ -27,6 +27,11 @@ import (
 	"github.com/backpropviz/backpropviz/server"
 )
 
+// version, if set at build time (go build -ldflags "-X main.version=v1.2.0"),
+// is the version shown on the pages and in /metrics; else the server takes
+// it from the build information (server.BuildVersion).
+var version string
+
 // shutdownTimeout bounds the graceful shutdown: connections still open
 // after it are closed abruptly.
 const shutdownTimeout = 10 * time.Second
@@ -46,6 +51,7 @@ type options struct {
 	cfg      server.Config
 	room     string // a room to open at start-up, "" for none
 	logLevel string
+	drain    time.Duration // how long /healthz answers 503 before the server closes
 }
 
 // parseFlags reads the flags of args, each defaulting to its environment
@@ -68,6 +74,12 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&cfg.MaxBatch, "max-batch", 128, "largest batch size a client may choose (env BPV_MAX_BATCH)")
 	fs.IntVar(&cfg.MaxTestImages, "max-test", 10000, "test images one test command may evaluate (env BPV_MAX_TEST)")
 	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", 10*time.Minute, "how long a session without a client can be resumed (env BPV_RESUME_GRACE)")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", 10*time.Second, "time to read a request's headers (env BPV_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", 30*time.Second, "time to read a whole request, body included; websockets are not bound by it (env BPV_READ_TIMEOUT)")
+	fs.DurationVar(&cfg.HTTPIdleTimeout, "http-idle-timeout", 60*time.Second, "an idle keep-alive connection is closed after this long (env BPV_HTTP_IDLE_TIMEOUT)")
+	fs.Int64Var(&cfg.MaxBody, "max-body", 16<<10, "largest request body in bytes (env BPV_MAX_BODY)")
+	fs.IntVar(&cfg.MaxHTTPConnsPerAddr, "max-http-conns-per-addr", 1024, "open TCP connections of one peer address, websockets included; trusted proxies are not counted (env BPV_MAX_HTTP_CONNS_PER_ADDR)")
+	fs.DurationVar(&o.drain, "drain", 3*time.Second, "on SIGTERM, how long /healthz answers 503 (and new websockets are refused) before the pages are closed; part of the 10 s shutdown (env BPV_DRAIN)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
 	finishClassroom := classroomFlags(fs, cfg)
 	clusterFlags(fs, cfg) // cluster.go
@@ -79,6 +91,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q (every setting is a flag; -h lists them)", fs.Args())
+	}
+	if o.drain < 0 || o.drain >= shutdownTimeout {
+		return o, fmt.Errorf("drain %v: want 0 … %v (the whole shutdown takes at most %v)", o.drain, shutdownTimeout, shutdownTimeout)
 	}
 	var err error
 	o.room, err = finishClassroom()
@@ -97,6 +112,9 @@ func run(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	if version != "" {
+		cfg.Version = version
+	}
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err
@@ -105,12 +123,12 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := srv.HTTPServer()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(srv.LimitListener(ln)) }()
 	fmt.Printf("backpropviz listening on %s\n", listenURL(ln.Addr()))
 	if room != "" {
 		if err := openRoom(os.Stdout, srv, room, listenURL(ln.Addr())); err != nil {
@@ -127,6 +145,14 @@ func run(args []string) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	// Drain: /healthz answers 503 (the listener stays open) so that a load
+	// balancer stops sending pages before the connections are closed.
+	srv.Drain()
+	select {
+	case <-time.After(o.drain):
+	case err := <-errc:
+		return err
+	}
 	err = errors.Join(hs.Shutdown(sctx), srv.Shutdown(sctx))
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
