@@ -60,3 +60,53 @@ func TestParallelSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceSkip takes a trace after Update without each part in turn and
+// wants that part nil and every other field as in the full trace.
+func TestTraceSkip(t *testing.T) {
+	h := engine.DefaultHyper()
+	h.BatchSize = 3
+	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: 1, Hyper: h}, benchData(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.StepBatch(); err != nil {
+		t.Fatal(err)
+	}
+	full := tr.Trace(engine.TraceOptions{Sample: 1})
+	parts := []struct {
+		part engine.TraceParts
+		nil  func(*engine.LayerTrace) []*engine.Tensor
+	}{
+		{engine.TraceMaps, func(l *engine.LayerTrace) []*engine.Tensor { return []*engine.Tensor{l.Input, l.Output} }},
+		{engine.TraceGradOutput, func(l *engine.LayerTrace) []*engine.Tensor { return []*engine.Tensor{l.GradOutput} }},
+		{engine.TraceGradInput, func(l *engine.LayerTrace) []*engine.Tensor { return []*engine.Tensor{l.GradInput} }},
+		{engine.TraceWeights, func(l *engine.LayerTrace) []*engine.Tensor { return []*engine.Tensor{l.Weights, l.Bias} }},
+		{engine.TraceGradWeights, func(l *engine.LayerTrace) []*engine.Tensor { return []*engine.Tensor{l.GradWeights, l.GradBias} }},
+		{engine.TraceDeltas, func(l *engine.LayerTrace) []*engine.Tensor { return []*engine.Tensor{l.DeltaWeights, l.DeltaBias} }},
+	}
+	for _, p := range parts {
+		got := tr.Trace(engine.TraceOptions{Sample: 1, Skip: p.part})
+		for i := range got.Layers {
+			for _, x := range p.nil(&got.Layers[i]) {
+				if x != nil {
+					t.Errorf("Skip %b: layer %d keeps the part", p.part, i)
+				}
+			}
+			for _, q := range parts {
+				if q.part == p.part {
+					continue
+				}
+				g, w := q.nil(&got.Layers[i]), q.nil(&full.Layers[i])
+				for k := range g {
+					if (g[k] == nil) != (w[k] == nil) || g[k] != nil && fmt.Sprint(g[k].Data) != fmt.Sprint(w[k].Data) {
+						t.Errorf("Skip %b: layer %d part %b differs from the full trace", p.part, i, q.part)
+					}
+				}
+			}
+		}
+	}
+	if got := tr.Trace(engine.TraceOptions{Skip: engine.TraceOptState}); got.Layers[0].OptState != nil {
+		t.Errorf("Skip TraceOptState: layer 0 keeps the optimizer state")
+	}
+}

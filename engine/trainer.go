@@ -43,7 +43,25 @@ type TraceOptions struct {
 	// trace (LayerTrace.SampleGradWeights, SampleGradBias): it costs a
 	// pass over the layers' weights, so only who draws them asks.
 	Shares bool
+	// Skip leaves parts out of every layer's trace (their fields stay nil),
+	// so that a trace costs only what its reader draws: 0 gives them all.
+	// TraceGradInput also spares the first layer's dL/dX, which training
+	// does not compute and the trace otherwise does.
+	Skip TraceParts
 }
+
+// TraceParts is a set of a LayerTrace's parts (TraceOptions.Skip).
+type TraceParts uint16
+
+const (
+	TraceMaps        TraceParts = 1 << iota // Input, Output, Switches (and Trace.Input)
+	TraceGradOutput                         // GradOutput
+	TraceGradInput                          // GradInput
+	TraceWeights                            // Weights, Bias
+	TraceGradWeights                        // GradWeights, GradBias
+	TraceDeltas                             // DeltaWeights, DeltaBias
+	TraceOptState                           // OptState
+)
 
 // Trainer trains a network one phase at a time:
 //

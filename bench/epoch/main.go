@@ -2,7 +2,12 @@
 // prints the test accuracy on all 10,000 test images after each, with the
 // training speed. It is a measurement, not a test:
 //
-//	go run ./bench/epoch -epochs 1 -batch 8
+//	go run ./bench/epoch -epochs 1 -seed 1
+//
+// Its flags default to the page's recipe (engine.DefaultHyper).
+// -decay linear lowers the learning rate after every step, linearly from
+// -lr to 0 over the epochs trained (a measurement of what a schedule
+// would give; the trainer itself keeps a constant rate).
 package main
 
 import (
@@ -17,12 +22,14 @@ import (
 )
 
 func main() {
+	def := engine.DefaultHyper()
 	epochs := flag.Int("epochs", 1, "epochs to train")
-	batch := flag.Int("batch", 8, "batch size")
-	lr := flag.Float64("lr", 0.001, "learning rate")
-	opt := flag.String("opt", engine.OptAdam, "optimizer: sgd or adam")
-	momentum := flag.Float64("momentum", 0.9, "SGD momentum")
+	batch := flag.Int("batch", def.BatchSize, "batch size")
+	lr := flag.Float64("lr", def.LearningRate, "learning rate")
+	opt := flag.String("opt", def.Optimizer, "optimizer: sgd or adam")
+	momentum := flag.Float64("momentum", def.Momentum, "SGD momentum")
 	seed := flag.Int64("seed", 1, "seed")
+	decay := flag.String("decay", "none", "learning-rate schedule: none, or linear (to 0 over the epochs)")
 	flag.Parse()
 
 	train, test, err := dataset.MNIST()
@@ -36,10 +43,24 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s, %s lr %g batch %d seed %d\n", engine.DefaultSpec, h.Optimizer, h.LearningRate, h.BatchSize, *seed)
+	fmt.Printf("%s, %s lr %g (decay %s) batch %d seed %d\n", engine.DefaultSpec, h.Optimizer, h.LearningRate, *decay, h.BatchSize, *seed)
+	seen := 0 // training images stepped through, for -decay
 	for e := 1; e <= *epochs; e++ {
 		start := time.Now()
-		if err := tr.StepEpoch(context.Background()); err != nil {
+		if *decay == "linear" {
+			total := *epochs * train.Len()
+			for tr.Epoch() < e {
+				hh := h
+				hh.LearningRate = *lr * max(1e-9, 1-float64(seen)/float64(total))
+				seen += h.BatchSize
+				if err := tr.SetHyper(hh); err != nil {
+					log.Fatal(err)
+				}
+				if err := tr.StepBatch(); err != nil {
+					log.Fatal(err)
+				}
+			}
+		} else if err := tr.StepEpoch(context.Background()); err != nil {
 			log.Fatal(err)
 		}
 		el := time.Since(start)
