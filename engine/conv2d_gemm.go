@@ -68,6 +68,12 @@ const (
 	passInputGrad                  // dL/dX of samples span(N)
 )
 
+// macsPerSample is the multiply-adds of one sample's forward pass, F·K·P
+// (dL/dW and dL/dX take as many each).
+func (l *Conv2D) macsPerSample() int {
+	return l.out.Size() * l.in[0] * l.kh * l.kw
+}
+
 // runSplit runs pass over parts parts, each with its own buffers.
 func (l *Conv2D) runSplit(pass convPass, parts int) {
 	for len(l.gemm.parts) < parts {
@@ -110,7 +116,7 @@ func (l *Conv2D) forwardGEMM() {
 	if l.forwardByShift() {
 		l.setForwardOffsets()
 	}
-	l.runSplit(passForward, parallelParts(l.X.Shape[0]))
+	l.runSplit(passForward, parallelParts(l.X.Shape[0], l.X.Shape[0]*l.macsPerSample()))
 }
 
 // setForwardOffsets sets the offsets forwardShift reads its rows from.
@@ -225,9 +231,9 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 		}
 	}
 	l.gemm.dy = dy.Data
-	l.runSplit(passWeightGrad, parallelParts((K+3)/4))
+	l.runSplit(passWeightGrad, parallelParts((K+3)/4, N*l.macsPerSample()))
 	if l.DX != nil {
-		l.runSplit(passInputGrad, parallelParts(N))
+		l.runSplit(passInputGrad, parallelParts(N, N*l.macsPerSample()))
 	}
 	l.gemm.dy = nil
 	for f := range F {

@@ -55,10 +55,17 @@ var workPool struct {
 // maxParts bounds the parts of one call (16 bits of parallelJob.state).
 const maxParts = 1<<16 - 1
 
-// parallelParts returns how many parts to split n units of work into: one
-// per core (GOMAXPROCS), at most n.
-func parallelParts(n int) int {
-	return max(1, min(n, runtime.GOMAXPROCS(0), maxParts))
+// minPartWork is the least work worth a part of its own, in multiply-adds
+// (or values compared): about 20 µs, several times what handing a part to
+// a helper costs. A batch-1 step splits only its largest products. (A
+// variable so that a test can split everything.)
+var minPartWork = 1 << 17
+
+// parallelParts returns how many parts to split n units of work, work
+// multiply-adds in all, into: one per core (GOMAXPROCS), at most n, and
+// none smaller than minPartWork.
+func parallelParts(n, work int) int {
+	return max(1, min(n, runtime.GOMAXPROCS(0), work/max(minPartWork, 1), maxParts))
 }
 
 // parallelFor runs r.runPart(i, parts) for i = 0 … parts−1, on the calling

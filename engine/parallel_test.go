@@ -10,9 +10,10 @@ import (
 	"github.com/backpropviz/backpropviz/engine"
 )
 
-// TestParallelSameBits trains the same networks at GOMAXPROCS 1, 2 and 8
-// and wants the same saved state (weights, optimizer state, step) bit for
-// bit: the parts a step is split into never share a sum.
+// TestParallelSameBits trains the same networks at GOMAXPROCS 1, 2 and 8,
+// and at 8 with every pass split as finely as it can be, and wants the same
+// saved state (weights, optimizer state, step) bit for bit: the parts a step
+// is split into never share a sum.
 func TestParallelSameBits(t *testing.T) {
 	data := benchData(t)
 	every := engine.DefaultConfig()
@@ -33,8 +34,13 @@ func TestParallelSameBits(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	for _, tc := range tests {
 		var want string
-		for _, procs := range []int{1, 2, 8} {
-			runtime.GOMAXPROCS(procs)
+		for _, procs := range []int{1, 2, 8, -8} {
+			// −8: GOMAXPROCS 8, every pass split as finely as it can be.
+			runtime.GOMAXPROCS(max(procs, -procs))
+			restore := func() {}
+			if procs < 0 {
+				restore = engine.SplitAll()
+			}
 			cfg := tc.cfg
 			cfg.Hyper.BatchSize = tc.batch
 			tr, err := engine.NewTrainer(cfg, data)
@@ -51,6 +57,7 @@ func TestParallelSameBits(t *testing.T) {
 				t.Fatal(err)
 			}
 			tr.Trace(engine.TraceOptions{}) // the first layer's dL/dX, on its own
+			restore()
 			got := fmt.Sprintf("%x", sha256.Sum256(buf.Bytes()))
 			if procs == 1 {
 				want = got

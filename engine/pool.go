@@ -82,7 +82,7 @@ func (l *MaxPool2D) Forward(x *Tensor) *Tensor {
 	}
 	l.switches = l.switches[:len(l.Y.Data)]
 	l.x = x
-	l.split.parallelFor(parallelParts(x.Shape[0]), l)
+	l.split.parallelFor(parallelParts(x.Shape[0], len(x.Data)), l)
 	l.x = nil
 	return l.Y
 }
