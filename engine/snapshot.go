@@ -13,12 +13,15 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	done, started := t.Done()
 	tr := &Trace{
 		Spec: t.cfg.Spec, Seed: t.cfg.Seed, Step: t.step, Epoch: t.epoch,
-		Done: done, Started: started, Next: t.Next(), Hyper: t.cfg.Hyper,
+		Done: done, Started: started, Next: t.Next(), Hyper: t.cfg.Hyper, Rate: t.Rate(),
 		Sample: -1, Index: -1, Label: -1, Prediction: -1,
 		Loss: math.NaN(), BatchLoss: t.batchLoss,
 	}
 	if !started {
 		tr.BatchLoss = math.NaN()
+	}
+	if t.updated {
+		tr.Rate = t.lastRate
 	}
 	src := t
 	sample := 0

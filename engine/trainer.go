@@ -88,6 +88,8 @@ type Trainer struct {
 	cursor     int     // position in the epoch's permutation
 	perm       []int32 // sample order of the epoch
 	samples    int     // samples seen since reset
+	lastHyper  Hyper   // the hyperparameters of the last Update
+	lastRate   float64 // the learning rate of the last Update (Hyper.Rate)
 	diverged   error
 	given      *givenBatch // the batch SetBatch gave for the next step
 	batchGiven bool        // the current step's batch came from SetBatch
@@ -309,6 +311,12 @@ func (t *Trainer) InputShape() Shape { return slices.Clone(t.in) }
 
 // Step is the number of optimizer steps since reset.
 func (t *Trainer) Step() int { return t.step }
+
+// Rate returns the learning rate the next Update uses: Hyper.LearningRate
+// after the schedule (Hyper.Rate of the samples seen since reset).
+func (t *Trainer) Rate() float64 {
+	return t.cfg.Hyper.Rate(t.samples, t.data.Train.Len())
+}
 
 // Epoch is the number of completed epochs.
 func (t *Trainer) Epoch() int { return t.epoch }

@@ -4,10 +4,8 @@
 //
 //	go run ./bench/epoch -epochs 1 -seed 1
 //
-// Its flags default to the page's recipe (engine.DefaultHyper).
-// -decay linear lowers the learning rate after every step, linearly from
-// -lr to 0 over the epochs trained (a measurement of what a schedule
-// would give; the trainer itself keeps a constant rate).
+// Its flags default to the page's recipe (engine.DefaultHyper), its
+// learning-rate schedule included (-decay-epochs; 0 for a constant rate).
 package main
 
 import (
@@ -29,7 +27,7 @@ func main() {
 	opt := flag.String("opt", def.Optimizer, "optimizer: sgd or adam")
 	momentum := flag.Float64("momentum", def.Momentum, "SGD momentum")
 	seed := flag.Int64("seed", 1, "seed")
-	decay := flag.String("decay", "none", "learning-rate schedule: none, or linear (to 0 over the epochs)")
+	decay := flag.Float64("decay-epochs", def.DecayEpochs, "epochs over which the learning rate falls to engine.DecayFloor of -lr (0: constant)")
 	flag.Parse()
 
 	train, test, err := dataset.MNIST()
@@ -37,30 +35,16 @@ func main() {
 		log.Fatal(err)
 	}
 	h := engine.DefaultHyper()
-	h.BatchSize, h.LearningRate, h.Optimizer, h.Momentum = *batch, *lr, *opt, *momentum
+	h.BatchSize, h.LearningRate, h.Optimizer, h.Momentum, h.DecayEpochs = *batch, *lr, *opt, *momentum, *decay
 	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: *seed, Hyper: h},
 		engine.Data{Name: "mnist", Train: train, Test: test})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s, %s lr %g (decay %s) batch %d seed %d\n", engine.DefaultSpec, h.Optimizer, h.LearningRate, *decay, h.BatchSize, *seed)
-	seen := 0 // training images stepped through, for -decay
+	fmt.Printf("%s, %s lr %g (decay over %g epochs) batch %d seed %d\n", engine.DefaultSpec, h.Optimizer, h.LearningRate, *decay, h.BatchSize, *seed)
 	for e := 1; e <= *epochs; e++ {
 		start := time.Now()
-		if *decay == "linear" {
-			total := *epochs * train.Len()
-			for tr.Epoch() < e {
-				hh := h
-				hh.LearningRate = *lr * max(1e-9, 1-float64(seen)/float64(total))
-				seen += h.BatchSize
-				if err := tr.SetHyper(hh); err != nil {
-					log.Fatal(err)
-				}
-				if err := tr.StepBatch(); err != nil {
-					log.Fatal(err)
-				}
-			}
-		} else if err := tr.StepEpoch(context.Background()); err != nil {
+		if err := tr.StepEpoch(context.Background()); err != nil {
 			log.Fatal(err)
 		}
 		el := time.Since(start)
