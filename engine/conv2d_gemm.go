@@ -29,8 +29,8 @@ package engine
 //
 // A pass is split into parts run on every core (parallel.go): Forward and
 // dL/dX over the samples of the batch, dL/dW over the rows of dL/dWᵀ (K,
-// in blocks of 4). Each part has its own buffers (parts[i]); no sum crosses
-// parts, so the results are those of one part.
+// in blocks of 4). Each slot running parts has its own buffers (parts[i]);
+// no sum crosses parts, so the results are those of one part.
 type convScratch struct {
 	gwT []float64 // (K, F) dL/dWᵀ, summed over the batch
 	// The filters of the last Backward, kept for dL/dX (see
@@ -40,13 +40,14 @@ type convScratch struct {
 	rotOff []int     // (F·KH·KW) offsets of inputGradCorrelation's rows in dyPad
 	fwdOff []int     // (C·KH·KW) offsets of forwardShift's rows in xPad
 
-	parts []convPart  // one per part of the running pass
-	job   parallelJob // the running pass's split
-	pass  convPass    // which pass runPart runs
-	dy    []float64   // (N, F, H', W') dL/dY of the running Backward
+	parts  []convPart  // one per slot of the running pass
+	job    parallelJob // the running pass's split
+	pass   convPass    // which pass runPart runs
+	wParts int         // the backward pass's parts of dL/dW
+	dy     []float64   // (N, F, H', W') dL/dY of the running Backward
 }
 
-// convPart is one part's buffers.
+// convPart is one slot's buffers.
 type convPart struct {
 	cols  []float64 // (K, P) the im2col matrix of one sample (or rows of it)
 	dcols []float64 // (K, P) Wᵀ·dY_n, scattered back into dL/dX by col2im
@@ -63,9 +64,8 @@ type convPart struct {
 type convPass int
 
 const (
-	passForward    convPass = iota // Y of samples span(N)
-	passWeightGrad                 // rows span(K) of dL/dWᵀ over the batch
-	passInputGrad                  // dL/dX of samples span(N)
+	passForward  convPass = iota // Y of samples span(N)
+	passBackward                 // rows span(K) of dL/dWᵀ over the batch, then dL/dX of samples span(N)
 )
 
 // macsPerSample is the multiply-adds of one sample's forward pass, F·K·P
@@ -74,18 +74,36 @@ func (l *Conv2D) macsPerSample() int {
 	return l.out.Size() * l.in[0] * l.kh * l.kw
 }
 
-// runSplit runs pass over parts parts, each with its own buffers.
-func (l *Conv2D) runSplit(pass convPass, parts int) {
-	for len(l.gemm.parts) < parts {
+// runSplit runs pass split into parts on slots, each slot with its own
+// buffers. The forward pass has parts of samples; the backward pass first
+// l.gemm.wParts parts of rows of dL/dWᵀ (one per slot: each transposes
+// every dY_n), then parts of samples for dL/dX (unless l.DX is nil), in
+// one call, so that a part of either kind waits for no other.
+func (l *Conv2D) runSplit(pass convPass) {
+	N, work := l.X.Shape[0], l.X.Shape[0]*l.macsPerSample()
+	var parts, slots int
+	if pass == passForward {
+		parts, slots = parallelSplit(N, work, partsPerSlot)
+	} else {
+		K := l.in[0] * l.kh * l.kw
+		l.gemm.wParts, slots = parallelSplit((K+3)/4, work, 1)
+		parts = l.gemm.wParts
+		if l.DX != nil {
+			dParts, dSlots := parallelSplit(N, work, partsPerSlot)
+			parts, slots = parts+dParts, max(slots, dSlots)
+		}
+	}
+	for len(l.gemm.parts) < slots {
 		l.gemm.parts = append(l.gemm.parts, convPart{})
 	}
 	l.gemm.pass = pass
-	l.gemm.job.parallelFor(parts, l)
+	l.gemm.job.parallelFor(parts, slots, l)
 }
 
-// runPart runs part i of parts of the pass l.gemm.pass.
-func (l *Conv2D) runPart(i, parts int) {
-	s := &l.gemm.parts[i]
+// runPart runs part i of parts of the pass l.gemm.pass with the buffers of
+// slot.
+func (l *Conv2D) runPart(i, parts, slot int) {
+	s := &l.gemm.parts[slot]
 	N := l.X.Shape[0]
 	switch l.gemm.pass {
 	case passForward:
@@ -95,13 +113,15 @@ func (l *Conv2D) runPart(i, parts int) {
 		} else {
 			l.forwardIm2col(lo, hi, s)
 		}
-	case passWeightGrad:
-		K := l.in[0] * l.kh * l.kw
-		lo, hi := span((K+3)/4, i, parts)
-		l.weightGradRows(4*lo, min(4*hi, K), s)
-	case passInputGrad:
+	case passBackward:
+		if w := l.gemm.wParts; i < w {
+			K := l.in[0] * l.kh * l.kw
+			lo, hi := span((K+3)/4, i, w)
+			l.weightGradRows(4*lo, min(4*hi, K), s)
+			return
+		}
 		in, FP := l.in.Size(), l.out.Size()
-		lo, hi := span(N, i, parts)
+		lo, hi := span(N, i-l.gemm.wParts, parts-l.gemm.wParts)
 		for n := lo; n < hi; n++ {
 			l.inputGradSample(l.gemm.dy[n*FP:(n+1)*FP], l.DX.Data[n*in:(n+1)*in], s)
 		}
@@ -116,7 +136,7 @@ func (l *Conv2D) forwardGEMM() {
 	if l.forwardByShift() {
 		l.setForwardOffsets()
 	}
-	l.runSplit(passForward, parallelParts(l.X.Shape[0], l.X.Shape[0]*l.macsPerSample()))
+	l.runSplit(passForward)
 }
 
 // setForwardOffsets sets the offsets forwardShift reads its rows from.
@@ -231,10 +251,7 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 		}
 	}
 	l.gemm.dy = dy.Data
-	l.runSplit(passWeightGrad, parallelParts((K+3)/4, N*l.macsPerSample()))
-	if l.DX != nil {
-		l.runSplit(passInputGrad, parallelParts(N, N*l.macsPerSample()))
-	}
+	l.runSplit(passBackward)
 	l.gemm.dy = nil
 	for f := range F {
 		for k := range K {

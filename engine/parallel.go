@@ -19,12 +19,15 @@ import (
 // GOMAXPROCS grows, never more), shared by every trainer. A caller runs its
 // own parts too, and claims them from the same counter as the helpers, so a
 // call never waits for a helper that is busy elsewhere while its parts are
-// left undone: with 30 trainers in a process, 30 callers and GOMAXPROCS−1
+// left undone (and makes several parts per core so as not to wait for a
+// helper that wakes up late): with 30 trainers in a process, 30 callers and GOMAXPROCS−1
 // helpers share the cores.
 
-// partRunner is work split into parts 0 … n−1 (see parallelFor).
+// partRunner is work split into parts 0 … n−1 (see parallelFor). A part
+// runs on one of the call's slots 0 … slots−1, which no other part uses at
+// the same time: the index of the buffers it may use.
 type partRunner interface {
-	runPart(part, parts int)
+	runPart(part, parts, slot int)
 }
 
 // parallelJob is one parallelFor call's state, kept by its caller (a layer)
@@ -40,10 +43,12 @@ type parallelJob struct {
 	wg    sync.WaitGroup
 }
 
-// poolToken asks a helper to claim parts of job j's call number gen.
+// poolToken asks a helper to claim parts of job j's call number gen, on
+// slot slot.
 type poolToken struct {
-	j   *parallelJob
-	gen uint32
+	j    *parallelJob
+	gen  uint32
+	slot int
 }
 
 var workPool struct {
@@ -56,46 +61,57 @@ var workPool struct {
 const maxParts = 1<<16 - 1
 
 // minPartWork is the least work worth a part of its own, in multiply-adds
-// (or values compared): about 20 µs, several times what handing a part to
-// a helper costs. A batch-1 step splits only its largest products. (A
-// variable so that a test can split everything.)
+// (or values compared): about 10 µs. A batch-1 step splits only its
+// largest products. (A variable so that a test can split everything.)
 var minPartWork = 1 << 17
 
-// parallelParts returns how many parts to split n units of work, work
-// multiply-adds in all, into: one per core (GOMAXPROCS), at most n, and
-// none smaller than minPartWork.
-func parallelParts(n, work int) int {
-	return max(1, min(n, runtime.GOMAXPROCS(0), work/max(minPartWork, 1), maxParts))
+// partsPerSlot is how many parts a call makes per core: a helper wakes up
+// late (100–200 µs on a virtual machine), and the caller goes on claiming
+// the small parts meanwhile instead of waiting for a helper's half.
+const partsPerSlot = 4
+
+// parallelSplit returns how many parts to split n units of work, work
+// multiply-adds in all, into (at most n, none smaller than minPartWork,
+// perSlot per core: partsPerSlot, or 1 where each part repeats some work),
+// and on how many slots to run them (one per core,
+// GOMAXPROCS). With one core there is one part.
+func parallelSplit(n, work, perSlot int) (parts, slots int) {
+	procs := runtime.GOMAXPROCS(0)
+	if procs == 1 {
+		return 1, 1
+	}
+	parts = max(1, min(n, perSlot*procs, work/max(minPartWork, 1), maxParts))
+	return parts, min(parts, procs)
 }
 
-// parallelFor runs r.runPart(i, parts) for i = 0 … parts−1, on the calling
-// goroutine and the pool's helpers, and returns when all are done. A part
-// must not call parallelFor.
-func (j *parallelJob) parallelFor(parts int, r partRunner) {
-	if parts <= 1 {
+// parallelFor runs r.runPart(i, parts, slot) for i = 0 … parts−1, on the
+// calling goroutine (slot 0) and up to slots−1 of the pool's helpers, and
+// returns when all are done. A part must not call parallelFor.
+func (j *parallelJob) parallelFor(parts, slots int, r partRunner) {
+	if parts <= 1 || slots <= 1 {
 		for i := range parts {
-			r.runPart(i, parts)
+			r.runPart(i, parts, 0)
 		}
 		return
 	}
-	startHelpers(parts - 1)
+	startHelpers(slots - 1)
 	j.gen++
 	j.r = r
 	j.wg.Add(parts)
 	j.state.Store(uint64(j.gen)<<32 | uint64(parts)<<16)
-	for range parts - 1 {
+	for s := 1; s < slots; s++ {
 		select {
-		case workPool.tokens <- poolToken{j, j.gen}:
-		default: // the queue is full: the caller does the part itself
+		case workPool.tokens <- poolToken{j, j.gen, s}:
+		default: // the queue is full: the caller does the parts itself
 		}
 	}
-	j.claim(j.gen)
+	j.claim(j.gen, 0)
 	j.wg.Wait()
 	j.r = nil
 }
 
-// claim runs parts of call gen of j until none is left.
-func (j *parallelJob) claim(gen uint32) {
+// claim runs parts of call gen of j on slot until none is left.
+func (j *parallelJob) claim(gen uint32, slot int) {
 	for {
 		s := j.state.Load()
 		parts, next := int(s>>16&0xffff), int(s&0xffff)
@@ -105,7 +121,7 @@ func (j *parallelJob) claim(gen uint32) {
 		if !j.state.CompareAndSwap(s, s+1) {
 			continue
 		}
-		j.r.runPart(next, parts)
+		j.r.runPart(next, parts, slot)
 		j.wg.Done()
 	}
 }
@@ -126,7 +142,7 @@ func startHelpers(n int) {
 		workPool.helpers.Add(1)
 		go func() {
 			for t := range workPool.tokens {
-				t.j.claim(t.gen)
+				t.j.claim(t.gen, t.slot)
 			}
 		}()
 	}

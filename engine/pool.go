@@ -82,13 +82,14 @@ func (l *MaxPool2D) Forward(x *Tensor) *Tensor {
 	}
 	l.switches = l.switches[:len(l.Y.Data)]
 	l.x = x
-	l.split.parallelFor(parallelParts(x.Shape[0], len(x.Data)), l)
+	parts, slots := parallelSplit(x.Shape[0], len(x.Data), partsPerSlot)
+	l.split.parallelFor(parts, slots, l)
 	l.x = nil
 	return l.Y
 }
 
 // runPart runs Forward for part i of parts of the batch's samples.
-func (l *MaxPool2D) runPart(i, parts int) {
+func (l *MaxPool2D) runPart(i, parts, _ int) {
 	lo, hi := span(l.x.Shape[0], i, parts)
 	lo, hi = lo*l.in[0], hi*l.in[0]
 	switch {
