@@ -60,10 +60,12 @@ var workPool struct {
 // maxParts bounds the parts of one call (16 bits of parallelJob.state).
 const maxParts = 1<<16 - 1
 
-// minPartWork is the least work worth a part of its own, in multiply-adds
-// (or values compared): about 10 µs. A batch-1 step splits only its
-// largest products. (A variable so that a test can split everything.)
-var minPartWork = 1 << 17
+// minPartWork is the least work worth splitting, in multiply-adds (or
+// values compared): about 30 µs of work per part. A helper takes 100–200 µs
+// to wake up on a virtual machine, so a batch-1 step, whose largest pass
+// is about 40 µs, stays on one core. (A variable so that a test can split
+// everything.)
+var minPartWork = 1 << 19
 
 // partsPerSlot is how many parts a call makes per core: a helper wakes up
 // late (100–200 µs on a virtual machine), and the caller goes on claiming
