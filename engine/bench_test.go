@@ -171,32 +171,44 @@ func BenchmarkPhase(b *testing.B) {
 // iteration is one StepBatch plus one Trace, so ns/op, B/op and allocs/op
 // cover both (the step allocates nothing); ns/trace and ns/step are the two
 // parts and trace/step their ratio (the target is below 0.2).
+//
+// The frame-batch=N variants take what the page's default subscription
+// draws: every part but dL/dX (TraceOptions.Skip TraceGradInput), which
+// spares computing the first layer's dL/dX.
 func BenchmarkTrace(b *testing.B) {
 	for _, n := range benchBatches {
-		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
-			tr := newBenchTrainer(b, n)
-			var step, trace time.Duration
-			var sink *engine.Trace
-			b.ReportAllocs()
-			for b.Loop() {
-				t0 := time.Now()
-				if err := tr.StepBatch(); err != nil {
-					b.Fatal(err)
-				}
-				t1 := time.Now()
-				sink = tr.Trace(engine.TraceOptions{Sample: 0})
-				t2 := time.Now()
-				step += t1.Sub(t0)
-				trace += t2.Sub(t1)
-			}
-			if sink.Layers[0].DeltaWeights == nil {
-				b.Fatal("trace after Update has no ΔW")
-			}
-			b.ReportMetric(float64(step.Nanoseconds())/float64(b.N), "ns/step")
-			b.ReportMetric(float64(trace.Nanoseconds())/float64(b.N), "ns/trace")
-			b.ReportMetric(trace.Seconds()/step.Seconds(), "trace/step")
-		})
+		traceBench(b, fmt.Sprintf("batch=%d", n), n, engine.TraceOptions{})
 	}
+	for _, n := range benchBatches {
+		traceBench(b, fmt.Sprintf("frame-batch=%d", n), n, engine.TraceOptions{Skip: engine.TraceGradInput})
+	}
+}
+
+// traceBench is one BenchmarkTrace: StepBatch and Trace(opt) at batch n.
+func traceBench(b *testing.B, name string, n int, opt engine.TraceOptions) {
+	b.Run(name, func(b *testing.B) {
+		tr := newBenchTrainer(b, n)
+		var step, trace time.Duration
+		var sink *engine.Trace
+		b.ReportAllocs()
+		for b.Loop() {
+			t0 := time.Now()
+			if err := tr.StepBatch(); err != nil {
+				b.Fatal(err)
+			}
+			t1 := time.Now()
+			sink = tr.Trace(opt)
+			t2 := time.Now()
+			step += t1.Sub(t0)
+			trace += t2.Sub(t1)
+		}
+		if sink.Layers[0].DeltaWeights == nil {
+			b.Fatal("trace after Update has no ΔW")
+		}
+		b.ReportMetric(float64(step.Nanoseconds())/float64(b.N), "ns/step")
+		b.ReportMetric(float64(trace.Nanoseconds())/float64(b.N), "ns/trace")
+		b.ReportMetric(trace.Seconds()/step.Seconds(), "trace/step")
+	})
 }
 
 // heapNow is the live heap in bytes after a full collection.

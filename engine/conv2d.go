@@ -155,7 +155,10 @@ func (l *Conv2D) InputGrad(n int) *Tensor {
 	}
 	dx := NewTensor(l.in...)
 	FP := l.out.Size()
-	l.inputGradSample(l.dy.Data[n*FP:(n+1)*FP], dx.Data)
+	if len(l.gemm.parts) == 0 {
+		l.gemm.parts = append(l.gemm.parts, convPart{})
+	}
+	l.inputGradSample(l.dy.Data[n*FP:(n+1)*FP], dx.Data, &l.gemm.parts[0])
 	return dx
 }
 

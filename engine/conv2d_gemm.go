@@ -26,48 +26,145 @@ package engine
 // convScratch holds the buffers of a Conv2D's fast form, reused from one
 // call to the next so that a steady batch size allocates nothing. K is
 // C·KH·KW and P is H'·W'.
+//
+// A pass is split into parts run on every core (parallel.go): Forward and
+// dL/dX over the samples of the batch, dL/dW over the rows of dL/dWᵀ (K,
+// in blocks of 4). Each slot running parts has its own buffers (parts[i]);
+// no sum crosses parts, so the results are those of one part.
 type convScratch struct {
-	cols  []float64 // (K, P) the im2col matrix of one sample
-	dcols []float64 // (K, P) Wᵀ·dY_n, scattered back into dL/dX by col2im
-	gwT   []float64 // (K, F) dL/dWᵀ, summed over the batch
-	dyT   []float64 // (P, F) dY_nᵀ
+	gwT []float64 // (K, F) dL/dWᵀ, summed over the batch
 	// The filters of the last Backward, kept for dL/dX (see
 	// inputGradSample, which InputGrad runs after Backward).
-	wT   []float64 // (K, F) Wᵀ
-	wRot []float64 // (C, F·KH·KW) W rotated by 180°, F and C swapped
+	wT     []float64 // (K, F) Wᵀ
+	wRot   []float64 // (C, F·KH·KW) W rotated by 180°, F and C swapped
+	rotOff []int     // (F·KH·KW) offsets of inputGradCorrelation's rows in dyPad
+	fwdOff []int     // (C·KH·KW) offsets of forwardShift's rows in xPad
+
+	parts  []convPart  // one per slot of the running pass
+	job    parallelJob // the running pass's split
+	pass   convPass    // which pass runPart runs
+	wParts int         // the backward pass's parts of dL/dW
+	dy     []float64   // (N, F, H', W') dL/dY of the running Backward
+}
+
+// convPart is one slot's buffers.
+type convPart struct {
+	cols  []float64 // (K, P) the im2col matrix of one sample (or rows of it)
+	dcols []float64 // (K, P) Wᵀ·dY_n, scattered back into dL/dX by col2im
+	dyT   []float64 // (P, F) dY_nᵀ
 	// inputGradCorrelation's buffers (Hp = H'+2(KH−1−P), Wp = W'+2(KW−1−P)).
 	dyPad  []float64 // (F, Hp, Wp) dY_n zero-padded
 	dxWide []float64 // (C, (H−1)·Wp + W) dL/dX_n with the dropped columns
-	rotOff []int     // (F·KH·KW) offsets of the product's rows in dyPad
 	// forwardShift's buffers (Hp = H+2P, Wp = W+2P).
-	xPad   []float64 // (C, Hp, Wp) X_n zero-padded
-	yWide  []float64 // (F, (H'−1)·Wp + W') Y_n with the dropped columns
-	fwdOff []int     // (C·KH·KW) offsets of the product's rows in xPad
+	xPad  []float64 // (C, Hp, Wp) X_n zero-padded
+	yWide []float64 // (F, (H'−1)·Wp + W') Y_n with the dropped columns
 }
 
-// forwardGEMM fills l.Y from l.X. The im2col buffer l.gemm.cols (K, P) holds one
-// sample at a time: Backward builds it again from X, which costs less than
-// keeping a whole batch's matrices (megabytes) and reading them back from
-// main memory.
+// convPass names the pass Conv2D.runPart runs.
+type convPass int
+
+const (
+	passForward  convPass = iota // Y of samples span(N)
+	passBackward                 // rows span(K) of dL/dWᵀ over the batch, then dL/dX of samples span(N)
+)
+
+// macsPerSample is the multiply-adds of one sample's forward pass, F·K·P
+// (dL/dW and dL/dX take as many each).
+func (l *Conv2D) macsPerSample() int {
+	return l.out.Size() * l.in[0] * l.kh * l.kw
+}
+
+// runSplit runs pass split into parts on slots, each slot with its own
+// buffers. The forward pass has parts of samples; the backward pass first
+// l.gemm.wParts parts of rows of dL/dWᵀ (one per slot: each transposes
+// every dY_n), then parts of samples for dL/dX (unless l.DX is nil), in
+// one call, so that a part of either kind waits for no other.
+func (l *Conv2D) runSplit(pass convPass) {
+	N, work := l.X.Shape[0], l.X.Shape[0]*l.macsPerSample()
+	var parts, slots int
+	if pass == passForward {
+		parts, slots = parallelSplit(N, work, partsPerSlot)
+	} else {
+		K := l.in[0] * l.kh * l.kw
+		l.gemm.wParts, slots = parallelSplit((K+3)/4, work, 1)
+		parts = l.gemm.wParts
+		if l.DX != nil {
+			dParts, dSlots := parallelSplit(N, work, partsPerSlot)
+			parts, slots = parts+dParts, max(slots, dSlots)
+		}
+	}
+	for len(l.gemm.parts) < slots {
+		l.gemm.parts = append(l.gemm.parts, convPart{})
+	}
+	l.gemm.pass = pass
+	l.gemm.job.parallelFor(parts, slots, l)
+}
+
+// runPart runs part i of parts of the pass l.gemm.pass with the buffers of
+// slot.
+func (l *Conv2D) runPart(i, parts, slot int) {
+	s := &l.gemm.parts[slot]
+	N := l.X.Shape[0]
+	switch l.gemm.pass {
+	case passForward:
+		lo, hi := span(N, i, parts)
+		if l.forwardByShift() {
+			l.forwardShift(lo, hi, s)
+		} else {
+			l.forwardIm2col(lo, hi, s)
+		}
+	case passBackward:
+		if w := l.gemm.wParts; i < w {
+			K := l.in[0] * l.kh * l.kw
+			lo, hi := span((K+3)/4, i, w)
+			l.weightGradRows(4*lo, min(4*hi, K), s)
+			return
+		}
+		in, FP := l.in.Size(), l.out.Size()
+		lo, hi := span(N, i-l.gemm.wParts, parts-l.gemm.wParts)
+		for n := lo; n < hi; n++ {
+			l.inputGradSample(l.gemm.dy[n*FP:(n+1)*FP], l.DX.Data[n*in:(n+1)*in], s)
+		}
+	}
+}
+
+// forwardGEMM fills l.Y from l.X, the samples split over the cores. The
+// im2col buffer (K, P) holds one sample at a time: Backward builds it again
+// from X, which costs less than keeping a whole batch's matrices
+// (megabytes) and reading them back from main memory.
 func (l *Conv2D) forwardGEMM() {
 	if l.forwardByShift() {
-		l.forwardShift()
-		return
+		l.setForwardOffsets()
 	}
-	l.forwardIm2col()
+	l.runSplit(passForward)
 }
 
-// forwardIm2col is forwardGEMM through the im2col matrix.
-func (l *Conv2D) forwardIm2col() {
+// setForwardOffsets sets the offsets forwardShift reads its rows from.
+func (l *Conv2D) setForwardOffsets() {
+	if len(l.gemm.fwdOff) == l.in[0]*l.kh*l.kw {
+		return
+	}
+	Hp, Wp := l.in[1]+2*l.pad, l.in[2]+2*l.pad
+	l.gemm.fwdOff = make([]int, 0, l.in[0]*l.kh*l.kw)
+	for c := range l.in[0] {
+		for ky := range l.kh {
+			for kx := range l.kw {
+				l.gemm.fwdOff = append(l.gemm.fwdOff, (c*Hp+ky)*Wp+kx)
+			}
+		}
+	}
+}
+
+// forwardIm2col is forwardGEMM through the im2col matrix, for the samples
+// [lo, hi).
+func (l *Conv2D) forwardIm2col(lo, hi int, s *convPart) {
 	x, y := l.X, l.Y
-	N := x.Shape[0]
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
 	in := l.in.Size()
-	l.gemm.cols = growFloats(l.gemm.cols, K*P)
+	s.cols = growFloats(s.cols, K*P)
 	w, b := l.W.Value.Data[:F*K], l.B.Value.Data[:F]
-	for n := range N {
-		cols := l.gemm.cols
-		l.im2col(x.Data[n*in:(n+1)*in], cols)
+	for n := lo; n < hi; n++ {
+		l.im2col(x.Data[n*in:(n+1)*in], 0, K, s.cols)
 		yn := y.Data[n*F*P : (n+1)*F*P]
 		for f := range F {
 			row := yn[f*P : (f+1)*P]
@@ -75,7 +172,7 @@ func (l *Conv2D) forwardIm2col() {
 				row[i] = b[f]
 			}
 		}
-		gemmNN(F, P, K, w, K, cols, P, yn, P)
+		gemmNN(F, P, K, w, K, s.cols, P, yn, P)
 	}
 }
 
@@ -88,54 +185,44 @@ func (l *Conv2D) forwardByShift() bool {
 	return l.stride == 1 && l.in[0] >= 4 && 2*(l.kw-1) <= l.out[2]
 }
 
-// forwardShift is forwardGEMM at stride 1 without the im2col matrix: row
-// (c, ky, kx) of it is X zero-padded, xPad (C, Hp, Wp) with Hp = H+2P and
-// Wp = W+2P, from c·Hp·Wp + ky·Wp + kx on (l.gemm.fwdOff), and column y·Wp + x
-// of the product is Y[f, y, x] for x < W'; the columns x ≥ W' in between
-// are computed and dropped. Every kept cell starts at b[f] and gets the
-// terms of the im2col product in the same order: the same bits.
-func (l *Conv2D) forwardShift() {
+// forwardShift is forwardGEMM at stride 1 without the im2col matrix, for
+// the samples [lo, hi): row (c, ky, kx) of it is X zero-padded, xPad
+// (C, Hp, Wp) with Hp = H+2P and Wp = W+2P, from c·Hp·Wp + ky·Wp + kx on
+// (l.gemm.fwdOff, see setForwardOffsets), and column y·Wp + x of the
+// product is Y[f, y, x] for x < W'; the columns x ≥ W' in between are
+// computed and dropped. Every kept cell starts at b[f] and gets the terms
+// of the im2col product in the same order: the same bits.
+func (l *Conv2D) forwardShift(lo, hi int, sc *convPart) {
 	x, y := l.X, l.Y
-	N := x.Shape[0]
 	C, H, W := l.in[0], l.in[1], l.in[2]
 	F, OH, OW, P := l.out[0], l.out[1], l.out[2], l.pad
 	K := C * l.kh * l.kw
 	Hp, Wp := H+2*P, W+2*P
-	if len(l.gemm.fwdOff) != K {
-		l.gemm.fwdOff = make([]int, 0, K)
-		for c := range C {
-			for ky := range l.kh {
-				for kx := range l.kw {
-					l.gemm.fwdOff = append(l.gemm.fwdOff, (c*Hp+ky)*Wp+kx)
-				}
-			}
-		}
-	}
 	n := (OH-1)*Wp + OW
-	l.gemm.xPad = growFloats(l.gemm.xPad, C*Hp*Wp)
-	l.gemm.yWide = growFloats(l.gemm.yWide, F*n)
-	clear(l.gemm.xPad)
+	sc.xPad = growFloats(sc.xPad, C*Hp*Wp)
+	sc.yWide = growFloats(sc.yWide, F*n)
+	clear(sc.xPad)
 	w, b := l.W.Value.Data[:F*K], l.B.Value.Data[:F]
 	in := l.in.Size()
-	for s := range N {
+	for s := lo; s < hi; s++ {
 		xs := x.Data[s*in : (s+1)*in]
 		for c := range C {
 			for iy := range H {
 				o := (c*Hp+iy+P)*Wp + P
-				copy(l.gemm.xPad[o:o+W], xs[(c*H+iy)*W:(c*H+iy+1)*W])
+				copy(sc.xPad[o:o+W], xs[(c*H+iy)*W:(c*H+iy+1)*W])
 			}
 		}
 		for f := range F {
-			row := l.gemm.yWide[f*n : (f+1)*n]
+			row := sc.yWide[f*n : (f+1)*n]
 			for i := range row {
 				row[i] = b[f]
 			}
 		}
-		gemmOff(F, n, K, w, K, l.gemm.xPad, l.gemm.fwdOff, l.gemm.yWide, n)
+		gemmOff(F, n, K, w, K, sc.xPad, l.gemm.fwdOff, sc.yWide, n)
 		ys := y.Data[s*F*OH*OW : (s+1)*F*OH*OW]
 		for f := range F {
 			for oy := range OH {
-				copy(ys[(f*OH+oy)*OW:(f*OH+oy+1)*OW], l.gemm.yWide[f*n+oy*Wp:])
+				copy(ys[(f*OH+oy)*OW:(f*OH+oy+1)*OW], sc.yWide[f*n+oy*Wp:])
 			}
 		}
 	}
@@ -146,7 +233,6 @@ func (l *Conv2D) forwardShift() {
 func (l *Conv2D) backwardGEMM(dy *Tensor) {
 	N := l.X.Shape[0]
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
-	in := l.in.Size()
 	gw, gb := l.W.Grad.Data[:F*K], l.B.Grad.Data[:F]
 	// The filters for dL/dX (kept for InputGrad), and dWᵀ (K, F):
 	// dWᵀ += cols·dYᵀ transposes the small matrices (F·K and F·P values)
@@ -158,28 +244,43 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 			l.gemm.gwT[k*F+f] = gw[f*K+k]
 		}
 	}
-	l.gemm.dyT = growFloats(l.gemm.dyT, P*F)
-	l.gemm.cols = growFloats(l.gemm.cols, K*P)
 	for n := range N {
-		cols := l.gemm.cols
-		l.im2col(l.X.Data[n*in:(n+1)*in], cols)
 		dyn := dy.Data[n*F*P : (n+1)*F*P]
 		for f := range F {
-			row := dyn[f*P : (f+1)*P]
-			gb[f] += sum4(row)
-			for p, g := range row {
-				l.gemm.dyT[p*F+f] = g
-			}
-		}
-		gemmNN(K, F, P, cols, P, l.gemm.dyT, F, l.gemm.gwT, F)
-		if l.DX != nil {
-			l.inputGradSample(dyn, l.DX.Data[n*in:(n+1)*in])
+			gb[f] += sum4(dyn[f*P : (f+1)*P])
 		}
 	}
+	l.gemm.dy = dy.Data
+	l.runSplit(passBackward)
+	l.gemm.dy = nil
 	for f := range F {
 		for k := range K {
 			gw[f*K+k] = l.gemm.gwT[k*F+f]
 		}
+	}
+}
+
+// weightGradRows adds rows [k0, k1) of dL/dWᵀ, Σ_n cols_n·dY_nᵀ, into
+// l.gemm.gwT, sample after sample: every element gets its terms in the
+// order of the whole product.
+func (l *Conv2D) weightGradRows(k0, k1 int, s *convPart) {
+	if k0 >= k1 {
+		return
+	}
+	N := l.X.Shape[0]
+	F, P := l.out[0], l.out[1]*l.out[2]
+	in := l.in.Size()
+	s.dyT = growFloats(s.dyT, P*F)
+	s.cols = growFloats(s.cols, (k1-k0)*P)
+	for n := range N {
+		l.im2col(l.X.Data[n*in:(n+1)*in], k0, k1, s.cols)
+		dyn := l.gemm.dy[n*F*P : (n+1)*F*P]
+		for f := range F {
+			for p, g := range dyn[f*P : (f+1)*P] {
+				s.dyT[p*F+f] = g
+			}
+		}
+		gemmNN(k1-k0, F, P, s.cols, P, s.dyT, F, l.gemm.gwT[k0*F:], F)
 	}
 }
 
@@ -193,17 +294,17 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 // Wrot (C, F·KH·KW) · (the im2col matrix of dY (F·KH·KW, H·W)), every input
 // cell a single fused sum of its F·KH·KW terms (inputGradCorrelation).
 // Otherwise dcols = Wᵀ·dY_n (K, P) and col2im scatters it back.
-func (l *Conv2D) inputGradSample(dyn, dx []float64) {
+func (l *Conv2D) inputGradSample(dyn, dx []float64, s *convPart) {
 	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
 	if l.inputGradByCorrelation() {
-		l.inputGradCorrelation(dyn, dx)
+		l.inputGradCorrelation(dyn, dx, s)
 		return
 	}
-	l.gemm.dcols = growFloats(l.gemm.dcols, K*P)
-	clear(l.gemm.dcols)
-	gemmNN(K, P, F, l.gemm.wT, F, dyn, P, l.gemm.dcols, P)
+	s.dcols = growFloats(s.dcols, K*P)
+	clear(s.dcols)
+	gemmNN(K, P, F, l.gemm.wT, F, dyn, P, s.dcols, P)
 	clear(dx)
-	l.col2im(l.gemm.dcols, dx)
+	l.col2im(s.dcols, dx)
 }
 
 // inputGradCorrelation is inputGradSample's correlation form. Instead of
@@ -214,27 +315,27 @@ func (l *Conv2D) inputGradSample(dyn, dx []float64) {
 // x < W; the columns x ≥ W in between (the rows of dyPad are Wp wide) are
 // computed and dropped. Every kept cell has the terms of im2col's product
 // in the same order: the same bits.
-func (l *Conv2D) inputGradCorrelation(dyn, dx []float64) {
+func (l *Conv2D) inputGradCorrelation(dyn, dx []float64, s *convPart) {
 	F, OH, OW := l.out[0], l.out[1], l.out[2]
 	C, H, W := l.in[0], l.in[1], l.in[2]
 	ph, pw := l.kh-1-l.pad, l.kw-1-l.pad
 	Hp, Wp := OH+2*ph, OW+2*pw
-	l.gemm.dyPad = growFloats(l.gemm.dyPad, F*Hp*Wp)
-	clear(l.gemm.dyPad)
+	s.dyPad = growFloats(s.dyPad, F*Hp*Wp)
+	clear(s.dyPad)
 	for f := range F {
 		for y := range OH {
 			o := (f*Hp+y+ph)*Wp + pw
-			copy(l.gemm.dyPad[o:o+OW], dyn[(f*OH+y)*OW:(f*OH+y+1)*OW])
+			copy(s.dyPad[o:o+OW], dyn[(f*OH+y)*OW:(f*OH+y+1)*OW])
 		}
 	}
 	n := (H-1)*Wp + W
 	KR := F * l.kh * l.kw
-	l.gemm.dxWide = growFloats(l.gemm.dxWide, C*n)
-	clear(l.gemm.dxWide)
-	gemmOff(C, n, KR, l.gemm.wRot, KR, l.gemm.dyPad, l.gemm.rotOff, l.gemm.dxWide, n)
+	s.dxWide = growFloats(s.dxWide, C*n)
+	clear(s.dxWide)
+	gemmOff(C, n, KR, l.gemm.wRot, KR, s.dyPad, l.gemm.rotOff, s.dxWide, n)
 	for c := range C {
 		for y := range H {
-			copy(dx[(c*H+y)*W:(c*H+y+1)*W], l.gemm.dxWide[c*n+y*Wp:])
+			copy(dx[(c*H+y)*W:(c*H+y+1)*W], s.dxWide[c*n+y*Wp:])
 		}
 	}
 }

@@ -4,9 +4,10 @@ package engine
 // a row per filter weight and a column per output cell, and back (see
 // conv2d_gemm.go).
 
-// im2col writes one sample's x (C, H, W) as cols (K, P).
-func (l *Conv2D) im2col(x, cols []float64) {
-	im2col(x, l.in[0], l.in[1], l.in[2], l.kh, l.kw, l.stride, l.pad, l.pad, l.out[1], l.out[2], cols)
+// im2col writes rows [k0, k1) of one sample's x (C, H, W) as an im2col
+// matrix (K, P) into cols (k1−k0, P).
+func (l *Conv2D) im2col(x []float64, k0, k1 int, cols []float64) {
+	im2colRows(x, l.in[0], l.in[1], l.in[2], l.kh, l.kw, l.stride, l.pad, l.pad, l.out[1], l.out[2], k0, k1, cols)
 }
 
 // im2col writes x (C, H, W) as cols (C·KH·KW, OH·OW) for a KH×KW window
@@ -14,12 +15,22 @@ func (l *Conv2D) im2col(x, cols []float64) {
 // columns left and right: cols[(c·KH+ky)·KW+kx, oy·OW+ox] is
 // x[c, oy·S+ky−PH, ox·S+kx−PW], or 0 outside the image.
 func im2col(x []float64, C, H, W, KH, KW, S, PH, PW, OH, OW int, cols []float64) {
+	im2colRows(x, C, H, W, KH, KW, S, PH, PW, OH, OW, 0, C*KH*KW, cols)
+}
+
+// im2colRows is im2col for the rows [k0, k1) only, written as cols
+// (k1−k0, OH·OW): the rows one part of a split product needs.
+func im2colRows(x []float64, C, H, W, KH, KW, S, PH, PW, OH, OW, k0, k1 int, cols []float64) {
 	k := 0
 	for c := range C {
 		plane := x[c*H*W : (c+1)*H*W]
 		for ky := range KH {
 			for kx := range KW {
-				row := cols[k*OH*OW : (k+1)*OH*OW]
+				if k < k0 || k >= k1 {
+					k++
+					continue
+				}
+				row := cols[(k-k0)*OH*OW : (k-k0+1)*OH*OW]
 				k++
 				lo, hi := validRange(kx, PW, S, W, OW)
 				// Output rows whose input row iy = oy·S + ky − PH lies in

@@ -380,9 +380,10 @@ func TestConv2DForwardShiftMatchesIm2col(t *testing.T) {
 		x := randTensor(rng, append([]int{3}, tc.in...)...)
 		l.Forward(x)
 		want := l.Y.Clone()
-		l.forwardIm2col()
+		l.forwardIm2col(0, 3, &convPart{})
 		l.Y, want = want, l.Y
-		l.forwardShift()
+		l.setForwardOffsets()
+		l.forwardShift(0, 3, &convPart{})
 		if i := firstBitDiff(l.Y.Data, want.Data); i >= 0 {
 			t.Errorf("%v %s: Y[%d] = %v, the im2col product gives %v", tc.in, l, i, l.Y.Data[i], want.Data[i])
 		}

@@ -45,6 +45,9 @@ func (l *pool) window(oy, ox int) (y0, y1, x0, x1 int) {
 type MaxPool2D struct {
 	pool
 	switches []int32 // (N, C, H', W') flat index iy·W+ix into the channel's input plane
+
+	split parallelJob // Forward's samples split over the cores (parallel.go)
+	x     *Tensor     // the input of the running Forward
 }
 
 // NewMaxPool2D returns max pooling with a kernel×kernel window. It returns an
@@ -78,21 +81,34 @@ func (l *MaxPool2D) Forward(x *Tensor) *Tensor {
 		l.switches = make([]int32, len(l.Y.Data))
 	}
 	l.switches = l.switches[:len(l.Y.Data)]
-	if l.p == 0 {
-		l.forwardUnpadded(x)
-	} else {
-		l.forwardWindows(x)
-	}
+	l.x = x
+	parts, slots := parallelSplit(x.Shape[0], len(x.Data), partsPerSlot)
+	l.split.parallelFor(parts, slots, l)
+	l.x = nil
 	return l.Y
 }
 
-// forwardWindows is Forward for any padding: each window clipped to the
-// input.
-func (l *MaxPool2D) forwardWindows(x *Tensor) {
+// runPart runs Forward for part i of parts of the batch's samples.
+func (l *MaxPool2D) runPart(i, parts, _ int) {
+	lo, hi := span(l.x.Shape[0], i, parts)
+	lo, hi = lo*l.in[0], hi*l.in[0]
+	switch {
+	case l.p != 0:
+		l.forwardWindows(l.x, lo, hi)
+	case l.k == 2:
+		l.forward2x2(l.x, lo, hi)
+	default:
+		l.forwardUnpadded(l.x, lo, hi)
+	}
+}
+
+// forwardWindows is Forward for any padding, for the planes (n, c) of
+// [lo, hi): each window clipped to the input.
+func (l *MaxPool2D) forwardWindows(x *Tensor, lo, hi int) {
 	H, W := l.in[1], l.in[2]
 	OH, OW := l.out[1], l.out[2]
-	o := 0
-	for nc := range len(l.Y.Data) / (OH * OW) {
+	o := lo * OH * OW
+	for nc := lo; nc < hi; nc++ {
 		plane := x.Data[nc*H*W : (nc+1)*H*W]
 		for oy := range OH {
 			for ox := range OW {
@@ -113,19 +129,16 @@ func (l *MaxPool2D) forwardWindows(x *Tensor) {
 	}
 }
 
-// forwardUnpadded is Forward for padding 0, where every window lies inside
-// the input (H' = ⌊(H − K)/S⌋ + 1): the same comparisons in the same order,
-// without clipping the window.
-func (l *MaxPool2D) forwardUnpadded(x *Tensor) {
+// forwardUnpadded is Forward for padding 0, for the planes (n, c) of
+// [lo, hi), where every window lies inside the input
+// (H' = ⌊(H − K)/S⌋ + 1): the same comparisons in the same order, without
+// clipping the window.
+func (l *MaxPool2D) forwardUnpadded(x *Tensor, lo, hi int) {
 	H, W, K, S := l.in[1], l.in[2], l.k, l.s
 	OH, OW := l.out[1], l.out[2]
 	y, sw := l.Y.Data, l.switches
-	if K == 2 {
-		l.forward2x2(x)
-		return
-	}
-	o := 0
-	for nc := range len(y) / (OH * OW) {
+	o := lo * OH * OW
+	for nc := lo; nc < hi; nc++ {
 		plane := x.Data[nc*H*W : (nc+1)*H*W]
 		for oy := range OH {
 			for ox := range OW {
@@ -148,12 +161,12 @@ func (l *MaxPool2D) forwardUnpadded(x *Tensor) {
 
 // forward2x2 is forwardUnpadded for a 2×2 window, its four comparisons
 // written out.
-func (l *MaxPool2D) forward2x2(x *Tensor) {
+func (l *MaxPool2D) forward2x2(x *Tensor, lo, hi int) {
 	H, W, S := l.in[1], l.in[2], l.s
 	OH, OW := l.out[1], l.out[2]
 	y, sw := l.Y.Data, l.switches
-	o := 0
-	for nc := range len(y) / (OH * OW) {
+	o := lo * OH * OW
+	for nc := lo; nc < hi; nc++ {
 		plane := x.Data[nc*H*W : (nc+1)*H*W]
 		for oy := range OH {
 			row := plane[oy*S*W:]

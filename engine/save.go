@@ -51,6 +51,7 @@ type savedHyper struct {
 	Centered     bool    `json:"centered"`
 	Epsilon      float64 `json:"epsilon"`
 	BatchSize    int     `json:"batch_size"`
+	DecayEpochs  float64 `json:"decay_epochs"`
 }
 
 // savedParam is one parameter in the file, with its optimizer state: each
@@ -181,7 +182,10 @@ func (t *Trainer) Save(w io.Writer) error {
 func Load(r io.Reader, data Data) (*Trainer, error) {
 	// A hyperparameter the file leaves out (files from before RMSprop have
 	// no alpha) keeps its default.
+	// Files from before the learning-rate schedule train at a constant
+	// rate: decay_epochs left out is 0.
 	f := savedFile{Hyper: savedHyper(DefaultHyper())}
+	f.Hyper.DecayEpochs = 0
 	dec := json.NewDecoder(io.LimitReader(r, maxSaveBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
@@ -303,6 +307,7 @@ func (t *Trainer) Clone() *Trainer {
 	}
 	// A step in progress has not moved the cursor: the clone starts that batch anew.
 	c.step, c.epoch, c.cursor, c.samples = t.step, t.epoch, t.cursor, t.samples
+	c.lastHyper, c.lastRate = t.lastHyper, t.lastRate
 	c.perm = slices.Clone(t.perm)
 	c.metrics = t.metrics.clone()
 	c.weightsVer++

@@ -85,6 +85,7 @@ func rmspropHyper(batch int) Hyper {
 	h := DefaultHyper()
 	h.Optimizer, h.LearningRate, h.BatchSize = OptRMSprop, 0.01, batch
 	h.Alpha, h.Momentum, h.Centered, h.WeightDecay = 0.9, 0.5, true, 0.001
+	h.DecayEpochs = 0
 	return h
 }
 

@@ -13,12 +13,15 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	done, started := t.Done()
 	tr := &Trace{
 		Spec: t.cfg.Spec, Seed: t.cfg.Seed, Step: t.step, Epoch: t.epoch,
-		Done: done, Started: started, Next: t.Next(), Hyper: t.cfg.Hyper,
+		Done: done, Started: started, Next: t.Next(), Hyper: t.cfg.Hyper, Rate: t.Rate(),
 		Sample: -1, Index: -1, Label: -1, Prediction: -1,
 		Loss: math.NaN(), BatchLoss: t.batchLoss,
 	}
 	if !started {
 		tr.BatchLoss = math.NaN()
+	}
+	if t.updated {
+		tr.Rate = t.lastRate
 	}
 	src := t
 	sample := 0
@@ -30,7 +33,8 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 		sample = min(max(opt.Sample, 0), len(t.batchIdx)-1)
 		tr.Sample, tr.Index, tr.Label = sample, t.batchIdx[sample], t.labels[sample]
 	}
-	if opt.Probe || started {
+	skip := func(p TraceParts) bool { return opt.Skip&p != 0 }
+	if (opt.Probe || started) && !skip(TraceMaps) {
 		tr.Input = src.x.Sample(sample)
 	}
 	lossDone := t.progress > len(t.layers)
@@ -47,7 +51,7 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 			InShape: info.InShape, OutShape: info.OutShape}
 		fwd := t.progress > i
 		bwd := t.progress > 2*len(t.layers)-i
-		if fwd && src.outs[i] != nil {
+		if fwd && src.outs[i] != nil && !skip(TraceMaps) {
 			lt.Output = src.outs[i].Sample(sample)
 			// A layer's input is the previous layer's output: the trace
 			// shares the one immutable copy.
@@ -61,7 +65,7 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 				lt.Switches = slices.Clone(mp.Switches()[sample*per : (sample+1)*per])
 			}
 		}
-		if bwd && src.gradOuts[i] != nil {
+		if bwd && src.gradOuts[i] != nil && !skip(TraceGradInput) {
 			// GradOutput is set below, from the next layer's GradInput.
 			if g := src.gradIns[i]; g != nil {
 				lt.GradInput = g.Sample(sample)
@@ -75,16 +79,20 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 			if p.IsBias {
 				w, g, d = &lt.Bias, &lt.GradBias, &lt.DeltaBias
 			}
-			*w = p.Value.Clone()
-			if bwd {
+			if !skip(TraceWeights) {
+				*w = p.Value.Clone()
+			}
+			if bwd && !skip(TraceGradWeights) {
 				*g = p.Grad.Clone()
 			}
-			if t.updated {
+			if t.updated && !skip(TraceDeltas) {
 				delta := p.Value.Clone()
 				for k := range delta.Data {
 					delta.Data[k] -= t.old[i][j][k]
 				}
 				*d = delta
+			}
+			if t.updated && !skip(TraceOptState) {
 				if lt.OptState == nil {
 					lt.OptState = map[string]*Tensor{}
 				}
@@ -95,7 +103,7 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	}
 	// dL/dY of layer i is dL/dX of layer i+1: the trace shares that copy.
 	for i := len(t.layers) - 1; i >= 0; i-- {
-		if t.progress <= 2*len(t.layers)-i || src.gradOuts[i] == nil {
+		if t.progress <= 2*len(t.layers)-i || src.gradOuts[i] == nil || skip(TraceGradOutput) {
 			continue
 		}
 		if i+1 < len(t.layers) && tr.Layers[i+1].GradInput != nil {

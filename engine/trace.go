@@ -51,6 +51,9 @@ type Trace struct {
 	Started bool
 	Next    Phase // the phase that will run next
 	Hyper   Hyper // in effect for the current step
+	// Rate is the learning rate of the current step's Update:
+	// Hyper.LearningRate after the schedule (Hyper.DecayEpochs).
+	Rate float64
 
 	Probe  bool // the sample is the fixed probe image, not part of the batch
 	Sample int  // index within the batch (−1 for the probe)

@@ -43,7 +43,25 @@ type TraceOptions struct {
 	// trace (LayerTrace.SampleGradWeights, SampleGradBias): it costs a
 	// pass over the layers' weights, so only who draws them asks.
 	Shares bool
+	// Skip leaves parts out of every layer's trace (their fields stay nil),
+	// so that a trace costs only what its reader draws: 0 gives them all.
+	// TraceGradInput also spares the first layer's dL/dX, which training
+	// does not compute and the trace otherwise does.
+	Skip TraceParts
 }
+
+// TraceParts is a set of a LayerTrace's parts (TraceOptions.Skip).
+type TraceParts uint16
+
+const (
+	TraceMaps        TraceParts = 1 << iota // Input, Output, Switches (and Trace.Input)
+	TraceGradOutput                         // GradOutput
+	TraceGradInput                          // GradInput
+	TraceWeights                            // Weights, Bias
+	TraceGradWeights                        // GradWeights, GradBias
+	TraceDeltas                             // DeltaWeights, DeltaBias
+	TraceOptState                           // OptState
+)
 
 // Trainer trains a network one phase at a time:
 //
@@ -70,6 +88,8 @@ type Trainer struct {
 	cursor     int     // position in the epoch's permutation
 	perm       []int32 // sample order of the epoch
 	samples    int     // samples seen since reset
+	lastHyper  Hyper   // the hyperparameters of the last Update
+	lastRate   float64 // the learning rate of the last Update (Hyper.Rate)
 	diverged   error
 	given      *givenBatch // the batch SetBatch gave for the next step
 	batchGiven bool        // the current step's batch came from SetBatch
@@ -291,6 +311,12 @@ func (t *Trainer) InputShape() Shape { return slices.Clone(t.in) }
 
 // Step is the number of optimizer steps since reset.
 func (t *Trainer) Step() int { return t.step }
+
+// Rate returns the learning rate the next Update uses: Hyper.LearningRate
+// after the schedule (Hyper.Rate of the samples seen since reset).
+func (t *Trainer) Rate() float64 {
+	return t.cfg.Hyper.Rate(t.samples, t.data.Train.Len())
+}
 
 // Epoch is the number of completed epochs.
 func (t *Trainer) Epoch() int { return t.epoch }

@@ -58,6 +58,7 @@ func toyTrainer(t *testing.T, h Hyper) *Trainer {
 func sgdHyper(batch int) Hyper {
 	h := DefaultHyper()
 	h.Optimizer, h.LearningRate, h.Momentum, h.BatchSize = OptSGD, 0.05, 0.9, batch
+	h.DecayEpochs = 0
 	return h
 }
 
@@ -313,7 +314,7 @@ func TestSpecErrors(t *testing.T) {
 
 func TestTrainingLearnsToy(t *testing.T) {
 	adam := DefaultHyper()
-	adam.LearningRate = 0.01
+	adam.LearningRate, adam.DecayEpochs = 0.01, 0
 	rmsprop := rmspropHyper(4)
 	rmsprop.Momentum, rmsprop.Centered, rmsprop.WeightDecay = 0, false, 0
 	for _, h := range []Hyper{sgdHyper(4), adam, rmsprop, rmspropHyper(4)} {

@@ -101,6 +101,8 @@ func (t *Trainer) resetOptimizer() {
 // returned as a *DivergedError.
 func (t *Trainer) update() error {
 	h := t.cfg.Hyper
+	h.LearningRate = t.Rate()
+	t.lastHyper, t.lastRate = t.cfg.Hyper, h.LearningRate
 	r := &t.opt
 	// The state before the update goes to the checkpoint that is not the
 	// sound one.

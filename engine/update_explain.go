@@ -74,6 +74,7 @@ func (u optUpdate) of(name string) [2]float64 {
 func (t *Trainer) lastUpdate(i, j, k int) optUpdate {
 	r := &t.opt
 	u := optUpdate{kind: r.kind, t: r.t, hyper: t.cfg.Hyper}
+	u.hyper.LearningRate = t.lastRate
 	// the checkpoint Update wrote before it changed anything: the one that
 	// holds t.old
 	c := &t.ckpt[0]
@@ -100,6 +101,9 @@ func (v *view) explainUpdate(i int, tensor string, idx []int) (Explanation, erro
 	p := t.params[i][j]
 	k := flat(idx, p.Value.Shape)
 	e := Explanation{Layer: i, Name: t.layerName(i), Tensor: tensor, Index: append([]int{}, idx...), Value: p.Value.Data[k]}
+	if t.cfg.Hyper != t.lastHyper {
+		return Explanation{}, errHyperChanged
+	}
 	u := t.lastUpdate(i, j, k)
 	h := u.hyper
 	d := UpdateDetail{Optimizer: u.kind, Before: t.old[i][j][k], Grad: p.Grad.Data[k], LearningRate: h.LearningRate}

@@ -2,7 +2,10 @@
 // prints the test accuracy on all 10,000 test images after each, with the
 // training speed. It is a measurement, not a test:
 //
-//	go run ./bench/epoch -epochs 1 -batch 8
+//	go run ./bench/epoch -epochs 1 -seed 1
+//
+// Its flags default to the page's recipe (engine.DefaultHyper), its
+// learning-rate schedule included (-decay-epochs; 0 for a constant rate).
 package main
 
 import (
@@ -17,12 +20,14 @@ import (
 )
 
 func main() {
+	def := engine.DefaultHyper()
 	epochs := flag.Int("epochs", 1, "epochs to train")
-	batch := flag.Int("batch", 8, "batch size")
-	lr := flag.Float64("lr", 0.001, "learning rate")
-	opt := flag.String("opt", engine.OptAdam, "optimizer: sgd or adam")
-	momentum := flag.Float64("momentum", 0.9, "SGD momentum")
+	batch := flag.Int("batch", def.BatchSize, "batch size")
+	lr := flag.Float64("lr", def.LearningRate, "learning rate")
+	opt := flag.String("opt", def.Optimizer, "optimizer: sgd or adam")
+	momentum := flag.Float64("momentum", def.Momentum, "SGD momentum")
 	seed := flag.Int64("seed", 1, "seed")
+	decay := flag.Float64("decay-epochs", def.DecayEpochs, "epochs over which the learning rate falls to engine.DecayFloor of -lr (0: constant)")
 	flag.Parse()
 
 	train, test, err := dataset.MNIST()
@@ -30,13 +35,13 @@ func main() {
 		log.Fatal(err)
 	}
 	h := engine.DefaultHyper()
-	h.BatchSize, h.LearningRate, h.Optimizer, h.Momentum = *batch, *lr, *opt, *momentum
+	h.BatchSize, h.LearningRate, h.Optimizer, h.Momentum, h.DecayEpochs = *batch, *lr, *opt, *momentum, *decay
 	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: *seed, Hyper: h},
 		engine.Data{Name: "mnist", Train: train, Test: test})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s, %s lr %g batch %d seed %d\n", engine.DefaultSpec, h.Optimizer, h.LearningRate, h.BatchSize, *seed)
+	fmt.Printf("%s, %s lr %g (decay over %g epochs) batch %d seed %d\n", engine.DefaultSpec, h.Optimizer, h.LearningRate, *decay, h.BatchSize, *seed)
 	for e := 1; e <= *epochs; e++ {
 		start := time.Now()
 		if err := tr.StepEpoch(context.Background()); err != nil {

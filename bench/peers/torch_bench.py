@@ -1,4 +1,4 @@
-"""Training speed of the default backpropviz network in PyTorch, on one CPU thread.
+"""Training speed of the default backpropviz network in PyTorch, on --threads CPU threads (1 by default).
 
 The network, data and optimizer match engine/bench_test.go (BenchmarkTrainStep):
 Conv2d(1,8,5,padding=2) ReLU MaxPool2d(2) Conv2d(8,16,5,padding=2) ReLU MaxPool2d(3)
@@ -94,15 +94,17 @@ def main():
     ap.add_argument("--warmup", type=int, default=20, help="untimed steps before measuring")
     ap.add_argument("--runs", type=int, default=1, help="independent runs, one line each")
     ap.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     args = ap.parse_args()
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     x, y = load_mnist(args.images)
     x = x.to(getattr(torch, args.dtype))
     for _ in range(args.runs):
         ips, steps = measure(x, y, args.batch, args.seconds, args.warmup)
-        print(json.dumps({"peer": f"pytorch-{args.dtype}", "batch": args.batch,
+        peer = f"pytorch-{args.dtype}" + (f"-{args.threads}t" if args.threads != 1 else "")
+        print(json.dumps({"peer": peer, "batch": args.batch,
                           "img_per_s": round(ips, 1), "steps": steps,
                           "threads": torch.get_num_threads(), "torch": torch.__version__}),
               flush=True)

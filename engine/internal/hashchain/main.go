@@ -38,28 +38,32 @@ func main() {
 }
 
 // chains are the networks hashed: the default one (engine.DefaultConfig:
-// its spec, seed 1, Adam), and a network of every other layer kind trained
+// its spec, seed 1, Adam, at the constant learning rate 0.001 the
+// defaults had before the schedule, so that the chain stays comparable
+// across versions), and a network of every other layer kind trained
 // by SGD with Nesterov momentum and by centered RMSprop with momentum, both
 // with weight decay; and a small network on the procedural shapes set,
 // whose images are computed too.
 func chains(mnist engine.Data) []chain {
-	every := engine.DefaultConfig()
+	def := engine.DefaultConfig()
+	def.Hyper.LearningRate, def.Hyper.DecayEpochs = 0.001, 0
+	every := def
 	every.Spec = "conv(6,3,s1,p1) tanh avgpool(2,s2,p0) conv(8,3,s2,p1) leakyrelu(0.1) maxpool(3,s1,p1) conv(4,1,s1,p0) sigmoid dense(10)"
 	every.Hyper.Optimizer = engine.OptSGD
 	every.Hyper.LearningRate = 0.05
 	every.Hyper.Nesterov = true
 	every.Hyper.WeightDecay = 1e-3
 	rms := every
-	rms.Hyper = engine.DefaultHyper()
+	rms.Hyper = def.Hyper
 	rms.Hyper.Optimizer = engine.OptRMSprop
 	rms.Hyper.Centered = true
 	rms.Hyper.WeightDecay = 1e-3
-	shapes := engine.Config{Spec: "conv(4,3,s1,p0) relu maxpool(2,s2,p0) dense(5)", Seed: 1, Hyper: engine.DefaultHyper()}
+	shapes := engine.Config{Spec: "conv(4,3,s1,p0) relu maxpool(2,s2,p0) dense(5)", Seed: 1, Hyper: def.Hyper}
 	shapes.Hyper.Optimizer = engine.OptSGD
 	shapes.Hyper.LearningRate = 0.05
 	shapesTrain, shapesTest := dataset.Shapes(1, 400, 40)
 	return []chain{
-		{"default", engine.DefaultConfig(), mnist},
+		{"default", def, mnist},
 		{"every-layer-sgd", every, mnist},
 		{"every-layer-rmsprop", rms, mnist},
 		{"shapes", shapes, engine.Data{Name: "shapes", Train: shapesTrain, Test: shapesTest}},
