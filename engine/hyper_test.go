@@ -45,6 +45,7 @@ func near(a, b float64) bool { return a-b < 1e-15 && b-a < 1e-15 }
 func TestRateInTrace(t *testing.T) {
 	data := benchData(t)
 	h := engine.DefaultHyper()
+	h.LearningRate, h.DecayEpochs = 0.002, 1 // the one-epoch schedule of bench/README.md
 	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: 1, Hyper: h}, data)
 	if err != nil {
 		t.Fatal(err)
