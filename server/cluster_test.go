@@ -91,7 +91,10 @@ func (c *wsClient) weights() map[int][]float32 {
 		}
 		w := map[int][]float32{}
 		for _, t := range f.Tensors {
-			w[t.Layer] = t.F32
+			// a keyframe of an earlier subscription may carry biases too
+			if t.Kind == protocol.KindWeights {
+				w[t.Layer] = t.F32
+			}
 		}
 		return w
 	}
