@@ -184,15 +184,15 @@ func (cs *clusterState) findRoom(r *http.Request, typed string) (*Room, error) {
 
 // Messages of the cluster shown to users.
 const (
-	msgRoomGoneViewer      = "The room's server went away. Your teacher can resume the room on another server; this page comes back to it then."
-	msgRoomGoneOwner       = "The room's server went away. Its last saved state is from step %d (saved %s). Reload this page to resume the room from it on this server."
-	msgRoomWentAway        = "the room's server went away; your teacher can resume the room, and this page comes back to it then"
-	msgRoomWentAwayOwner   = "the room's server went away; reload this page to resume the room from its last saved state"
-	msgLookup              = "The room could not be looked up just now (the servers cannot reach each other). Try again in a moment."
-	msgRemoteGone          = "the room's server went away"
-	msgRemoteSlow          = "the room's server did not answer in time; try again"
-	msgRemoteBusy          = "too many commands wait for the room's server; try again"
-	msgRemoteBusyQuestions = "the room's server is answering many questions just now; try again"
+	msgRoomGoneViewer    = "The room's server went away. Your teacher can resume the room on another server; this page comes back to it then."
+	msgRoomGoneOwner     = "The room's server went away. Its last saved state is from step %d (saved %s). Reload this page to resume the room from it on this server."
+	msgRoomWentAway      = "the room's server went away; your teacher can resume the room, and this page comes back to it then"
+	msgRoomWentAwayOwner = "the room's server went away; reload this page to resume the room from its last saved state"
+	msgLookup            = "The room could not be looked up just now (the servers cannot reach each other). Try again in a moment."
+	msgRemoteGone        = "the room's server went away"
+	msgRemoteSlow        = "the room's server did not answer in time; try again"
+	msgRemoteBusy        = "too many commands wait for the room's server; try again"
+	msgRemoteBusyHome    = "the room's server is answering many requests just now; try again"
 )
 
 // roomGone is the answer to the code of a room whose home replica went

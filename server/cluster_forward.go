@@ -71,8 +71,8 @@ func remoteError(id json.RawMessage, err error) []byte {
 	switch {
 	case errors.Is(err, nats.ErrNoResponders) || err.Error() == errEnded.Error():
 		return protocol.ErrorReply(id, protocol.CodeNotFound, msgRemoteGone)
-	case err.Error() == "busy":
-		return protocol.ErrorReply(id, protocol.CodeRateLimited, msgRemoteBusyQuestions)
+	case err.Error() == replyBusy:
+		return protocol.ErrorReply(id, protocol.CodeRateLimited, msgRemoteBusyHome)
 	case err.Error() == errAnswerTooBig.Error():
 		return protocol.ErrorReply(id, protocol.CodeInvalid, err.Error())
 	}
@@ -148,11 +148,7 @@ func (rr *remoteRoom) forward() {
 func (rr *remoteRoom) commandDone(job cmdJob, m *nats.Msg, err error) {
 	c, id := job.c, job.req.ID
 	if err != nil {
-		msg := msgRemoteSlow
-		if errors.Is(err, nats.ErrNoResponders) || err.Error() == errEnded.Error() {
-			msg = msgRemoteGone
-		}
-		c.reply(protocol.ErrorReply(id, protocol.CodeNotFound, msg))
+		c.reply(remoteError(id, err))
 		rr.failed(err)
 		return
 	}

@@ -26,6 +26,10 @@ var (
 	errModelTooBig  = errors.New("the room's model is larger than the NATS server accepts in one message (raise its max_payload)")
 )
 
+// replyBusy is the error a home answers a request with when maxRequests
+// are already in flight; the asking replica tells its page to try again.
+const replyBusy = "busy"
+
 // request serves one request of another replica, in a goroutine of its
 // own (a long command does not hold up the others), at most maxRequests
 // at once.
@@ -34,7 +38,7 @@ func (h *homeRoom) request(m *nats.Msg) {
 	case h.requests <- struct{}{}:
 	default:
 		h.cs.link.Dropped("full")
-		h.cs.link.Respond(m, nil, "busy")
+		h.cs.link.Respond(m, nil, replyBusy)
 		return
 	}
 	go func() {
