@@ -36,6 +36,10 @@ type ClientMsg struct {
 	Channel *int     `json:"channel,omitempty"`
 	Param   *string  `json:"param,omitempty"`
 	H       *float64 `json:"h,omitempty"`
+	// received: the seq of the frame received; frames: whether to send
+	// this page frames.
+	Seq  *uint64 `json:"seq,omitempty"`
+	Send *bool   `json:"send,omitempty"`
 }
 
 // CmdArgs are the arguments of set, reset and test; a nil field is absent.
