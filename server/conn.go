@@ -124,13 +124,14 @@ func (c *client) flush() bool {
 }
 
 // writeFrame writes a trace frame: the prepared message (compressed once
-// for every client of the frame), or on a slow link, when writing it would
-// take long, its bytes in chunks (compressed for this client alone), so
-// that pings go out between them and the write deadline follows progress.
+// for every client of the frame), or, when writing it may take long (see
+// flow.longWrite), its bytes in chunks (compressed for this client alone),
+// so that pings go out between them and the write deadline follows
+// progress.
 func (c *client) writeFrame(pm *websocket.PreparedMessage, b []byte) bool {
 	m := c.srv.metrics
 	start := time.Now()
-	if r := c.flow.linkRate(); len(b) > 2*chunkSize && r > 0 && float64(len(b))/r > writeWait.Seconds()/4 {
+	if c.flow.longWrite(len(b)) {
 		if !c.writeChunks(websocket.BinaryMessage, b, true) {
 			return false
 		}

@@ -137,11 +137,14 @@ func (f *flow) slow() bool {
 	return f.acks && f.rate > 0 && f.rate < slowLink
 }
 
-// linkRate is the measured rate in bytes per second, 0 if not known.
-func (f *flow) linkRate() float64 {
+// longWrite reports whether a frame of n bytes is written in chunks: on a
+// page that acknowledges frames, a large frame when the link's rate is not
+// known yet (the first keyframe) or when the link takes more than a
+// quarter of writeWait to carry it.
+func (f *flow) longWrite(n int) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.rate
+	return f.acks && n > 2*chunkSize && (f.rate <= 0 || float64(n)/f.rate > writeWait.Seconds()/4)
 }
 
 // setSendBuffer sets the kernel send buffer of the TCP connection under c
