@@ -130,7 +130,9 @@ func (c *client) flush() bool {
 // progress.
 func (c *client) writeFrame(pm *websocket.PreparedMessage, b []byte) bool {
 	m := c.srv.metrics
-	start := time.Now()
+	// in flight from now: the page may acknowledge it before the write
+	// returns
+	c.flow.sent(len(b), time.Now())
 	if c.flow.longWrite(len(b)) {
 		if !c.writeChunks(websocket.BinaryMessage, b, true) {
 			return false
@@ -144,7 +146,6 @@ func (c *client) writeFrame(pm *websocket.PreparedMessage, b []byte) bool {
 			return false
 		}
 	}
-	c.flow.sent(len(b), start)
 	m.framesSent.Inc()
 	m.bytesSent.Add(float64(len(b)))
 	return true

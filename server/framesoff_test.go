@@ -56,3 +56,22 @@ func TestFramesOff(t *testing.T) {
 		t.Errorf("frames without send: %+v", r)
 	}
 }
+
+// TestAckedFramesKeepComing: a page that acknowledges every frame at once
+// on loopback (an acknowledgement may arrive before the server's write
+// returns) keeps getting frames while the session plays.
+func TestAckedFramesKeepComing(t *testing.T) {
+	_, ts := newTestServer(t, Config{MaxFPS: 120})
+	c := dial(t, ts, "acks=1&data=shapes&spec="+strings.ReplaceAll(tinySpec, " ", "+"))
+	c.cmd(protocol.CmdSet, map[string]any{"speed": map[string]any{"unit": "phase", "rate": 0}})
+	c.cmd(protocol.CmdPlay, nil)
+	var last uint64
+	for range 200 {
+		f := c.frame()
+		if f.Header.Seq <= last {
+			t.Fatalf("frame seq %d after %d", f.Header.Seq, last)
+		}
+		last = f.Header.Seq
+		c.send(map[string]any{"type": protocol.TypeReceived, "seq": f.Header.Seq})
+	}
+}
