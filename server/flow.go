@@ -107,10 +107,15 @@ func (f *flow) acked(now time.Time) bool {
 	f.lastAck = now
 	if d := now.Sub(start).Seconds(); d > 0 {
 		sample := float64(s.n) / max(d, 1e-4)
-		if f.rate == 0 {
+		switch {
+		case f.rate == 0:
 			f.rate = sample
-		} else {
-			f.rate += rateWeight * (sample - f.rate)
+		default:
+			// A page that was busy reads several frames at once and
+			// acknowledges them together: the rate may at most double
+			// at one sample, so that such a burst does not open the
+			// window to frames the link cannot carry.
+			f.rate += rateWeight * (min(sample, 2*f.rate) - f.rate)
 		}
 	}
 	return true

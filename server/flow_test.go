@@ -56,6 +56,14 @@ func TestFlowWindow(t *testing.T) {
 	if got := f.takeWhat(); got != takeAll {
 		t.Errorf("all acknowledged: take %v, want everything", got)
 	}
+	// A burst of acknowledgements (a page that was busy) raises the rate
+	// by at most a doubling's share.
+	r0 := f.rate
+	f.sent(32_000, t0.Add(2*time.Second))
+	f.acked(t0.Add(2*time.Second + time.Millisecond))
+	if f.rate > r0*(1+rateWeight)+1e-9 {
+		t.Errorf("rate %v after a burst from %v: want at most %v", f.rate, r0, r0*(1+rateWeight))
+	}
 	f.setFrames(false)
 	if got := f.takeWhat(); got != takeNoFrame || !f.framesOff() {
 		t.Errorf("frames off: take %v, want all but the frame", got)
