@@ -10,8 +10,9 @@ import (
 )
 
 // ClientMsg is any message from a client: a command (TypeCmd), a
-// subscription (TypeSubscribe), a ping (TypePing), or a question
-// (TypeExplain, TypeWalk, TypeGradCheck) or TypeLook. Command arguments may
+// subscription (TypeSubscribe), a ping (TypePing), a question
+// (TypeExplain, TypeWalk, TypeGradCheck) or TypeLook, a frame's
+// acknowledgement (TypeReceived) or frames off or on (TypeFrames). Command arguments may
 // be given inside "args" or at the top level of the message.
 type ClientMsg struct {
 	Type string          `json:"type"`
