@@ -231,7 +231,7 @@ func secondsFromEnv(name string, def int) time.Duration {
 // proxy) gets frames at most 2 s old and stays connected while the room
 // plays, with a keep-alive of 4 s; its frames while playing are 8-bit, even
 // keyframes; a viewer on loopback in the same room still gets every frame
-// the owner gets, and exact keyframes. The viewers show what a page shows
+// the owner gets. The viewers show what a page shows
 // at its default view, or every layer (the default subscription). A frame
 // of every layer (about 45 kB compressed) alone takes the link about 1.4 s,
 // so there the bound is 3 s: what flow control bounds is the wait before a
@@ -312,7 +312,9 @@ func slowLinkViewer(t *testing.T, layers json.RawMessage, oldest time.Duration) 
 		t.Errorf("the fast viewer got %d frames, the owner %d: the slow viewer held it back", len(fastFrames), len(ownerFrames))
 	}
 	// While playing, the slow viewer's frames are 8-bit, even the
-	// keyframes that answer its subscriptions (exact on a fast link).
+	// keyframes that answer its subscriptions. (The fast viewer's exact
+	// keyframe may be replaced in its mailbox by a newer frame, so it is
+	// not counted on.)
 	exact := func(fs []pageFrame) (n int) {
 		for _, f := range fs {
 			if f.exact {
@@ -326,9 +328,6 @@ func slowLinkViewer(t *testing.T, layers json.RawMessage, oldest time.Duration) 
 	}
 	if n := counterValue(t, srv.metrics.coarseFrames); n == 0 {
 		t.Errorf("no keyframe was made 8-bit for the slow viewer")
-	}
-	if n := exact(fastFrames); n == 0 {
-		t.Errorf("the fast viewer's keyframe while playing was not exact")
 	}
 	if err := slow.alive(10 * time.Second); err != nil {
 		t.Errorf("the slow viewer was disconnected: %v", err)
