@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// axe-core (Deque Systems, MPL-2.0; see THIRD_PARTY.md), unchanged from the
+// npm package, injected into the page under test: it is never served.
+//
+//go:embed testdata/axe.min.js
+var axeSource string
+
+// axeViolation is one rule axe-core found broken, with how many elements
+// break it and the first few of them.
+type axeViolation struct {
+	ID      string   `json:"id"`
+	Impact  string   `json:"impact"`
+	Help    string   `json:"help"`
+	Nodes   int      `json:"nodes"`
+	Targets []string `json:"targets"`
+}
+
+// runAxe injects axe-core into the page and runs it on the whole document
+// (WCAG 2.0/2.1 A and AA rules and axe's best practices).
+func runAxe(p *labPage) []axeViolation {
+	p.t.Helper()
+	if !eval[bool](p, `typeof window.axe === 'object'`) {
+		eval[bool](p, axeSource+"\n;true")
+	}
+	return eval[[]axeViolation](p, `axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => ({
+		id: v.id, impact: v.impact || '', help: v.help, nodes: v.nodes.length,
+		targets: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').replace(/\s+/g, ' ').slice(0, 200)),
+	})))`)
+}
+
+// axeCounts counts the elements per impact.
+func axeCounts(vs []axeViolation) map[string]int {
+	c := map[string]int{"minor": 0, "moderate": 0, "serious": 0, "critical": 0}
+	for _, v := range vs {
+		c[v.Impact] += v.Nodes
+	}
+	return c
+}
+
+// checkAxe runs axe-core, logs every violation and fails on a serious or
+// critical one.
+func checkAxe(t *testing.T, p *labPage, where string) map[string]int {
+	t.Helper()
+	vs := runAxe(p)
+	c := axeCounts(vs)
+	var b strings.Builder
+	for _, v := range vs {
+		fmt.Fprintf(&b, "\n  %s (%s, %d elements): %s\n    %s", v.ID, v.Impact, v.Nodes, v.Help, strings.Join(v.Targets, "\n    "))
+	}
+	t.Logf("axe-core on %s: critical %d, serious %d, moderate %d, minor %d (elements)%s", where, c["critical"], c["serious"], c["moderate"], c["minor"], b.String())
+	if c["critical"]+c["serious"] > 0 {
+		t.Errorf("axe-core on %s: %d critical and %d serious violations", where, c["critical"], c["serious"])
+	}
+	return c
+}
+
+// TestAxe runs axe-core on the lab, a room's owner page and a student's
+// page, each after a few phases so the maps are drawn, with the drill-down
+// open on the lab.
+func TestAxe(t *testing.T) {
+	srv, base := startServer(t)
+	room := createRoom(t, srv, "axe")
+	p := openBrowser(t, 1280, 720)
+	p.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=3&batch=4"))
+	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	stepTo(p, "backward")
+	checkAxe(t, p, "the lab")
+
+	owner := isolatedTab(t, p)
+	owner.do("open the room as its owner", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
+	owner.waitFor("the owner's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'owner' && /step 0$/.test(document.getElementById('phase').textContent)`)
+	stepTo(owner, "loss")
+	checkAxe(t, owner, "a room's owner page")
+
+	student := isolatedTab(t, p)
+	student.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
+	student.waitFor("the student's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer' && /^loss/.test(document.getElementById('phase').textContent)`)
+	checkAxe(t, student, "a student's page")
+	p.checkClean()
+	owner.checkClean()
+	student.checkClean()
+}
