@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
@@ -26,7 +25,7 @@ func TestMapsByKeyboard(t *testing.T) {
 	// names: every map an image with a name; the drawn ones say their scale
 	type named struct {
 		Total, Images, Named, Tabbable int
-		Example, Unnamed                string
+		Example, Unnamed               string
 	}
 	n := eval[named](p, `(() => {
 		const cs = [...document.querySelectorAll('canvas.map')];
@@ -135,6 +134,6 @@ func TestMapsByKeyboard(t *testing.T) {
 		t.Errorf("the phase indicator itself is a live region (%q): every phase would be read", got)
 	}
 	// paused, the last phase is read
-	p.waitFor("the paused phase announced", fmt.Sprintf(`document.getElementById('phase-live').textContent === document.getElementById('phase').textContent`))
+	p.waitFor("the paused phase announced", `document.getElementById('phase-live').textContent === document.getElementById('phase').textContent`)
 	p.checkClean()
 }
