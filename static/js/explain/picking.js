@@ -149,6 +149,9 @@ export function installPicking(app) {
       // a finger has no hover: a tap shows the cell's tooltip under the cursor
       const touch = ev.pointerType === 'touch' || ev.pointerType === 'pen';
       if (touch || !$('cell-cursor').hidden) placeCursor(app, t, px);
+      // on a phone the drill-down is a sheet (devices.css): it opens on the
+      // half of the screen the tapped cell is not on
+      if (touch) document.body.classList.toggle('sheet-top', ev.clientY > innerHeight / 2);
     }
     explainCell(app, t, px, ev.timeStamp);
   });
