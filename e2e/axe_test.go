@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // axe-core (Deque Systems, MPL-2.0; see THIRD_PARTY.md), unchanged from the
@@ -32,10 +35,17 @@ func runAxe(p *labPage) []axeViolation {
 	if !eval[bool](p, `typeof window.axe === 'object'`) {
 		eval[bool](p, axeSource+"\n;true")
 	}
-	return eval[[]axeViolation](p, `axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => ({
+	// a whole page takes axe-core seconds, and a minute on a busy machine
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Minute)
+	defer cancel()
+	vs, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations.map(v => ({
 		id: v.id, impact: v.impact || '', help: v.help, nodes: v.nodes.length,
 		targets: v.nodes.slice(0, 4).map(n => n.target.join(' ') + ' — ' + (n.failureSummary || '').replace(/\s+/g, ' ').slice(0, 200)),
-	})))`)
+	})))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("axe.run: %v", err)
+	}
+	return vs
 }
 
 // axeCounts counts the elements per impact.
@@ -51,7 +61,9 @@ func axeCounts(vs []axeViolation) map[string]int {
 // critical one.
 func checkAxe(t *testing.T, p *labPage, where string) map[string]int {
 	t.Helper()
+	t0 := time.Now()
 	vs := runAxe(p)
+	t.Logf("axe-core on %s took %v", where, time.Since(t0).Round(time.Millisecond))
 	c := axeCounts(vs)
 	var b strings.Builder
 	for _, v := range vs {
@@ -74,18 +86,39 @@ func TestAxe(t *testing.T) {
 	p.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=3&batch=4"))
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	stepTo(p, "backward")
-	checkAxe(t, p, "the lab")
+	all := map[string]int{}
+	add := func(c map[string]int) {
+		for k, v := range c {
+			all[k] += v
+		}
+	}
+	add(checkAxe(t, p, "the lab"))
+	// the drill-down of a cell and the layer focus view
+	p.do("bring conv 1 on screen", chromedp.Evaluate[chromedp.Void](`document.querySelector('.col[data-layer="0"] canvas[data-testid=act-map]').scrollIntoView({ block: 'center' })`))
+	x, y := cellPoint(p, `.col[data-layer="0"] canvas[data-testid=act-map]`, 1, 1)
+	drill(p, x, y)
+	add(checkAxe(t, p, "the lab with the drill-down open"))
+	p.do("close it", chromedp.KeyEvent(kb.Escape))
+	p.do("open the focus view", chromedp.Click(chromedp.CSS(`[data-testid=focus-0]`)))
+	p.waitFor("the focus view", `!document.getElementById('focus').hidden && !!document.querySelector('#focus canvas.map')`)
+	add(checkAxe(t, p, "the layer focus view"))
+	p.do("close it", chromedp.KeyEvent(kb.Escape))
 
 	owner := isolatedTab(t, p)
 	owner.do("open the room as its owner", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
 	owner.waitFor("the owner's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'owner' && /step 0$/.test(document.getElementById('phase').textContent)`)
 	stepTo(owner, "loss")
-	checkAxe(t, owner, "a room's owner page")
+	add(checkAxe(t, owner, "a room's owner page"))
 
 	student := isolatedTab(t, p)
 	student.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
 	student.waitFor("the student's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer' && /^loss/.test(document.getElementById('phase').textContent)`)
-	checkAxe(t, student, "a student's page")
+	add(checkAxe(t, student, "a student's page"))
+	phone := device(t, p, 390, 844, true)
+	phone.do("open the room on a phone", chromedp.Navigate(base+"/r/"+room.Code))
+	phone.waitFor("the student's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer' && /^loss/.test(document.getElementById('phase').textContent)`)
+	add(checkAxe(t, phone, "a student's page on a 390×844 phone"))
+	t.Logf("axe-core, all pages: critical %d, serious %d, moderate %d, minor %d (elements)", all["critical"], all["serious"], all["moderate"], all["minor"])
 	p.checkClean()
 	owner.checkClean()
 	student.checkClean()

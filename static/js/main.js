@@ -125,6 +125,11 @@ app.transport = new Transport(wsURL(location, app.wsPath, app.lab.params), {
 }, { storeKey: `bpv.resume ${app.wsPath}`, resume: resumeSession });
 
 addEventListener('resize', () => scheduleSubscription(app));
+// the sticky header never covers what focus or a scroll brings into view
+new ResizeObserver(() => {
+  const h = document.querySelector('.topbar').getBoundingClientRect().height;
+  document.documentElement.style.scrollPaddingTop = `${Math.ceil(h) + 8}px`;
+}).observe(document.querySelector('.topbar'));
 installTooltip(app);
 installControls(app);
 installPanel(app);
