@@ -170,40 +170,53 @@ func TestScreenshots(t *testing.T) {
 	for _, sz := range [][2]int64{{390, 844}, {820, 1180}, {1024, 768}, {1280, 720}, {1920, 1080}} {
 		w, h := sz[0], sz[1]
 		q := device(t, p, w, h, w < 1000)
-		q.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=5&batch=8&speed=step"))
-		q.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
-		q.click("step-batch")
-		q.waitFor("a step", `document.getElementById('step-count').textContent === '1'`)
-		stepTo(q, "backward · conv 2")
-		where := fmt.Sprintf("the lab at %d×%d", w, h)
-		pageFits(t, q, where)
-		if s := painted(q, ".col[data-layer='0'] canvas[data-testid=act-map]"); s.Distinct < 3 {
-			t.Errorf("%s: conv 1's maps %+v, want them drawn", where, s)
+		shootAt(t, q, base, w, h, dir)
+		// close the tab: an open lab goes on drawing
+		if err := chromedp.Cancel(q.ctx); err != nil {
+			t.Logf("close the tab: %v", err)
 		}
-		if hdr := eval[float64](q, `document.querySelector('.topbar').getBoundingClientRect().height`); hdr > 0.3*float64(h) {
-			t.Errorf("%s: header %.0f px", where, hdr)
-		}
-		if dir == "" {
-			q.checkClean()
-			continue
-		}
-		// the network in view, the first screen of it as a person sees it
-		q.do("show the network", chromedp.Evaluate[chromedp.Void](`(() => { const m = document.querySelector('main'); scrollTo(0, m.getBoundingClientRect().top + scrollY - document.querySelector('.topbar').offsetHeight - 4); })()`))
-		q.waitFor("drawn after scrolling", `(() => { const b = Number(document.body.dataset.framesDrawn || 0); return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(Number(document.body.dataset.framesDrawn || 0) >= b)))); })()`)
-		ctx, cancel := context.WithTimeout(q.ctx, 30e9)
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		cancel()
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, fmt.Sprintf("lab-%dx%d.png", w, h))
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot: %s", path)
-		q.checkClean()
 	}
+}
+
+// shootAt checks the lab in tab q of w×h after a step and a few phases, and
+// saves its screenshot in dir unless dir is "".
+func shootAt(t *testing.T, q *labPage, base string, w, h int64, dir string) {
+	t.Helper()
+	q.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=5&batch=8&speed=step"))
+	q.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	q.click("step-batch")
+	q.waitFor("a step", `document.getElementById('step-count').textContent === '1'`)
+	stepTo(q, "backward · conv 2")
+	where := fmt.Sprintf("the lab at %d×%d", w, h)
+	pageFits(t, q, where)
+	if hdr := eval[float64](q, `document.querySelector('.topbar').getBoundingClientRect().height`); hdr > 0.3*float64(h) {
+		t.Errorf("%s: header %.0f px", where, hdr)
+	}
+	// the network in view, as a person sees it, drawn
+	q.do("show the network", chromedp.Evaluate[chromedp.Void](`document.querySelector('.strip-wrap').scrollIntoView({ block: 'start' })`))
+	q.waitFor("conv 1's maps drawn", `[...document.querySelectorAll(".col[data-layer='0'] canvas[data-testid=act-map]")].every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const s = new Set(); for (let i = 0; i < d.length; i += 4) if (d[i + 3]) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size >= 3; })`)
+	// every feature map on screen drawn (the forward pass of this step is done)
+	q.waitFor("the feature maps on screen drawn", `[...document.querySelectorAll('canvas[data-testid=act-map]')].filter(c => { const r = c.getBoundingClientRect(); const w = document.querySelector('.strip-wrap').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.left >= w.left && r.right <= Math.min(w.right, innerWidth); }).every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; })`)
+	if s := painted(q, ".col[data-layer='0'] canvas[data-testid=act-map]"); s.Distinct < 3 {
+		t.Errorf("%s: conv 1's maps %+v, want them drawn", where, s)
+	}
+	if dir == "" {
+		q.checkClean()
+		return
+	}
+	ctx, cancel := context.WithTimeout(q.ctx, 30e9)
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	cancel()
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("lab-%dx%d.png", w, h))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	q.checkClean()
 }
