@@ -116,12 +116,15 @@ func TestMapsByKeyboard(t *testing.T) {
 	})()`))
 	p.do("blur the map", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
 	p.do("Space plays", chromedp.KeyEvent(" "))
-	p.waitFor("many phases and a few announcements", `window.__phases >= 60 && window.__said.length >= 3`)
+	p.waitFor("a few announcements", `window.__said.length >= 3`)
 	p.do("Space pauses", chromedp.KeyEvent(" "))
 	p.waitFor("paused", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
 	said := eval[[]float64](p, `window.__said`)
 	phases := eval[int](p, `window.__phases`)
 	t.Logf("while playing: %d phase changes, %d announcements", phases, len(said))
+	if phases <= len(said) {
+		t.Errorf("%d phase changes and %d announcements while playing: want fewer announcements than phases", phases, len(said))
+	}
 	for i := 1; i < len(said); i++ {
 		if gap := said[i] - said[i-1]; gap < 990 {
 			t.Errorf("announcements %d and %d %.0f ms apart, want at least a second", i-1, i, gap)
