@@ -165,6 +165,7 @@ function drawState(app) {
   const phase = done ? done.label : 'ready';
   $('phase').textContent = `${phase} · step ${s.step}`;
   $('phase').dataset.kind = done ? done.kind : 'ready';
+  app.phaseLive.say(`${phase} · step ${s.step}`);
   $('next-phase').textContent = s.next ? `next: ${s.next.label}` : '';
   $('step-count').textContent = String(s.step);
   $('epoch').textContent = String(s.epoch ?? 0);

@@ -24,6 +24,7 @@ import { installCheck } from './explain/checkpanel.js';
 import { installPicking } from './explain/picking.js';
 import { installWalk, openWalk, closeWalk } from './explain/convexplainer.js';
 import { askExplain } from './explain/requests.js';
+import { Announcer } from './announce.js';
 
 // createApp makes the page's state: every field the modules read and write.
 function createApp(config) {
@@ -50,6 +51,8 @@ function createApp(config) {
       scratch: newScratch(), // buffers of the colour scales' statistics
     },
     hover: null, // the map under the pointer: {canvas, ev} (tooltip.js)
+    // the phase as a screen reader hears it: at most once a second (draw.js)
+    phaseLive: new Announcer((text) => { $('phase-live').textContent = text; }),
     sub: { // onscreen.js
       observer: null,
       onScreen: new Set(), // canvases on (or near) the screen
@@ -125,6 +128,11 @@ app.transport = new Transport(wsURL(location, app.wsPath, app.lab.params), {
 document.addEventListener('visibilitychange', () => app.transport.setFrames(!document.hidden));
 
 addEventListener('resize', () => scheduleSubscription(app));
+// the sticky header never covers what focus or a scroll brings into view
+new ResizeObserver(() => {
+  const h = document.querySelector('.topbar').getBoundingClientRect().height;
+  document.documentElement.style.scrollPaddingTop = `${Math.ceil(h) + 8}px`;
+}).observe(document.querySelector('.topbar'));
 installTooltip(app);
 installControls(app);
 installPanel(app);

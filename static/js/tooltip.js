@@ -10,15 +10,23 @@ import { pixelAt } from './render/heatmap.js';
 // the tooltip's distance from the pointer, in CSS pixels
 const PAD = 14;
 
+// tooltipLines are the tooltip's lines for pixel px ({y, x}) of a map
+// canvas, or null where no map is drawn: what the tooltip shows and the
+// cell cursor's live region reads (explain/picking.js).
+export function tooltipLines(app, canvas, px) {
+  // a map of the focus view, or of the page
+  const index = app.focus.index.has(canvas) ? app.focus.index : app.layout.canvases;
+  const d = describeCell(index, canvas, px);
+  return d ? d.lines : null;
+}
+
 // showTooltip shows the tooltip of the cell of canvas under the pointer
 // event ev, or hides it where no map is drawn.
 export function showTooltip(app, canvas, ev) {
   const tip = $('tooltip');
-  // a map of the focus view, or of the page
-  const index = app.focus.index.has(canvas) ? app.focus.index : app.layout.canvases;
-  const d = describeCell(index, canvas, pixelAt(canvas, ev));
-  if (!d) { tip.hidden = true; return; }
-  const [value, ...rest] = d.lines;
+  const lines = tooltipLines(app, canvas, pixelAt(canvas, ev));
+  if (!lines) { tip.hidden = true; return; }
+  const [value, ...rest] = lines;
   tip.replaceChildren(el('div', 'tip-value', value), ...rest.map((t) => el('div', 'tip-line', t)));
   tip.hidden = false;
   const r = tip.getBoundingClientRect();

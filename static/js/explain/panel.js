@@ -146,6 +146,10 @@ export function renderExplanation(app, msg, q, t0) {
   }
   if (v.terms.length) {
     const box = el('div', 'xp-terms-box');
+    // it scrolls: the keyboard can reach it
+    box.tabIndex = 0;
+    box.setAttribute('role', 'region');
+    box.setAttribute('aria-label', 'The terms');
     box.append(...termsTable(v));
     parts.push(box);
   }

@@ -1,14 +1,18 @@
-// picking.js — choosing a cell to explain: a click on any map (the strip's,
-// the panels', the focus view's), or by keyboard: a focused map has a cell
-// cursor that the arrow keys move (its tooltip shows), and Enter explains
-// the cell under it. cellquery.js says which number a cell is.
+// picking.js — choosing a cell to explain: a click (or a tap) on any map
+// (the strip's, the panels', the focus view's), or by keyboard: a focused
+// map has a cell cursor that the arrow keys move (its tooltip shows and a
+// polite live region reads the tooltip's text), and Enter explains the cell
+// under it. The maps of one tensor are one stop of the Tab key (a roving
+// tabindex): the arrow keys go on from a map's edge to the next map. A tap
+// puts the cursor on the tapped cell, shows its tooltip and explains it.
+// cellquery.js says which number a cell is.
 
 import { $ } from '../dom.js';
 import { pixelAt } from '../render/heatmap.js';
 import { cellQuery } from './cellquery.js';
 import { askExplain } from './requests.js';
 import { showPanelStatus } from './panel.js';
-import { showTooltip } from '../tooltip.js';
+import { showTooltip, tooltipLines } from '../tooltip.js';
 
 // indexOf is the canvas index (render/views.js canvasIndex) that holds a
 // map canvas: the focus view's or the page's.
@@ -61,6 +65,8 @@ function placeCursor(app, canvas, px) {
   const ev = { clientX: r.left + (px.x + 0.5) * cw, clientY: r.top + (px.y + 0.5) * ch };
   app.hover = { canvas, ev };
   showTooltip(app, canvas, ev);
+  const lines = tooltipLines(app, canvas, px);
+  $('cell-live').textContent = lines ? lines.join(' · ') : 'no value here yet';
 }
 
 // hideCursor hides the cell cursor (and its tooltip).
@@ -75,8 +81,43 @@ function hideCursor(app) {
 
 const MOVES = Object.freeze({ ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] });
 
+// viewCanvases are the canvases of the tensor canvas belongs to, in order.
+function viewCanvases(app, canvas) {
+  const r = indexOf(app, canvas).get(canvas);
+  return r ? r.view.surfaces.map((s) => s.canvas) : [canvas];
+}
+
+// focusMap moves the tensor's Tab stop to canvas and focuses it.
+function focusMap(app, canvas) {
+  for (const c of viewCanvases(app, canvas)) c.tabIndex = c === canvas ? 0 : -1;
+  canvas.focus();
+}
+
+// nextMap goes on from the edge of canvas to the neighbouring map of its
+// tensor in direction d (right and down: the next map; left and up: the
+// one before), keeping the row (or column) of the cell px. It reports
+// whether there was one.
+function nextMap(app, canvas, px, d) {
+  const cs = viewCanvases(app, canvas);
+  const to = cs[cs.indexOf(canvas) + (d[0] + d[1] > 0 ? 1 : -1)];
+  if (!to) return false;
+  const clampY = (y) => Math.min(to.height - 1, Math.max(0, y));
+  const clampX = (x) => Math.min(to.width - 1, Math.max(0, x));
+  let p;
+  if (d[1] > 0) p = { y: clampY(px.y), x: 0 };
+  else if (d[1] < 0) p = { y: clampY(px.y), x: to.width - 1 };
+  else if (d[0] > 0) p = { y: 0, x: clampX(px.x) };
+  else p = { y: to.height - 1, x: clampX(px.x) };
+  focusMap(app, to);
+  if (!cellAt(app, to, p)) p = { y: 0, x: 0 };
+  app.explain.cursor = { canvas: to, px: p };
+  placeCursor(app, to, p);
+  return true;
+}
+
 // moveCursor moves the cursor of canvas one cell in direction d, stepping
-// over the gaps between tiled maps; it stays at the edge.
+// over the gaps between tiled maps; at the edge it goes on to the next map
+// of the tensor, or stays.
 function moveCursor(app, canvas, d) {
   const cur = app.explain.cursor;
   const here = cur && cur.canvas === canvas;
@@ -93,6 +134,7 @@ function moveCursor(app, canvas, d) {
     y += d[0];
     x += d[1];
   }
+  if (here && nextMap(app, canvas, cur.px, d)) return;
   if (here) placeCursor(app, canvas, cur.px);
 }
 
@@ -104,7 +146,12 @@ export function installPicking(app) {
     const px = pixelAt(t, ev);
     if (px) {
       app.explain.cursor = { canvas: t, px };
-      if (!$('cell-cursor').hidden) placeCursor(app, t, px);
+      // a finger has no hover: a tap shows the cell's tooltip under the cursor
+      const touch = ev.pointerType === 'touch' || ev.pointerType === 'pen';
+      if (touch || !$('cell-cursor').hidden) placeCursor(app, t, px);
+      // on a phone the drill-down is a sheet (devices.css): it opens on the
+      // half of the screen the tapped cell is not on
+      if (touch) document.body.classList.toggle('sheet-top', ev.clientY > innerHeight / 2);
     }
     explainCell(app, t, px, ev.timeStamp);
   });
@@ -124,8 +171,11 @@ export function installPicking(app) {
   });
   document.addEventListener('focusin', (ev) => {
     const t = ev.target;
+    if (!(t instanceof HTMLCanvasElement && t.classList.contains('map'))) return;
+    // the focused map is its tensor's Tab stop
+    for (const c of viewCanvases(app, t)) c.tabIndex = c === t ? 0 : -1;
     // the cursor shows for the keyboard's focus, not a click's
-    if (t instanceof HTMLCanvasElement && t.classList.contains('map') && t.matches(':focus-visible')) {
+    if (t.matches(':focus-visible')) {
       const cur = app.explain.cursor;
       if (cur && cur.canvas === t) placeCursor(app, t, cur.px);
       else moveCursor(app, t, [0, 0]);

@@ -8,6 +8,7 @@ import { stats } from './stats.js';
 import { fmt32, fmtShort } from './format.js';
 import { Surface } from './heatmap.js';
 import { setLegend, setLegendEmpty } from './legend.js';
+import { mapLabel } from './maplabel.js';
 
 // KIND_WORDS names the tensor kinds of the protocol as the page shows them.
 export const KIND_WORDS = Object.freeze({
@@ -53,19 +54,27 @@ export class View {
     this.approx = false;
   }
 
-  // canvas creates a canvas of h×w pixels shown at cell CSS pixels each.
-  canvas(parent, h, w, cell, testid) {
+  // canvas creates a canvas of h×w pixels shown at cell CSS pixels each;
+  // about says what it shows for its accessible name: {channel, h, w,
+  // tiles} (see maplabel.js).
+  canvas(parent, h, w, cell, testid, about) {
     const c = document.createElement('canvas');
     c.className = 'map';
     if (testid) c.dataset.testid = testid;
     c.dataset.layer = String(this.layer);
     c.dataset.kind = this.kinds[0];
-    // keyboard: a focused map has a cell cursor, Enter explains its cell
-    c.tabIndex = 0;
-    c.setAttribute('aria-label', `${this.name} · ${this.word || KIND_WORDS[this.kinds[0]] || this.kinds[0]}: arrow keys move a cell cursor, Enter explains the cell`);
+    // keyboard: the maps of a view are one stop of the Tab key (the first
+    // map; explain/picking.js moves the stop), a focused map has a cell
+    // cursor the arrow keys move, Enter explains its cell
+    c.tabIndex = this.surfaces.length === 0 ? 0 : -1;
+    c.setAttribute('role', 'img');
+    c.setAttribute('aria-describedby', 'map-help');
     parent.append(c);
     const surface = new Surface(c, h, w, cell);
+    surface.about = about;
+    surface.label = '';
     this.surfaces.push(surface);
+    labelSurface(this, surface, null, null);
     return surface;
   }
 
@@ -75,7 +84,7 @@ export class View {
   // channel, if given, is the channel of a (C, H, W) tensor the map shows:
   // the page subscribes to the channels of the maps on screen.
   addPlane(parent, { offset, h, w, cell, where, testid, channel }) {
-    const surface = this.canvas(parent, h, w, cell, testid);
+    const surface = this.canvas(parent, h, w, cell, testid, { channel, h, w });
     this.planes.push({ surface, x0: 0, y0: 0, offset, h, w, where, scale: null, channel, at: null });
     return surface.canvas;
   }
@@ -83,7 +92,7 @@ export class View {
   // addTiled adds rows×cols maps of h×w in one canvas, one cell apart;
   // planeAt(r, c) gives each map's {offset, where}.
   addTiled(parent, { rows, cols, h, w, cell, planeAt, testid }) {
-    const surface = this.canvas(parent, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid);
+    const surface = this.canvas(parent, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid, { h, w, tiles: { rows, cols } });
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const { offset, where } = planeAt(r, c);
@@ -128,6 +137,7 @@ export function drawView(view, frame, opts, scratch) {
     for (const p of view.planes) { p.surface.blank(p.x0, p.y0, p.h, p.w); p.scale = null; }
     for (const s of view.surfaces) s.flush();
     if (view.legend) setLegendEmpty(view.legend);
+    labelSurfaces(view, null);
     return;
   }
   const data = t.data;
@@ -182,7 +192,34 @@ export function drawView(view, frame, opts, scratch) {
     p.surface.paint(p.x0, p.y0, data, at, p.h, p.w, scale, masks ? masks[i] : null);
   });
   for (const s of view.surfaces) s.flush();
+  labelSurfaces(view, t);
   if (view.legend) setLegend(view.legend, shared, opts.range === 'map' && view.style !== 'image', shown);
+}
+
+// labelSurfaces gives each canvas of view the accessible name of what it
+// shows now (t: the tensor drawn, or null).
+function labelSurfaces(view, t) {
+  for (const s of view.surfaces) {
+    const first = view.planes.find((p) => p.surface === s);
+    labelSurface(view, s, t, first);
+  }
+}
+
+// labelSurface sets the accessible name of a canvas (surface s of view,
+// whose first map is plane) when it changed.
+function labelSurface(view, s, t, plane) {
+  const { channel, h, w, tiles } = s.about || {};
+  const text = mapLabel({
+    name: view.name,
+    word: view.word || KIND_WORDS[t ? t.kind : view.kinds[0]] || view.kinds[0],
+    channel, h, w, tiles,
+    drawn: !!(t && plane && plane.at !== null),
+    scale: plane ? plane.scale : null,
+  });
+  if (text !== s.label) {
+    s.label = text;
+    s.canvas.setAttribute('aria-label', text);
+  }
 }
 
 // describeCell returns the tooltip lines for the pixel {y, x} of a canvas

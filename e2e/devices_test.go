@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Phones and tablets: a touch screen, the page's width, the header's
+// height, a student's way to the maps, and screenshots at five sizes.
+
+// device opens a tab of p's browser as a device of w×h CSS pixels (touch
+// when touch is true).
+func device(t *testing.T, p *labPage, w, h int64, touch bool) *labPage {
+	t.Helper()
+	q := isolatedTab(t, p)
+	opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
+	if touch {
+		opts = append(opts, chromedp.EmulateTouch, chromedp.EmulateMobile)
+	}
+	q.do(fmt.Sprintf("a %d×%d screen", w, h), chromedp.EmulateViewport(w, h, opts...))
+	return q
+}
+
+// pageFits checks that the page does not scroll sideways at this width.
+func pageFits(t *testing.T, p *labPage, where string) {
+	t.Helper()
+	sw := eval[int](p, `document.scrollingElement.scrollWidth`)
+	w := eval[int](p, `innerWidth`)
+	if sw > w {
+		wide := eval[[]string](p, `[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1 && !e.closest('.strip-wrap')).slice(0, 6).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`)
+		t.Errorf("%s: the page is %d px wide on a %d px screen (wider: %v)", where, sw, w, wide)
+	}
+}
+
+// TestPhoneTouch (390×844, touch): the page never scrolls sideways and
+// allows pinch-zoom; the sticky header takes at most 15% of the height; a
+// tap on a map shows its value (tooltip, cell cursor and drill-down, which
+// fits the width) and a second tap moves it; a student's page shows the maps
+// before any teacher control.
+func TestPhoneTouch(t *testing.T) {
+	srv, base := startServer(t)
+	room := createRoom(t, srv, "phone")
+	p := openBrowser(t, 1280, 720)
+	q := device(t, p, 390, 844, true)
+	q.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=5&batch=4&speed=step"))
+	q.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	stepTo(q, "forward · relu 1")
+
+	// pinch-zoom: no viewport meta forbids it, no element takes the gesture
+	meta := eval[string](q, `document.querySelector('meta[name=viewport]').content`)
+	if strings.Contains(meta, "user-scalable=no") || strings.Contains(meta, "user-scalable=0") || strings.Contains(meta, "maximum-scale") {
+		t.Errorf("viewport meta %q blocks pinch-zoom", meta)
+	}
+	if n := eval[[]string](q, `[...document.querySelectorAll('*')].filter(e => ['none', 'pan-x', 'pan-y', 'pan-x pan-y'].includes(getComputedStyle(e).touchAction)).map(e => e.tagName + '.' + e.className)`); len(n) > 0 {
+		t.Errorf("elements that block pinch-zoom (touch-action): %v", n)
+	}
+	pageFits(t, q, "the lab at 390×844")
+	header := eval[float64](q, `document.querySelector('.topbar').getBoundingClientRect().height`)
+	t.Logf("390×844: header %.0f px (%.1f%% of the height)", header, header/844*100)
+	if header > 0.15*844 {
+		t.Errorf("the sticky header is %.0f px, more than 15%% of 844", header)
+	}
+
+	// a tap on conv 1's first feature map: tooltip, cursor, drill-down
+	sel := `.col[data-layer="0"] canvas[data-testid=act-map]`
+	q.do("bring the map on screen", chromedp.Evaluate[chromedp.Void](`document.querySelector('`+sel+`').scrollIntoView({ block: 'center' })`))
+	x, y := cellPoint(q, sel, 2, 3)
+	q.do("tap a cell", chromedp.TapXY(x, y))
+	q.waitFor("the tooltip and the cursor", `!document.getElementById('tooltip').hidden && !document.getElementById('cell-cursor').hidden`)
+	first := eval[[]string](q, `[...document.querySelectorAll('#tooltip > div')].map(d => d.textContent)`)
+	if len(first) < 3 || !strings.Contains(first[2], "row 2, column 3") {
+		t.Errorf("tooltip after a tap on row 2, column 3: %q", first)
+	}
+	q.waitFor("the drill-down", `!document.getElementById('explain').hidden && document.getElementById('explain').dataset.state === 'answered'`)
+	if got := eval[string](q, `document.querySelector('[data-testid=explain-total]').textContent`); got != first[0] {
+		t.Errorf("drill-down total %q, tooltip %q: want the tapped cell's value in both", got, first[0])
+	}
+	ex := rectOf(q, "#explain")
+	if ex[0] < 0 || ex[0]+ex[2] > 390.5 {
+		t.Errorf("the drill-down panel spans x %.0f…%.0f on a 390 px screen", ex[0], ex[0]+ex[2])
+	}
+	if sw := eval[int](q, `document.getElementById('explain').scrollWidth - document.getElementById('explain').clientWidth`); sw > 0 {
+		t.Errorf("the drill-down's content is %d px wider than the panel", sw)
+	}
+	// the tapped cell stays visible beside the panel (a sheet over the other half)
+	if _, ty := cellPoint(q, sel, 2, 3); ty >= ex[1] && ty <= ex[1]+ex[3] {
+		t.Errorf("the tapped cell (y %.0f) is under the drill-down panel (y %.0f…%.0f)", ty, ex[1], ex[1]+ex[3])
+	}
+	// a second tap moves the cursor and the tooltip to the new cell
+	x2, y2 := cellPoint(q, sel, 4, 1)
+	q.do("tap another cell", chromedp.TapXY(x2, y2))
+	q.waitFor("the tooltip of the new cell", `(document.querySelectorAll('#tooltip > div')[2]?.textContent || '').includes('row 4, column 1')`)
+	cur := rectOf(q, "#cell-cursor")
+	if !(cur[0] <= x2 && x2 <= cur[0]+cur[2] && cur[1] <= y2 && y2 <= cur[1]+cur[3]) {
+		t.Errorf("cell cursor at %v, the second tap at (%.0f, %.0f)", cur, x2, y2)
+	}
+	q.do("close the drill-down", chromedp.Evaluate[chromedp.Void](`document.querySelector('#explain button.close, #explain [data-testid=explain-close]')?.click()`))
+
+	// the layer focus view fits the width too
+	q.do("open the focus view", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=focus-0]').click()`))
+	q.waitFor("the focus view", `!!document.querySelector('#focus canvas.map')`)
+	pageFits(t, q, "the focus view at 390×844")
+	q.checkClean()
+
+	// a student's page: the maps before any teacher control
+	s := device(t, p, 390, 844, true)
+	s.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
+	s.waitFor("the student's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer' && /step 0$/.test(document.getElementById('phase').textContent)`)
+	pageFits(t, s, "a student's page at 390×844")
+	mapTop := eval[float64](s, `document.querySelector('canvas.map').getBoundingClientRect().top + scrollY`)
+	ctl := eval[[]float64](s, `[...document.querySelectorAll('#controls, #spec-form')].filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect().top + scrollY)`)
+	t.Logf("student at 390×844: first map at y %.0f, teacher controls at %v", mapTop, ctl)
+	for _, c := range ctl {
+		if c < mapTop {
+			t.Errorf("a teacher control (y %.0f) comes before the first map (y %.0f) on a student's phone", c, mapTop)
+		}
+	}
+	if mapTop > 844 {
+		t.Errorf("a student's first map is at y %.0f, below the first screen (844)", mapTop)
+	}
+	s.checkClean()
+}
+
+// TestTabletActiveColumn (820×1180, touch): the page never scrolls sideways,
+// the network's columns wrap into the width, and at each phase the active
+// column lies inside the width and fits on the screen under the header.
+func TestTabletActiveColumn(t *testing.T) {
+	base := startLab(t)
+	p := openBrowser(t, 1280, 720)
+	q := device(t, p, 820, 1180, true)
+	q.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=5&batch=4&speed=step"))
+	q.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	pageFits(t, q, "the lab at 820×1180")
+	header := eval[float64](q, `document.querySelector('.topbar').getBoundingClientRect().height`)
+	for _, label := range []string{"forward · conv 1", "forward · conv 2", "loss", "backward · conv 2", "backward · conv 1"} {
+		stepTo(q, label)
+		r := rectOf(q, ".col.active")
+		if r[0] < 0 || r[0]+r[2] > 820 {
+			t.Errorf("at %q the active column spans x %.0f…%.0f, outside the 820 px screen", label, r[0], r[0]+r[2])
+		}
+		if r[3] > 1180-header {
+			t.Errorf("at %q the active column is %.0f px high, more than the screen under the header (%.0f)", label, r[3], 1180-header)
+		}
+		// brought into view, it is all visible (the lesson's follow scrolls it there)
+		q.do("scroll to the active column", chromedp.Evaluate[chromedp.Void](`document.querySelector('.col.active').scrollIntoView({ block: 'nearest' })`))
+		if r := rectOf(q, ".col.active"); r[1] < header-1 || r[1]+r[3] > 1181 {
+			t.Errorf("at %q the active column spans y %.0f…%.0f, not all visible under the %.0f px header", label, r[1], r[1]+r[3], header)
+		}
+	}
+	q.checkClean()
+}
+
+// TestScreenshots looks at the lab at five screen sizes after a few phases:
+// the page does not scroll sideways, the maps are drawn, and the header
+// leaves most of the screen to the network. With E2E_SCREENS=dir it saves
+// dir/lab-WxH.png (docs/screens in the README).
+func TestScreenshots(t *testing.T) {
+	base := startLab(t)
+	p := openBrowser(t, 1280, 720)
+	dir := os.Getenv("E2E_SCREENS")
+	if dir != "" && !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir) // from the repository's root
+	}
+	for _, sz := range [][2]int64{{390, 844}, {820, 1180}, {1024, 768}, {1280, 720}, {1920, 1080}} {
+		w, h := sz[0], sz[1]
+		q := device(t, p, w, h, w < 1000)
+		shootAt(t, q, base, w, h, dir)
+		// close the tab: an open lab goes on drawing
+		if err := chromedp.Cancel(q.ctx); err != nil {
+			t.Logf("close the tab: %v", err)
+		}
+	}
+}
+
+// shootAt checks the lab in tab q of w×h after a step and a few phases, and
+// saves its screenshot in dir unless dir is "".
+func shootAt(t *testing.T, q *labPage, base string, w, h int64, dir string) {
+	t.Helper()
+	q.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=5&batch=8&speed=step"))
+	q.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	q.click("step-batch")
+	q.waitFor("a step", `document.getElementById('step-count').textContent === '1'`)
+	stepTo(q, "backward · conv 2")
+	where := fmt.Sprintf("the lab at %d×%d", w, h)
+	pageFits(t, q, where)
+	if hdr := eval[float64](q, `document.querySelector('.topbar').getBoundingClientRect().height`); hdr > 0.3*float64(h) {
+		t.Errorf("%s: header %.0f px", where, hdr)
+	}
+	// the network in view, as a person sees it, drawn
+	q.do("show the network", chromedp.Evaluate[chromedp.Void](`document.querySelector('.strip-wrap').scrollIntoView({ block: 'start' })`))
+	q.waitFor("conv 1's maps drawn", `[...document.querySelectorAll(".col[data-layer='0'] canvas[data-testid=act-map]")].every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const s = new Set(); for (let i = 0; i < d.length; i += 4) if (d[i + 3]) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size >= 3; })`)
+	// every feature map on screen drawn (the forward pass of this step is done)
+	q.waitFor("the feature maps on screen drawn", `[...document.querySelectorAll('canvas[data-testid=act-map]')].filter(c => { const r = c.getBoundingClientRect(); const w = document.querySelector('.strip-wrap').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.left >= w.left && r.right <= Math.min(w.right, innerWidth); }).every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; })`)
+	if s := painted(q, ".col[data-layer='0'] canvas[data-testid=act-map]"); s.Distinct < 3 {
+		t.Errorf("%s: conv 1's maps %+v, want them drawn", where, s)
+	}
+	if dir == "" {
+		q.checkClean()
+		return
+	}
+	ctx, cancel := context.WithTimeout(q.ctx, 30e9)
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	cancel()
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("lab-%dx%d.png", w, h))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	q.checkClean()
+}
