@@ -39,7 +39,9 @@ function measureText(el, text) {
   if (!measurer) measurer = document.createElement('canvas').getContext('2d');
   const font = getComputedStyle(el).font;
   if (measurer.font !== font) measurer.font = font;
-  return Math.ceil(measurer.measureText(text).width);
+  // a margin for what the canvas's text metrics do not know of the page's
+  // (tabular digits, rounding)
+  return Math.ceil(measurer.measureText(text).width * 1.08) + 2;
 }
 
 // placeTicks lays the labels lg.labels ({text, pos}) out under the bar so
@@ -62,7 +64,7 @@ export function setLegendEmpty(lg) {
   if (lg.ticksKey !== 'empty') {
     lg.ticksKey = 'empty';
     lg.labels = [];
-    lg.ticks.replaceChildren(el('span', 'tick', 'not computed yet in this step'));
+    lg.ticks.replaceChildren(el('span', 'legend-none', 'not computed yet in this step'));
   }
   setLegendText(lg, '', '');
   lg.barKey = '';

@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"fmt"
+	neturl "net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// colourSpec is a small network on the shapes: 16 channels in layer 4,
+// more than a small window shows at once.
+const colourSpec = "conv(8,5,s1,p2) relu maxpool(2,s2,p0) conv(16,5,s1,p2) relu maxpool(3,s3,p0) dense(5)"
+
+// hashJS hashes the pixels of the canvas a selector finds (FNV-1a), or
+// returns −1 if there is none.
+const hashJS = `((sel) => { const c = document.querySelector(sel); if (!c) return -1;
+	const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+	let h = 2166136261; for (let i = 0; i < d.length; i++) { h ^= d[i]; h = Math.imul(h, 16777619) >>> 0; } return h; })`
+
+// colouredJS is true when the canvas a selector finds shows at least two colours.
+const colouredJS = `((sel) => { const c = document.querySelector(sel); if (!c) return false;
+	const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const s = new Set();
+	for (let i = 0; i < d.length; i += 4) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size >= 2; })`
+
+// mapSel is the selector of channel ch's map of a kind in layer.
+func mapSel(layer int, testid string, ch int) string {
+	return fmt.Sprintf(`.col[data-layer="%d"] .chan:nth-child(%d) canvas[data-testid=%s]`, layer, ch+1, testid)
+}
+
+// openStepped opens a lab of colourSpec in a window of w×h with the view
+// options of query, runs one batch and waits for the maps of sels.
+func openStepped(t *testing.T, base string, w, h int, query string, sels []string) *labPage {
+	t.Helper()
+	p := openBrowser(t, w, h)
+	url := base + "/?data=shapes&seed=7&batch=8&speed=step&" + query + "&spec=" + neturl.QueryEscape(colourSpec)
+	p.do("open the lab", chromedp.Navigate(url))
+	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	p.click("step-batch")
+	p.waitFor("one step", `/step 1$/.test(document.getElementById('phase').textContent)`)
+	for _, sel := range sels {
+		p.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center'})`, sel)))
+		p.waitFor(sel+" drawn", fmt.Sprintf(`%s(%q)`, colouredJS, sel))
+	}
+	return p
+}
+
+// settledHash waits until the pixels of a map stop changing (frames of the
+// step may still arrive for a moment) and returns their hash.
+func settledHash(p *labPage, sel string) int64 {
+	p.t.Helper()
+	last := int64(-2)
+	for i := 0; i < 50; i++ {
+		p.waitFor("a frame drawn", `Number(document.body.dataset.framesDrawn || 0) > 0`)
+		h := eval[int64](p, fmt.Sprintf(`%s(%q)`, hashJS, sel))
+		if h == last && h >= 0 {
+			return h
+		}
+		last = h
+		time.Sleep(200 * time.Millisecond) // a pause between two reads, not an assertion
+	}
+	p.t.Fatalf("%s: pixels still changing", sel)
+	return 0
+}
+
+// TestColoursSameOnEveryScreen: the scale statistics come from the whole
+// tensor (in the frame's header), so a map is drawn in the same colours
+// whichever of its layer's channels are on screen: before and after
+// scrolling, in a large (1600×1000) and a small (800×600) window, in the
+// clamp mode whose percentile used to come from the channels on screen.
+func TestColoursSameOnEveryScreen(t *testing.T) {
+	base := startLab(t)
+	sels := []string{mapSel(4, "act-map", 0), mapSel(4, "grad-map", 0), mapSel(1, "act-map", 0)}
+	for _, query := range []string{"outliers=clamp", "range=map&outliers=symlog"} {
+		t.Run(query, func(t *testing.T) {
+			large := openStepped(t, base, 1600, 1000, query, sels)
+			small := openStepped(t, base, 800, 600, query, sels)
+			for _, sel := range sels {
+				want := settledHash(large, sel)
+				small.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center'})`, sel)))
+				if got := settledHash(small, sel); got != want {
+					t.Errorf("%s: pixel hash %d in the small window, %d in the large one", sel, got, want)
+				}
+			}
+			// scroll the small window to other channels and back
+			sel := sels[0]
+			before := settledHash(small, sel)
+			subs := eval[string](small, `document.body.dataset.subscription`)
+			small.do("scroll to the last channel", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, mapSel(4, "grad-map", 15))))
+			small.waitFor("another subscription", fmt.Sprintf(`document.body.dataset.subscription !== %q`, subs))
+			small.waitFor("the last channel drawn", fmt.Sprintf(`%s(%q)`, colouredJS, mapSel(4, "grad-map", 15)))
+			small.do("scroll back", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
+			small.waitFor("channel 0 drawn", fmt.Sprintf(`%s(%q)`, colouredJS, sel))
+			if after := settledHash(small, sel); after != before {
+				t.Errorf("%s: pixel hash %d after scrolling, %d before", sel, after, before)
+			}
+			if !strings.HasPrefix(query, "range=map") {
+				desc := eval[string](small, `document.querySelector('.col[data-layer="4"] .legend .legend-desc').textContent`)
+				if !strings.Contains(desc, "scale: whole tensor, sample 0") {
+					t.Errorf("legend %q, want it to say the scale is of the whole tensor of sample 0", desc)
+				}
+				if strings.Contains(query, "clamp") && !strings.Contains(desc, "99th percentile of |x| > 0 = ") {
+					t.Errorf("legend %q, want the clamp's percentile", desc)
+				}
+			}
+			small.checkClean()
+			large.checkClean()
+		})
+	}
+}
+
+// TestDeadMapsTicksAndNames: a learning rate that kills ReLU channels
+// leaves all-zero maps, drawn in the scale's zero colour and marked "dead:
+// no active cell"; symmetric-log legends' tick labels never overlap; the
+// shapes' class names fit their column (1280×800).
+func TestDeadMapsTicksAndNames(t *testing.T) {
+	base := startLab(t)
+	p := openBrowser(t, 1280, 800)
+	url := base + "/?data=shapes&seed=7&batch=8&speed=step&lr=10&opt=sgd&outliers=symlog&spec=" + neturl.QueryEscape(colourSpec)
+	p.do("open the lab", chromedp.Navigate(url))
+	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	for i := 1; i <= 5; i++ {
+		p.click("step-batch")
+		p.waitFor("a step", fmt.Sprintf(`/step %d$/.test(document.getElementById('phase').textContent)`, i))
+	}
+	// after five steps at lr 10 the forward pass of the sixth shows dead
+	// ReLU channels: walk its first phases
+	for i := 0; i < 2; i++ {
+		phase := p.text("phase")
+		p.click("step-phase")
+		p.waitFor("the next phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, phase))
+	}
+	p.waitFor("a dead map", `[...document.querySelectorAll('.col[data-layer="1"] [data-testid=map-badge]')].some(b => !b.hidden && b.textContent === 'dead: no active cell')`)
+	type deadMap struct {
+		Colours []int  `json:"colours"`
+		Badge   string `json:"badge"`
+		Zero    []int  `json:"zero"`
+	}
+	dead := eval[[]deadMap](p, `[...document.querySelectorAll('.col[data-layer="1"] .map-box')].filter(b => b.querySelector('canvas[data-testid=act-map]') && !b.querySelector('.map-badge').hidden).map(b => {
+		const c = b.querySelector('canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const s = new Set();
+		for (let i = 0; i < d.length; i += 4) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]);
+		return { colours: [...s], badge: b.querySelector('.map-badge').textContent, zero: [0x44, 0x01, 0x54] };
+	})`)
+	if len(dead) == 0 {
+		t.Fatal("no dead map found in relu 1")
+	}
+	for _, d := range dead {
+		// viridis' zero colour, #440154: the low end of a sequential scale
+		if d.Badge != "dead: no active cell" || len(d.Colours) != 1 || d.Colours[0] != 0x440154 {
+			t.Errorf("dead map: badge %q, colours %x, want \"dead: no active cell\" and only viridis' zero colour 440154", d.Badge, d.Colours)
+		}
+	}
+	t.Logf("%d dead maps in relu 1", len(dead))
+
+	// legends under symmetric log: tick label boxes disjoint and inside the legend
+	p.waitFor("symlog ticks", `document.querySelectorAll('.legend-ticks .tick').length > 3`)
+	overlaps := eval[[]string](p, `(() => { const bad = [];
+		for (const t of document.querySelectorAll('.legend-ticks')) {
+			const r = t.getBoundingClientRect(); if (!r.width) continue;
+			const bs = [...t.querySelectorAll('.tick')].map(s => s.getBoundingClientRect()).sort((a, b) => a.left - b.left);
+			for (let i = 0; i < bs.length; i++) {
+				if (bs[i].left < r.left - 0.5 || bs[i].right > r.right + 0.5) bad.push(t.parentElement.querySelector('.legend-title').textContent + ': label outside');
+				if (i && bs[i - 1].right > bs[i].left) bad.push(t.parentElement.querySelector('.legend-title').textContent + ': labels overlap');
+			}
+		}
+		return bad; })()`)
+	if len(overlaps) > 0 {
+		t.Errorf("tick labels: %v", overlaps)
+	}
+	if n := eval[int](p, `document.querySelectorAll('.legend-ticks .tick').length`); n < 4 {
+		t.Errorf("%d tick labels on the page, want the legends labelled", n)
+	}
+
+	// class names fit their column: probabilities and the dense column
+	over := eval[[]string](p, `[...document.querySelectorAll('.prob-name, .class-names span')].filter(e => e.scrollWidth > e.clientWidth || e.getBoundingClientRect().right > e.parentElement.getBoundingClientRect().right + 0.5).map(e => e.textContent)`)
+	if len(over) > 0 {
+		t.Errorf("class names overflowing their column: %q", over)
+	}
+	if n := eval[int](p, `document.querySelectorAll('.prob-name').length`); n < 5 {
+		t.Errorf("%d class names, want the shapes' five", n)
+	}
+	if dir := os.Getenv("E2E_SHOTS"); dir != "" {
+		png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+		if err == nil {
+			err = os.WriteFile(dir+"/colours-dead.png", png, 0o644)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	p.checkClean()
+}
