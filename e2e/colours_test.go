@@ -182,14 +182,68 @@ func TestDeadMapsTicksAndNames(t *testing.T) {
 	if n := eval[int](p, `document.querySelectorAll('.prob-name').length`); n < 5 {
 		t.Errorf("%d class names, want the shapes' five", n)
 	}
-	if dir := os.Getenv("E2E_SHOTS"); dir != "" {
-		png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
-		if err == nil {
-			err = os.WriteFile(dir+"/colours-dead.png", png, 0o644)
-		}
-		if err != nil {
-			t.Error(err)
-		}
-	}
+	colourShot(t, p, "colours-dead.png")
 	p.checkClean()
+}
+
+// TestSwitchWinnersOutlined: in the max-pool panel every window's winner is
+// outlined by a ring of one colour whatever its value, a winner of value 0
+// (drawn in the zero colour) included (1280×800).
+func TestSwitchWinnersOutlined(t *testing.T) {
+	base := startLab(t)
+	p := openStepped(t, base, 1280, 800, "outliers=full", nil)
+	sel := `[data-testid=pool-panel-2] canvas[data-testid=switch-map]`
+	p.do("scroll to the switches", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
+	p.waitFor("the switches drawn", fmt.Sprintf(`%s(%q)`, colouredJS, sel))
+	type rings struct {
+		Rings     int  `json:"rings"`
+		ZeroRings int  `json:"zeroRings"`
+		Other     int  `json:"other"`
+		Same      bool `json:"same"`
+	}
+	// a cell is outlined when the corner pixel of its 4×4 block on the
+	// marks is opaque; every ring pixel must be black
+	p.waitFor("rings drawn", `(() => { const m = document.querySelector('[data-testid=pool-panel-2] canvas[data-testid=switch-map-marks]'); if (!m) return false; const d = m.getContext('2d').getImageData(0, 0, m.width, m.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; })()`)
+	got := eval[rings](p, fmt.Sprintf(`(() => {
+		const c = document.querySelector(%q), m = c.parentElement.querySelector('canvas.map-marks');
+		const v = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+		const k = m.getContext('2d').getImageData(0, 0, m.width, m.height).data;
+		const r = m.getBoundingClientRect(), rc = c.getBoundingClientRect();
+		let rings = 0, zeroRings = 0, other = 0;
+		for (let y = 0; y < c.height; y++) for (let x = 0; x < c.width; x++) {
+			const o = ((y * 4) * m.width + x * 4) * 4;
+			if (!k[o + 3]) continue;
+			if (k[o] || k[o + 1] || k[o + 2]) other++;
+			rings++;
+			const q = (y * c.width + x) * 4;
+			if (v[q] === 0x44 && v[q + 1] === 0x01 && v[q + 2] === 0x54) zeroRings++;
+		}
+		return { rings, zeroRings, other, same: Math.abs(r.width - rc.width) < 1 && Math.abs(r.height - rc.height) < 1 };
+	})()`, sel))
+	// maxpool(2,s2) over relu 1 (8 × 12 × 12): 8 × 6 × 6 windows, one winner each
+	if got.Rings != 8*6*6 || got.Other != 0 || !got.Same {
+		t.Errorf("switch rings %+v, want 288 black rings over a layer of the map's size", got)
+	}
+	if got.ZeroRings == 0 {
+		t.Errorf("switch rings %+v, want winners of value 0 outlined too", got)
+	}
+	t.Logf("%d winners outlined, %d of them of value 0", got.Rings, got.ZeroRings)
+	colourShot(t, p, "colours-switches.png")
+	p.checkClean()
+}
+
+// colourShot saves a screenshot of the page as name in $E2E_SHOTS, if set.
+func colourShot(t *testing.T, p *labPage, name string) {
+	t.Helper()
+	dir := os.Getenv("E2E_SHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	if err == nil {
+		err = os.WriteFile(dir+"/"+name, png, 0o644)
+	}
+	if err != nil {
+		t.Error(err)
+	}
 }

@@ -5,7 +5,7 @@
 
 import { makeScale, MODES } from './colormap.js';
 import { fmt32, fmtShort } from './format.js';
-import { Surface } from './heatmap.js';
+import { Surface, Marks } from './heatmap.js';
 import { setLegend, setLegendEmpty } from './legend.js';
 
 // KIND_WORDS names the tensor kinds of the protocol as the page shows them.
@@ -31,7 +31,8 @@ export const KIND_WORDS = Object.freeze({
 //   style         "image" (grey, sequential), "act" (sequential unless it has
 //                 negative values), or "signed" (always diverging)
 //   legend        a legend element from makeLegend, or null
-//   maskOf(frame) optional: per plane, a Uint8Array of cells to keep bright
+//   maskOf(frame) optional: per plane, a Uint8Array of cells to outline
+//                 (the others are faded)
 //   also          optional: further [layer, kind] pairs the view reads
 //                 (whole), e.g. the max-pool switches behind maskOf
 export class View {
@@ -50,6 +51,7 @@ export class View {
     this.visible = true;
     this.tensor = null; // the tensor last drawn
     this.approx = false;
+    this.marks = null; // the outlines of the cells maskOf flags (addTiled)
   }
 
   // canvas creates a canvas of h×w pixels shown at cell CSS pixels each.
@@ -91,8 +93,24 @@ export class View {
 
   // addTiled adds rows×cols maps of h×w in one canvas, one cell apart;
   // planeAt(r, c) gives each map's {offset, where}.
+  // With a maskOf, the cells it flags are outlined on a layer of marks over
+  // the canvas: a ring that reads the same whatever the value under it.
   addTiled(parent, { rows, cols, h, w, cell, planeAt, testid }) {
-    const surface = this.canvas(parent, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid);
+    let box = parent;
+    if (this.maskOf) {
+      box = document.createElement('div');
+      box.className = 'map-box';
+      parent.append(box);
+    }
+    const surface = this.canvas(box, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid);
+    if (this.maskOf) {
+      const mc = document.createElement('canvas');
+      mc.className = 'map-marks';
+      mc.dataset.testid = `${testid}-marks`;
+      mc.setAttribute('aria-hidden', 'true');
+      box.append(mc);
+      this.marks = new Marks(mc, rows * (h + 1) - 1, cols * (w + 1) - 1);
+    }
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const { offset, where } = planeAt(r, c);
@@ -174,6 +192,7 @@ export function drawView(view, frame, opts) {
   if (!t) {
     for (const p of view.planes) { p.surface.blank(p.x0, p.y0, p.h, p.w); p.scale = null; setBadge(p, ''); }
     for (const s of view.surfaces) s.flush();
+    if (view.marks) view.marks.draw(view.planes, null, null);
     if (view.legend) setLegendEmpty(view.legend);
     return;
   }
@@ -216,6 +235,7 @@ export function drawView(view, frame, opts) {
     setBadge(p, badgeText(t.kind, p.flat));
   });
   for (const s of view.surfaces) s.flush();
+  if (view.marks) view.marks.draw(view.planes, masks, masks);
   if (view.legend) {
     const h = frame.header || {};
     const sample = !PER_SAMPLE.has(t.kind) ? '' : h.probe ? 'the probe image' : h.sample >= 0 ? `sample ${h.sample}` : '';
