@@ -11,9 +11,12 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// colourSpec is a small network on the shapes: 16 channels in layer 4,
-// more than a small window shows at once.
+// colourSpec is a small network on the shapes.
 const colourSpec = "conv(8,5,s1,p2) relu maxpool(2,s2,p0) conv(16,5,s1,p2) relu maxpool(3,s3,p0) dense(5)"
+
+// screenSpec has 32 channels in layers 3 and 4: eight rows of maps, more
+// than a small window shows at once, so its pages receive only some of them.
+const screenSpec = "conv(8,5,s1,p2) relu maxpool(2,s2,p0) conv(32,3,s1,p1) relu maxpool(3,s3,p0) dense(5)"
 
 // hashJS hashes the pixels of the canvas a selector finds (FNV-1a), or
 // returns −1 if there is none.
@@ -31,12 +34,12 @@ func mapSel(layer int, testid string, ch int) string {
 	return fmt.Sprintf(`.col[data-layer="%d"] .chan:nth-child(%d) canvas[data-testid=%s]`, layer, ch+1, testid)
 }
 
-// openStepped opens a lab of colourSpec in a window of w×h with the view
+// openStepped opens a lab of spec in a window of w×h with the view
 // options of query, runs one batch and waits for the maps of sels.
-func openStepped(t *testing.T, base string, w, h int, query string, sels []string) *labPage {
+func openStepped(t *testing.T, base, spec string, w, h int, query string, sels []string) *labPage {
 	t.Helper()
 	p := openBrowser(t, w, h)
-	url := base + "/?data=shapes&seed=7&batch=8&speed=step&" + query + "&spec=" + neturl.QueryEscape(colourSpec)
+	url := base + "/?data=shapes&seed=7&batch=8&speed=step&" + query + "&spec=" + neturl.QueryEscape(spec)
 	p.do("open the lab", chromedp.Navigate(url))
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	p.click("step-batch")
@@ -76,8 +79,8 @@ func TestColoursSameOnEveryScreen(t *testing.T) {
 	sels := []string{mapSel(4, "act-map", 0), mapSel(4, "grad-map", 0), mapSel(1, "act-map", 0)}
 	for _, query := range []string{"outliers=clamp", "range=map&outliers=symlog"} {
 		t.Run(query, func(t *testing.T) {
-			large := openStepped(t, base, 1600, 1000, query, sels)
-			small := openStepped(t, base, 800, 600, query, sels)
+			large := openStepped(t, base, screenSpec, 1600, 1000, query, sels)
+			small := openStepped(t, base, screenSpec, 800, 600, query, sels)
 			for _, sel := range sels {
 				want := settledHash(large, sel)
 				small.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center'})`, sel)))
@@ -87,11 +90,18 @@ func TestColoursSameOnEveryScreen(t *testing.T) {
 			}
 			// scroll the small window to other channels and back
 			sel := sels[0]
+			small.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
+			small.waitFor("layer 4 subscribed", `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === 4)`)
 			before := settledHash(small, sel)
+			// the small window receives only some of layer 4's channels (the
+			// case where statistics of what is received would differ)
+			if !eval[bool](small, `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === 4 && l.channels)`) {
+				t.Errorf("small window's subscription %s, want layer 4 cut to the channels on screen", eval[string](small, `document.body.dataset.subscription`))
+			}
 			subs := eval[string](small, `document.body.dataset.subscription`)
-			small.do("scroll to the last channel", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, mapSel(4, "grad-map", 15))))
+			small.do("scroll to the last channel", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, mapSel(4, "grad-map", 31))))
 			small.waitFor("another subscription", fmt.Sprintf(`document.body.dataset.subscription !== %q`, subs))
-			small.waitFor("the last channel drawn", fmt.Sprintf(`%s(%q)`, colouredJS, mapSel(4, "grad-map", 15)))
+			small.waitFor("the last channel drawn", fmt.Sprintf(`%s(%q)`, colouredJS, mapSel(4, "grad-map", 31)))
 			small.do("scroll back", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
 			small.waitFor("channel 0 drawn", fmt.Sprintf(`%s(%q)`, colouredJS, sel))
 			if after := settledHash(small, sel); after != before {
@@ -191,7 +201,7 @@ func TestDeadMapsTicksAndNames(t *testing.T) {
 // (drawn in the zero colour) included (1280×800).
 func TestSwitchWinnersOutlined(t *testing.T) {
 	base := startLab(t)
-	p := openStepped(t, base, 1280, 800, "outliers=full", nil)
+	p := openStepped(t, base, colourSpec, 1280, 800, "outliers=full", nil)
 	sel := `[data-testid=pool-panel-2] canvas[data-testid=switch-map]`
 	p.do("scroll to the switches", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
 	p.waitFor("the switches drawn", fmt.Sprintf(`%s(%q)`, colouredJS, sel))
