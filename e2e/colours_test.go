@@ -72,54 +72,66 @@ func settledHash(p *labPage, sel string) int64 {
 // TestColoursSameOnEveryScreen: the scale statistics come from the whole
 // tensor (in the frame's header), so a map is drawn in the same colours
 // whichever of its layer's channels are on screen: before and after
-// scrolling, in a large (1600×1000) and a small (800×600) window, in the
-// clamp mode whose percentile used to come from the channels on screen.
+// scrolling, in a large (1600×1000) and a small (800×600) window; in the
+// clamp mode whose percentile used to come from the channels on screen, and
+// with each map its own range under symmetric log. The large window also
+// checks the max-pool switches' outlines.
 func TestColoursSameOnEveryScreen(t *testing.T) {
 	base := startLab(t)
-	sels := []string{mapSel(4, "act-map", 0), mapSel(4, "grad-map", 0), mapSel(1, "act-map", 0)}
-	for _, query := range []string{"outliers=clamp", "range=map&outliers=symlog"} {
-		t.Run(query, func(t *testing.T) {
-			large := openStepped(t, base, screenSpec, 1600, 1000, query, sels)
-			small := openStepped(t, base, screenSpec, 800, 600, query, sels)
-			for _, sel := range sels {
-				want := settledHash(large, sel)
-				small.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center'})`, sel)))
-				if got := settledHash(small, sel); got != want {
-					t.Errorf("%s: pixel hash %d in the small window, %d in the large one", sel, got, want)
-				}
+	sels := []string{mapSel(4, "act-map", 0), mapSel(4, "grad-map", 0), mapSel(3, "act-map", 0)}
+	large := openStepped(t, base, screenSpec, 1600, 1000, "outliers=clamp", sels)
+	small := openStepped(t, base, screenSpec, 800, 600, "outliers=clamp", sels)
+	for _, mode := range []struct{ rng, outliers string }{{"layer", "clamp"}, {"map", "symlog"}} {
+		if mode.rng != "layer" {
+			for _, p := range []*labPage{large, small} {
+				// the view options change on the page: a new subscription (with
+				// map_stats), a keyframe, and the maps drawn again
+				before := eval[[]int](p, `[Number(document.body.dataset.subscriptions || 0), Number(document.body.dataset.framesDrawn || 0)]`)
+				p.do("choose "+mode.rng+", "+mode.outliers, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`for (const [id, v] of [['outliers', %q], ['range', %q]]) { const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); }`, mode.outliers, mode.rng)))
+				p.waitFor("the new subscription drawn", fmt.Sprintf(`Number(document.body.dataset.subscriptions) > %d && Number(document.body.dataset.framesDrawn) >= %d`, before[0], before[1]+2))
 			}
-			// scroll the small window to other channels and back
-			sel := sels[0]
-			small.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
-			small.waitFor("layer 4 subscribed", `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === 4)`)
-			before := settledHash(small, sel)
-			// the small window receives only some of layer 4's channels (the
-			// case where statistics of what is received would differ)
-			if !eval[bool](small, `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === 4 && l.channels)`) {
-				t.Errorf("small window's subscription %s, want layer 4 cut to the channels on screen", eval[string](small, `document.body.dataset.subscription`))
+		}
+		for _, sel := range sels {
+			large.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center'})`, sel)))
+			want := settledHash(large, sel)
+			small.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center', inline: 'center'})`, sel)))
+			if got := settledHash(small, sel); got != want {
+				t.Errorf("%s, %s: %s: pixel hash %d in the small window, %d in the large one", mode.rng, mode.outliers, sel, got, want)
 			}
-			subs := eval[string](small, `document.body.dataset.subscription`)
-			small.do("scroll to the last channel", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, mapSel(4, "grad-map", 31))))
-			small.waitFor("another subscription", fmt.Sprintf(`document.body.dataset.subscription !== %q`, subs))
-			small.waitFor("the last channel drawn", fmt.Sprintf(`%s(%q)`, colouredJS, mapSel(4, "grad-map", 31)))
-			small.do("scroll back", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
-			small.waitFor("channel 0 drawn", fmt.Sprintf(`%s(%q)`, colouredJS, sel))
-			if after := settledHash(small, sel); after != before {
-				t.Errorf("%s: pixel hash %d after scrolling, %d before", sel, after, before)
+		}
+		// scroll the small window to other channels and back
+		sel := sels[0]
+		small.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
+		small.waitFor("layer 4 subscribed", `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === 4)`)
+		before := settledHash(small, sel)
+		// the small window receives only some of layer 4's channels (the
+		// case where statistics of what is received would differ)
+		if !eval[bool](small, `JSON.parse(document.body.dataset.subscription || '[]').some(l => l.layer === 4 && l.channels)`) {
+			t.Errorf("small window's subscription %s, want layer 4 cut to the channels on screen", eval[string](small, `document.body.dataset.subscription`))
+		}
+		subs := eval[string](small, `document.body.dataset.subscription`)
+		small.do("scroll to the last channel", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, mapSel(4, "grad-map", 31))))
+		small.waitFor("another subscription", fmt.Sprintf(`document.body.dataset.subscription !== %q`, subs))
+		small.waitFor("the last channel drawn", fmt.Sprintf(`%s(%q)`, colouredJS, mapSel(4, "grad-map", 31)))
+		small.do("scroll back", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
+		small.waitFor("channel 0 drawn", fmt.Sprintf(`%s(%q)`, colouredJS, sel))
+		if after := settledHash(small, sel); after != before {
+			t.Errorf("%s, %s: %s: pixel hash %d after scrolling, %d before", mode.rng, mode.outliers, sel, after, before)
+		}
+		desc := eval[string](small, `document.querySelector('.col[data-layer="4"] .legend .legend-desc').textContent`)
+		want := []string{"scale: whole tensor, sample 0", "99th percentile of |x| > 0 = "}
+		if mode.rng == "map" {
+			want = []string{"scale: each whole map's own values, sample 0", "symmetric log"}
+		}
+		for _, w := range want {
+			if !strings.Contains(desc, w) {
+				t.Errorf("legend %q, want it to say %q", desc, w)
 			}
-			if !strings.HasPrefix(query, "range=map") {
-				desc := eval[string](small, `document.querySelector('.col[data-layer="4"] .legend .legend-desc').textContent`)
-				if !strings.Contains(desc, "scale: whole tensor, sample 0") {
-					t.Errorf("legend %q, want it to say the scale is of the whole tensor of sample 0", desc)
-				}
-				if strings.Contains(query, "clamp") && !strings.Contains(desc, "99th percentile of |x| > 0 = ") {
-					t.Errorf("legend %q, want the clamp's percentile", desc)
-				}
-			}
-			small.checkClean()
-			large.checkClean()
-		})
+		}
 	}
+	checkSwitchRings(t, large)
+	small.checkClean()
+	large.checkClean()
 }
 
 // TestDeadMapsTicksAndNames: a learning rate that kills ReLU channels
@@ -196,12 +208,12 @@ func TestDeadMapsTicksAndNames(t *testing.T) {
 	p.checkClean()
 }
 
-// TestSwitchWinnersOutlined: in the max-pool panel every window's winner is
-// outlined by a ring of one colour whatever its value, a winner of value 0
-// (drawn in the zero colour) included (1280×800).
-func TestSwitchWinnersOutlined(t *testing.T) {
-	base := startLab(t)
-	p := openStepped(t, base, colourSpec, 1280, 800, "outliers=full", nil)
+// checkSwitchRings: in the max-pool panel of layer 2 (maxpool(2,s2) over
+// relu 1's 8 × 12 × 12), every window's winner is outlined by a ring of one
+// colour whatever its value, a winner of value 0 (drawn in the zero colour
+// of the sequential scale) included.
+func checkSwitchRings(t *testing.T, p *labPage) {
+	t.Helper()
 	sel := `[data-testid=pool-panel-2] canvas[data-testid=switch-map]`
 	p.do("scroll to the switches", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({block: 'center'})`, sel)))
 	p.waitFor("the switches drawn", fmt.Sprintf(`%s(%q)`, colouredJS, sel))
