@@ -216,8 +216,18 @@ func TestScrolledMapsAreFinite(t *testing.T) {
 	}
 	desc := eval[string](p, `document.querySelector('#strip .col[data-layer="`+itoa(layer)+`"] .legend .legend-desc').textContent`)
 	t.Logf("relu 2 legend: %s · %s", rng, desc)
-	if want := fmt.Sprintf("of channels %d–%d (on screen)", tt.Channels[0], tt.Channels[1]-1); !strings.Contains(desc, want) {
-		t.Errorf("legend %q does not say its percentile comes from the channels received (%q)", desc, want)
+	// the scale's percentile is the whole tensor's, from the header, not
+	// that of the channels received
+	if tt.Stats == nil {
+		t.Fatalf("layer %d act: no colour-scale statistics in the header", layer)
+	}
+	if want := "scale: whole tensor, sample 0"; !strings.Contains(desc, want) {
+		t.Errorf("legend %q does not say its scale is of the whole tensor (%q)", desc, want)
+	}
+	if m := regexp.MustCompile(`99th percentile of \|x\| > 0 = ([−-]?\d+(\.\d+)?(e[−-]?\d+)?)`).FindStringSubmatch(desc); m == nil {
+		t.Errorf("legend %q does not give the clamp's percentile", desc)
+	} else if g, _ := strconv.ParseFloat(strings.ReplaceAll(m[1], "−", "-"), 64); math.Abs(g-float64(tt.Stats.P99Abs)) > 0.005*float64(tt.Stats.P99Abs) {
+		t.Errorf("legend %q: percentile %s, want the header's %v (the whole tensor's)", desc, m[1], tt.Stats.P99Abs)
 	}
 	if !strings.Contains(rng, "all channels") {
 		t.Errorf("legend range %q does not say it covers all channels", rng)

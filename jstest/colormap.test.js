@@ -52,38 +52,67 @@ test('NaN and ±Inf are drawn in their own colour', () => {
   assert.equal(s.hi, 2);
 });
 
-test('a constant map is the middle colour, never NaN', () => {
-  const flat = makeScale(stats([new Float32Array([3, 3, 3])]), { diverging: false, mode: 'full' });
-  assert.equal(flat.t(3), 0.5);
+// server is the statistics a frame's header gives (docs/protocol.md):
+// extremes, and percentiles of the non-zero magnitudes.
+const server = (min, max, p99abs, lin) => ({ min, max, absMax: Math.max(-min, max), p99abs, lin, nonfinite: 0 });
+
+test('an all-zero map is drawn in the zero colour of every scale; a constant one at its end', () => {
+  const zero = server(0, 0, 0, 0);
+  for (const mode of ['full', 'clamp', 'symlog']) {
+    const seq = makeScale(zero, { diverging: false, mode, palette: 'viridis' });
+    assert.equal(seq.t(0), 0, `sequential ${mode}: zero is the low end`);
+    assert.deepEqual(rgb(seq, 0), [0x44, 0x01, 0x54]);
+    const div = makeScale(zero, { diverging: true, mode, palette: 'blue-orange' });
+    assert.equal(div.t(0), 0.5, `diverging ${mode}: zero is the middle`);
+    assert.deepEqual(rgb(div, 0), [247, 247, 247]);
+  }
+  // non-negative data starts at 0, so 0 keeps its colour beside other data
+  const relu = makeScale(server(0.25, 2, 2, 0.5), { diverging: false, mode: 'full' });
+  assert.equal(relu.lo, 0);
+  assert.equal(relu.t(0), 0);
+  const flat = makeScale(server(3, 3, 3, 3), { diverging: false, mode: 'full' });
+  assert.equal(flat.t(3), 1);
   assert.ok(Number.isNaN(flat.t(NaN)));
   const none = makeScale(stats([new Float32Array([NaN])]), { diverging: true, mode: 'symlog' });
   assert.equal(none.t(0), 0.5);
 });
 
-test('clamp at the 99th percentile ignores an outlier', () => {
-  const big = new Float32Array(1000).map((_, i) => (i === 999 ? 1000 : (i % 10) / 10));
-  const clamp = makeScale(stats([big]), { diverging: true, mode: 'clamp' });
-  assert.equal(clamp.hi, Math.fround(0.9));
+test('clamp at the 99th percentile of |x| > 0 (from the server) ignores an outlier', () => {
+  const clamp = makeScale(server(0, 1000, 0.9, 0.1), { diverging: true, mode: 'clamp' });
+  assert.equal(clamp.hi, 0.9);
   assert.equal(clamp.t(1000), 1); // saturates
-  // sequential data with negative values: clamped at the 1st percentile below
-  const seq = new Float32Array(1000).map((_, i) => (i === 0 ? -1000 : i / 1000));
-  const s = makeScale(stats([seq]), { diverging: false, mode: 'clamp' });
-  assert.ok(s.lo > -1 && s.lo < 0.02, `lo = ${s.lo}`);
+  const seq = makeScale(server(0, 1000, 0.9, 0.1), { diverging: false, mode: 'clamp' });
+  assert.deepEqual([seq.lo, seq.hi], [0, 0.9]);
+  // without a percentile the clamp is the full range
+  const full = makeScale(server(-1, 2, 0, 0), { diverging: true, mode: 'clamp' });
+  assert.equal(full.hi, 2);
 });
 
 test('symlog keeps small values visible next to an outlier', () => {
-  const big = new Float32Array(1000).map((_, i) => (i === 999 ? 1000 : (i % 10) / 10));
-  const sl = makeScale(stats([big]), { diverging: true, mode: 'symlog' });
+  const sl = makeScale(server(0, 1000, 0.9, 0.1), { diverging: true, mode: 'symlog' });
   // linear would give 0.9 / 2000 = 0.00045 from the middle
   assert.ok(sl.t(0.9) - 0.5 > 0.05, `t(0.9) − 0.5 = ${sl.t(0.9) - 0.5}`);
   assert.equal(sl.t(0), 0.5);
   assert.equal(sl.t(-1000), 0);
   assert.equal(sl.t(1000), 1);
+  assert.equal(sl.symlog.c, 0.1);
   // the linear threshold c gets ticks of its own
   assert.equal(sl.ticks.length, 5);
-  assert.match(sl.describe, /symmetric log \(linear within ±/);
+  assert.match(sl.describe, /symmetric log \(linear within ±0\.1\)/);
   const ticks = ticksOf(sl);
   assert.deepEqual(ticks.map((t) => t.pos), [...ticks.map((t) => t.pos)].sort((a, b) => a - b));
+});
+
+test('symlog keeps the magnitudes of a sparse gradient', () => {
+  // 1% of the cells non-zero, 1e−6 … 1e−3: the server's threshold is the
+  // 10th percentile of the non-zero magnitudes, 1e−6 here
+  const sl = makeScale(server(-1e-3, 1e-3, 1e-3, 1e-6), { diverging: true, mode: 'symlog' });
+  const mags = [1e-6, 1e-5, 1e-4, 1e-3].map((v) => sl.t(v));
+  for (let i = 1; i < mags.length; i++) {
+    // each decade a visible step of colour (a sign map would put all at 1)
+    assert.ok(mags[i] - mags[i - 1] > 0.1, `t = ${mags}`);
+  }
+  assert.ok(mags[0] > 0.5 && mags[0] < 0.6, `t(1e−6) = ${mags[0]}`);
 });
 
 test('an unknown mode is linear over the full range', () => {

@@ -69,7 +69,7 @@ test('a header without tensors', () => {
 
 test('f32, i32 and q8 tensors', () => {
   const buf = buildFrame({ ...header, exact: false }, [
-    { entry: { layer: 0, kind: 'act', shape: [1, 2, 2], enc: 'f32', min: -2, max: 3.5, nonfinite: 1 }, bytes: f32([0.1, -2, NaN, 3.5]) },
+    { entry: { layer: 0, kind: 'act', shape: [1, 2, 2], enc: 'f32', min: -2, max: 3.5, nonfinite: 1, stats: { p99abs: 3.5, lin: 0.1 }, maps: [{ min: -2, max: 3.5, p99abs: 3.5, lin: 0.1 }] }, bytes: f32([0.1, -2, NaN, 3.5]) },
     { entry: { layer: 1, kind: 'switch', shape: [1, 1, 2], enc: 'i32', min: 0, max: 3 }, bytes: i32([3, 0]) },
     // three bytes: the next tensor starts at the next multiple of 4
     { entry: { layer: 2, kind: 'grad', shape: [3], enc: 'q8', scale: 0.5, min: -0.5, max: 0.5 }, bytes: q8([127, -127, 0]) },
@@ -86,10 +86,16 @@ test('f32, i32 and q8 tensors', () => {
   assert.equal(act.min, -2);
   assert.equal(act.max, 3.5);
   assert.equal(act.nonfinite, 1);
+  // the colour scale's statistics of the whole tensor and of each map
+  assert.deepEqual(act.stats, { p99abs: 3.5, lin: 0.1 });
+  assert.deepEqual(act.maps, [{ min: -2, max: 3.5, p99abs: 3.5, lin: 0.1 }]);
+  assert.deepEqual(act.flat, []);
   const sw = f.tensors.get('1:switch');
   assert.ok(sw.data instanceof Int32Array);
   assert.deepEqual([...sw.data], [3, 0]);
   assert.equal(sw.nonfinite, 0);
+  assert.equal(sw.stats, null);
+  assert.equal(sw.maps, null);
   const g = f.tensors.get('2:grad');
   assert.ok(g.data instanceof Float32Array);
   assert.deepEqual([...g.data], [0.5, -0.5, 0]); // q/127 · scale

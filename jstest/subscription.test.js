@@ -108,4 +108,5 @@ test('the subscribe message of a sample and of the probe', () => {
   const layers = [{ layer: -1, kinds: ['input'] }];
   assert.deepEqual(subscribeMessage('3', layers), { type: 'subscribe', sample: 3, probe: false, layers });
   assert.deepEqual(subscribeMessage('probe', layers), { type: 'subscribe', sample: 0, probe: true, layers });
+  assert.deepEqual(subscribeMessage('0', layers, true), { type: 'subscribe', sample: 0, probe: false, layers, map_stats: true });
 });

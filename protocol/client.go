@@ -26,6 +26,8 @@ type ClientMsg struct {
 	Kinds  []string        `json:"kinds,omitempty"`
 	Probe  *bool           `json:"probe,omitempty"` // also of explain and walk
 	Exact  *bool           `json:"exact,omitempty"`
+	// MapStats asks for each map's colour-scale statistics (Subscription.MapStats).
+	MapStats *bool `json:"map_stats,omitempty"`
 	// explain, walk, gradcheck and look (besides CmdArgs.Sample and
 	// Probe): see ParseExplain, ParseWalk, ParseGradCheck and ParseLook.
 	Layer   *int     `json:"layer,omitempty"`

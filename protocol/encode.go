@@ -15,6 +15,7 @@ import (
 type FrameEncoder struct {
 	srcs    []frameSrc
 	entries []TensorEntry
+	cache   statsCache // colour-scale statistics of recent traces' tensors
 }
 
 // frameSrc is one tensor to write: float64 values or int32 switches.
@@ -27,8 +28,13 @@ type frameSrc struct {
 // slice is new (it may be kept, e.g. in a websocket.PreparedMessage).
 func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMeta) ([]byte, error) {
 	e.srcs, e.entries = e.srcs[:0], e.entries[:0]
+	e.cache.use(tr)
 	off := 0
-	add := func(layer int, kind string, shape []int, f []float64, i []int32) {
+	add := func(layer int, kind string, shape []int, t *engine.Tensor, i []int32) {
+		var f []float64
+		if t != nil {
+			f = t.Data
+		}
 		from, to, ok := sub.Want(layer, kind)
 		if !ok || (f == nil && i == nil) {
 			return
@@ -51,6 +57,13 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 			}
 			ent.Nonfinite = bad
 		}
+		var st *tensorStats
+		if f != nil {
+			st = e.cache.get(t, sub.MapStats)
+			whole := st.whole
+			ent.Stats = &whole
+		}
+		mapFrom, mapTo := 0, math.MaxInt // the maps carried
 		if to > 0 && Sliced(kind, shape) {
 			c, plane := shape[0], shape[1]*shape[2]
 			to = min(to, c)
@@ -63,7 +76,11 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 				} else {
 					i = i[from*plane : to*plane]
 				}
+				mapFrom, mapTo = from, to
 			}
+		}
+		if st != nil {
+			ent.Flat, ent.Maps = st.carried(mapFrom, mapTo, sub.MapStats)
 		}
 		switch {
 		case i != nil:
@@ -80,7 +97,7 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 	}
 	tensor := func(layer int, kind string, t *engine.Tensor) {
 		if t != nil {
-			add(layer, kind, t.Shape, t.Data, nil)
+			add(layer, kind, t.Shape, t, nil)
 		}
 	}
 	tensor(-1, KindInput, tr.Input)

@@ -54,6 +54,14 @@ type TensorEntry struct {
 	Max       *F32   `json:"max"`
 	Scale     *F32   `json:"scale,omitempty"`     // q8 only: max |v| of the whole tensor
 	Nonfinite int    `json:"nonfinite,omitempty"` // NaN and ±Inf cells of the whole tensor
+	// Stats are the whole tensor's colour-scale percentiles (float tensors);
+	// Flat lists the maps carried whose values are all one value (a map of
+	// zeros is dead); Maps holds each carried map's statistics when the
+	// subscription asks for them (MapStats). Maps are counted from the
+	// first carried one; see planeLen for what a map is.
+	Stats *ScaleStats `json:"stats,omitempty"`
+	Flat  []FlatMap   `json:"flat,omitempty"`
+	Maps  []MapStats  `json:"maps,omitempty"`
 }
 
 // FrameMeta is what a frame says beyond the trace.

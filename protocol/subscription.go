@@ -67,6 +67,10 @@ type Subscription struct {
 	Layers []LayerSub // what of which layer; nil means Kinds of every layer, all channels
 	Kinds  KindMask   // the kinds of every layer when Layers is nil
 	Exact  bool       // always f32, even while playing
+	// MapStats asks for each map's colour-scale statistics (a page whose
+	// maps each have their own range); every frame carries the whole
+	// tensor's.
+	MapStats bool
 }
 
 // LayerSub selects some kinds of one layer and, for the kinds whose tensor
@@ -193,6 +197,9 @@ func (s *Subscription) Key() string {
 	for _, l := range s.Layers {
 		fmt.Fprintf(&b, "%d:%d:%d-%d,", l.Layer, l.Kinds, l.From, l.To)
 	}
+	if s.MapStats {
+		b.WriteString("/maps")
+	}
 	return b.String()
 }
 
@@ -213,6 +220,9 @@ func ParseSubscription(m *ClientMsg) (Subscription, error) {
 	}
 	if m.Exact != nil {
 		sub.Exact = *m.Exact
+	}
+	if m.MapStats != nil {
+		sub.MapStats = *m.MapStats
 	}
 	if m.Kinds != nil {
 		kinds, err := MaskOf(m.Kinds...)

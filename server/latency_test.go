@@ -81,6 +81,18 @@ func BenchmarkEncode(b *testing.B) {
 			}
 		})
 	}
+	// a trace the encoder has not seen: its colour-scale statistics are
+	// computed (once a trace, then shared by the frames of every subscription)
+	b.Run("f32-first", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			var fresh protocol.FrameEncoder
+			buf, err := fresh.Encode(tr, &sub, protocol.FrameMeta{Exact: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(buf)))
+		}
+	})
 }
 
 func BenchmarkStepPhaseLatency(b *testing.B) {

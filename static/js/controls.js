@@ -145,6 +145,8 @@ export function installControls(app) {
       lab.view[key] = $(id).value;
       for (const v of app.layout.views) v.stale = true;
       writeURL(lab.params, lab.view);
+      // each map's own range needs each map's statistics from the server
+      if (key === 'range') sendSubscription(app);
     });
   }
   on('alert-close', 'click', hideAlert);

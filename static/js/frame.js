@@ -12,7 +12,11 @@ import { FRAME_MAGIC } from './vocab.js';
 // the tensor was cut to those channels of a (C, H, W) stack of maps: shape is
 // then (to − from, H, W) and data[0] is channel from's first value; it is
 // null for a whole tensor. min, max, nonfinite and scale are always the whole
-// tensor's. It throws on a malformed frame.
+// tensor's, and so are stats ({p99abs, lin}: the colour scale's percentiles,
+// null for switches); flat lists the maps of one value ({map, value}, maps
+// counted from the first carried), maps each carried map's {min, max,
+// p99abs, lin} when the subscription asked (else null). It throws on a
+// malformed frame.
 export function decodeFrame(buf) {
   if (!(buf instanceof ArrayBuffer)) throw new Error('trace frame: not an ArrayBuffer');
   if (buf.byteLength < 8) throw new Error('trace frame: shorter than 8 bytes');
@@ -59,6 +63,7 @@ export function decodeFrame(buf) {
     tensors.set(`${t.layer}:${t.kind}`, {
       layer: t.layer, kind: t.kind, shape: t.shape, channels, enc: t.enc, data,
       min: t.min, max: t.max, scale: t.scale, nonfinite: t.nonfinite || 0,
+      stats: t.stats || null, flat: t.flat || [], maps: t.maps || null,
     });
   }
   return { header, tensors };

@@ -62,7 +62,7 @@ export function sendSubscription(app) {
   const layers = focus
     ? wantedLayers(app.focus.views, app.focus.canvases, app.lab.welcome)
     : wantedLayers(app.layout.views, sub.onScreen, app.lab.welcome);
-  const msg = subscribeMessage(sub.sample, layers);
+  const msg = subscribeMessage(sub.sample, layers, app.lab.view.range === 'map');
   if (focus) msg.exact = true;
   const text = JSON.stringify(msg);
   if (text === sub.last) return 0;

@@ -65,8 +65,12 @@ export function wantedLayers(views, visible, welcome) {
 }
 
 // subscribeMessage is the subscribe message for the sample shown ("probe",
-// or an index in the batch as text) and the layers of wantedLayers.
-export function subscribeMessage(sample, layers) {
+// or an index in the batch as text) and the layers of wantedLayers; with
+// mapStats, frames carry each map's colour-scale statistics (a page whose
+// maps each have their own range).
+export function subscribeMessage(sample, layers, mapStats = false) {
   const probe = sample === 'probe';
-  return { type: 'subscribe', sample: probe ? 0 : Number(sample), probe, layers };
+  const msg = { type: 'subscribe', sample: probe ? 0 : Number(sample), probe, layers };
+  if (mapStats) msg.map_stats = true;
+  return msg;
 }

@@ -9,15 +9,18 @@
 //
 // Outlier handling (mode):
 //   "full"    linear over the full range of the data;
-//   "clamp"   linear up to the 99th percentile of |v| (or of v); larger values
-//             saturate at the end colour;
-//   "symlog"  sign(v)·log(1 + |v|/c) / log(1 + M/c), with c the median |v|
-//             (at least M·10⁻⁶): values below c are nearly linear, larger ones
-//             logarithmic, so small values stay visible next to outliers.
+//   "clamp"   linear up to the 99th percentile of the non-zero |v|; larger
+//             values saturate at the end colour;
+//   "symlog"  sign(v)·log(1 + |v|/c) / log(1 + M/c), with c the 10th
+//             percentile of the non-zero |v| (at least M·10⁻⁶): values below
+//             c are nearly linear, larger ones logarithmic, so small values
+//             stay visible next to outliers and a sparse gradient keeps its
+//             magnitudes.
 // NaN and ±Inf never enter a range; they are drawn in their own colour.
 //
 // The palettes and modes offered are named in vocab.js; the numbers a scale
-// is built from come from stats.js.
+// is built from come from the server, computed over the whole tensor (or the
+// whole map) in the frame's header.
 
 import { VOCAB } from '../vocab.js';
 import { fmtShort } from './format.js';
@@ -40,7 +43,7 @@ const STOPS = Object.freeze({
 // MODES lists the outlier modes with the words the legend uses.
 export const MODES = Object.freeze({
   full: 'linear, full range',
-  clamp: 'linear, clamped at 99th percentile',
+  clamp: 'linear, clamped at the 99th percentile of |x| > 0',
   symlog: 'symmetric log',
 });
 
@@ -86,38 +89,48 @@ export function lut(name) {
   return Object.hasOwn(LUTS, name) ? LUTS[name] : LUTS[DEFAULT_SEQUENTIAL];
 }
 
-// makeScale builds a scale from stats.
+// makeScale builds a scale from stats {min, max, absMax, p99abs, lin,
+// nonfinite}: the finite extremes, and the server's percentiles of the
+// non-zero magnitudes (see docs/protocol.md, "Colour-scale statistics").
 //   opts.diverging  true for signed data (symmetric around zero)
 //   opts.mode       "full" | "clamp" | "symlog"
 //   opts.palette    palette name (see vocab.js: VOCAB.view)
 //   opts.approx     true if the values are approximate (compact frames)
-// The scale has t(v) ∈ [0, 1] (NaN for non-finite v), rgb(v, out, o) writing
-// three bytes, and lo/hi, ticks and a description for the legend.
+// Zero has one colour in every scale: the middle of a diverging one, the
+// low end of a sequential one (non-negative data starts at 0, not at its
+// minimum). The scale has t(v) ∈ [0, 1] (NaN for non-finite v), rgb(v, out,
+// o) writing three bytes, and lo/hi, ticks and a description for the legend.
 export function makeScale(st, opts) {
   const diverging = !!opts.diverging;
   const mode = Object.hasOwn(MODES, opts.mode) ? opts.mode : 'full';
   const palette = opts.palette || (diverging ? DEFAULT_DIVERGING : DEFAULT_SEQUENTIAL);
   const table = lut(palette);
+  const absMax = st.absMax ?? Math.max(Math.abs(st.min), Math.abs(st.max));
+  const clampAt = st.p99abs > 0 ? st.p99abs : absMax;
   let lo;
   let hi;
   if (diverging) {
-    const m = mode === 'clamp' ? st.p99abs : st.absMax;
+    const m = mode === 'clamp' ? clampAt : absMax;
     lo = -m;
     hi = m;
-  } else if (mode === 'clamp') {
-    lo = st.min >= 0 ? st.min : st.p01;
-    hi = st.p99;
+  } else if (st.min >= 0) {
+    lo = 0;
+    hi = mode === 'clamp' ? Math.min(st.max, clampAt) : st.max;
   } else {
     lo = st.min;
     hi = st.max;
   }
   const span = hi - lo;
   let t;
+  let sl = null;
   if (!(span > 0)) {
-    // A constant map: one colour, the middle of the scale; never NaN.
-    t = (v) => (Number.isFinite(v) ? 0.5 : NaN);
+    // every value is lo: zero in zero's colour, anything else at the end
+    // its sign points to
+    const zero = diverging ? 0.5 : 0;
+    t = (v) => (!Number.isFinite(v) ? NaN : v > lo ? 1 : v < lo ? 0 : lo === 0 ? zero : 0.5);
   } else if (mode === 'symlog') {
-    const { c, m } = symlogParams(st, diverging, lo, hi);
+    sl = symlogParams(st, diverging, lo, hi);
+    const { c, m } = sl;
     if (diverging) {
       t = (v) => {
         if (!Number.isFinite(v)) return NaN;
@@ -143,27 +156,25 @@ export function makeScale(st, opts) {
     out[o] = table[i]; out[o + 1] = table[i + 1]; out[o + 2] = table[i + 2];
   };
   const ticks = diverging ? [lo, 0, hi] : [lo, (lo + hi) / 2, hi];
-  let describe = `${diverging ? 'diverging, 0 = white' : 'sequential'} · ${MODES[mode]}`;
-  let sl = null;
-  if (mode === 'symlog' && span > 0) {
-    sl = symlogParams(st, diverging, lo, hi);
-    const inside = sl.c < 0.5 * (diverging ? hi : hi - lo); // a tick of its own only if apart from the ends
-    if (inside && diverging) ticks.splice(1, 1, -sl.c, 0, sl.c);
-    else if (inside) ticks.splice(1, 1, lo + sl.c);
+  let describe = `${diverging ? 'diverging, 0 = white' : lo === 0 ? 'sequential, 0 = darkest' : 'sequential'} · ${MODES[mode]}`;
+  if (sl) {
+    if (diverging) ticks.splice(1, 1, -sl.c, 0, sl.c);
+    else ticks.splice(1, 1, lo + sl.c);
     describe += ` (linear within ${diverging ? '±' : ''}${fmtShort(sl.c)})`;
   }
   return {
     diverging, mode, lo, hi, t, rgb, ticks, approx: !!opts.approx, nonfinite: st.nonfinite, symlog: sl, describe,
-    palette,
+    palette, p99abs: clampAt,
   };
 }
 
-// symlogParams: the linear threshold c (the median |v|, or the median
-// distance from lo, at least 10⁻⁶ of the range) and the normaliser m.
+// symlogParams: the linear threshold c — the server's 10th percentile of
+// the non-zero magnitudes (st.lin), so that a sparse gradient keeps its
+// magnitudes; at least 10⁻⁶ of the range, at most the range — and the
+// normaliser m.
 function symlogParams(st, diverging, lo, hi) {
   const range = diverging ? hi : hi - lo;
-  const med = diverging ? st.p50abs : st.p50 - lo;
-  const c = Math.max(med, range * 1e-6);
+  const c = Math.min(range, Math.max(st.lin > 0 ? st.lin : range * 1e-3, range * 1e-6));
   return { c, m: Math.log1p(range / c) };
 }
 

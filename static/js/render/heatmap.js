@@ -89,3 +89,54 @@ export function pixelAt(canvas, ev) {
   if (x < 0 || y < 0 || x >= canvas.width || y >= canvas.height) return null;
   return { y, x };
 }
+
+// MARK_PX is the canvas pixels per cell of a layer of marks: a one-pixel
+// ring around a cell leaves its middle (MARK_PX − 2)² pixels to the map below.
+export const MARK_PX = 4;
+
+// MARK is the colour of a switch's ring: one colour, whatever the value
+// under it (not a colour of any palette's ends).
+export const MARK = Object.freeze([0, 0, 0]);
+
+// Marks is a transparent canvas laid over a map canvas (same CSS size,
+// MARK_PX pixels a cell) that outlines some cells: the max-pool switches.
+export class Marks {
+  constructor(canvas, h, w) {
+    this.canvas = canvas;
+    canvas.width = w * MARK_PX;
+    canvas.height = h * MARK_PX;
+    this.ctx = canvas.getContext('2d');
+    this.img = this.ctx.createImageData(w * MARK_PX, h * MARK_PX);
+    this.key = null;
+  }
+
+  // draw outlines the cells flagged 1 in each plane's mask (planes as a
+  // View holds them: {x0, y0, h, w}; masks[i] for planes[i], or null);
+  // key, when the same as the last call's, skips the work.
+  draw(planes, masks, key) {
+    if (key !== undefined && key === this.key) return;
+    this.key = key;
+    const px = this.img.data;
+    px.fill(0);
+    const W = this.img.width;
+    planes.forEach((p, i) => {
+      const m = masks && masks[i];
+      if (!m) return;
+      for (let y = 0; y < p.h; y++) {
+        for (let x = 0; x < p.w; x++) {
+          if (!m[y * p.w + x]) continue;
+          const X = (p.x0 + x) * MARK_PX;
+          const Y = (p.y0 + y) * MARK_PX;
+          for (let dy = 0; dy < MARK_PX; dy++) {
+            for (let dx = 0; dx < MARK_PX; dx++) {
+              if (dy > 0 && dy < MARK_PX - 1 && dx > 0 && dx < MARK_PX - 1) continue; // the middle shows the value
+              const o = ((Y + dy) * W + X + dx) * 4;
+              px[o] = MARK[0]; px[o + 1] = MARK[1]; px[o + 2] = MARK[2]; px[o + 3] = 255;
+            }
+          }
+        }
+      }
+    });
+    this.ctx.putImageData(this.img, 0, 0);
+  }
+}

@@ -6,6 +6,7 @@
 import { el } from '../dom.js';
 import { drawLegend, ticksOf } from './colormap.js';
 import { fmtShort } from './format.js';
+import { layoutTicks } from './ticks.js';
 
 // makeLegend builds a legend: title, a colour bar, tick labels and a line
 // saying how values map to colours.
@@ -20,25 +21,53 @@ export function makeLegend(title) {
   const range = el('div', 'legend-range');
   const desc = el('div', 'legend-desc');
   root.append(head, bar, ticks, range, desc);
-  return { root, bar, ticks, range, desc };
+  const lg = { root, bar, ticks, range, desc, width: 0, labels: [] };
+  // the labels are placed in pixels: again when the bar's width changes
+  if (typeof ResizeObserver !== 'undefined') {
+    new ResizeObserver(() => {
+      const w = ticks.clientWidth;
+      if (w !== lg.width) { lg.width = w; placeTicks(lg); }
+    }).observe(ticks);
+  }
+  return lg;
+}
+
+// measureText returns the width in CSS pixels of a tick label in the font
+// of el (one canvas for every legend).
+let measurer = null;
+function measureText(el, text) {
+  if (!measurer) measurer = document.createElement('canvas').getContext('2d');
+  const font = getComputedStyle(el).font;
+  if (measurer.font !== font) measurer.font = font;
+  // a margin for what the canvas's text metrics do not know of the page's
+  // (tabular digits, rounding)
+  return Math.ceil(measurer.measureText(text).width * 1.08) + 2;
+}
+
+// placeTicks lays the labels lg.labels ({text, pos}) out under the bar so
+// that none overlaps another or leaves the bar (ticks.js).
+function placeTicks(lg) {
+  const w = lg.width;
+  if (!(w > 0)) { lg.ticks.replaceChildren(); return; }
+  const kept = layoutTicks(lg.labels, w, (text) => measureText(lg.ticks, text));
+  lg.ticks.replaceChildren(...kept.map(({ text, left }) => {
+    const s = el('span', 'tick', text);
+    s.style.left = `${left.toFixed(1)}px`;
+    return s;
+  }));
 }
 
 // setLegendEmpty shows a legend of a tensor not computed yet in this step.
 export function setLegendEmpty(lg) {
   const ctx = lg.bar.getContext('2d');
   ctx.clearRect(0, 0, lg.bar.width, lg.bar.height);
-  setText(lg, 'ticksKey', lg.ticks, () => [el('span', 'tick', 'not computed yet in this step')]);
+  if (lg.ticksKey !== 'empty') {
+    lg.ticksKey = 'empty';
+    lg.labels = [];
+    lg.ticks.replaceChildren(el('span', 'legend-none', 'not computed yet in this step'));
+  }
   setLegendText(lg, '', '');
   lg.barKey = '';
-}
-
-// setText replaces the children of an element only when their text changes:
-// unchanged text costs no layout and no repaint.
-function setText(lg, key, parent, make, text) {
-  const k = text ?? key;
-  if (lg[key] === k) return;
-  lg[key] = k;
-  parent.replaceChildren(...make());
 }
 
 function setLegendText(lg, desc, range) {
@@ -48,40 +77,59 @@ function setLegendText(lg, desc, range) {
 
 // setLegend shows a scale: perMap is true when each map has its own range
 // (the ticks then say min and max, not numbers); st says what the data is
-// ({min, max, exact, nonfinite, cut}: cut is the range of channels received,
-// or null).
+// ({min, max, exact, nonfinite, cut, sample, dead}: cut is the range of
+// channels received, or null; sample names the sample the tensor is of, ''
+// for the network's and the batch's tensors; dead counts its all-zero
+// maps).
 export function setLegend(lg, scale, perMap, st) {
   const approx = scale.approx ? '≈' : '';
   // the bar depends only on the palette and the scale's shape, not on its numbers
-  const barKey = `${scale.mode}|${scale.diverging}|${scale.hi > scale.lo}|${scale.symlog ? (scale.symlog.c / (scale.hi - scale.lo)).toPrecision(2) : ''}`;
+  const barKey = `${scale.mode}|${scale.diverging}|${scale.hi > scale.lo}|${scale.lo === 0}|${scale.symlog ? (scale.symlog.c / (scale.hi - scale.lo)).toPrecision(2) : ''}`;
   const ticks = drawLegendIfChanged(lg, scale, barKey);
   const last = ticks.length - 1;
-  const labels = ticks.map(({ text, v }, i) => {
-    if (!perMap) return v === 0 ? '0' : `${approx}${text}`;
-    if (i === 0) return scale.diverging ? '−max' : 'min';
-    if (i === last) return scale.diverging ? '+max' : 'max';
-    return v === 0 ? '0' : '';
+  const labels = ticks.map(({ text, v, pos }, i) => {
+    let s;
+    if (!perMap) s = v === 0 ? '0' : `${approx}${text}`;
+    else if (i === 0) s = scale.diverging ? '−max' : scale.lo === 0 ? '0' : 'min';
+    else if (i === last) s = scale.diverging ? '+max' : 'max';
+    else s = v === 0 ? '0' : '';
+    return { text: s, pos };
   });
-  setText(lg, 'ticksKey', lg.ticks, () => ticks.map(({ pos }, i) => {
-    const s = el('span', 'tick', labels[i]);
-    s.style.left = `${(pos * 100).toFixed(2)}%`;
-    return s;
-  }), labels.join('|') + ticks.map((t) => t.pos.toFixed(3)).join('|'));
-  let d = scale.describe;
-  if (st.cut && !perMap) {
-    // percentiles and medians need every value: they come from the
-    // channels received (those on screen), the extremes from all of them
-    const chans = `of channels ${st.cut[0]}–${st.cut[1] - 1} (on screen)`;
-    if (scale.mode === 'clamp') d += ` ${chans}`;
-    if (scale.mode === 'symlog') d += ` · threshold: the median ${chans}`;
+  const key = labels.map((l) => `${l.text}@${l.pos.toFixed(3)}`).join('|');
+  if (lg.ticksKey !== key) {
+    lg.ticksKey = key;
+    lg.labels = labels;
+    if (!lg.width) lg.width = lg.ticks.clientWidth;
+    placeTicks(lg);
   }
-  d += perMap ? ' · each map its own range' : ' · shared by the layer';
+  setLegendText(lg, describe(scale, perMap, st), rangeText(st, approx));
+}
+
+// describe says how values map to colours and what the scale's numbers were
+// computed from: always the whole tensor (or each whole map) of the sample
+// shown, by the server, whatever part of it is on this screen.
+export function describe(scale, perMap, st) {
+  let d = scale.describe;
+  const of = st.sample ? `, ${st.sample}` : '';
+  if (perMap) {
+    d += ` · scale: each whole map's own values${of}`;
+  } else {
+    d += ` · scale: whole tensor${of}`;
+    if (scale.mode === 'clamp') d += ` · 99th percentile of |x| > 0 = ${fmtShort(scale.p99abs)}`;
+    else if (scale.symlog) d += ' · threshold: 10th percentile of |x| > 0';
+    else d += ` · max |x| = ${fmtShort(Math.max(Math.abs(scale.lo), Math.abs(scale.hi)))}`;
+  }
+  if (st.dead) d += ` · ${st.dead} map${st.dead === 1 ? '' : 's'} all zero`;
   if (scale.approx) d += ' · ≈ 8-bit while playing';
+  return d;
+}
+
+function rangeText(st, approx) {
   const a = st.exact ? '' : approx;
   let r = `data ${a}${fmtShort(st.min)} … ${a}${fmtShort(st.max)}`;
   if (st.cut) r += ' (all channels)';
   if (st.nonfinite) r += ` · ${st.nonfinite} NaN/Inf (magenta)`;
-  setLegendText(lg, d, r);
+  return r;
 }
 
 // drawLegendIfChanged repaints the colour bar only when it would look

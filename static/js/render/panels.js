@@ -61,14 +61,14 @@ export function buildConv(root, L, i) {
 }
 
 // buildPool: the pool's input with the switches (the cells that won their
-// window) bright and the rest faded, next to dL/dX, non-zero only there.
+// window) outlined and the rest faded, next to dL/dX, non-zero only there.
 export function buildPool(root, L, i, inShape) {
   const [C, H, W] = inShape;
   const c = card(`${L.name} · switches`, [
     'max-pool: δ routed to the switch (argmax); every other cell of dL/dX is 0',
   ]);
   c.dataset.testid = `pool-panel-${i}`;
-  c.append(el('div', 'card-note', 'left: the input X, the winner of each window bright · right: dL/dX, same channels in the same places'));
+  c.append(el('div', 'card-note', 'left: the input X, the winner of each window outlined in black (whatever its value), the rest faded · right: dL/dX, same channels in the same places'));
   let memo = { frame: null, masks: null };
   const maskOf = (frame) => {
     if (memo.frame === frame) return memo.masks;
@@ -94,7 +94,7 @@ export function buildPool(root, L, i, inShape) {
   };
   const vx = new View({
     layer: i === 0 ? -1 : i - 1, kinds: i === 0 ? ['input'] : ['act'], name: L.name,
-    word: 'input X (bright: the switch of its window)', style: 'act', legend: makeLegend(`${L.name}: input X`), maskOf,
+    word: 'input X (outlined: the switch of its window)', style: 'act', legend: makeLegend(`${L.name}: input X`), maskOf,
     also: [[i, 'switch']],
   });
   // dL/dX of the pool is δ of the layer before it (or, first, the pool's own dL/dX)

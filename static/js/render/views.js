@@ -4,9 +4,8 @@
 // say what one cell is, for the tooltip.
 
 import { makeScale, MODES } from './colormap.js';
-import { stats } from './stats.js';
 import { fmt32, fmtShort } from './format.js';
-import { Surface } from './heatmap.js';
+import { Surface, Marks } from './heatmap.js';
 import { setLegend, setLegendEmpty } from './legend.js';
 import { mapLabel } from './maplabel.js';
 
@@ -33,7 +32,8 @@ export const KIND_WORDS = Object.freeze({
 //   style         "image" (grey, sequential), "act" (sequential unless it has
 //                 negative values), or "signed" (always diverging)
 //   legend        a legend element from makeLegend, or null
-//   maskOf(frame) optional: per plane, a Uint8Array of cells to keep bright
+//   maskOf(frame) optional: per plane, a Uint8Array of cells to outline
+//                 (the others are faded)
 //   also          optional: further [layer, kind] pairs the view reads
 //                 (whole), e.g. the max-pool switches behind maskOf
 export class View {
@@ -52,6 +52,7 @@ export class View {
     this.visible = true;
     this.tensor = null; // the tensor last drawn
     this.approx = false;
+    this.marks = null; // the outlines of the cells maskOf flags (addTiled)
   }
 
   // canvas creates a canvas of h×w pixels shown at cell CSS pixels each;
@@ -83,16 +84,42 @@ export class View {
   // tooltip.
   // channel, if given, is the channel of a (C, H, W) tensor the map shows:
   // the page subscribes to the channels of the maps on screen.
+  // The map sits in a box of its own with a badge over it that says when
+  // the map is dead (all zero) or constant.
   addPlane(parent, { offset, h, w, cell, where, testid, channel }) {
-    const surface = this.canvas(parent, h, w, cell, testid, { channel, h, w });
-    this.planes.push({ surface, x0: 0, y0: 0, offset, h, w, where, scale: null, channel, at: null });
+    const box = document.createElement('div');
+    box.className = 'map-box';
+    parent.append(box);
+    const surface = this.canvas(box, h, w, cell, testid, { channel, h, w });
+    const badge = document.createElement('span');
+    badge.className = 'map-badge';
+    badge.dataset.testid = 'map-badge';
+    badge.hidden = true;
+    box.append(badge);
+    this.planes.push({ surface, x0: 0, y0: 0, offset, h, w, where, scale: null, channel, at: null, badge, flat: null });
     return surface.canvas;
   }
 
   // addTiled adds rows×cols maps of h×w in one canvas, one cell apart;
   // planeAt(r, c) gives each map's {offset, where}.
+  // With a maskOf, the cells it flags are outlined on a layer of marks over
+  // the canvas: a ring that reads the same whatever the value under it.
   addTiled(parent, { rows, cols, h, w, cell, planeAt, testid }) {
-    const surface = this.canvas(parent, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid, { h, w, tiles: { rows, cols } });
+    let box = parent;
+    if (this.maskOf) {
+      box = document.createElement('div');
+      box.className = 'map-box';
+      parent.append(box);
+    }
+    const surface = this.canvas(box, rows * (h + 1) - 1, cols * (w + 1) - 1, cell, testid, { h, w, tiles: { rows, cols } });
+    if (this.maskOf) {
+      const mc = document.createElement('canvas');
+      mc.className = 'map-marks';
+      mc.dataset.testid = `${testid}-marks`;
+      mc.setAttribute('aria-hidden', 'true');
+      box.append(mc);
+      this.marks = new Marks(mc, rows * (h + 1) - 1, cols * (w + 1) - 1);
+    }
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) {
         const { offset, where } = planeAt(r, c);
@@ -126,50 +153,74 @@ export function canvasIndex(views) {
   return index;
 }
 
+// PER_SAMPLE lists the kinds computed for the sample shown (the others are
+// the batch's or the network's), for the legend's words.
+const PER_SAMPLE = new Set(['input', 'act', 'grad', 'gradin', 'swgrad', 'sbgrad']);
+
+// planeLen is the number of values of one map of a tensor of shape, as the
+// server counts maps for its statistics (protocol/scalestats.go): the last
+// two dimensions, a matrix's row, a whole vector.
+export function planeLen(shape) {
+  const n = shape.length;
+  if (n >= 3) return shape[n - 2] * shape[n - 1];
+  if (n === 2) return shape[1];
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+// scaleStats are the statistics a colour scale is built from, all from the
+// server: the whole tensor's extremes and percentiles (header entry), or
+// one map's (entry.maps[k]).
+export function scaleStats(t, m) {
+  const src = m || t;
+  const ok = src.min != null && src.max != null && Number.isFinite(src.min) && Number.isFinite(src.max);
+  const min = ok ? src.min : 0;
+  const max = ok ? src.max : 0;
+  const ps = m || t.stats || {};
+  return {
+    min, max, absMax: Math.max(Math.abs(min), Math.abs(max)), p99abs: ps.p99abs || 0, lin: ps.lin || 0,
+    nonfinite: m ? 0 : t.nonfinite || 0, exact: ok,
+  };
+}
+
+// badgeText says what a flat map is: dead (all zero) or its constant.
+export function badgeText(kind, value) {
+  if (value === null || value === undefined) return '';
+  if (value === 0) return kind === 'act' || kind === 'input' ? 'dead: no active cell' : 'all zero: no gradient';
+  return `constant ${fmtShort(value)}`;
+}
+
 // drawView paints every plane of a view from frame with the view options
-// (range "layer" | "map", outliers, palettes); scratch (from newScratch)
-// holds the buffers the colour scales' statistics reuse.
-export function drawView(view, frame, opts, scratch) {
+// (range "layer" | "map", outliers, palettes). Every number a scale is built
+// from comes from the frame's header (the whole tensor's statistics, or each
+// map's): the same tensor is drawn in the same colours on every screen,
+// whichever of its channels the page receives.
+export function drawView(view, frame, opts) {
   const t = view.find(frame);
   view.tensor = t;
   view.approx = !!(frame && frame.header && frame.header.exact === false);
   if (!t) {
-    for (const p of view.planes) { p.surface.blank(p.x0, p.y0, p.h, p.w); p.scale = null; }
+    for (const p of view.planes) { p.surface.blank(p.x0, p.y0, p.h, p.w); p.scale = null; setBadge(p, ''); }
     for (const s of view.surfaces) s.flush();
+    if (view.marks) view.marks.draw(view.planes, null, null);
     if (view.legend) setLegendEmpty(view.legend);
     labelSurfaces(view, null);
     return;
   }
   const data = t.data;
-  // stats of the values received; percentiles (the clamp) and medians
-  // (symlog) can only come from them
-  const all = stats([data], undefined, undefined, scratch);
   // a tensor cut to a range of channels (t.channels = [from, to)): data[0]
-  // is channel from's first value. The extremes come from the frame's
-  // header, which gives the whole tensor's (all channels, exact even in
-  // compact frames), so the shared range and the legend do not depend on
-  // which channels are on screen.
+  // is channel from's first value, and the maps the header describes
+  // (flat, maps) are counted from it
   const cut = t.channels && t.shape.length === 3 ? t.channels : null;
   const planeSize = t.shape.length === 3 ? t.shape[1] * t.shape[2] : 0;
-  const whole = t.min != null && t.max != null && Number.isFinite(t.min) && Number.isFinite(t.max);
-  if (whole && all.count) {
-    all.min = Math.min(all.min, t.min);
-    all.max = Math.max(all.max, t.max);
-    all.absMax = Math.max(all.absMax, Math.abs(t.min), Math.abs(t.max));
-  }
-  // what the legend says about the data: the whole tensor's
-  const shown = {
-    min: whole ? t.min : all.min,
-    max: whole ? t.max : all.max,
-    exact: whole, // header extremes are exact float32 values
-    nonfinite: Math.max(all.nonfinite, t.nonfinite || 0),
-    cut,
-  };
-  const diverging = view.style === 'signed' || (view.style === 'act' && all.min < 0);
+  const mapLen = planeLen(t.shape);
+  const st = scaleStats(t, null);
+  const diverging = view.style === 'signed' || (view.style === 'act' && st.min < 0);
   const palette = view.style === 'image' ? 'gray' : diverging ? opts.div : opts.seq;
   const mode = view.style === 'image' ? 'full' : opts.outliers;
   const so = { diverging, mode, palette, approx: view.approx };
-  const shared = makeScale(all, so);
+  const shared = makeScale(st, so);
+  const perMap = opts.range === 'map' && view.style !== 'image';
+  const flat = new Map((t.flat || []).map((f) => [f.map, f.value]));
   const masks = view.maskOf ? view.maskOf(frame) : null;
   view.planes.forEach((p, i) => {
     // where the plane's values start in data; null if the frame lacks its channel
@@ -182,18 +233,35 @@ export function drawView(view, frame, opts, scratch) {
     if (at === null) {
       p.surface.blank(p.x0, p.y0, p.h, p.w);
       p.scale = null;
+      setBadge(p, '');
       return;
     }
+    const k = mapLen > 0 ? Math.floor(at / mapLen) : 0;
     let scale = shared;
-    if (opts.range === 'map' && view.style !== 'image') {
-      scale = makeScale(stats([data], at, at + p.h * p.w, scratch), so);
-    }
+    if (perMap && t.maps && t.maps[k]) scale = makeScale(scaleStats(t, t.maps[k]), so);
     p.scale = scale;
+    p.flat = flat.has(k) ? flat.get(k) : null;
     p.surface.paint(p.x0, p.y0, data, at, p.h, p.w, scale, masks ? masks[i] : null);
+    setBadge(p, badgeText(t.kind, p.flat));
   });
   for (const s of view.surfaces) s.flush();
   labelSurfaces(view, t);
-  if (view.legend) setLegend(view.legend, shared, opts.range === 'map' && view.style !== 'image', shown);
+  if (view.marks) view.marks.draw(view.planes, masks, masks);
+  if (view.legend) {
+    const h = frame.header || {};
+    const sample = !PER_SAMPLE.has(t.kind) ? '' : h.probe ? 'the probe image' : h.sample >= 0 ? `sample ${h.sample}` : '';
+    setLegend(view.legend, shared, perMap && !!t.maps, { ...st, cut, sample, dead: [...flat.values()].filter((v) => v === 0).length });
+  }
+}
+
+// setBadge shows text over a plane's map (or hides the badge when empty);
+// it touches the DOM only when the text changes.
+function setBadge(p, text) {
+  if (!p.badge || p.badgeText === text) return;
+  p.badgeText = text;
+  p.badge.textContent = text;
+  p.badge.hidden = text === '';
+  p.badge.classList.toggle('dead', text.startsWith('dead') || text.startsWith('all zero'));
 }
 
 // labelSurfaces gives each canvas of view the accessible name of what it
