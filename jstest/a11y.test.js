@@ -55,7 +55,7 @@ test('Announcer: a paused step is read at once; the same text is not read twice'
 test('mapLabel names the layer, the tensor, the channel, the shape and the colour scale', () => {
   const scale = { lo: -0.0123, hi: 0.0123, mode: 'clamp' };
   assert.equal(mapLabel({ name: 'conv 1', word: 'δ = dL/dY', channel: 3, h: 28, w: 28, drawn: true, scale }),
-    'conv 1 · δ = dL/dY · channel 3 · 28 × 28 · colour scale −0.0123 … 0.0123 (linear, clamped at 99th percentile)');
+    'conv 1 · δ = dL/dY · channel 3 · 28 × 28 · colour scale −0.0123 … 0.0123 (linear, clamped at the 99th percentile of |x| > 0)');
   assert.equal(mapLabel({ name: 'conv 1', word: 'W', h: 5, w: 5, tiles: { rows: 2, cols: 4 }, drawn: false, scale: null }),
     'conv 1 · W · 2 × 4 maps of 5 × 5 · not computed yet');
   assert.equal(mapLabel({ name: 'input', word: 'input image x', h: 28, w: 28, drawn: true, scale: { lo: 0, hi: 1, mode: 'full' } }),

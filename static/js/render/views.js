@@ -284,7 +284,7 @@ function labelSurface(view, s, t, plane) {
     drawn: !!(t && plane && plane.at !== null),
     scale: plane ? plane.scale : null,
   });
-  if (text !== s.label) {
+  if (text !== s.label && s.canvas) {
     s.label = text;
     s.canvas.setAttribute('aria-label', text);
   }
