@@ -109,7 +109,16 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 		return nil, err
 	}
 	s.roomOpened(room, sess)
-	s.log.Info("room created", "room", room.Code, "session", sess.id)
+	var join []string // the links students open, on this machine's network addresses
+	for _, l := range NetworkLinks(s.cfg.Addr) {
+		join = append(join, l+"/r/"+room.Code)
+	}
+	if join == nil {
+		s.log.Info("room created; students cannot reach it: the server listens on this machine only",
+			"room", room.Code, "session", sess.id, "run instead", ListenCommand(portOfAddr(s.cfg.Addr), ""))
+	} else {
+		s.log.Info("room created", "room", room.Code, "session", sess.id, "join", join)
+	}
 	return room, nil
 }
 

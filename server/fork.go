@@ -64,3 +64,27 @@ func capSpeed(sp protocol.Speed, maxRate float64, layers int) protocol.Speed {
 	}
 	return sp
 }
+
+// forkAllows returns whether a fork of a network of the given layers may
+// play at rate units per second (unit "phase" or "step"): the speeds a
+// fork's page offers. Rate 0 (as fast as the CPU allows) never is.
+func (s *Server) forkAllows(layers int) func(unit string, rate float64) bool {
+	return func(unit string, rate float64) bool {
+		return rate > 0 && stepRate(protocol.Speed{Unit: unit, Rate: rate}, layers) <= s.cfg.ForkRate*(1+1e-9)
+	}
+}
+
+// layersOf is the number of layers of sess's network (the default
+// network's if sess is nil, has ended or is homed on another replica).
+func layersOf(sess *session) int {
+	n := 0
+	if sess != nil {
+		sess.inSession(func() { n = len(sess.t.Layers()) })
+	}
+	if n == 0 {
+		if ls, err := engine.ParseSpec(engine.DefaultSpec); err == nil {
+			n = len(ls)
+		}
+	}
+	return n
+}

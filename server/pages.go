@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/backpropviz/backpropviz/web"
 )
 
 // The classroom's HTTP pages: they decide (look codes up, create rooms,
@@ -113,7 +115,11 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	} else if r.URL.Query().Get("owner") != "" {
 		s.setCookie(w, r, ownerCookie(room.Code), tok, ownerCookieAge)
 	}
-	s.site.Room(w, r, s.baseURL(r), room.Code, room.Name, tok)
+	var reach web.Reach
+	if tok != "" {
+		reach = s.reachOf(r, room.Name)
+	}
+	s.site.Room(w, r, s.baseURL(r), room.Code, room.Name, tok, reach)
 }
 
 func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
@@ -138,10 +144,14 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
 	code, ok := NormalizeJoinCode(typed)
-	var forked bool // this browser holds a live fork of the room
+	var forked bool      // this browser holds a live fork of the room
+	var trainer *session // the fork's, else the room's (on this replica)
 	if ck, err := r.Cookie(forkCookie(code)); ok && err == nil {
 		sess := s.sessions.lookup(ck.Value)
 		forked = sess != nil && sess.room == nil
+		if forked {
+			trainer = sess
+		}
 	}
 	name := "Room " + code
 	if forked {
@@ -160,7 +170,10 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		code, name = room.Code, room.Name
+		if room.mirror == nil {
+			trainer = room.session
+		}
 	}
 	// The page's websocket resumes the fork of the cookie or forks anew.
-	s.site.Fork(w, r, code, name)
+	s.site.Fork(w, r, code, name, s.forkAllows(layersOf(trainer)))
 }

@@ -39,7 +39,7 @@ export function syncControls(app) {
   set('opt', optChoice(app));
   // the spec field keeps what the user typed until a spec is applied
   if (!app.pending.spec.draft) set('spec', p.spec);
-  if (p.speed) {
+  if (p.speed && $('speed')) {
     const v = speedChoice({ unit: p.speed, rate: p.rate });
     const sel = $('speed');
     if (![...sel.options].some((o) => o.value === v)) {
@@ -76,8 +76,15 @@ export function syncSampleChoices(app) {
   s.value = p.sample === undefined ? '0' : p.sample;
 }
 
+// drives reports whether the page drives its session: a room's student
+// page has no run controls (the server would refuse them).
+function drives() {
+  return !!$('play');
+}
+
 // togglePlay plays or pauses.
 export function togglePlay(app) {
+  if (!drives()) return;
   hideAlert();
   const { lab } = app;
   app.transport.cmd(lab.state && lab.state.playing ? 'pause' : 'play');
@@ -85,6 +92,7 @@ export function togglePlay(app) {
 
 // stepPhase runs one phase.
 export function stepPhase(app) {
+  if (!drives()) return;
   hideAlert();
   app.transport.cmd('step_phase');
 }
@@ -106,7 +114,8 @@ function subscribeSample(app, value) {
 // installControls connects the controls to the lab.
 export function installControls(app) {
   const { lab, transport } = app;
-  const on = (id, type, fn) => $(id).addEventListener(type, fn);
+  // a student's room page has only the controls a viewer can use
+  const on = (id, type, fn) => $(id)?.addEventListener(type, fn);
   on('play', 'click', () => togglePlay(app));
   on('step-phase', 'click', () => stepPhase(app));
   on('step-batch', 'click', () => { hideAlert(); transport.cmd('step_batch'); });

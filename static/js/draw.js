@@ -171,10 +171,12 @@ function drawState(app) {
   $('loss-now').textContent = s.loss == null ? '—' : fmtShort(s.loss);
   $('train-acc').textContent = s.train_acc == null ? '—' : `${(s.train_acc * 100).toFixed(1)}%`;
   $('test-acc').textContent = s.test_acc == null ? '—' : `${(s.test_acc * 100).toFixed(1)}%`;
-  const play = $('play');
-  play.textContent = s.playing ? '❚❚ Pause' : '▶ Play';
-  play.setAttribute('aria-pressed', s.playing ? 'true' : 'false');
-  play.setAttribute('aria-label', s.playing ? 'Pause training' : 'Play training');
+  const play = $('play'); // none on a room's student page
+  if (play) {
+    play.textContent = s.playing ? '❚❚ Pause' : '▶ Play';
+    play.setAttribute('aria-pressed', s.playing ? 'true' : 'false');
+    play.setAttribute('aria-label', s.playing ? 'Pause training' : 'Play training');
+  }
   highlight(app, done);
   if (s.error) {
     showAlert(divergenceText(s.error), 'diverged');
