@@ -53,9 +53,14 @@ func (s *session) command(m *sessionMsg) {
 		s.publishFrames(s.clients, true, false)
 	case protocol.CmdStepEpoch:
 		s.mode, s.epoch0 = modeEpoch, s.t.Epoch()
+		s.epochAt, s.epochP0 = time.Now(), s.t.EpochProgress()
 		c.reply(protocol.Ack(m.id))
 		s.publishState()
 	case protocol.CmdReset:
+		if s.keepsUndo() {
+			s.saveUndo()
+			s.t = s.t.Clone() // the kept trainer stays as it was
+		}
 		if m.args.Seed != nil {
 			s.t.ResetSeed(*m.args.Seed)
 		} else {
@@ -66,6 +71,8 @@ func (s *session) command(m *sessionMsg) {
 		s.restarted(false)
 	case protocol.CmdSet:
 		s.set(m)
+	case protocol.CmdUndo:
+		s.undoLast(m) // undo.go
 	case protocol.CmdTest:
 		n := 1000
 		if m.args.Max != nil {
@@ -110,6 +117,7 @@ func (s *session) set(m *sessionMsg) {
 			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 			return
 		}
+		s.saveUndo()
 		s.t = t
 	} else if ch.hyper {
 		if err := s.t.SetHyper(np.Config.Hyper); err != nil {

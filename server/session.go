@@ -47,7 +47,10 @@ type session struct {
 	history  []protocol.MetricsPoint
 	tests    []protocol.TestPoint
 	enc      protocol.FrameEncoder
-	paramErr string // an error in the URL parameters, told in the first welcome
+	paramErr string      // an error in the URL parameters, told in the first welcome
+	undo     []undoPoint // a room's: what "undo" puts back, last last (undo.go)
+	epochAt  time.Time   // when the step_epoch running started
+	epochP0  float64     // the part of the epoch done then
 }
 
 type runMode int
