@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -24,6 +25,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.runClient(w, r, func(*client) (*session, bool, error) {
 		if sess := s.sessions.resume(q.Get("resume")); sess != nil {
 			return sess, true, nil
+		}
+		if reconnecting(q) {
+			return nil, false, errSessionEnded
 		}
 		sess, err := s.newLab(q, a)
 		return sess, false, err
@@ -125,6 +129,10 @@ func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 	} else if sess != nil {
 		s.sessions.release(sess) // a room's token is not a fork's
 	}
+	if reconnecting(r.URL.Query()) {
+		s.refuseWS(w, r, errSessionEnded) // the fork has ended: a new one is the student's choice
+		return
+	}
 	room, err := s.findRoom(r, typed)
 	if err != nil {
 		s.refuseWS(w, r, err)
@@ -141,6 +149,17 @@ func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 		}
 		return sess, false, nil
 	}, nil, nil)
+}
+
+// errSessionEnded refuses a page's reconnection to a session that has
+// ended: a page never starts a fresh session behind its user's back.
+var errSessionEnded = errors.New("the session has ended")
+
+// reconnecting reports whether a websocket request is a page's automatic
+// reconnection to its session (resume=TOKEN&reconnect=1), which only
+// resumes: it never starts a new session.
+func reconnecting(q url.Values) bool {
+	return q.Get("resume") != "" && q.Get("reconnect") == "1"
 }
 
 // runClient upgrades to a websocket and runs one client of the session

@@ -55,6 +55,13 @@ export function syncControls(app) {
   set('div-palette', lab.view.div);
   set('seq-palette', lab.view.seq);
   $('seed-shown').textContent = p.seed ?? '';
+  // a room's owner may undo a reset, a new spec or data
+  const undo = $('undo');
+  if (undo && lab.state) {
+    const n = Number(lab.state.undo) || 0;
+    undo.hidden = n === 0;
+    undo.textContent = n > 1 ? `↶ Undo (${n})` : '↶ Undo';
+  }
 }
 
 // syncSampleChoices offers one choice per sample of the batch, and the probe.
@@ -111,6 +118,14 @@ function subscribeSample(app, value) {
   if (id) app.pending.samples.set(id, value);
 }
 
+// confirmRoomChange asks a room's owner to confirm a change that starts the
+// room's network again on every screen (it can be undone); elsewhere it
+// asks nothing.
+function confirmRoomChange(app, question) {
+  if (app.room.role !== 'owner') return true;
+  return window.confirm(`${question} Undo brings it back.`);
+}
+
 // installControls connects the controls to the lab.
 export function installControls(app) {
   const { lab, transport } = app;
@@ -125,8 +140,11 @@ export function installControls(app) {
     hideAlert();
     const seed = num('seed');
     if (!Number.isInteger(seed)) { showAlert('The seed must be a whole number.', 'error'); return; }
+    if (!confirmRoomChange(app, 'Reset the network on every screen of the room?')) return;
     transport.cmd('reset', { seed });
   });
+  on('undo', 'click', () => { hideAlert(); transport.cmd('undo'); });
+  on('alert-restart', 'click', () => location.reload());
   // a control that shows the value in effect again (after a refused change)
   // may fire change on blur: only a different value is sent
   const changed = (id, current) => $(id).value.trim() !== '' && Number($(id).value) !== Number(current);
@@ -138,13 +156,18 @@ export function installControls(app) {
     if (v === 'adam') sendSet(app, { opt: 'adam' });
     else sendSet(app, { opt: 'sgd', momentum: v === 'momentum' ? 0.9 : 0, nesterov: false });
   });
-  on('data', 'change', () => { if ($('data').value !== lab.params.data) sendSet(app, { data: $('data').value }); });
+  on('data', 'change', () => {
+    if ($('data').value === lab.params.data) return;
+    if (!confirmRoomChange(app, 'Change the data set on every screen of the room? The network starts again.')) { syncControls(app); return; }
+    sendSet(app, { data: $('data').value });
+  });
   on('speed', 'change', () => sendSet(app, { speed: parseSpeed($('speed').value) }));
   on('sample', 'change', () => subscribeSample(app, $('sample').value));
   on('spec', 'input', () => { app.pending.spec.draft = true; });
   on('spec-form', 'submit', (ev) => {
     ev.preventDefault();
     hideAlert();
+    if (!confirmRoomChange(app, 'Apply this spec on every screen of the room? The network starts again.')) return;
     app.pending.spec.draft = true;
     app.pending.spec.id = transport.cmd('set', { spec: $('spec').value.trim() });
   });
