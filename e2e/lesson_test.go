@@ -1,0 +1,211 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/backpropviz/backpropviz/server"
+)
+
+// startServerWith starts the real server with cfg (shapes data sized for
+// tests) on loopback; it is shut down when the test ends.
+func startServerWith(t *testing.T, cfg server.Config) (*server.Server, string) {
+	t.Helper()
+	cfg.ShapesTrain, cfg.ShapesTest = 600, 200
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := server.New(cfg, log)
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		ts.Close()
+	})
+	return srv, ts.URL
+}
+
+// answerConfirms makes the page's confirmation questions answer yes, and
+// records them in window.__confirms.
+func answerConfirms(t *testing.T, p *labPage) {
+	t.Helper()
+	_, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__confirms = []; window.confirm = (q) => { window.__confirms.push(String(q)); return true; };`,
+	})
+	if err != nil {
+		t.Fatalf("answer confirmations: %v", err)
+	}
+}
+
+// teacherControls are the controls only a room's owner may use.
+const teacherControls = `#play, #step-phase, #step-batch, #step-epoch, #speed, #seed, #reset, #data, #opt, #lr, #batch, #measure-test, #spec, #apply-spec, #undo`
+
+// joinAs opens the join page in p, types code and joins the room.
+func joinAs(p *labPage, base, code string) {
+	p.t.Helper()
+	p.do("open the join page", chromedp.Navigate(base+"/join"))
+	p.do("type the code", chromedp.SendKeys(chromedp.CSS(`#join-code`), code))
+	p.do("join", chromedp.Click(chromedp.CSS(`[data-testid=join-submit]`)))
+	waitAfterNavigation(p, "the room page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer'`)
+}
+
+// TestOwnerOnLoopbackIsTold: a server listening on 127.0.0.1 tells the
+// owner that students cannot reach the room, with the command to run.
+func TestOwnerOnLoopbackIsTold(t *testing.T) {
+	srv, base := startServerWith(t, server.Config{Addr: "127.0.0.1:8080"})
+	room := createRoom(t, srv, "Loopback")
+	p := openBrowser(t, 1280, 800)
+	p.do("open the owner link", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
+	p.waitFor("the warning", `document.querySelector('[data-testid=room-unreachable]') !== null`)
+	got := eval[string](p, `document.querySelector('[data-testid=room-unreachable]').textContent`)
+	port := base[strings.LastIndex(base, ":")+1:]
+	if !strings.Contains(got, "Students cannot reach this room") || !strings.Contains(got, "go run ./cmd/vizserver -addr 0.0.0.0:"+port+" -room 'Loopback'") {
+		t.Errorf("owner's warning = %q", got)
+	}
+	if n := eval[int](p, `document.querySelectorAll('[data-testid=join-qr]').length`); n != 0 {
+		t.Errorf("a QR code of a link students cannot open")
+	}
+	p.checkClean()
+}
+
+// TestClassroomTeacherAndStudents: a teacher and three students, each in
+// a browser context of their own. The owner's page shows the join link on
+// the machine's network address, a QR code big enough to project and the
+// code in large type; a mistyped code gets the product's message; the
+// students' pages have no teacher control at all (not even a disabled
+// one); the teacher's reset asks for confirmation and undo brings back the
+// step, the loss and the charts on every page; a fork offers only the
+// speeds it allows and no Step epoch.
+func TestClassroomTeacherAndStudents(t *testing.T) {
+	links := server.NetworkLinks(":8080")
+	if len(links) == 0 {
+		t.Skip("this machine has no network address besides loopback")
+	}
+	srv, base := startServerWith(t, server.Config{Addr: ":0"})
+	room := createRoom(t, srv, "Biology 3B")
+	teacher := openBrowser(t, 1366, 900)
+	answerConfirms(t, teacher)
+	teacher.do("open the owner link", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
+	teacher.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+
+	// Reaching the room.
+	link := eval[string](teacher, `document.querySelector('[data-testid=join-link]').textContent`)
+	host := strings.TrimPrefix(strings.Split(links[0], ":8080")[0], "http://")
+	if !strings.Contains(link, host) || !strings.HasSuffix(link, "/r/"+room.Code) || strings.Contains(link, "127.0.0.1") {
+		t.Errorf("join link %q, want one on %s", link, host)
+	}
+	teacher.do("show how to join", chromedp.Click(chromedp.CSS(`[data-testid=show-join]`)))
+	teacher.waitFor("the QR code", `document.querySelector('[data-testid=join-qr]').complete && document.querySelector('[data-testid=join-qr]').naturalWidth > 0`)
+	qr := eval[[]float64](teacher, `(() => { const q = document.querySelector('[data-testid=join-qr]'); const r = q.getBoundingClientRect(); return [q.naturalWidth, r.width]; })()`)
+	if qr[0] < 400 || qr[1] < 300 {
+		t.Errorf("QR code %v pixels, shown %v wide: want at least 400 and 300", qr[0], qr[1])
+	}
+	if got := eval[string](teacher, `document.querySelector('[data-testid=room-big-code]').textContent`); got != room.Code {
+		t.Errorf("code in large type %q, want %q", got, room.Code)
+	}
+	if px := eval[float64](teacher, `parseFloat(getComputedStyle(document.querySelector('[data-testid=room-big-code]')).fontSize)`); px < 60 {
+		t.Errorf("code in large type is %v px, want at least 60", px)
+	}
+	shot(teacher, "room-join.png")
+
+	// A mistyped code: the product's own message, not the browser's.
+	students := []*labPage{isolatedTab(t, teacher), isolatedTab(t, teacher), isolatedTab(t, teacher)}
+	s0 := students[0]
+	s0.do("open the join page", chromedp.Navigate(base+"/join"))
+	s0.do("type a short code", chromedp.SendKeys(chromedp.CSS(`#join-code`), "AB1"))
+	s0.do("join", chromedp.Click(chromedp.CSS(`[data-testid=join-submit]`)))
+	waitAfterNavigation(s0, "the message", `document.querySelector('[data-testid=join-error]') !== null`)
+	if got := eval[string](s0, `document.querySelector('[data-testid=join-error]').textContent`); !strings.Contains(got, "A join code is 6 characters") {
+		t.Errorf("mistyped code: %q", got)
+	}
+
+	// Three students join; their pages show only what a viewer can use.
+	for i, s := range students {
+		joinAs(s, base, strings.ToLower(room.Code))
+		s.waitFor("the room's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+		if n := eval[int](s, fmt.Sprintf(`document.querySelectorAll(%q).length`, teacherControls)); n != 0 {
+			t.Errorf("student %d's page has %d teacher controls", i, n)
+		}
+		if n := eval[int](s, `document.querySelectorAll('button:disabled, input:disabled, select:disabled, [aria-disabled=true]').length`); n != 0 {
+			t.Errorf("student %d's page has %d disabled controls", i, n)
+		}
+		if n := eval[int](s, `document.querySelectorAll('#sample, #range, [data-testid=fork]').length`); n != 3 {
+			t.Errorf("student %d's page lacks what a viewer uses (sample, colours, fork): %d of 3", i, n)
+		}
+	}
+	teacher.waitFor("three students", `document.getElementById('room-viewers').textContent === '3'`)
+	if n := eval[int](teacher, fmt.Sprintf(`document.querySelectorAll(%q).length`, teacherControls)); n < 14 {
+		t.Errorf("teacher's page has %d of the controls, want them all", n)
+	}
+
+	// Two steps, then a reset the teacher confirms, then undo.
+	teacher.click("step-batch")
+	teacher.waitFor("step 1", `document.getElementById('step-count').textContent === '1'`)
+	teacher.click("step-batch")
+	for _, s := range students {
+		s.waitFor("step 2", `document.getElementById('step-count').textContent === '2' && document.getElementById('loss-now').textContent !== '—'`)
+	}
+	loss := students[1].text("loss-now")
+	points := eval[string](students[1], `document.getElementById('loss-chart').dataset.points`)
+	if eval[bool](teacher, `!document.getElementById('undo').hidden`) {
+		t.Errorf("undo offered before any change")
+	}
+	teacher.click("reset")
+	if got := eval[[]string](teacher, `window.__confirms`); len(got) != 1 || !strings.Contains(got[0], "Reset the network on every screen") {
+		t.Errorf("reset asked %q, want one confirmation", got)
+	}
+	for _, s := range students {
+		s.waitFor("the reset", `document.getElementById('step-count').textContent === '0'`)
+	}
+	teacher.waitFor("undo offered", `!document.getElementById('undo').hidden`)
+	teacher.do("undo", chromedp.Click(chromedp.CSS(`[data-testid=undo]`)))
+	for _, s := range students {
+		s.waitFor("the undo", `document.getElementById('step-count').textContent === '2'`)
+		s.waitFor("the charts back", fmt.Sprintf(`document.getElementById('loss-chart').dataset.points === %q`, points))
+		if got := s.text("loss-now"); got != loss {
+			t.Errorf("loss after undo %q, want %q as before the reset", got, loss)
+		}
+	}
+	teacher.waitFor("nothing left to undo", `document.getElementById('undo').hidden`)
+
+	// A fork offers only what it allows.
+	f := students[2]
+	f.do("fork", chromedp.Click(chromedp.CSS(`[data-testid=fork]`)))
+	waitAfterNavigation(f, "the fork's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'fork'`)
+	f.waitFor("the fork's state", `/step 2$/.test(document.getElementById('phase').textContent)`)
+	if n := eval[int](f, `document.querySelectorAll('#step-epoch').length`); n != 0 {
+		t.Errorf("fork's page offers Step epoch, which a fork refuses")
+	}
+	speeds := eval[[]string](f, `[...document.querySelectorAll('#speed option')].map((o) => o.value)`)
+	const layers = 7 // the default network's (the room's)
+	for _, v := range speeds {
+		var unit string
+		var rate float64
+		fmt.Sscanf(strings.Replace(v, ":", " ", 1), "%s %g", &unit, &rate)
+		steps := rate
+		if unit == "phase" {
+			steps = rate / float64(2*layers+2)
+		}
+		if rate == 0 || steps > 5 {
+			t.Errorf("fork offers speed %q, beyond its 5 steps per second", v)
+		}
+	}
+	if len(speeds) == 0 {
+		t.Errorf("fork offers no speed")
+	}
+	teacher.checkClean()
+	for _, s := range students {
+		s.checkClean()
+	}
+}
