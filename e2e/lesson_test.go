@@ -209,3 +209,46 @@ func TestClassroomTeacherAndStudents(t *testing.T) {
 		s.checkClean()
 	}
 }
+
+// TestTabsBeyondTheLimit: with two labs allowed per address, a third page
+// (each in a browser context of its own, all from one address) is
+// told once, plainly, and offered to start again; it does not reconnect,
+// and no tab's session is evicted by another's.
+func TestTabsBeyondTheLimit(t *testing.T) {
+	_, base := startServerWith(t, server.Config{MaxSessionsPerAddr: 2})
+	first := openBrowser(t, 1024, 768)
+	tabs := []*labPage{first}
+	for range 2 {
+		tabs = append(tabs, isolatedTab(t, first)) // from the same network address
+	}
+	for _, p := range tabs[:2] {
+		p.do("open the lab", chromedp.Navigate(base+"/?data=shapes"))
+		p.waitFor("the lab's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+		p.click("step-batch")
+		p.waitFor("its step", `document.getElementById('step-count').textContent === '1'`)
+	}
+	third := tabs[2]
+	third.do("open a third lab", chromedp.Navigate(base+"/?data=shapes"))
+	third.waitFor("the refusal", `!document.getElementById('alert-box').hidden`)
+	if got := third.text("alert"); !strings.Contains(got, "labs") && !strings.Contains(got, "sessions") {
+		t.Errorf("third tab's message %q", got)
+	}
+	third.waitFor("start again offered, and the link closed", `!document.getElementById('alert-restart').hidden && document.getElementById('conn').textContent === 'closed'`)
+	// The first two tabs keep their sessions: each still answers at its step.
+	for _, p := range tabs[:2] {
+		p.click("step-batch")
+		p.waitFor("its next step", `document.getElementById('step-count').textContent === '2'`)
+		if got := p.text("conn"); got != "connected" {
+			t.Errorf("a first tab's connection: %q", got)
+		}
+	}
+	metrics := eval[string](first, fmt.Sprintf(`fetch(%q).then((r) => r.text())`, base+"/metrics"))
+	for _, line := range strings.Split(metrics, "\n") {
+		if strings.HasPrefix(line, "bpv_sessions_evicted_total ") && line != "bpv_sessions_evicted_total 0" {
+			t.Errorf("%s: a tab evicted another's session", line)
+		}
+	}
+	if got := third.text("alert"); strings.Count(got, ".") > 3 {
+		t.Errorf("the refusal is said more than once: %q", got)
+	}
+}
