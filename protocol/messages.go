@@ -126,6 +126,7 @@ type Room struct {
 	Name    string `json:"name"`
 	Role    string `json:"role"` // RoleOwner or RoleViewer
 	Viewers int    `json:"viewers"`
+	Forks   bool   `json:"forks"` // students may fork the room (the teacher may lock it)
 }
 
 // Ack is the ack of request id.

@@ -52,7 +52,7 @@ const (
 )
 
 // Commands lists the commands a server accepts.
-var Commands = []string{CmdPlay, CmdPause, CmdStepPhase, CmdStepBatch, CmdStepEpoch, CmdReset, CmdSet, CmdTest, CmdUndo}
+var Commands = []string{CmdPlay, CmdPause, CmdStepPhase, CmdStepBatch, CmdStepEpoch, CmdReset, CmdSet, CmdTest, CmdUndo, CmdClass}
 
 // Error codes of an "error" message.
 const (

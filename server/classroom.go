@@ -128,6 +128,7 @@ func (s *Server) roomOpened(room *Room, sess *session) {
 	s.sessions.makeRoomSession(sess, room)
 	s.class.metrics.rooms.Set(float64(s.class.rooms.len()))
 	s.clusterRoomOpened(room)
+	go s.dashboards(room, sess.done) // dashboard.go
 	go func() {
 		<-sess.done // evicted after the grace period without clients, or shutdown
 		if s.class.rooms.remove(room) {
@@ -254,7 +255,7 @@ func (cl *classroom) announce(r *Room) {
 			if roles[i] {
 				role = protocol.RoleOwner
 			}
-			b = protocol.Marshal(protocol.Room{Type: protocol.TypeRoom, V: protocol.Version, Code: r.Code, Name: r.Name, Role: role, Viewers: n})
+			b = protocol.Marshal(protocol.Room{Type: protocol.TypeRoom, V: protocol.Version, Code: r.Code, Name: r.Name, Role: role, Viewers: n, Forks: r.roster.forksAllowed()})
 			msg[roles[i]] = b
 		}
 		c.mb.reply(b)

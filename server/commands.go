@@ -71,6 +71,16 @@ func (s *session) command(m *sessionMsg) {
 		s.restarted(false)
 	case protocol.CmdSet:
 		s.set(m)
+	case protocol.CmdClass:
+		if s.room == nil {
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, "class: only a room has a class"))
+			return
+		}
+		if err := s.srv.classAction(s.room, m.args); err != nil { // dashboard.go
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
+			return
+		}
+		c.reply(protocol.Ack(m.id))
 	case protocol.CmdUndo:
 		s.undoLast(m) // undo.go
 	case protocol.CmdTest:

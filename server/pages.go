@@ -34,6 +34,7 @@ func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request) {
 		s.joinFailed(w, r, typed, err)
 		return
 	}
+	s.rememberStudent(w, r, room.Code, r.URL.Query().Get("nick")) // dashboard.go
 	http.Redirect(w, r, "/r/"+room.Code, http.StatusSeeOther)
 }
 
@@ -118,6 +119,8 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	var reach web.Reach
 	if tok != "" {
 		reach = s.reachOf(r, room.Name)
+	} else {
+		s.rememberStudent(w, r, room.Code, "")
 	}
 	s.site.Room(w, r, s.baseURL(r), room.Code, room.Name, tok, reach)
 }
@@ -132,7 +135,7 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 		s.joinFailed(w, r, typed, err)
 		return
 	}
-	sess, err := s.Fork(room, ClientAddr(r, s.cfg.TrustedProxies))
+	sess, err := s.studentFork(room, r) // dashboard.go
 	if err != nil {
 		s.joinFailed(w, r, typed, err)
 		return

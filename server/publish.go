@@ -107,6 +107,10 @@ func (s *session) publishState() {
 	for _, c := range s.clients {
 		c.mb.putState(st)
 	}
+	if s.student != nil { // a student's fork: the teacher's dashboard shows where it is
+		m := s.t.Metrics()
+		s.roster.forkStats(s.student, protocol.ForkStats{Step: m.Step, Loss: protocol.F32Of(m.LastLoss), Acc: protocol.F32Of(m.TrainAcc)}, s.lastCmd)
+	}
 }
 
 // publishFrames encodes the current trace for each distinct subscription

@@ -32,6 +32,10 @@ type session struct {
 	perAddr bool       // counted against MaxSessionsPerAddr (a lab or a fork, not a room)
 	room    *Room      // the room this session is the trainer of (set once, see registry.makeRoomSession); nil for a private session
 	maxRate float64    // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
+	// A fork: the student whose it is, in the roster of the room (set
+	// before run starts; see dashboard.go).
+	student *student
+	roster  *roster
 
 	// Owned by run.
 	lastCmd  time.Time // when a client last sent a command (see admit)
