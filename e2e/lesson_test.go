@@ -252,3 +252,90 @@ func TestTabsBeyondTheLimit(t *testing.T) {
 		t.Errorf("the refusal is said more than once: %q", got)
 	}
 }
+
+// TestDashboardInBrowser: three students join with nicknames (one without);
+// the teacher's dashboard lists them and no student's page shows another's
+// name; a student's fork shows on the dashboard; "bring everyone back",
+// "lock forking" and "remove" act on the students' pages (the time each
+// took, from the teacher's click to the student's page, is reported).
+func TestDashboardInBrowser(t *testing.T) {
+	srv, base := startServerWith(t, server.Config{})
+	room := createRoom(t, srv, "Dashboard")
+	teacher := openBrowser(t, 1366, 900)
+	teacher.do("open the owner link", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
+	teacher.waitFor("the dashboard", `document.querySelector('[data-testid=dashboard]') !== null`)
+	nicks := []string{"Ada", "Grace", ""}
+	var students []*labPage
+	for _, nick := range nicks {
+		s := isolatedTab(t, teacher)
+		s.do("open the join page", chromedp.Navigate(base+"/join"))
+		s.do("type the code", chromedp.SendKeys(chromedp.CSS(`#join-code`), room.Code))
+		if nick != "" {
+			s.do("type a nickname", chromedp.SendKeys(chromedp.CSS(`#join-nick`), nick))
+		}
+		s.do("join", chromedp.Click(chromedp.CSS(`[data-testid=join-submit]`)))
+		waitAfterNavigation(s, "the room page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer'`)
+		s.waitFor("the room's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+		students = append(students, s)
+	}
+	teacher.waitFor("three rows", `document.querySelectorAll('[data-testid=student-row]').length === 3`)
+	names := eval[[]string](teacher, `[...document.querySelectorAll('[data-testid=student-row]')].map((r) => r.cells[0].textContent + '|' + r.dataset.status)`)
+	want := []string{"Ada|watching", "Grace|watching", "student 3|watching"}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("dashboard rows %q, want %q", names, want)
+	}
+	for i, s := range students {
+		if n := eval[int](s, `document.querySelectorAll('[data-testid=dashboard], [data-testid=student-row]').length`); n != 0 {
+			t.Errorf("student %d's page has the dashboard", i)
+		}
+		body := eval[string](s, `document.body.innerText`)
+		for j, nick := range nicks {
+			if j != i && nick != "" && strings.Contains(body, nick) {
+				t.Errorf("student %d's page shows %q", i, nick)
+			}
+		}
+	}
+
+	// Ada forks and steps: her row says so, with her fork's step.
+	ada := students[0]
+	ada.do("fork", chromedp.Click(chromedp.CSS(`[data-testid=fork]`)))
+	waitAfterNavigation(ada, "the fork's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'fork'`)
+	ada.waitFor("the fork's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	ada.click("step-batch")
+	teacher.waitFor("Ada in her fork at step 1", `(() => { const r = document.querySelector('[data-testid=student-row]'); return r.dataset.status === 'fork' && r.cells[2].textContent === '1'; })()`)
+
+	// Bring everyone back.
+	// Times are read from the pages' clocks (one machine): the click's
+	// Date.now() in the teacher's page, and in a student's page when it
+	// acted (its navigation started, a button went).
+	clicked := eval[float64](teacher, `(() => { const t = Date.now(); document.querySelector('[data-testid=bring-back]').click(); return t; })()`)
+	waitAfterNavigation(ada, "Ada back in the room", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer'`)
+	acted := eval[float64](ada, `performance.timeOrigin`)
+	t.Logf("bring everyone back: the student's page left its fork %.0f ms after the teacher's click", acted-clicked)
+	ada.waitFor("the reason said", `document.getElementById('alert').textContent.includes('brought everyone back')`)
+
+	// Lock forking: the Fork button goes from every student's page.
+	for _, s := range students {
+		eval[bool](s, `(() => { window.__goneAt = 0; const f = document.querySelector('[data-testid=fork]').closest('form');
+			new MutationObserver(() => { if (f.hidden && !window.__goneAt) window.__goneAt = Date.now(); }).observe(f, { attributes: true }); return true; })()`)
+	}
+	clicked = eval[float64](teacher, `(() => { const t = Date.now(); document.querySelector('[data-testid=lock-forks]').click(); return t; })()`)
+	var last float64
+	for _, s := range students {
+		s.waitFor("no fork button", `window.__goneAt > 0`)
+		last = max(last, eval[float64](s, `window.__goneAt`))
+	}
+	t.Logf("lock forking: the Fork button went from the last of 3 students' pages %.0f ms after the teacher's click", last-clicked)
+	teacher.waitFor("the button says allow", `document.querySelector('[data-testid=lock-forks]').textContent === 'Allow forking'`)
+
+	// Remove Grace: her page says so and stays closed.
+	eval[bool](students[1], `(() => { window.__toldAt = 0; const a = document.getElementById('alert');
+		new MutationObserver(() => { if (a.textContent.includes('removed you') && !window.__toldAt) window.__toldAt = Date.now(); }).observe(a, { childList: true, characterData: true, subtree: true }); return true; })()`)
+	clicked = eval[float64](teacher, `(() => { const t = Date.now(); document.querySelector('[data-student] + [data-student] [data-testid=remove-student]').click(); return t; })()`)
+	students[1].waitFor("the removal", `window.__toldAt > 0`)
+	t.Logf("remove a student: the student's page said so %.0f ms after the teacher's click", eval[float64](students[1], `window.__toldAt`)-clicked)
+	teacher.waitFor("two rows", `document.querySelectorAll('[data-testid=student-row]').length === 2`)
+	students[1].waitFor("the link closed", `document.getElementById('conn').textContent === 'closed'`)
+	teacher.checkClean()
+	ada.checkClean()
+}

@@ -144,6 +144,8 @@ export function installControls(app) {
     transport.cmd('reset', { seed });
   });
   on('undo', 'click', () => { hideAlert(); transport.cmd('undo'); });
+  // the room bar's actions (classroom.js: the teacher's dashboard)
+  document.addEventListener('bpv:cmd', (ev) => transport.cmd(ev.detail.cmd, ev.detail.args));
   on('alert-restart', 'click', () => location.reload());
   // a control that shows the value in effect again (after a refused change)
   // may fire change on blur: only a different value is sent
