@@ -3,10 +3,13 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/backpropviz/backpropviz/protocol"
 	"github.com/backpropviz/backpropviz/web"
 )
 
@@ -119,6 +122,9 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	var reach web.Reach
 	if tok != "" {
 		reach = s.reachOf(r, room.Name)
+		if r.URL.Query().Get("owner") != "" { // the owner link itself: its settings apply once
+			reach.Note = s.ownerLinkSettings(room, r.URL.Query())
+		}
 	} else {
 		s.rememberStudent(w, r, room.Code, "")
 	}
@@ -179,4 +185,39 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// The page's websocket resumes the fork of the cookie or forks anew.
 	s.site.Fork(w, r, code, name, s.forkAllows(layersOf(trainer)))
+}
+
+// ownerLinkSettings applies the lab settings an owner link carries
+// (/r/CODE?owner=TOKEN&lr=0.01&batch=16, the lab's URL parameters) to the
+// room, all or none, and says which, or why they were refused ("" if the
+// link carries none). Only the owner link itself applies them: the
+// addresses the page writes afterwards carry no owner token.
+func (s *Server) ownerLinkSettings(room *Room, q url.Values) string {
+	var a protocol.CmdArgs
+	var given, errs []string
+	for _, k := range protocol.LabKeys {
+		if !q.Has(k) {
+			continue
+		}
+		given = append(given, k+"="+q.Get(k))
+		if err := parseLabParam(&a, k, q.Get(k)); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	switch {
+	case len(given) == 0:
+		return ""
+	case len(errs) > 0:
+		return "The link's settings were refused (" + strings.Join(errs, "; ") + "); the room is unchanged."
+	case room.mirror != nil:
+		return "The link's settings apply only on the room's own server; set them on this page."
+	}
+	var err error
+	if !room.session.inSession(func() { err = room.session.applySet(nil, &a, func() {}) }) {
+		err = errRoomClosed
+	}
+	if err != nil {
+		return "The link's settings were refused (" + err.Error() + "); the room is unchanged."
+	}
+	return "The link's settings apply: " + strings.Join(given, ", ") + "."
 }

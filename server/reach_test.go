@@ -149,3 +149,34 @@ func TestOwnerPageOnEveryInterface(t *testing.T) {
 		t.Errorf("owner page reached by name does not offer that name to students")
 	}
 }
+
+// TestOwnerLinkSettings: the lab settings an owner link carries apply to
+// the room, all or none, and the page says which; a student's link does
+// not change the room.
+func TestOwnerLinkSettings(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	room := newRoom(t, srv, "Settings")
+	lrOf := func() float64 {
+		var lr float64
+		room.session.inSession(func() { lr = room.session.params.Config.Hyper.LearningRate })
+		return lr
+	}
+	p := get(t, ts, "/r/"+room.Code+"?owner="+room.OwnerToken()+"&lr=0.05&batch=16")
+	if !strings.Contains(p.body, "The link&#39;s settings apply: lr=0.05, batch=16.") {
+		t.Errorf("owner link with settings: no note that they apply")
+	}
+	if lr := lrOf(); lr != 0.05 {
+		t.Errorf("room's learning rate %v after the owner link, want 0.05", lr)
+	}
+	p = get(t, ts, "/r/"+room.Code+"?owner="+room.OwnerToken()+"&lr=fast&batch=4")
+	if !strings.Contains(p.body, "settings were refused") || !strings.Contains(p.body, "the room is unchanged") {
+		t.Errorf("owner link with a bad setting: no refusal")
+	}
+	if lr := lrOf(); lr != 0.05 {
+		t.Errorf("a refused link changed the learning rate to %v", lr)
+	}
+	get(t, ts, "/r/"+room.Code+"?lr=0.9")
+	if lr := lrOf(); lr != 0.05 {
+		t.Errorf("a student's link changed the learning rate to %v", lr)
+	}
+}

@@ -47,7 +47,7 @@ func (s *Site) Room(w http.ResponseWriter, r *http.Request, base, code, name, ow
 		for _, l := range reach.Links {
 			bar.JoinLinks = append(bar.JoinLinks, l+"/r/"+code)
 		}
-		bar.Unreachable, bar.Command = reach.Unreachable, reach.Command
+		bar.Unreachable, bar.Command, bar.Note = reach.Unreachable, reach.Command, reach.Note
 		bar.QR = "/r/" + code + "/qr.png"
 	} else {
 		vm.Viewer = true
@@ -58,10 +58,13 @@ func (s *Site) Room(w http.ResponseWriter, r *http.Request, base, code, name, ow
 // Reach is how students reach a room: the base URLs (scheme://host:port)
 // they can open; Unreachable if none can, with the Command that would
 // serve the network ("" if none would help).
+// Note, if not "", says what became of the settings the owner link
+// carried (applied, or refused and why).
 type Reach struct {
 	Links       []string
 	Unreachable bool
 	Command     string
+	Note        string
 }
 
 // Fork renders the page of a student's fork of the room with join code
