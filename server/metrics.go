@@ -17,6 +17,8 @@ type serverMetrics struct {
 	steps         prometheus.Counter
 	limitHits     *prometheus.CounterVec
 	evicted       prometheus.Counter
+	chunkedWrites prometheus.Counter // flow.go
+	coarseFrames  prometheus.Counter // flow.go
 }
 
 func newServerMetrics() *serverMetrics {
@@ -39,8 +41,12 @@ func newServerMetrics() *serverMetrics {
 		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_sessions_evicted_total",
 			Help: "Sessions evicted: without a client past the resume grace period, without a client when a new session needed the room, or inactive."}),
 	}
+	m.chunkedWrites = prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_chunked_writes_total",
+		Help: "Large messages written in chunks with pings between them (a slow link, a chart history)."})
+	m.coarseFrames = prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_frames_coarse_total",
+		Help: "Trace frames sent 8-bit instead of exact to a page whose link is slow."})
 	m.reg.MustRegister(m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
-		m.limitHits, m.evicted,
+		m.limitHits, m.evicted, m.chunkedWrites, m.coarseFrames,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

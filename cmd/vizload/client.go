@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,7 +101,16 @@ func studentHeader(code string, i int) http.Header {
 	return http.Header{"Cookie": {fmt.Sprintf("bpv_student_%s=%016x; bpv_nick_%s=%s", code, i+1, code, url.QueryEscape(fmt.Sprintf("student %d", i)))}}
 }
 
+// dialClient connects as a page does: it acknowledges every frame (acks=1,
+// see docs/protocol.md "Flow control"), so the server paces frames to what
+// this client reads. h (if not nil) are the request's headers: a student's
+// cookies.
 func dialClient(d *websocket.Dialer, url, name string, clk *clock, h http.Header) (*client, error) {
+	if strings.Contains(url, "?") {
+		url += "&acks=1"
+	} else {
+		url += "?acks=1"
+	}
 	conn, resp, err := d.Dial(url, h)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
@@ -122,6 +132,18 @@ func (c *client) send(m map[string]any) {
 	defer c.wmu.Unlock()
 	c.id++
 	m["v"], m["id"] = protocol.Version, c.id
+	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	c.conn.WriteJSON(m)
+}
+
+// received acknowledges a frame (seq nil: one that did not decode).
+func (c *client) received(seq *uint64) {
+	m := map[string]any{"type": protocol.TypeReceived, "v": protocol.Version}
+	if seq != nil {
+		m["seq"] = *seq
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	c.conn.WriteJSON(m)
 }
@@ -164,8 +186,10 @@ func (c *client) read() {
 		}
 		h, _, err := protocol.DecodeHeader(buf.Bytes())
 		if err != nil {
+			c.received(nil)
 			continue
 		}
+		c.received(&h.Seq)
 		if c.clk != nil {
 			c.clk.saw(h.Seq, at)
 		}
