@@ -14,6 +14,7 @@ require (
 	github.com/prometheus/client_model v0.6.3
 	golang.org/x/sys v0.50.0
 	golang.org/x/time v0.16.0
+	rsc.io/qr v0.2.0
 )
 
 require (

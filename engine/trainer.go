@@ -321,6 +321,16 @@ func (t *Trainer) Rate() float64 {
 // Epoch is the number of completed epochs.
 func (t *Trainer) Epoch() int { return t.epoch }
 
+// EpochProgress is the part of the current epoch's training samples that
+// completed steps have used, 0 ≤ p < 1.
+func (t *Trainer) EpochProgress() float64 {
+	n := len(t.perm)
+	if n == 0 {
+		return 0
+	}
+	return float64(t.cursor) / float64(n)
+}
+
 // Diverged returns the *DivergedError that stopped training, or nil.
 func (t *Trainer) Diverged() error { return t.diverged }
 

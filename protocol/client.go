@@ -60,8 +60,10 @@ type CmdArgs struct {
 	Seed     *int64          `json:"seed,omitempty"`
 	Data     *string         `json:"data,omitempty"`
 	Speed    *Speed          `json:"speed,omitempty"`
-	Sample   json.RawMessage `json:"sample,omitempty"` // an index or "probe"
-	Max      *int            `json:"max,omitempty"`    // test: images at most
+	Sample   json.RawMessage `json:"sample,omitempty"`  // an index or "probe"
+	Max      *int            `json:"max,omitempty"`     // test: images at most
+	Action   *string         `json:"action,omitempty"`  // class: one of ClassActions
+	Student  *string         `json:"student,omitempty"` // class: a StudentRow.ID
 }
 
 // Arguments are the command's arguments: those inside "args" if given,

@@ -98,6 +98,14 @@ type State struct {
 	TestAcc     *F32    `json:"test_acc"`
 	TestStep    *int    `json:"test_step"`
 	Error       *string `json:"error"`
+	// Undo is how many resets, spec and data changes of a room the
+	// "undo" command can take back, last first (0 elsewhere).
+	Undo int `json:"undo"`
+	// EpochDone is, while a step_epoch runs (Mode ModeEpoch), the part of
+	// the epoch done, 0 … 1, and EpochLeft the seconds it should still
+	// take at the speed so far (null until a step has been timed).
+	EpochDone *F32 `json:"epoch_done"`
+	EpochLeft *F32 `json:"epoch_left"`
 }
 
 // Reply is an ack, pong, error or bye.
@@ -118,6 +126,7 @@ type Room struct {
 	Name    string `json:"name"`
 	Role    string `json:"role"` // RoleOwner or RoleViewer
 	Viewers int    `json:"viewers"`
+	Forks   bool   `json:"forks"` // students may fork the room (the teacher may lock it)
 }
 
 // Ack is the ack of request id.

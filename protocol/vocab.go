@@ -54,10 +54,11 @@ const (
 	CmdReset     = "reset"
 	CmdSet       = "set"
 	CmdTest      = "test"
+	CmdUndo      = "undo" // a room: back to before the last reset, spec or data change
 )
 
 // Commands lists the commands a server accepts.
-var Commands = []string{CmdPlay, CmdPause, CmdStepPhase, CmdStepBatch, CmdStepEpoch, CmdReset, CmdSet, CmdTest}
+var Commands = []string{CmdPlay, CmdPause, CmdStepPhase, CmdStepBatch, CmdStepEpoch, CmdReset, CmdSet, CmdTest, CmdUndo, CmdClass}
 
 // Error codes of an "error" message.
 const (

@@ -109,7 +109,16 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 		return nil, err
 	}
 	s.roomOpened(room, sess)
-	s.log.Info("room created", "room", room.Code, "session", sess.id)
+	var join []string // the links students open, on this machine's network addresses
+	for _, l := range NetworkLinks(s.cfg.Addr) {
+		join = append(join, l+"/r/"+room.Code)
+	}
+	if join == nil {
+		s.log.Info("room created; students cannot reach it: the server listens on this machine only",
+			"room", room.Code, "session", sess.id, "run instead", ListenCommand(portOfAddr(s.cfg.Addr), ""))
+	} else {
+		s.log.Info("room created", "room", room.Code, "session", sess.id, "join", join)
+	}
 	return room, nil
 }
 
@@ -119,6 +128,7 @@ func (s *Server) roomOpened(room *Room, sess *session) {
 	s.sessions.makeRoomSession(sess, room)
 	s.class.metrics.rooms.Set(float64(s.class.rooms.len()))
 	s.clusterRoomOpened(room)
+	go s.dashboards(room, sess.done) // dashboard.go
 	go func() {
 		<-sess.done // evicted after the grace period without clients, or shutdown
 		if s.class.rooms.remove(room) {
@@ -245,7 +255,7 @@ func (cl *classroom) announce(r *Room) {
 			if roles[i] {
 				role = protocol.RoleOwner
 			}
-			b = protocol.Marshal(protocol.Room{Type: protocol.TypeRoom, V: protocol.Version, Code: r.Code, Name: r.Name, Role: role, Viewers: n})
+			b = protocol.Marshal(protocol.Room{Type: protocol.TypeRoom, V: protocol.Version, Code: r.Code, Name: r.Name, Role: role, Viewers: n, Forks: r.roster.forksAllowed()})
 			msg[roles[i]] = b
 		}
 		c.mb.reply(b)

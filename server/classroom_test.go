@@ -115,6 +115,7 @@ func TestRoomViewerCannotDrive(t *testing.T) {
 		{"reset", map[string]any{"seed": 7}},
 		{"set", map[string]any{"lr": 0.5}},
 		{"test", nil},
+		{"undo", nil},
 	}
 	for _, c := range cmds {
 		r := viewer.reply(viewer.cmd(c.cmd, c.args))

@@ -53,9 +53,14 @@ func (s *session) command(m *sessionMsg) {
 		s.publishFrames(s.clients, true, false)
 	case protocol.CmdStepEpoch:
 		s.mode, s.epoch0 = modeEpoch, s.t.Epoch()
+		s.epochAt, s.epochP0 = time.Now(), s.t.EpochProgress()
 		c.reply(protocol.Ack(m.id))
 		s.publishState()
 	case protocol.CmdReset:
+		if s.keepsUndo() {
+			s.saveUndo()
+			s.t = s.t.Clone() // the kept trainer stays as it was
+		}
 		if m.args.Seed != nil {
 			s.t.ResetSeed(*m.args.Seed)
 		} else {
@@ -66,6 +71,18 @@ func (s *session) command(m *sessionMsg) {
 		s.restarted(false)
 	case protocol.CmdSet:
 		s.set(m)
+	case protocol.CmdClass:
+		if s.room == nil {
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, "class: only a room has a class"))
+			return
+		}
+		if err := s.srv.classAction(s.room, m.args); err != nil { // dashboard.go
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
+			return
+		}
+		c.reply(protocol.Ack(m.id))
+	case protocol.CmdUndo:
+		s.undoLast(m) // undo.go
 	case protocol.CmdTest:
 		n := 1000
 		if m.args.Max != nil {
@@ -92,41 +109,47 @@ func (s *session) command(m *sessionMsg) {
 
 // set applies a "set" command: all of it or, on error, nothing.
 func (s *session) set(m *sessionMsg) {
-	c := m.c
-	np, ch, err := s.params.apply(&m.args, s.srv.cfg.limits())
+	if err := s.applySet(m.c, &m.args, func() { m.c.reply(protocol.Ack(m.id)) }); err != nil {
+		m.c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
+	}
+}
+
+// applySet applies settings a, all of them or, on error, nothing, and
+// calls acked before telling the clients what changed. c is the client
+// that asked (nil: none, e.g. the parameters of an owner link), whose
+// subscription takes a new sample.
+func (s *session) applySet(c *client, a *protocol.CmdArgs, acked func()) error {
+	np, ch, err := s.params.apply(a, s.srv.cfg.limits())
 	if err != nil {
-		c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
-		return
+		return err
 	}
 	if ch.rebuild {
 		data, err := s.srv.data.get(np.Data)
 		if err != nil {
 			s.log.Error("load data", "data", np.Data, "err", err)
-			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, fmt.Sprintf("data %q is not available on this server", np.Data)))
-			return
+			return fmt.Errorf("data %q is not available on this server", np.Data)
 		}
 		t, err := engine.NewTrainer(np.Config, data)
 		if err != nil {
-			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
-			return
+			return err
 		}
+		s.saveUndo()
 		s.t = t
 	} else if ch.hyper {
 		if err := s.t.SetHyper(np.Config.Hyper); err != nil {
-			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
-			return
+			return err
 		}
 	}
 	np.Config = s.t.Config()
 	s.params = np
-	if ch.sample {
+	if ch.sample && c != nil {
 		c.sub.Sample, c.sub.Probe = np.Sample, np.Probe
 		c.subKey = c.sub.Key()
 	}
-	c.reply(protocol.Ack(m.id))
+	acked()
 	if ch.rebuild {
 		s.restarted(true)
-		return
+		return nil
 	}
 	s.publishState()
 	switch {
@@ -134,9 +157,10 @@ func (s *session) set(m *sessionMsg) {
 		// After a divergence SetHyper drops the diverged step: everyone's
 		// trace changes.
 		s.publishFrames(s.clients, s.mode == modePaused, false)
-	case ch.sample:
+	case ch.sample && c != nil:
 		s.publishFrames([]*client{c}, s.mode == modePaused, true)
 	}
+	return nil
 }
 
 // restarted tells every client that the network was reset (and, if

@@ -19,6 +19,12 @@ func forkCookie(code string) string { return "bpv_fork_" + code }
 // yet; it waits the resume grace period for one. Errors: errRoomClosed,
 // errSessionsPerAddr, errFull.
 func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
+	return s.forkFor(room, from, nil)
+}
+
+// forkFor is Fork for the student st of the room's roster (nil: none): the
+// teacher's dashboard follows the fork.
+func (s *Server) forkFor(room *Room, from netip.Addr, st *student) (*session, error) {
 	rs := room.session
 	if rs == nil || room.closed.Load() {
 		return nil, errRoomClosed
@@ -44,8 +50,14 @@ func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 	sess := s.newSession(t, p, from, true)
 	sess.maxRate = s.cfg.ForkRate             // before run starts: it reads them
 	sess.history, sess.tests = history, tests // when a client attaches
+	if st != nil {
+		sess.student, sess.roster = st, &room.roster
+	}
 	if err := s.sessions.add(sess, 0); err != nil {
 		return nil, err
+	}
+	if st != nil {
+		room.roster.forked(st, sess)
 	}
 	s.class.metrics.forks.Inc()
 	s.log.Info("room forked", "room", room.Code, "session", sess.id, "step", t.Step())
@@ -63,4 +75,28 @@ func capSpeed(sp protocol.Speed, maxRate float64, layers int) protocol.Speed {
 		sp.Unit, sp.Rate = protocol.UnitStep, maxRate
 	}
 	return sp
+}
+
+// forkAllows returns whether a fork of a network of the given layers may
+// play at rate units per second (unit "phase" or "step"): the speeds a
+// fork's page offers. Rate 0 (as fast as the CPU allows) never is.
+func (s *Server) forkAllows(layers int) func(unit string, rate float64) bool {
+	return func(unit string, rate float64) bool {
+		return rate > 0 && stepRate(protocol.Speed{Unit: unit, Rate: rate}, layers) <= s.cfg.ForkRate*(1+1e-9)
+	}
+}
+
+// layersOf is the number of layers of sess's network (the default
+// network's if sess is nil, has ended or is homed on another replica).
+func layersOf(sess *session) int {
+	n := 0
+	if sess != nil {
+		sess.inSession(func() { n = len(sess.t.Layers()) })
+	}
+	if n == 0 {
+		if ls, err := engine.ParseSpec(engine.DefaultSpec); err == nil {
+			n = len(ls)
+		}
+	}
+	return n
 }

@@ -186,6 +186,11 @@ type testState struct {
 	Speed   protocol.Speed  `json:"speed"`
 	Loss    *float64        `json:"loss"`
 	Error   *string         `json:"error"`
+	Spec    string          `json:"spec"`
+	Undo    int             `json:"undo"`
+
+	EpochDone *float64 `json:"epoch_done"`
+	EpochLeft *float64 `json:"epoch_left"`
 }
 
 func counterValue(t *testing.T, c prometheus.Counter) float64 {

@@ -9,7 +9,7 @@ import (
 )
 
 // msgIdle is the bye of a session ended for inactivity.
-const msgIdle = "this session was idle (no command) for too long and was closed to free the server; reload the page to start again"
+const msgIdle = "this session was idle (no command) for too long and was closed to free the server"
 
 // janitor, until Shutdown, ends the sessions that have had no page for
 // ResumeGrace (see registry.evictIdle) and the labs and forks whose pages

@@ -3,9 +3,14 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/backpropviz/backpropviz/protocol"
+	"github.com/backpropviz/backpropviz/web"
 )
 
 // The classroom's HTTP pages: they decide (look codes up, create rooms,
@@ -32,6 +37,7 @@ func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request) {
 		s.joinFailed(w, r, typed, err)
 		return
 	}
+	s.rememberStudent(w, r, room.Code, r.URL.Query().Get("nick")) // dashboard.go
 	http.Redirect(w, r, "/r/"+room.Code, http.StatusSeeOther)
 }
 
@@ -113,7 +119,16 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	} else if r.URL.Query().Get("owner") != "" {
 		s.setCookie(w, r, ownerCookie(room.Code), tok, ownerCookieAge)
 	}
-	s.site.Room(w, r, s.baseURL(r), room.Code, room.Name, tok)
+	var reach web.Reach
+	if tok != "" {
+		reach = s.reachOf(r, room.Name)
+		if r.URL.Query().Get("owner") != "" { // the owner link itself: its settings apply once
+			reach.Note = s.ownerLinkSettings(room, r.URL.Query())
+		}
+	} else {
+		s.rememberStudent(w, r, room.Code, "")
+	}
+	s.site.Room(w, r, s.baseURL(r), room.Code, room.Name, tok, reach)
 }
 
 func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
@@ -126,7 +141,7 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 		s.joinFailed(w, r, typed, err)
 		return
 	}
-	sess, err := s.Fork(room, ClientAddr(r, s.cfg.TrustedProxies))
+	sess, err := s.studentFork(room, r) // dashboard.go
 	if err != nil {
 		s.joinFailed(w, r, typed, err)
 		return
@@ -138,10 +153,14 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
 	code, ok := NormalizeJoinCode(typed)
-	var forked bool // this browser holds a live fork of the room
+	var forked bool      // this browser holds a live fork of the room
+	var trainer *session // the fork's, else the room's (on this replica)
 	if ck, err := r.Cookie(forkCookie(code)); ok && err == nil {
 		sess := s.sessions.lookup(ck.Value)
 		forked = sess != nil && sess.room == nil
+		if forked {
+			trainer = sess
+		}
 	}
 	name := "Room " + code
 	if forked {
@@ -160,7 +179,45 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		code, name = room.Code, room.Name
+		if room.mirror == nil {
+			trainer = room.session
+		}
 	}
 	// The page's websocket resumes the fork of the cookie or forks anew.
-	s.site.Fork(w, r, code, name)
+	s.site.Fork(w, r, code, name, s.forkAllows(layersOf(trainer)))
+}
+
+// ownerLinkSettings applies the lab settings an owner link carries
+// (/r/CODE?owner=TOKEN&lr=0.01&batch=16, the lab's URL parameters) to the
+// room, all or none, and says which, or why they were refused ("" if the
+// link carries none). Only the owner link itself applies them: the
+// addresses the page writes afterwards carry no owner token.
+func (s *Server) ownerLinkSettings(room *Room, q url.Values) string {
+	var a protocol.CmdArgs
+	var given, errs []string
+	for _, k := range protocol.LabKeys {
+		if !q.Has(k) {
+			continue
+		}
+		given = append(given, k+"="+q.Get(k))
+		if err := parseLabParam(&a, k, q.Get(k)); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	switch {
+	case len(given) == 0:
+		return ""
+	case len(errs) > 0:
+		return "The link's settings were refused (" + strings.Join(errs, "; ") + "); the room is unchanged."
+	case room.mirror != nil:
+		return "The link's settings apply only on the room's own server; set them on this page."
+	}
+	var err error
+	if !room.session.inSession(func() { err = room.session.applySet(nil, &a, func() {}) }) {
+		err = errRoomClosed
+	}
+	if err != nil {
+		return "The link's settings were refused (" + err.Error() + "); the room is unchanged."
+	}
+	return "The link's settings apply: " + strings.Join(given, ", ") + "."
 }

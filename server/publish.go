@@ -56,7 +56,26 @@ func (s *session) stateJSON() []byte {
 		msg := err.Error()
 		st.Error = &msg
 	}
+	st.Undo = len(s.undo)
+	if s.mode == modeEpoch {
+		st.EpochDone, st.EpochLeft = s.epochProgress(time.Now())
+	}
 	return protocol.Marshal(st)
+}
+
+// epochProgress is the part of the epoch done while a step_epoch runs, and
+// the seconds it should still take at the rate since it started (nil
+// until it has moved).
+func (s *session) epochProgress(now time.Time) (done, left *protocol.F32) {
+	p := s.t.EpochProgress()
+	if s.t.Epoch() != s.epoch0 {
+		p = 1 // the epoch ended: the cursor is at the start of the next
+	}
+	done = protocol.F32Of(p)
+	if moved := p - s.epochP0; moved > 0 {
+		left = protocol.F32Of(now.Sub(s.epochAt).Seconds() * (1 - p) / moved)
+	}
+	return done, left
 }
 
 // flushPoints moves the pending chart points into the history and sends
@@ -87,6 +106,10 @@ func (s *session) publishState() {
 	st := s.stateJSON()
 	for _, c := range s.clients {
 		c.mb.putState(st)
+	}
+	if s.student != nil { // a student's fork: the teacher's dashboard shows where it is
+		m := s.t.Metrics()
+		s.roster.forkStats(s.student, protocol.ForkStats{Step: m.Step, Loss: protocol.F32Of(m.LastLoss), Acc: protocol.F32Of(m.TrainAcc)}, s.lastCmd)
 	}
 }
 

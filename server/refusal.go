@@ -60,6 +60,7 @@ const (
 	msgConns         = "The server has too many open connections; try again later."
 	msgNoSession     = "The session could not be started."
 	msgRoomKey       = "Wrong room key. Ask the server's operator for it."
+	msgSessionEnded  = "This page's session has ended (it was left without a page for too long, or the server restarted); nothing was started in its place. Start again for a new one at step 0."
 )
 
 // The refusals of the server.
@@ -105,6 +106,10 @@ func refuseNoRoom() refusal {
 
 func refuseBadCode() refusal {
 	return refusal{"", protocol.CodeNotFound, msgBadCode, websocket.ClosePolicyViolation}
+}
+
+func refuseSessionEnded() refusal {
+	return refusal{"", protocol.CodeNotFound, msgSessionEnded, websocket.ClosePolicyViolation}
 }
 
 func refuseRoomEnded() refusal {
@@ -157,6 +162,8 @@ func (s *Server) refusalOf(err error) refusal {
 		return refuseRooms(s.cfg.MaxRooms, s.cfg.ResumeGrace)
 	case errors.Is(err, errRoomClosed):
 		return refuseRoomEnded()
+	case errors.Is(err, errSessionEnded):
+		return refuseSessionEnded()
 	case errors.Is(err, errBadCode):
 		return refuseBadCode()
 	case errors.Is(err, errNoRoom):

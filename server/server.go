@@ -26,6 +26,7 @@
 //	limits.go      client addresses, connection and join budgets
 //	refusal.go     every refusal, worded once
 //	pages.go       the classroom's pages (rendered by package web)
+//	reach.go, qr.go  how students reach a room: network links, a QR code
 //	params.go      lab settings: URL parameters and "set"
 //	data.go, metrics.go, security.go: data sets, Prometheus, headers
 package server
@@ -143,6 +144,8 @@ func (s *Server) routes() chi.Router {
 	r.Post("/r/{code}/fork", s.serveFork)
 	// GET /r/{code}/fork: the page of this browser's fork of the room.
 	r.Get("/r/{code}/fork", s.serveForkPage)
+	// GET /r/{code}/qr.png: a QR code of the room's join link (qr.go).
+	r.Get("/r/{code}/qr.png", s.serveRoomQR)
 	// POST /r/{code}/resume: the owner resumes here a room whose replica went away.
 	r.Post("/r/{code}/resume", s.serveResume)
 

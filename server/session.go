@@ -32,6 +32,10 @@ type session struct {
 	perAddr bool       // counted against MaxSessionsPerAddr (a lab or a fork, not a room)
 	room    *Room      // the room this session is the trainer of (set once, see registry.makeRoomSession); nil for a private session
 	maxRate float64    // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
+	// A fork: the student whose it is, in the roster of the room (set
+	// before run starts; see dashboard.go).
+	student *student
+	roster  *roster
 
 	// Owned by run.
 	lastCmd  time.Time // when a client last sent a command (see admit)
@@ -47,7 +51,10 @@ type session struct {
 	history  []protocol.MetricsPoint
 	tests    []protocol.TestPoint
 	enc      protocol.FrameEncoder
-	paramErr string // an error in the URL parameters, told in the first welcome
+	paramErr string      // an error in the URL parameters, told in the first welcome
+	undo     []undoPoint // a room's: what "undo" puts back, last last (undo.go)
+	epochAt  time.Time   // when the step_epoch running started
+	epochP0  float64     // the part of the epoch done then
 }
 
 type runMode int

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -24,6 +26,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.runClient(w, r, func(*client) (*session, bool, error) {
 		if sess := s.sessions.resume(q.Get("resume")); sess != nil {
 			return sess, true, nil
+		}
+		if reconnecting(q) {
+			return nil, false, errSessionEnded
 		}
 		sess, err := s.newLab(q, a)
 		return sess, false, err
@@ -93,6 +98,14 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 		s.refuseWS(w, r, refuseViewers(s.cfg.MaxViewers))
 		return
 	}
+	var id string // the student (dashboard.go)
+	var st *student
+	if !owner {
+		if id = studentID(r, room.Code); room.roster.isRemoved(id) {
+			s.refuseWS(w, r, refuseRemoved())
+			return
+		}
+	}
 	sess := room.session
 	s.runClient(w, r, func(c *client) (*session, bool, error) {
 		if !s.attachRoom(room, c, r) { // cluster.go
@@ -102,8 +115,23 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 			s.sessions.release(sess)
 			return nil, false, refuseViewers(s.cfg.MaxViewers)
 		}
+		if !owner {
+			if st = room.roster.enter(id, nickOf(r, room.Code)); st != nil {
+				room.roster.page(st, c, false, true)
+			}
+		}
 		return sess, true, nil
-	}, func(*client) { s.class.announce(room) }, func(c *client) { s.class.leave(room, c) })
+	}, func(c *client) {
+		s.class.announce(room)
+		if owner {
+			c.mb.reply(room.roster.latest(time.Now()))
+		}
+	}, func(c *client) {
+		s.class.leave(room, c)
+		if st != nil {
+			room.roster.page(st, c, false, false)
+		}
+	})
 }
 
 // serveForkWS is the websocket of a student's fork of a room: it resumes
@@ -120,27 +148,44 @@ func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if sess := s.sessions.resume(tok); sess != nil && sess.room == nil {
-		s.runClient(w, r, func(*client) (*session, bool, error) { return sess, true, nil }, nil, nil)
+		attached, leave := forkPages(sess)
+		s.runClient(w, r, func(*client) (*session, bool, error) { return sess, true, nil }, attached, leave)
 		return
 	} else if sess != nil {
 		s.sessions.release(sess) // a room's token is not a fork's
+	}
+	if reconnecting(r.URL.Query()) {
+		s.refuseWS(w, r, errSessionEnded) // the fork has ended: a new one is the student's choice
+		return
 	}
 	room, err := s.findRoom(r, typed)
 	if err != nil {
 		s.refuseWS(w, r, err)
 		return
 	}
-	sess, err := s.Fork(room, ClientAddr(r, s.cfg.TrustedProxies))
+	sess, err := s.studentFork(room, r) // dashboard.go
 	if err != nil {
 		s.refuseWS(w, r, err)
 		return
 	}
+	attached, leave := forkPages(sess)
 	s.runClient(w, r, func(*client) (*session, bool, error) {
 		if !s.sessions.attach(sess) {
 			return nil, false, errRoomClosed
 		}
 		return sess, false, nil
-	}, nil, nil)
+	}, attached, leave)
+}
+
+// errSessionEnded refuses a page's reconnection to a session that has
+// ended: a page never starts a fresh session behind its user's back.
+var errSessionEnded = errors.New("the session has ended")
+
+// reconnecting reports whether a websocket request is a page's automatic
+// reconnection to its session (resume=TOKEN&reconnect=1), which only
+// resumes: it never starts a new session.
+func reconnecting(q url.Values) bool {
+	return q.Get("resume") != "" && q.Get("reconnect") == "1"
 }
 
 // runClient upgrades to a websocket and runs one client of the session

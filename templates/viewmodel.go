@@ -20,6 +20,14 @@ type Lab struct {
 	Batch string // batch size (samples per optimizer step)
 	Speed string // speed choice "unit:rate", e.g. "step:10"
 
+	// Viewer: the page watches a session it may not drive (a student in a
+	// room): no control that would change training is shown, only what a
+	// viewer can use (the sample shown, the colours, inspecting maps).
+	Viewer bool
+	// NoEpoch: the session refuses "Step epoch" (a student's fork), so
+	// the page does not offer it.
+	NoEpoch bool
+
 	Datasets   []Option
 	Optimizers []Option
 	Speeds     []Option

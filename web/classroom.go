@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/backpropviz/backpropviz/templates"
 )
@@ -34,25 +36,55 @@ func (s *Site) ResumeRoom(w http.ResponseWriter, r *http.Request, code, note str
 
 // Room renders the page of the room with join code code and name name, for
 // a browser that reached the server at base (scheme://host): the page of
-// the owner, who is shown the owner link, if ownerToken is not "", else a
-// viewer's.
-func (s *Site) Room(w http.ResponseWriter, r *http.Request, base, code, name, ownerToken string) {
+// the owner, who is shown the owner link and how students reach the room
+// (reach), if ownerToken is not "", else a viewer's, which shows only what
+// a viewer can use.
+func (s *Site) Room(w http.ResponseWriter, r *http.Request, base, code, name, ownerToken string, reach Reach) {
 	bar := templates.RoomBar{Code: code, Name: name, Owner: ownerToken != "", JoinURL: base + "/r/" + code}
+	vm := s.labModel(url.Values{}, "/ws/room/"+code)
 	if bar.Owner {
 		bar.OwnerLink = bar.JoinURL + "?owner=" + url.QueryEscape(ownerToken)
+		for _, l := range reach.Links {
+			bar.JoinLinks = append(bar.JoinLinks, l+"/r/"+code)
+		}
+		bar.Unreachable, bar.Command, bar.Note = reach.Unreachable, reach.Command, reach.Note
+		bar.QR = "/r/" + code + "/qr.png"
+	} else {
+		vm.Viewer = true
 	}
-	s.roomPage(w, r, bar, "/ws/room/"+code)
+	s.render(w, r, http.StatusOK, templates.RoomPage(vm, bar))
+}
+
+// Reach is how students reach a room: the base URLs (scheme://host:port)
+// they can open; Unreachable if none can, with the Command that would
+// serve the network ("" if none would help).
+// Note, if not "", says what became of the settings the owner link
+// carried (applied, or refused and why).
+type Reach struct {
+	Links       []string
+	Unreachable bool
+	Command     string
+	Note        string
 }
 
 // Fork renders the page of a student's fork of the room with join code
 // code and name name. Its websocket resumes the browser's fork or forks
-// the room anew.
-func (s *Site) Fork(w http.ResponseWriter, r *http.Request, code, name string) {
-	s.roomPage(w, r, templates.RoomBar{Code: code, Name: name, Fork: true}, "/ws/fork/"+code)
-}
-
-// roomPage renders the lab connected to the websocket ws, under the room
-// bar.
-func (s *Site) roomPage(w http.ResponseWriter, r *http.Request, bar templates.RoomBar, ws string) {
-	s.render(w, r, http.StatusOK, templates.RoomPage(s.labModel(url.Values{}, ws), bar))
+// the room anew. The fork refuses Step epoch and plays at speeds allowed
+// accepts (unit, rate per second): the page offers only those.
+func (s *Site) Fork(w http.ResponseWriter, r *http.Request, code, name string, allowed func(unit string, rate float64) bool) {
+	vm := s.labModel(url.Values{}, "/ws/fork/"+code)
+	vm.NoEpoch = true
+	var speeds []templates.Option
+	for _, o := range vm.Speeds {
+		unit, rate, ok := strings.Cut(o.Value, ":")
+		v, err := strconv.ParseFloat(rate, 64)
+		if ok && err == nil && allowed(unit, v) {
+			speeds = append(speeds, o)
+		}
+	}
+	vm.Speeds = speeds
+	if !hasOption(speeds, vm.Speed) && len(speeds) > 0 {
+		vm.Speed = speeds[len(speeds)-1].Value
+	}
+	s.render(w, r, http.StatusOK, templates.RoomPage(vm, templates.RoomBar{Code: code, Name: name, Fork: true}))
 }

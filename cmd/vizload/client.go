@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,19 +89,29 @@ type client struct {
 	wire0     int64
 	wire1     int64
 	errors    []string
+	classAt   time.Time // when the teacher's first "class" message came (a fork's page)
+	students  int       // the students of the last dashboard (the owner's page)
 	done      chan struct{}
+}
+
+// studentHeader is the cookies of student i's browser in the room code:
+// its student id and its nickname, "student i" (see the teacher's
+// dashboard, docs/protocol.md).
+func studentHeader(code string, i int) http.Header {
+	return http.Header{"Cookie": {fmt.Sprintf("bpv_student_%s=%016x; bpv_nick_%s=%s", code, i+1, code, url.QueryEscape(fmt.Sprintf("student %d", i)))}}
 }
 
 // dialClient connects as a page does: it acknowledges every frame (acks=1,
 // see docs/protocol.md "Flow control"), so the server paces frames to what
-// this client reads.
-func dialClient(d *websocket.Dialer, url, name string, clk *clock) (*client, error) {
+// this client reads. h (if not nil) are the request's headers: a student's
+// cookies.
+func dialClient(d *websocket.Dialer, url, name string, clk *clock, h http.Header) (*client, error) {
 	if strings.Contains(url, "?") {
 		url += "&acks=1"
 	} else {
 		url += "?acks=1"
 	}
-	conn, resp, err := d.Dial(url, nil)
+	conn, resp, err := d.Dial(url, h)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -169,6 +181,7 @@ func (c *client) read() {
 				c.errors = append(c.errors, m.Type+" "+m.Code+m.Reason+": "+m.Message)
 				c.mu.Unlock()
 			}
+			c.class(m.Type, buf.Bytes(), at)
 			continue
 		}
 		h, _, err := protocol.DecodeHeader(buf.Bytes())
@@ -205,4 +218,24 @@ func (c *client) endWindow() {
 	c.mu.Lock()
 	c.measuring, c.wire1 = false, c.wireBytes()
 	c.mu.Unlock()
+}
+
+// class notes the teacher's messages: when a fork's page is first told to
+// go back to the room, and how many students the owner's dashboard lists.
+func (c *client) class(typ string, b []byte, at time.Time) {
+	switch typ {
+	case protocol.TypeClass:
+		c.mu.Lock()
+		if c.classAt.IsZero() {
+			c.classAt = at
+		}
+		c.mu.Unlock()
+	case protocol.TypeDashboard:
+		var d protocol.Dashboard
+		if json.Unmarshal(b, &d) == nil {
+			c.mu.Lock()
+			c.students = len(d.Students)
+			c.mu.Unlock()
+		}
+	}
 }

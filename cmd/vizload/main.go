@@ -289,7 +289,7 @@ func load(ctx context.Context, o options, targets []target) (*report, error) {
 	dialer := &websocket.Dialer{EnableCompression: o.compress, HandshakeTimeout: 30 * time.Second,
 		NetDialContext: countingDial, ReadBufferSize: 64 << 10}
 
-	owner, err := dialClient(dialer, wsBase+"/ws/room/"+code+"?owner="+url.QueryEscape(token), "owner", clk)
+	owner, err := dialClient(dialer, wsBase+"/ws/room/"+code+"?owner="+url.QueryEscape(token), "owner", clk, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +336,8 @@ func load(ctx context.Context, o options, targets []target) (*report, error) {
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				c, err := dialClient(dialer, wsOf(i)+path, fmt.Sprintf("%s %d", role, i), clk)
+				// viewer i and fork i are the same student, with a nickname
+				c, err := dialClient(dialer, wsOf(i)+path, fmt.Sprintf("%s %d", role, i), clk, studentHeader(code, i))
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -409,6 +410,28 @@ func load(ctx context.Context, o options, targets []target) (*report, error) {
 	}
 	if o.natsPid > 0 {
 		rep.natsCPU = (nats1 - nats0).Seconds() / elapsed.Seconds()
+	}
+	owner.mu.Lock()
+	rep.dashboard = owner.students
+	owner.mu.Unlock()
+	// Bring everyone back: how long the teacher's action takes to reach
+	// every fork's page.
+	sent := time.Now()
+	owner.cmd("class", map[string]any{"action": protocol.ClassBringBack})
+	for deadline := sent.Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		reached, last := 0, time.Duration(0)
+		for _, c := range forks {
+			c.mu.Lock()
+			if !c.classAt.IsZero() {
+				reached++
+				last = max(last, c.classAt.Sub(sent))
+			}
+			c.mu.Unlock()
+		}
+		rep.backReached, rep.backLast = reached, last
+		if reached == len(forks) {
+			break
+		}
 	}
 	return rep, nil
 }

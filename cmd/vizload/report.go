@@ -26,6 +26,9 @@ type report struct {
 	replicas              []replica // the servers, the room's first
 	natsCPU               float64   // the NATS server's CPU, cores
 	selfCPU               float64   // this process's CPU, cores
+	dashboard             int       // students on the owner's dashboard
+	backReached           int       // forks' pages told to go back to the room
+	backLast              time.Duration
 }
 
 // replica is one server of the load: its viewers (with several) and its
@@ -136,4 +139,6 @@ func (r *report) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "nats     pid %d  CPU %.2f cores\n", o.natsPid, r.natsCPU)
 	}
 	fmt.Fprintf(w, "vizload  CPU %.2f cores (the clients share the machine with the server)\n", r.selfCPU)
+	fmt.Fprintf(w, "class    the dashboard lists %d students; bring everyone back reached %d of %d forks' pages, the last %.0f ms after it was sent\n",
+		r.dashboard, r.backReached, o.forks, float64(r.backLast)/float64(time.Millisecond))
 }

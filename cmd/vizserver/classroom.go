@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/backpropviz/backpropviz/server"
@@ -41,14 +43,35 @@ func classroomFlags(fs *flag.FlagSet, cfg *server.Config) func() (room string, e
 	}
 }
 
+// printReach says who can open the server listening on addr: the links
+// of the machine's network addresses, or, on loopback, that only this
+// machine can and the command that serves the network.
+func printReach(w io.Writer, addr string) {
+	links := server.NetworkLinks(addr)
+	if len(links) > 0 {
+		fmt.Fprintf(w, "other machines of the network open %s\n", strings.Join(links, " or "))
+		return
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	fmt.Fprintf(w, "only this machine can open it; to serve a classroom run: %s\n", server.ListenCommand(port, ""))
+}
+
 // openRoom opens the start-up room with the default lab settings and
-// prints its links: what students open, and the owner link.
-func openRoom(w io.Writer, srv *server.Server, name, base string) error {
+// prints its links: what students open (on the machine's network
+// addresses when it listens on every interface), and the owner link.
+func openRoom(w io.Writer, srv *server.Server, name, base, addr string) error {
 	room, err := srv.CreateRoom(name, server.DefaultLabParams())
 	if err != nil {
 		return fmt.Errorf("room %q: %w", name, err)
 	}
-	fmt.Fprintf(w, "room %q: students open %s/join and type %s (or open %s/r/%s)\n", room.Name, base, room.Code, base, room.Code)
+	students := base
+	if links := server.NetworkLinks(addr); len(links) > 0 {
+		students = links[0]
+	} else {
+		_, port, _ := net.SplitHostPort(addr)
+		fmt.Fprintf(w, "students cannot reach this room: the server listens on this machine only; run instead: %s\n", server.ListenCommand(port, name))
+	}
+	fmt.Fprintf(w, "room %q: students open %s/join and type %s (or open %s/r/%s)\n", room.Name, students, room.Code, students, room.Code)
 	fmt.Fprintf(w, "owner link (keep it to yourself): %s/r/%s?owner=%s\n", base, room.Code, room.OwnerToken())
 	return nil
 }

@@ -132,8 +132,9 @@ func run(args []string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(srv.LimitListener(ln)) }()
 	fmt.Printf("backpropviz listening on %s\n", listenURL(ln.Addr()))
+	printReach(os.Stdout, ln.Addr().String())
 	if room != "" {
-		if err := openRoom(os.Stdout, srv, room, listenURL(ln.Addr())); err != nil {
+		if err := openRoom(os.Stdout, srv, room, listenURL(ln.Addr()), ln.Addr().String()); err != nil {
 			return err
 		}
 	}

@@ -39,7 +39,7 @@ export function syncControls(app) {
   set('opt', optChoice(app));
   // the spec field keeps what the user typed until a spec is applied
   if (!app.pending.spec.draft) set('spec', p.spec);
-  if (p.speed) {
+  if (p.speed && $('speed')) {
     const v = speedChoice({ unit: p.speed, rate: p.rate });
     const sel = $('speed');
     if (![...sel.options].some((o) => o.value === v)) {
@@ -55,6 +55,13 @@ export function syncControls(app) {
   set('div-palette', lab.view.div);
   set('seq-palette', lab.view.seq);
   $('seed-shown').textContent = p.seed ?? '';
+  // a room's owner may undo a reset, a new spec or data
+  const undo = $('undo');
+  if (undo && lab.state) {
+    const n = Number(lab.state.undo) || 0;
+    undo.hidden = n === 0;
+    undo.textContent = n > 1 ? `↶ Undo (${n})` : '↶ Undo';
+  }
 }
 
 // syncSampleChoices offers one choice per sample of the batch, and the probe.
@@ -76,8 +83,15 @@ export function syncSampleChoices(app) {
   s.value = p.sample === undefined ? '0' : p.sample;
 }
 
+// drives reports whether the page drives its session: a room's student
+// page has no run controls (the server would refuse them).
+function drives() {
+  return !!$('play');
+}
+
 // togglePlay plays or pauses.
 export function togglePlay(app) {
+  if (!drives()) return;
   hideAlert();
   const { lab } = app;
   app.transport.cmd(lab.state && lab.state.playing ? 'pause' : 'play');
@@ -85,6 +99,7 @@ export function togglePlay(app) {
 
 // stepPhase runs one phase.
 export function stepPhase(app) {
+  if (!drives()) return;
   hideAlert();
   app.transport.cmd('step_phase');
 }
@@ -103,10 +118,19 @@ function subscribeSample(app, value) {
   if (id) app.pending.samples.set(id, value);
 }
 
+// confirmRoomChange asks a room's owner to confirm a change that starts the
+// room's network again on every screen (it can be undone); elsewhere it
+// asks nothing.
+function confirmRoomChange(app, question) {
+  if (app.room.role !== 'owner') return true;
+  return window.confirm(`${question} Undo brings it back.`);
+}
+
 // installControls connects the controls to the lab.
 export function installControls(app) {
   const { lab, transport } = app;
-  const on = (id, type, fn) => $(id).addEventListener(type, fn);
+  // a student's room page has only the controls a viewer can use
+  const on = (id, type, fn) => $(id)?.addEventListener(type, fn);
   on('play', 'click', () => togglePlay(app));
   on('step-phase', 'click', () => stepPhase(app));
   on('step-batch', 'click', () => { hideAlert(); transport.cmd('step_batch'); });
@@ -116,8 +140,13 @@ export function installControls(app) {
     hideAlert();
     const seed = num('seed');
     if (!Number.isInteger(seed)) { showAlert('The seed must be a whole number.', 'error'); return; }
+    if (!confirmRoomChange(app, 'Reset the network on every screen of the room?')) return;
     transport.cmd('reset', { seed });
   });
+  on('undo', 'click', () => { hideAlert(); transport.cmd('undo'); });
+  // the room bar's actions (classroom.js: the teacher's dashboard)
+  document.addEventListener('bpv:cmd', (ev) => transport.cmd(ev.detail.cmd, ev.detail.args));
+  on('alert-restart', 'click', () => location.reload());
   // a control that shows the value in effect again (after a refused change)
   // may fire change on blur: only a different value is sent
   const changed = (id, current) => $(id).value.trim() !== '' && Number($(id).value) !== Number(current);
@@ -129,13 +158,18 @@ export function installControls(app) {
     if (v === 'adam') sendSet(app, { opt: 'adam' });
     else sendSet(app, { opt: 'sgd', momentum: v === 'momentum' ? 0.9 : 0, nesterov: false });
   });
-  on('data', 'change', () => { if ($('data').value !== lab.params.data) sendSet(app, { data: $('data').value }); });
+  on('data', 'change', () => {
+    if ($('data').value === lab.params.data) return;
+    if (!confirmRoomChange(app, 'Change the data set on every screen of the room? The network starts again.')) { syncControls(app); return; }
+    sendSet(app, { data: $('data').value });
+  });
   on('speed', 'change', () => sendSet(app, { speed: parseSpeed($('speed').value) }));
   on('sample', 'change', () => subscribeSample(app, $('sample').value));
   on('spec', 'input', () => { app.pending.spec.draft = true; });
   on('spec-form', 'submit', (ev) => {
     ev.preventDefault();
     hideAlert();
+    if (!confirmRoomChange(app, 'Apply this spec on every screen of the room? The network starts again.')) return;
     app.pending.spec.draft = true;
     app.pending.spec.id = transport.cmd('set', { spec: $('spec').value.trim() });
   });

@@ -12,15 +12,18 @@ export function el(tag, cls, text) {
   return e;
 }
 
-// showAlert shows a message in the alert banner; kind is "error" or
+// showAlert shows a message in the alert banner; kind is "error",
 // "diverged" (a divergence is hidden again once the state no longer reports
-// it).
+// it) or "ended" (the page's session or connection has ended: it offers to
+// start again).
 export function showAlert(text, kind) {
   const a = $('alert');
   a.textContent = text;
   a.dataset.kind = kind;
   $('alert-box').dataset.kind = kind;
   $('alert-box').hidden = false;
+  const again = $('alert-restart');
+  if (again) again.hidden = kind !== 'ended';
 }
 
 // hideAlert hides the alert banner.

@@ -41,7 +41,7 @@ function drawChanges(app, ts) {
   if (lab.dirty.error) {
     lab.dirty.error = false;
     const e = lab.error;
-    if (e) showAlert(`${e.message || 'The server refused the request.'}${e.code && e.code !== 'bye' ? ` (${e.code})` : ''}`, 'error');
+    if (e) showAlert(`${e.message || 'The server refused the request.'}${e.code && e.code !== 'bye' ? ` (${e.code})` : ''}`, e.ended ? 'ended' : 'error');
   }
   if (lab.dirty.frame) {
     lab.dirty.frame = false;
@@ -167,15 +167,18 @@ function drawState(app) {
   $('phase').dataset.kind = done ? done.kind : 'ready';
   app.phaseLive.say(`${phase} · step ${s.step}`);
   $('next-phase').textContent = s.next ? `next: ${s.next.label}` : '';
+  drawEpochProgress(s);
   $('step-count').textContent = String(s.step);
   $('epoch').textContent = String(s.epoch ?? 0);
   $('loss-now').textContent = s.loss == null ? '—' : fmtShort(s.loss);
   $('train-acc').textContent = s.train_acc == null ? '—' : `${(s.train_acc * 100).toFixed(1)}%`;
   $('test-acc').textContent = s.test_acc == null ? '—' : `${(s.test_acc * 100).toFixed(1)}%`;
-  const play = $('play');
-  play.textContent = s.playing ? '❚❚ Pause' : '▶ Play';
-  play.setAttribute('aria-pressed', s.playing ? 'true' : 'false');
-  play.setAttribute('aria-label', s.playing ? 'Pause training' : 'Play training');
+  const play = $('play'); // none on a room's student page
+  if (play) {
+    play.textContent = s.playing ? '❚❚ Pause' : '▶ Play';
+    play.setAttribute('aria-pressed', s.playing ? 'true' : 'false');
+    play.setAttribute('aria-label', s.playing ? 'Pause training' : 'Play training');
+  }
   highlight(app, done);
   if (s.error) {
     showAlert(divergenceText(s.error), 'diverged');
@@ -186,6 +189,19 @@ function drawState(app) {
   drawChartNote(app);
   followPhase(app);
   writeURL(lab.params, lab.view);
+}
+
+// drawEpochProgress shows, while Step epoch runs, the part of the epoch done
+// and the time left, as the server measured them.
+function drawEpochProgress(s) {
+  const box = $('epoch-progress');
+  if (!box) return;
+  const on = s.mode === 'epoch' && s.epoch_done != null;
+  box.hidden = !on;
+  if (!on) return;
+  box.querySelector('progress').value = s.epoch_done;
+  const left = s.epoch_left == null ? '' : ` · about ${s.epoch_left < 90 ? `${Math.ceil(s.epoch_left)} s` : `${Math.ceil(s.epoch_left / 60)} min`} left`;
+  box.querySelector('span').textContent = `${(s.epoch_done * 100).toFixed(0)}% of the epoch${left}`;
 }
 
 // highlight marks the layer of the last phase and the direction of flow:

@@ -35,7 +35,8 @@ export function handleMessage(app, msg) {
       break;
     case 'error':
       // a divergence is shown from the state, which says the same
-      if (msg.code !== VOCAB.codeDiverged) lab.setError(msg);
+      // a refusal of the connection ends the page's link: it offers to start again
+      if (msg.code !== VOCAB.codeDiverged) lab.setError(msg.refusal ? { ...msg, ended: true } : msg);
       // a refused spec stays in its field, as typed, to be corrected
       if (msg.id !== undefined && msg.id === pending.spec.id) pending.spec.id = 0;
       syncControls(app); // nothing changed: show the values in effect again
@@ -54,7 +55,7 @@ export function handleMessage(app, msg) {
       }
       break;
     case 'bye':
-      lab.setError({ code: 'bye', message: `The server closed ${app.pageKind}: ${msg.reason || 'shutting down'}.` });
+      lab.setError({ code: 'bye', ended: true, message: `The server closed ${app.pageKind}: ${msg.reason || 'shutting down'}.` });
       break;
     case 'room':
       app.room.role = msg.role || '';

@@ -58,6 +58,7 @@ export class Transport {
     this.storeKey = opts.storeKey || '';
     this.resume = opts.resume === false ? '' : loadToken(this.storeKey);
     this.retry = 0;
+    this.opened = false; // a connection has opened: later ones are reconnections
     this.closed = false;
     this.pending = [];
     this.frames = opts.frames !== false; // whether the page wants frames
@@ -67,12 +68,17 @@ export class Transport {
   connect() {
     let url = this.url;
     if (this.resume) url += (url.includes('?') ? '&' : '?') + `resume=${encodeURIComponent(this.resume)}`;
+    // a reconnection only resumes: the server refuses it rather than start a
+    // fresh session behind the user's back
+    if (this.resume && this.opened) url += '&reconnect=1';
+    let welcomed = false;
     url += (url.includes('?') ? '&' : '?') + 'acks=1';
     const ws = new WebSocket(url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {
       this.retry = 0;
+      this.opened = true;
       this.h.onStatus?.('connected', true);
       if (!this.frames) this.send({ type: 'frames', send: false });
       for (const m of this.pending.splice(0)) ws.send(m);
@@ -85,7 +91,13 @@ export class Transport {
       if (typeof ev.data === 'string') {
         let msg;
         try { msg = JSON.parse(ev.data); } catch { return; }
-        if (msg.type === 'welcome') this.setResume(msg.resume || '');
+        if (msg.type === 'welcome') { welcomed = true; this.setResume(msg.resume || ''); }
+        // an error before the welcome is a refusal (a limit, a room or
+        // session that has ended): said once, and no reconnecting in a loop
+        if (msg.type === 'error' && !welcomed) { msg.refusal = true; this.closed = true; }
+        // the server ended this page's own session (idle, evicted): a new
+        // one is started by the user, never by reconnecting
+        if (msg.type === 'bye' && this.resume) this.closed = true;
         this.h.onJSON?.(msg);
         return;
       }
@@ -101,8 +113,8 @@ export class Transport {
     ws.onclose = () => {
       if (this.ws !== ws) return;
       clearInterval(this.heartbeat);
+      if (this.closed) { this.h.onStatus?.('closed', false); return; }
       this.h.onStatus?.('disconnected — reconnecting…', false);
-      if (this.closed) return;
       const delay = reconnectDelay(this.retry++);
       setTimeout(() => { if (!this.closed) this.connect(); }, delay);
     };

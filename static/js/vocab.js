@@ -40,7 +40,7 @@ export const VOCAB = deepFreeze({
   "tensorKinds": ["input", "act", "grad", "gradin", "weights", "bias", "wgrad", "bgrad", "update", "bupdate", "switch", "swgrad", "sbgrad"],
   "encodings": ["f32", "q8", "i32"],
   "phaseKinds": ["forward", "loss", "backward", "update"],
-  "commands": ["play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test"],
+  "commands": ["play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test", "undo", "class"],
   "clientTypes": ["cmd", "subscribe", "ping", "explain", "walk", "gradcheck", "look", "received", "frames"],
   "codeDiverged": "diverged",
   "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "sample", "speed", "rate"],
