@@ -153,12 +153,9 @@ func (s *Server) findRoom(r *http.Request, typed string) (*Room, error) {
 	if err == nil && (room.knows(a) || room.IsOwner(ownerTokenOf(r, room.Code))) {
 		return room, nil
 	}
-	now := s.class.now()
-	switch why, wait := s.class.joins.admit(a, now); why {
-	case joinAddrOver:
-		return nil, refuseJoinRate(wait)
-	case joinServerOver:
-		return nil, refuseJoinRateServer(wait)
+	now, refused := s.admitLookup(a)
+	if refused != nil {
+		return nil, refused
 	}
 	if err == nil {
 		room.remember(a)
@@ -167,9 +164,28 @@ func (s *Server) findRoom(r *http.Request, typed string) (*Room, error) {
 	if uncharged(err) { // a right code of a room that went away (cluster.go)
 		return nil, err
 	}
+	s.chargeWrong(a, now)
+	return nil, err // errBadCode or errNoRoom
+}
+
+// admitLookup is asked before a code typed at address a, that a does not
+// prove it knows, is looked up (or anything else tells whether it exists):
+// the refusal if a's join budget refuses it now (see joinBudget.admit).
+func (s *Server) admitLookup(a netip.Addr) (time.Time, error) {
+	now := s.class.now()
+	switch why, wait := s.class.joins.admit(a, now); why {
+	case joinAddrOver:
+		return now, refuseJoinRate(wait)
+	case joinServerOver:
+		return now, refuseJoinRateServer(wait)
+	}
+	return now, nil
+}
+
+// chargeWrong charges a wrong code typed at address a to the join budget.
+func (s *Server) chargeWrong(a netip.Addr, now time.Time) {
 	s.class.joins.wrong(a, now)
 	s.class.metrics.joinFailed.Inc()
-	return nil, err // errBadCode or errNoRoom
 }
 
 func (cl *classroom) isOwnerClient(r *Room, c *client) bool {

@@ -43,6 +43,7 @@ func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 	p.Speed = capSpeed(p.Speed, s.cfg.ForkRate, len(t.Layers()))
 	sess := s.newSession(t, p, from, true)
 	sess.maxRate = s.cfg.ForkRate             // before run starts: it reads them
+	sess.forkOf = room.Code
 	sess.history, sess.tests = history, tests // when a client attaches
 	if err := s.sessions.add(sess, 0); err != nil {
 		return nil, err
@@ -50,6 +51,19 @@ func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 	s.class.metrics.forks.Inc()
 	s.log.Info("room forked", "room", room.Code, "session", sess.id, "step", t.Step())
 	return sess, nil
+}
+
+// forkOfRoom returns the live fork of the room of join code code whose
+// resume token is tok, or nil: a token of a lab, of a room's trainer or of
+// a fork of another room is no proof of having joined this room.
+func (s *Server) forkOfRoom(tok, code string) *session {
+	if tok == "" {
+		return nil
+	}
+	if sess := s.sessions.lookup(tok); sess != nil && sess.room == nil && sess.forkOf == code {
+		return sess
+	}
+	return nil
 }
 
 // capSpeed returns sp slowed to at most maxRate optimizer steps per second.

@@ -138,10 +138,9 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
 	code, ok := NormalizeJoinCode(typed)
-	var forked bool // this browser holds a live fork of the room
+	var forked bool // this browser holds a live fork of this very room: it joined it
 	if ck, err := r.Cookie(forkCookie(code)); ok && err == nil {
-		sess := s.sessions.lookup(ck.Value)
-		forked = sess != nil && sess.room == nil
+		forked = s.forkOfRoom(ck.Value, code) != nil
 	}
 	name := "Room " + code
 	if forked {
@@ -153,7 +152,8 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	} else {
-		// Without a fork the page forks the room when it connects: a join.
+		// Without a fork the page forks the room when it connects: a join,
+		// charged to the join budget like /join (see findRoom).
 		room, err := s.findRoom(r, typed)
 		if err != nil {
 			s.joinFailed(w, r, typed, err)

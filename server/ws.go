@@ -112,18 +112,15 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
 	tok := r.URL.Query().Get("resume")
-	if tok == "" {
-		if code, ok := NormalizeJoinCode(typed); ok {
-			if ck, err := r.Cookie(forkCookie(code)); err == nil {
-				tok = ck.Value
-			}
-		}
+	code, _ := NormalizeJoinCode(typed)
+	if ck, err := r.Cookie(forkCookie(code)); tok == "" && err == nil {
+		tok = ck.Value
 	}
-	if sess := s.sessions.resume(tok); sess != nil && sess.room == nil {
+	if sess := s.sessions.resume(tok); sess != nil && sess.room == nil && sess.forkOf == code {
 		s.runClient(w, r, func(*client) (*session, bool, error) { return sess, true, nil }, nil, nil)
 		return
 	} else if sess != nil {
-		s.sessions.release(sess) // a room's token is not a fork's
+		s.sessions.release(sess) // a room's or a lab's token, or another room's fork's, is not this room's fork's
 	}
 	room, err := s.findRoom(r, typed)
 	if err != nil {
