@@ -42,7 +42,7 @@ func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 	}
 	p.Speed = capSpeed(p.Speed, s.cfg.ForkRate, len(t.Layers()))
 	sess := s.newSession(t, p, from, true)
-	sess.maxRate = s.cfg.ForkRate             // before run starts: it reads them
+	sess.maxRate = s.cfg.ForkRate // before run starts: it reads them
 	sess.forkOf = room.Code
 	sess.history, sess.tests = history, tests // when a client attaches
 	if err := s.sessions.add(sess, 0); err != nil {
