@@ -16,7 +16,7 @@ type serverMetrics struct {
 	bytesSent     prometheus.Counter
 	steps         prometheus.Counter
 	limitHits     *prometheus.CounterVec
-	evicted       prometheus.Counter
+	evicted       *prometheus.CounterVec
 }
 
 func newServerMetrics() *serverMetrics {
@@ -36,8 +36,12 @@ func newServerMetrics() *serverMetrics {
 			Help: "Optimizer steps run by all sessions."}),
 		limitHits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bpv_limit_hits_total",
 			Help: "Requests refused by a limit, by limit."}, []string{"limit"}),
-		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_sessions_evicted_total",
-			Help: "Sessions evicted: without a client past the resume grace period, without a client when a new session needed the room, or inactive."}),
+		evicted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bpv_sessions_evicted_total",
+			Help: "Sessions evicted, by reason: abandoned (no client for the resume grace period), limit (no client, replaced by a new session at the cap of sessions), idle (no command for the idle timeout), memory (no client, replaced by a new session within the memory budget)."},
+			[]string{"reason"}),
+	}
+	for reason := range evictReasons {
+		m.evicted.WithLabelValues(reason) // shown at 0 from the start
 	}
 	m.reg.MustRegister(m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
 		m.limitHits, m.evicted,

@@ -25,7 +25,7 @@ var (
 type registry struct {
 	max, maxPerAddr int
 	sessions        prometheus.Gauge   // bpv_sessions
-	evicted         prometheus.Counter // bpv_sessions_evicted_total
+	evicted         *prometheus.CounterVec // bpv_sessions_evicted_total{reason}
 
 	mu      sync.Mutex          // guards these and each session's attached, detachedAt and room
 	closed  bool                // set by close: no more sessions
@@ -98,21 +98,37 @@ func (g *registry) makeRoom(from netip.Addr, perAddr bool) error {
 		if old == nil {
 			return errSessionsPerAddr
 		}
-		g.endLocked(old, "making room for a new session of the same address")
+		g.endLocked(old, evictLimit)
 	}
 	if len(g.byToken) >= g.max {
 		old := g.oldestDetached(nil)
 		if old == nil {
 			return errFull
 		}
-		g.endLocked(old, "making room for a new session")
+		g.endLocked(old, evictLimit)
 	}
 	return nil
 }
 
+// Why a session is evicted: the reason label of bpv_sessions_evicted_total.
+const (
+	evictAbandoned = "abandoned" // no page for the resume grace period
+	evictLimit     = "limit"     // without a page, replaced by a new session at MaxSessions or MaxSessionsPerAddr
+	evictIdle      = "idle"      // no command for IdleTimeout
+	evictMemory    = "memory"    // without a page, replaced by a new session at the memory budget
+)
+
+// evictReasons are the reasons, each with what the log says.
+var evictReasons = map[string]string{
+	evictAbandoned: "no page for the resume grace period",
+	evictLimit:     "making room for a new session at the cap of sessions",
+	evictIdle:      "no command for the idle timeout",
+	evictMemory:    "making room for a new session within the memory budget",
+}
+
 // end unregisters sess, if it is still registered, and stops it (without
-// waiting for it). A reason counts sess as evicted and is logged; "" ends
-// a session no client has seen. It reports whether sess was registered
+// waiting for it). A reason (one of evictReasons) counts sess as evicted
+// and is logged; "" ends a session no client has seen. It reports whether sess was registered
 // (else whoever unregistered it has stopped it).
 func (g *registry) end(sess *session, reason string) bool {
 	g.mu.Lock()
@@ -129,8 +145,8 @@ func (g *registry) endLocked(sess *session, reason string) bool {
 	g.sessions.Set(float64(len(g.byToken)))
 	close(sess.quit)
 	if reason != "" {
-		g.evicted.Inc()
-		sess.log.Info("session evicted", "reason", reason)
+		g.evicted.WithLabelValues(reason).Inc()
+		sess.log.Info("session evicted", "reason", reason, "why", evictReasons[reason])
 	}
 	return true
 }
@@ -143,7 +159,7 @@ func (g *registry) evictIdle(now time.Time, grace time.Duration) int {
 	n := 0
 	for _, sess := range g.byToken {
 		if sess.attached == 0 && now.Sub(sess.detachedAt) >= grace {
-			g.endLocked(sess, "no page for the resume grace period")
+			g.endLocked(sess, evictAbandoned)
 			n++
 		}
 	}
