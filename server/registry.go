@@ -24,7 +24,7 @@ var (
 // unregistered: every session it ends, it also stops.
 type registry struct {
 	max, maxPerAddr int
-	sessions        prometheus.Gauge   // bpv_sessions
+	sessions        prometheus.Gauge       // bpv_sessions
 	evicted         *prometheus.CounterVec // bpv_sessions_evicted_total{reason}
 
 	mu      sync.Mutex          // guards these and each session's attached, detachedAt and room
