@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/backpropviz/backpropviz/engine"
 	"github.com/backpropviz/backpropviz/protocol"
 )
 
@@ -92,7 +91,7 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := engine.NewTrainer(p.Config, data)
+	t, mem, err := s.buildTrainer(p.Config, data, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +99,7 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 	// Attached until it is the room's, so that no new session evicts it
 	// as an abandoned private one.
 	sess := s.newSession(t, p, netip.Addr{}, false)
+	sess.mem = mem
 	if err := s.sessions.add(sess, 1); err != nil {
 		return nil, err
 	}

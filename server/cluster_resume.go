@@ -102,7 +102,12 @@ func (cs *clusterState) resume(code, token string) (*Room, error) {
 	if err := s.sessions.mayAdd(netip.Addr{}, false); err != nil {
 		return nil, err
 	}
+	mem, err := s.reserveLoaded(t)
+	if err != nil {
+		return nil, err
+	}
 	sess := s.newSession(t, p, netip.Addr{}, false)
+	sess.mem = mem
 	sess.history, sess.tests = history, tests // before run starts
 	if err := s.sessions.add(sess, 1); err != nil {
 		return nil, err

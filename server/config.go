@@ -40,6 +40,13 @@ type Config struct {
 	// NAT a whole class shares one address: raise it to the forks the
 	// class will make, or name the reverse proxy with TrustedProxies.
 	MaxSessionsPerAddr int
+	// MaxMemory bounds the memory of all sessions' trainers together, in
+	// bytes: each is estimated before it is built (engine.EstimateMemory),
+	// and a new lab, fork or room, or a change of network, data set,
+	// batch size or optimizer that would go beyond it first evicts labs
+	// and forks without a page and otherwise is refused. Default
+	// DefaultMaxMemory(): half of the machine's or the container's memory.
+	MaxMemory int64
 	// MaxConns bounds the open websockets; default 256.
 	MaxConns int
 	// MaxFPS bounds the trace frames per second sent to one client while
@@ -106,6 +113,9 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxSessions, defaultMaxSessions)
 	def(&c.MaxSessionsPerAddr, defaultMaxSessionsPerAddr)
 	def(&c.MaxConns, defaultMaxConns)
+	if c.MaxMemory == 0 {
+		c.MaxMemory = DefaultMaxMemory()
+	}
 	def(&c.MaxFPS, defaultMaxFPS)
 	def(&c.MaxMessage, defaultMaxMessage)
 	def(&c.MaxBatch, defaultMaxBatch)
@@ -122,6 +132,7 @@ func (c Config) withDefaults() (Config, error) {
 	check := p.check
 	check(c.MaxSessions > 0, "max sessions %d: want > 0", c.MaxSessions)
 	check(c.MaxSessionsPerAddr > 0, "max sessions per address %d: want > 0", c.MaxSessionsPerAddr)
+	check(c.MaxMemory >= 16<<20, "max memory %d bytes: want at least 16 MiB", c.MaxMemory)
 	check(c.MaxConns > 0, "max connections %d: want > 0", c.MaxConns)
 	check(c.MaxFPS > 0 && c.MaxFPS <= 120, "max fps %d: want 1 … 120", c.MaxFPS)
 	check(c.MaxMessage >= 1024 && c.MaxMessage <= hardReadLimit, "max message %d bytes: want 1024 … %d", c.MaxMessage, hardReadLimit)

@@ -27,21 +27,35 @@ func (s *Server) Fork(room *Room, from netip.Addr) (*session, error) {
 	var p LabParams
 	var history []protocol.MetricsPoint
 	var tests []protocol.TestPoint
+	var mem int64
+	var err error
 	if room.mirror != nil {
 		// The trainer is on the room's home replica (cluster_mirror.go).
-		var err error
 		if t, p, history, tests, err = room.mirror.forkState(); err != nil {
 			return nil, err
 		}
+		if mem, err = s.reserveLoaded(t); err != nil {
+			return nil, err
+		}
 	} else if !rs.inSession(func() {
+		// The memory of the copy is reserved before it is made.
+		if mem, err = trainerBytes(rs.t.Config(), rs.t.Data()); err != nil {
+			return
+		}
+		if err = s.sessions.reserve(mem, nil); err != nil {
+			return
+		}
 		t, p = rs.t.Clone(), rs.params
 		// The fork's charts go on from the room's.
 		history, tests = slices.Clone(rs.history), slices.Clone(rs.tests)
 	}) {
 		return nil, errRoomClosed
+	} else if err != nil {
+		return nil, err
 	}
 	p.Speed = capSpeed(p.Speed, s.cfg.ForkRate, len(t.Layers()))
 	sess := s.newSession(t, p, from, true)
+	sess.mem = mem
 	sess.maxRate = s.cfg.ForkRate // before run starts: it reads them
 	sess.forkOf = room.Code
 	sess.history, sess.tests = history, tests // when a client attaches

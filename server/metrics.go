@@ -17,6 +17,8 @@ type serverMetrics struct {
 	steps         prometheus.Counter
 	limitHits     *prometheus.CounterVec
 	evicted       *prometheus.CounterVec
+	memInUse      prometheus.Gauge
+	memBudget     prometheus.Gauge
 }
 
 func newServerMetrics() *serverMetrics {
@@ -40,11 +42,15 @@ func newServerMetrics() *serverMetrics {
 			Help: "Sessions evicted, by reason: abandoned (no client for the resume grace period), limit (no client, replaced by a new session at the cap of sessions), idle (no command for the idle timeout), memory (no client, replaced by a new session within the memory budget)."},
 			[]string{"reason"}),
 	}
+	m.memInUse = prometheus.NewGauge(prometheus.GaugeOpts{Name: "bpv_memory_in_use_bytes",
+		Help: "Bytes of the memory budget held by the sessions' trainers (estimated before each is built), and reserved for trainers being built."})
+	m.memBudget = prometheus.NewGauge(prometheus.GaugeOpts{Name: "bpv_memory_budget_bytes",
+		Help: "The memory budget of all sessions' trainers together (-max-memory)."})
 	for reason := range evictReasons {
 		m.evicted.WithLabelValues(reason) // shown at 0 from the start
 	}
 	m.reg.MustRegister(m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
-		m.limitHits, m.evicted,
+		m.limitHits, m.evicted, m.memInUse, m.memBudget,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

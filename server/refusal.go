@@ -146,9 +146,12 @@ func refuseForkSpeed(rate float64) refusal {
 // logged and the user told only that the session could not be started.
 func (s *Server) refusalOf(err error) refusal {
 	var r refusal
+	var mem memRefusal
 	switch {
 	case errors.As(err, &r):
 		return r
+	case errors.As(err, &mem):
+		return refuseMemory(mem)
 	case errors.Is(err, errSessionsPerAddr):
 		return refuseSessionsPerAddr(s.cfg.MaxSessionsPerAddr)
 	case errors.Is(err, errFull):

@@ -26,15 +26,19 @@ type registry struct {
 	max, maxPerAddr int
 	sessions        prometheus.Gauge       // bpv_sessions
 	evicted         *prometheus.CounterVec // bpv_sessions_evicted_total{reason}
+	maxMem          int64                  // the memory budget of all trainers (memory.go)
+	memInUse        prometheus.Gauge       // bpv_memory_in_use_bytes
 
 	mu      sync.Mutex          // guards these and each session's attached, detachedAt and room
 	closed  bool                // set by close: no more sessions
 	byToken map[string]*session // by resume token
+	memUsed int64               // bytes of the budget the sessions' trainers and reservations hold
 }
 
 func newRegistry(cfg Config, m *serverMetrics) *registry {
 	return &registry{max: cfg.MaxSessions, maxPerAddr: cfg.MaxSessionsPerAddr,
-		sessions: m.sessions, evicted: m.evicted, byToken: map[string]*session{}}
+		sessions: m.sessions, evicted: m.evicted, maxMem: cfg.MaxMemory, memInUse: m.memInUse,
+		byToken: map[string]*session{}}
 }
 
 // newSession returns a session of trainer t with settings p, started from
@@ -63,16 +67,20 @@ func (g *registry) mayAdd(from netip.Addr, perAddr bool) error {
 }
 
 // add registers sess with attached connections about to attach (0: its
-// resume grace period starts now) and starts its goroutine. At the caps it
+// resume grace period starts now) and starts its goroutine. sess.mem must
+// be reserved (see reserve); if add fails it is given back. At the caps it
 // first evicts an abandoned session (see makeRoom), or fails with
 // errSessionsPerAddr or errFull; after close it fails with errFull.
 func (g *registry) add(sess *session, attached int) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
+		g.memUsed -= sess.mem
 		return errFull
 	}
 	if err := g.makeRoom(sess.addr, sess.perAddr); err != nil {
+		g.memUsed -= sess.mem
+		g.memInUse.Set(float64(g.memUsed))
 		return err
 	}
 	sess.attached = attached
@@ -143,6 +151,8 @@ func (g *registry) endLocked(sess *session, reason string) bool {
 	}
 	delete(g.byToken, sess.token)
 	g.sessions.Set(float64(len(g.byToken)))
+	g.memUsed -= sess.mem
+	g.memInUse.Set(float64(g.memUsed))
 	close(sess.quit)
 	if reason != "" {
 		g.evicted.WithLabelValues(reason).Inc()
@@ -179,6 +189,8 @@ func (g *registry) close() []*session {
 	}
 	clear(g.byToken)
 	g.sessions.Set(0)
+	g.memUsed = 0
+	g.memInUse.Set(0)
 	return all
 }
 

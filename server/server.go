@@ -94,6 +94,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	registerBuildInfo(s.metrics.reg, cfg.Version)
 	s.cmdtime = newCommandLatency(s.metrics.reg)
 	s.sessions = newRegistry(cfg, s.metrics)
+	s.metrics.memBudget.Set(float64(cfg.MaxMemory))
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
 	if cfg.Cluster.Enabled() {
 		if s.cluster, err = startCluster(s); err != nil {

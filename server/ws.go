@@ -9,8 +9,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-
-	"github.com/backpropviz/backpropviz/engine"
 )
 
 // The websocket endpoints: a lab's, a room's and a fork's. Each finds or
@@ -49,26 +47,27 @@ func (s *Server) newLab(q url.Values, from netip.Addr) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := engine.NewTrainer(p.Config, data)
+	t, mem, err := s.buildTrainer(p.Config, data, nil)
 	if err != nil && p.Config.Spec != DefaultSpecFor(p.Data) {
-		// The spec does not fit the data (or this server): the data set's
-		// own network instead, with the other parameters kept.
-		problems = append(problems, err.Error())
+		// The spec does not fit the data, this server or its memory: the
+		// data set's own network instead, with the other parameters kept.
+		problems = append(problems, s.problemOf(err))
 		p.Config.Spec = DefaultSpecFor(p.Data)
-		t, err = engine.NewTrainer(p.Config, data)
+		t, mem, err = s.buildTrainer(p.Config, data, nil)
 	}
 	if err != nil {
-		problems = append(problems, err.Error())
+		problems = append(problems, s.problemOf(err))
 		p = DefaultLabParams()
 		if data, err = s.data.get(p.Data); err != nil {
 			return nil, err
 		}
-		if t, err = engine.NewTrainer(p.Config, data); err != nil {
+		if t, mem, err = s.buildTrainer(p.Config, data, nil); err != nil {
 			return nil, fmt.Errorf("new lab: %w", err)
 		}
 	}
 	p.Config = t.Config()
 	sess := s.newSession(t, p, from, true)
+	sess.mem = mem
 	if len(problems) > 0 {
 		sess.paramErr = "URL parameters: " + strings.Join(problems, "; ") + " (left at the defaults; the other parameters apply)"
 	}
