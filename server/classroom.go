@@ -61,7 +61,9 @@ func newClassroom(cfg ClassroomConfig, reg prometheus.Registerer) *classroom {
 				Help: "Private sessions forked from a room."}),
 		},
 	}
-	reg.MustRegister(c.metrics.rooms, c.metrics.viewers, c.metrics.joinFailed, c.metrics.forks)
+	c.joins.maxAddrs = cfg.JoinAddrs
+	reg.MustRegister(c.metrics.rooms, c.metrics.viewers, c.metrics.joinFailed, c.metrics.forks,
+		c.joins.tracked, c.joins.overflow)
 	return c
 }
 

@@ -2,7 +2,9 @@ package server
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -62,6 +64,8 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 	var room *Room
 	if k := s.cfg.RoomKey; k != "" && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("key")), []byte(k)) != 1 {
 		err = refuseRoomKey()
+	} else if k == "" && !s.roomsOpen() {
+		err = refuseRoomsClosed()
 	} else {
 		room, err = s.CreateRoom(r.PostForm.Get("name"), DefaultLabParams())
 	}
@@ -71,6 +75,26 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/r/"+room.Code+"?owner="+room.OwnerToken(), http.StatusSeeOther)
+}
+
+// roomsOpen reports whether rooms may be created from the page without a
+// room key: with OpenRooms, or on a server that listens on a loopback
+// address only (this machine's browser is its only user). On any other
+// address, anyone who reaches the server could otherwise take every room.
+func (s *Server) roomsOpen() bool { return s.cfg.OpenRooms || listensOnLoopback(s.cfg.Addr) }
+
+// listensOnLoopback reports whether the listen address addr is a loopback
+// address (127.0.0.1, ::1, localhost).
+func listensOnLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 // secure reports whether the browser reached us over TLS (directly or

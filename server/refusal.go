@@ -60,6 +60,9 @@ const (
 	msgConns         = "The server has too many open connections; try again later."
 	msgNoSession     = "The session could not be started."
 	msgRoomKey       = "Wrong room key. Ask the server's operator for it."
+	msgRoomsClosed   = "This server serves a network, and creating rooms from the page needs a room key, which it has none of. " +
+		"Whoever runs the server can start it with -room-key KEY (and type the key here), with -room \"NAME\" to open a room at start-up, " +
+		"or with -open-rooms to let everyone who reaches it create rooms."
 )
 
 // The refusals of the server.
@@ -89,6 +92,10 @@ func refuseRooms(max int, grace time.Duration) refusal {
 
 func refuseRoomKey() refusal {
 	return refusal{"room_key", protocol.CodeForbidden, msgRoomKey, websocket.ClosePolicyViolation}
+}
+
+func refuseRoomsClosed() refusal {
+	return refusal{"rooms_closed", protocol.CodeForbidden, msgRoomsClosed, websocket.ClosePolicyViolation}
 }
 
 func refuseJoinRate(wait time.Duration) refusal {

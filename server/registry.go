@@ -298,7 +298,9 @@ func (g *registry) countOf(a netip.Addr) int {
 	return n
 }
 
-// startedFrom accepts the labs and forks started from address a.
+// startedFrom accepts the labs and forks started from address a (its /64
+// for IPv6, see addrKey).
 func startedFrom(a netip.Addr) func(*session) bool {
-	return func(sess *session) bool { return sess.perAddr && sess.addr == a }
+	a = addrKey(a)
+	return func(sess *session) bool { return sess.perAddr && addrKey(sess.addr) == a }
 }

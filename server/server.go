@@ -108,6 +108,9 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	// compressed once for all the pages that share it.
 	s.up.EnableCompression = true
 	s.router = s.routes()
+	if cfg.RoomKey == "" && !s.roomsOpen() {
+		log.Info("rooms can be created from the page only with -room-key or -open-rooms on this address (-room NAME opens one at start-up)", "addr", cfg.Addr)
+	}
 	go s.janitor()
 	return s, nil
 }
