@@ -37,14 +37,14 @@ func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/r/"+room.Code, http.StatusSeeOther)
 }
 
-// sameOrigin refuses a form posted from another site: browsers say where
-// a request comes from in Sec-Fetch-Site, and older ones in Origin.
+// sameOrigin refuses a form posted from another site (see newFormGuard:
+// browsers say where a request comes from in Sec-Fetch-Site, and older
+// ones in Origin) and logs why.
 func (s *Server) sameOrigin(w http.ResponseWriter, r *http.Request) bool {
-	site := r.Header.Get("Sec-Fetch-Site")
-	if site == "same-origin" || site == "none" {
-		return true
-	}
-	if site != "" || !OriginChecker(s.cfg.AllowedOrigins)(r) {
+	if err := s.forms.Check(r); err != nil {
+		s.metrics.limitHits.WithLabelValues("origin").Inc()
+		s.log.Warn("origin refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"),
+			"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "host", r.Host, "reason", err.Error())
 		http.Error(w, "cross-site form refused", http.StatusForbidden)
 		return false
 	}

@@ -65,6 +65,7 @@ type Server struct {
 	router   chi.Router
 	cluster  *clusterState // nil for a server alone (cluster.go)
 	up       websocket.Upgrader
+	forms    *http.CrossOriginProtection // the forms' origin check (security.go)
 	quit     chan struct{} // closed by Shutdown
 	conns    sync.WaitGroup
 
@@ -103,7 +104,8 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
 		RoomKeyRequired: cfg.RoomKey != "", Logger: log})
-	s.up.CheckOrigin = OriginChecker(cfg.AllowedOrigins)
+	s.up.CheckOrigin = s.checkOrigin
+	s.forms = newFormGuard(cfg.AllowedOrigins)
 	// permessage-deflate when the browser offers it: a prepared frame is
 	// compressed once for all the pages that share it.
 	s.up.EnableCompression = true

@@ -23,7 +23,7 @@ var shapesQuery = "data=shapes&spec=" + url.QueryEscape(tinySpec)
 // session has a client, the page is refused with "full".
 func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 	const max = 3
-	srv, ts := newTestServer(t, Config{MaxSessions: max})
+	srv, ts := newTestServer(t, Config{MaxSessions: max, MaxSessionsPerAddr: max}) // one address: the cap of all sessions is the one tested
 	evicted0 := counterValue(t, srv.metrics.evicted.WithLabelValues(evictLimit))
 	var tokens []string
 	for i := range 2 * max {
