@@ -66,7 +66,7 @@ type Server struct {
 	cluster  *clusterState // nil for a server alone (cluster.go)
 	up       websocket.Upgrader
 	forms    *http.CrossOriginProtection // the forms' origin check (security.go)
-	quit     chan struct{} // closed by Shutdown
+	quit     chan struct{}               // closed by Shutdown
 	conns    sync.WaitGroup
 
 	mu      sync.Mutex
