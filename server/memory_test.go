@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -67,10 +68,12 @@ func TestMemoryBudgetHoldsTheWorstLabs(t *testing.T) {
 			if w.Config.Spec == worstSpec {
 				worst++
 				c.reply(c.cmd("step_batch", nil))
+				drain(c) // the page stays: its lab may not be evicted
 				continue
 			}
 			m = c.next()
 			c.reply(c.cmd("step_batch", nil))
+			drain(c)
 		}
 		var e protocol.Reply
 		json.Unmarshal(m.raw, &e)
@@ -86,8 +89,8 @@ func TestMemoryBudgetHoldsTheWorstLabs(t *testing.T) {
 		t.Errorf("%d labs of the worst network and %d refused, want %d and %d", worst, refused, fit, perAddr-fit)
 	}
 	held := liveHeap() - before
-	t.Logf("%d labs (%d of %s, %s each by the estimate): live heap +%s, budget in use %s of %s",
-		perAddr, worst, worstSpec, mib(need), mib(held), mib(int64(gaugeValue(t, srv.metrics.memInUse))), mib(budget))
+	t.Logf("%d labs (%d of %s, %s each by the estimate): live heap +%s, budget in use %s of %s; the test process's %s",
+		perAddr, worst, worstSpec, mib(need), mib(held), mib(int64(gaugeValue(t, srv.metrics.memInUse))), mib(budget), rss())
 	if held > budget {
 		t.Errorf("the labs hold %s of live heap, more than the budget %s", mib(held), mib(budget))
 	}
@@ -186,4 +189,31 @@ func mustShapes(t *testing.T) engine.Data {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// drain reads, until the connection closes, what the server sends c's
+// page, as a browser does, so that the server keeps the page.
+func drain(c *wsClient) {
+	go func() {
+		for {
+			if _, _, err := c.conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// rss is the process's resident set (VmRSS and its peak VmHWM), for the log.
+func rss() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "RSS unknown"
+	}
+	var out []string
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "VmRSS:") || strings.HasPrefix(line, "VmHWM:") {
+			out = append(out, strings.Join(strings.Fields(line), " "))
+		}
+	}
+	return strings.Join(out, ", ")
 }

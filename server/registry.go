@@ -75,8 +75,7 @@ func (g *registry) add(sess *session, attached int) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
-		g.memUsed -= sess.mem
-		return errFull
+		return errFull // close zeroed the budget in use
 	}
 	if err := g.makeRoom(sess.addr, sess.perAddr); err != nil {
 		g.memUsed -= sess.mem
