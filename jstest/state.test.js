@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 
 import {
   TRAINING_PARAMS, VIEW_DEFAULTS, readURL, queryString, wsURL, parseSpeed, speedChoice, divergenceText, Lab,
+  CHART_POINTS, TEST_POINTS, thinPoints,
 } from '../static/js/state.js';
 
 test('readURL splits training parameters from view options', () => {
@@ -83,4 +84,33 @@ test('a step counter that goes back clears the charts', () => {
   assert.equal(lab.params.seed, '3');
   lab.addMetrics({ reset: true, points: [[1, 2, 0]] });
   assert.deepEqual(lab.metrics.step, [1]);
+});
+
+test('the chart history is bounded: every other point dropped, the newest kept', () => {
+  const lab = new Lab({}, VIEW_DEFAULTS);
+  const total = CHART_POINTS * 3 + 7;
+  for (let s = 1; s <= total; s += 100) {
+    const points = [];
+    for (let k = s; k < s + 100 && k <= total; k++) points.push([k, 1 / k, 0.5]);
+    lab.addMetrics({ points, test: [[s, 0.9]] });
+    assert.ok(lab.metrics.step.length <= CHART_POINTS, `${lab.metrics.step.length} points kept`);
+    assert.ok(lab.metrics.testStep.length <= TEST_POINTS);
+  }
+  const m = lab.metrics;
+  assert.equal(m.step[m.step.length - 1], total, 'the newest point is kept');
+  assert.ok(m.step.length > CHART_POINTS / 2, `only ${m.step.length} points kept`);
+  assert.equal(m.loss.length, m.step.length);
+  assert.equal(m.train.length, m.step.length);
+  assert.equal(m.test.length, m.testStep.length);
+  for (let i = 1; i < m.step.length; i++) assert.ok(m.step[i] > m.step[i - 1], 'steps stay increasing');
+  m.step.forEach((s, i) => assert.equal(m.loss[i], 1 / s, 'a loss stays with its step'));
+  assert.ok(m.step[0] < total / 10, `the start of the run is kept (first step ${m.step[0]})`);
+});
+
+test('thinPoints keeps odd entries and the last', () => {
+  const s = { a: [0, 1, 2, 3, 4], b: ['0', '1', '2', '3', '4'] };
+  thinPoints(s, 3);
+  assert.deepEqual(s, { a: [1, 3, 4], b: ['1', '3', '4'] });
+  thinPoints(s, 3);
+  assert.deepEqual(s.a, [1, 3, 4]);
 });

@@ -10,8 +10,9 @@ import (
 )
 
 // ClientMsg is any message from a client: a command (TypeCmd), a
-// subscription (TypeSubscribe), a ping (TypePing), or a question
-// (TypeExplain, TypeWalk, TypeGradCheck) or TypeLook. Command arguments may
+// subscription (TypeSubscribe), a ping (TypePing), a question
+// (TypeExplain, TypeWalk, TypeGradCheck) or TypeLook, a frame's
+// acknowledgement (TypeReceived) or frames off or on (TypeFrames). Command arguments may
 // be given inside "args" or at the top level of the message.
 type ClientMsg struct {
 	Type string          `json:"type"`
@@ -36,6 +37,10 @@ type ClientMsg struct {
 	Channel *int     `json:"channel,omitempty"`
 	Param   *string  `json:"param,omitempty"`
 	H       *float64 `json:"h,omitempty"`
+	// received: the seq of the frame received; frames: whether to send
+	// this page frames.
+	Seq  *uint64 `json:"seq,omitempty"`
+	Send *bool   `json:"send,omitempty"`
 }
 
 // CmdArgs are the arguments of set, reset and test; a nil field is absent.

@@ -21,6 +21,12 @@ const (
 	// TypeLook is both the owner's request and what every page of the
 	// session receives: "look at this cell".
 	TypeLook = "look"
+	// TypeReceived acknowledges one trace frame (flow control, see
+	// docs/protocol.md "Flow control"); it is not answered.
+	TypeReceived = "received"
+	// TypeFrames turns this page's trace frames off (a hidden tab) or on
+	// again (answered with ack and a keyframe).
+	TypeFrames = "frames"
 	// server → client
 	TypeWelcome = "welcome"
 	TypeState   = "state"
@@ -36,7 +42,7 @@ const (
 )
 
 // ClientTypes lists the message types a client may send.
-var ClientTypes = []string{TypeCmd, TypeSubscribe, TypePing, TypeExplain, TypeWalk, TypeGradCheck, TypeLook}
+var ClientTypes = []string{TypeCmd, TypeSubscribe, TypePing, TypeExplain, TypeWalk, TypeGradCheck, TypeLook, TypeReceived, TypeFrames}
 
 // Commands of a "cmd" message.
 const (

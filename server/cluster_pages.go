@@ -40,6 +40,9 @@ func (rr *remoteRoom) handle(m sessionMsg) {
 		m.fn()
 	case msgQuestion:
 		rr.ask(m)
+	case msgKeyframe:
+		m.c.reply(protocol.Ack(m.id))
+		rr.keyframe(m.c)
 	}
 }
 
@@ -228,7 +231,7 @@ func (rr *remoteRoom) event(m *nats.Msg) bool {
 func (rr *remoteRoom) deliver(b []byte, to func(*client) bool) {
 	var pm *websocket.PreparedMessage
 	for _, c := range rr.clients {
-		if !to(c) {
+		if !to(c) || c.flow.framesOff() {
 			continue
 		}
 		if pm == nil {
@@ -237,7 +240,7 @@ func (rr *remoteRoom) deliver(b []byte, to func(*client) bool) {
 				return
 			}
 		}
-		if c.mb.putFrame(pm, len(b)) {
+		if c.mb.putFrame(pm, b) {
 			rr.cs.srv.metrics.framesDropped.Inc()
 		}
 	}

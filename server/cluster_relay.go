@@ -91,7 +91,7 @@ func (rl *relay) run() {
 		case <-rl.stop:
 			return
 		}
-		b := rl.mb.take()
+		b := rl.mb.take(takeAll)
 		if rl.hash == "" {
 			for _, r := range b.replies {
 				rl.publish(rl.link.Event(rl.code, cluster.EvReply), r)

@@ -298,7 +298,7 @@ func (h *homeRoom) command(b []byte) ([]byte, error) {
 			s.lastCmd = time.Now()
 			s.command(&m)
 		}
-		for _, r := range c.mb.take().replies {
+		for _, r := range c.mb.take(takeAll).replies {
 			rep.Replies = append(rep.Replies, r)
 		}
 		rep.Sub = c.sub
@@ -333,7 +333,7 @@ func (h *homeRoom) ask(b []byte) ([]byte, error) {
 			} else {
 				c.reply(refuseForbiddenLook().reply(id))
 			}
-			if r := c.mb.take().replies; len(r) > 0 {
+			if r := c.mb.take(takeAll).replies; len(r) > 0 {
 				out = r[0]
 			}
 		}) {

@@ -52,6 +52,14 @@ type Config struct {
 	// MaxFPS bounds the trace frames per second sent to one client while
 	// playing; default 30.
 	MaxFPS int
+	// KeepAlive is how long a websocket may stay silent (no message, no
+	// pong) before it is closed; the server pings at 9/10 of it, and pages
+	// send a heartbeat. Default 60 s.
+	KeepAlive time.Duration
+	// SendBuffer is the kernel send buffer of a websocket's TCP connection,
+	// in bytes (the kernel may double it): little waits below the mailbox,
+	// so a slow page's frames stay fresh. Default 64 KiB.
+	SendBuffer int
 	// MaxMessage is the largest client message in bytes; a larger one (up
 	// to 64 KiB) is answered with "too_large" and the connection stays
 	// open; default 16 KiB.
@@ -97,6 +105,8 @@ const (
 	defaultMaxConns     = 256
 	defaultMaxFPS       = 30
 	defaultMaxMessage   = 16 << 10
+	defaultKeepAlive    = 60 * time.Second
+	defaultSendBuffer   = 64 << 10
 	defaultCmdRate      = 40
 	defaultMaxQuestions = 10
 	defaultMaxBatch     = 128
@@ -117,6 +127,8 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	def(&c.MaxFPS, defaultMaxFPS)
 	def(&c.MaxMessage, defaultMaxMessage)
+	def(&c.KeepAlive, defaultKeepAlive)
+	def(&c.SendBuffer, defaultSendBuffer)
 	def(&c.MaxBatch, defaultMaxBatch)
 	def(&c.MaxTestImages, defaultMaxTest)
 	def(&c.ShapesTrain, defaultShapesTrain)
@@ -135,6 +147,8 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxConns > 0, "max connections %d: want > 0", c.MaxConns)
 	check(c.MaxFPS > 0 && c.MaxFPS <= 120, "max fps %d: want 1 … 120", c.MaxFPS)
 	check(c.MaxMessage >= 1024 && c.MaxMessage <= hardReadLimit, "max message %d bytes: want 1024 … %d", c.MaxMessage, hardReadLimit)
+	check(c.KeepAlive >= time.Second, "websocket keep-alive %v: want ≥ 1s", c.KeepAlive)
+	check(c.SendBuffer >= 4096, "websocket send buffer %d bytes: want ≥ 4096", c.SendBuffer)
 	check(c.CmdRate > 0, "command rate %v: want > 0", c.CmdRate)
 	check(c.MaxQuestions > 0, "questions per second %v: want > 0", c.MaxQuestions)
 	check(c.MaxBatch > 0 && c.MaxBatch <= engine.MaxBatchSize, "max batch %d: want 1 … %d", c.MaxBatch, engine.MaxBatchSize)

@@ -13,17 +13,12 @@ import (
 
 // Timing and size constants of one websocket connection.
 const (
-	// writeWait is the time allowed to write one message. A client that
-	// reads nothing for this long is disconnected: its socket buffers are
-	// full and the write times out.
+	// writeWait is the time allowed to write one message, or one chunk
+	// (chunkSize) of a large one. A client that reads nothing for this long
+	// is disconnected: its socket buffers are full and the write times out.
+	// The time allowed between two messages (or pongs) from the client is
+	// Config.KeepAlive; the server pings at 9/10 of it.
 	writeWait = 10 * time.Second
-	// pongWait is the time allowed between two messages (or pongs) from the
-	// client. Browsers answer pings by themselves, so only a dead peer or
-	// a broken network path hits it.
-	pongWait = 60 * time.Second
-	// pingPeriod is how often the server pings; it must be less than
-	// pongWait so a live client always answers in time.
-	pingPeriod = pongWait * 9 / 10
 	// hardReadLimit is the largest message read at all; a longer one closes
 	// the connection (close code 1009). Messages between Config.MaxMessage
 	// and this are read, discarded and answered with too_large.
@@ -55,14 +50,19 @@ type client struct {
 	// relay is set on the clients that stand for other replicas' pages in
 	// a room's session (cluster_relay.go); such a client has no conn.
 	relay *relay
+
+	// flow paces the frames to the page's link (flow.go).
+	flow flow
+	// ping ticks when the write pump should ping; owned by the write pump.
+	ping *time.Ticker
 }
 
 // writePump writes what the mailbox holds, and pings. It is the only writer
 // of the connection.
 func (c *client) writePump() {
-	ticker := time.NewTicker(pingPeriod)
+	c.ping = time.NewTicker(c.srv.cfg.KeepAlive * 9 / 10)
 	defer func() {
-		ticker.Stop()
+		c.ping.Stop()
 		c.conn.Close()
 	}()
 	for {
@@ -71,9 +71,8 @@ func (c *client) writePump() {
 			if !c.flush() {
 				return
 			}
-		case <-ticker.C:
-			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+		case <-c.ping.C:
+			if !c.sendPing() {
 				return
 			}
 		case <-c.done:
@@ -82,13 +81,16 @@ func (c *client) writePump() {
 	}
 }
 
-// flush writes everything in the mailbox: replies first, then the newest
-// state, the merged metrics and the newest frame. It reports false when the
-// connection is finished.
+func (c *client) sendPing() bool {
+	return c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)) == nil
+}
+
+// flush writes what the mailbox holds and the link may take now (see
+// flow): replies first, then the newest state, the merged metrics and the
+// newest frame. It reports false when the connection is finished.
 func (c *client) flush() bool {
-	m := c.srv.metrics
 	for {
-		b := c.mb.take()
+		b := c.mb.take(c.flow.takeWhat())
 		if b.empty() {
 			return true
 		}
@@ -115,28 +117,89 @@ func (c *client) flush() bool {
 				return false
 			}
 		}
-		if b.frame != nil {
-			c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-			c.conn.EnableWriteCompression(true) // compressed once, shared by the frame's clients
-			if err := c.conn.WritePreparedMessage(b.frame); err != nil {
-				c.log.Debug("write frame", "err", err)
-				return false
-			}
-			m.framesSent.Inc()
-			m.bytesSent.Add(float64(b.frameLen))
+		if b.frame != nil && !c.writeFrame(b.frame, b.frameB) {
+			return false
 		}
 	}
 }
 
+// writeFrame writes a trace frame: the prepared message (compressed once
+// for every client of the frame), or, when writing it may take long (see
+// flow.longWrite), its bytes in chunks (compressed for this client alone),
+// so that pings go out between them and the write deadline follows
+// progress.
+func (c *client) writeFrame(pm *websocket.PreparedMessage, b []byte) bool {
+	m := c.srv.metrics
+	// in flight from now: the page may acknowledge it before the write
+	// returns
+	c.flow.sent(len(b), time.Now())
+	if c.flow.longWrite(len(b)) {
+		if !c.writeChunks(websocket.BinaryMessage, b, true) {
+			return false
+		}
+		m.chunkedWrites.Inc()
+	} else {
+		c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+		c.conn.EnableWriteCompression(true) // compressed once, shared by the frame's clients
+		if err := c.conn.WritePreparedMessage(pm); err != nil {
+			c.log.Debug("write frame", "err", err)
+			return false
+		}
+	}
+	m.framesSent.Inc()
+	m.bytesSent.Add(float64(len(b)))
+	return true
+}
+
+// write writes a JSON message; one larger than two chunks is written in
+// chunks, compressed (a chart history, a walk-through).
 func (c *client) write(mt int, data []byte) bool {
-	c.conn.SetWriteDeadline(time.Now().Add(writeWait))
-	c.conn.EnableWriteCompression(false) // small JSON: not worth a compressor each
-	if err := c.conn.WriteMessage(mt, data); err != nil {
-		c.log.Debug("write message", "err", err)
-		return false
+	if len(data) > 2*chunkSize {
+		if !c.writeChunks(mt, data, true) {
+			return false
+		}
+		c.srv.metrics.chunkedWrites.Inc()
+	} else {
+		c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+		c.conn.EnableWriteCompression(false) // small JSON: not worth a compressor each
+		if err := c.conn.WriteMessage(mt, data); err != nil {
+			c.log.Debug("write message", "err", err)
+			return false
+		}
 	}
 	c.srv.metrics.bytesSent.Add(float64(len(data)))
 	return true
+}
+
+// writeChunks writes one message in chunks of chunkSize, each under its own
+// write deadline, with a ping between two chunks when one is due: a
+// message that takes a slow link a minute neither times out nor holds up
+// the keep-alive.
+func (c *client) writeChunks(mt int, data []byte, compress bool) bool {
+	c.conn.EnableWriteCompression(compress)
+	c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	w, err := c.conn.NextWriter(mt)
+	if err != nil {
+		return false
+	}
+	for len(data) > 0 {
+		k := min(len(data), chunkSize)
+		c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+		if _, err := w.Write(data[:k]); err != nil {
+			c.log.Debug("write chunk", "err", err)
+			return false
+		}
+		data = data[k:]
+		select {
+		case <-c.ping.C: // a control frame may come between a message's frames
+			if !c.sendPing() {
+				return false
+			}
+		default:
+		}
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return w.Close() == nil
 }
 
 func (c *client) closeWith(code int, text string) {
@@ -148,10 +211,11 @@ func (c *client) closeWith(code int, text string) {
 // longer than Config.MaxMessage is discarded and answered with too_large;
 // the connection stays open.
 func (c *client) readPump() {
+	keepAlive := c.srv.cfg.KeepAlive
 	c.conn.SetReadLimit(hardReadLimit)
-	c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetReadDeadline(time.Now().Add(keepAlive))
 	c.conn.SetPongHandler(func(string) error {
-		c.conn.SetReadDeadline(time.Now().Add(pongWait))
+		c.conn.SetReadDeadline(time.Now().Add(keepAlive))
 		return nil
 	})
 	limit := newTokenBucket(c.srv.cfg.CmdRate, int(2*c.srv.cfg.CmdRate), time.Now())
@@ -170,7 +234,10 @@ func (c *client) readPump() {
 			}
 			return
 		}
-		c.conn.SetReadDeadline(time.Now().Add(pongWait))
+		// Any message is a sign of life: a page's heartbeat (ping) or
+		// acknowledgement keeps it connected even while a pong waits
+		// behind a large message.
+		c.conn.SetReadDeadline(time.Now().Add(keepAlive))
 		n, err := io.ReadFull(r, buf)
 		switch {
 		case err == nil: // longer than MaxMessage
@@ -185,6 +252,9 @@ func (c *client) readPump() {
 		}
 		if mt != websocket.TextMessage {
 			c.reply(protocol.ErrorReply(nil, protocol.CodeBadMessage, "binary messages are not accepted; send JSON text"))
+			continue
+		}
+		if c.received(buf[:n]) { // an acknowledged frame: not charged
 			continue
 		}
 		if !limit.allow(time.Now()) {
@@ -214,6 +284,10 @@ func (c *client) handle(b []byte) {
 	switch m.Type {
 	case protocol.TypePing:
 		c.reply(protocol.Pong(m.ID))
+	case protocol.TypeReceived:
+		// a frame that was not in flight (charged to the message rate)
+	case protocol.TypeFrames:
+		c.setFrames(&m)
 	case protocol.TypeCmd:
 		c.sess.send(sessionMsg{kind: msgCmd, c: c, id: m.ID, cmd: m.Cmd, args: m.Arguments()})
 	case protocol.TypeSubscribe:

@@ -25,7 +25,7 @@ type mailbox struct {
 	state    []byte
 	metrics  *pendingMetrics
 	frame    *websocket.PreparedMessage
-	frameLen int
+	frameB   []byte // the frame's bytes, for a write in chunks (see client.writeFrame)
 	closing  *closeNote
 }
 
@@ -118,15 +118,22 @@ func (m *mailbox) putMetrics(reset bool, points []protocol.MetricsPoint, tests [
 	m.wake()
 }
 
-// putFrame replaces the waiting trace frame (n bytes) and reports whether
-// an older one was dropped.
-func (m *mailbox) putFrame(pm *websocket.PreparedMessage, n int) (dropped bool) {
+// putFrame replaces the waiting trace frame (pm, prepared from b) and
+// reports whether an older one was dropped.
+func (m *mailbox) putFrame(pm *websocket.PreparedMessage, b []byte) (dropped bool) {
 	m.mu.Lock()
 	dropped = m.frame != nil
-	m.frame, m.frameLen = pm, n
+	m.frame, m.frameB = pm, b
 	m.mu.Unlock()
 	m.wake()
 	return dropped
+}
+
+// dropFrame drops the waiting trace frame.
+func (m *mailbox) dropFrame() {
+	m.mu.Lock()
+	m.frame, m.frameB = nil, nil
+	m.mu.Unlock()
 }
 
 // close queues last (if not nil) as a final reply and asks for a close
@@ -144,6 +151,15 @@ func (m *mailbox) close(last []byte, code int, text string) {
 	m.wake()
 }
 
+// takeWhat is what take takes.
+type takeWhat int
+
+const (
+	takeAll takeWhat = iota
+	takeNoFrame
+	takeReplies
+)
+
 // batch is everything taken from a mailbox at once, written in this order.
 type batch struct {
 	replies  [][]byte
@@ -151,7 +167,7 @@ type batch struct {
 	state    []byte
 	metrics  *pendingMetrics
 	frame    *websocket.PreparedMessage
-	frameLen int
+	frameB   []byte
 	closing  *closeNote
 }
 
@@ -159,13 +175,23 @@ func (b *batch) empty() bool {
 	return len(b.replies) == 0 && !b.overflow && b.state == nil && b.metrics == nil && b.frame == nil && b.closing == nil
 }
 
-// take empties the mailbox.
-func (m *mailbox) take() batch {
+// take empties the mailbox: all of it (takeAll), or the replies and the
+// close only while the client's link is busy (takeReplies: the newest
+// state, charts and frame wait, see flow), or all but the frame while the
+// client wants no frames (takeNoFrame).
+func (m *mailbox) take(what takeWhat) batch {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	b := batch{replies: m.replies, overflow: m.overflow, state: m.state, metrics: m.metrics,
-		frame: m.frame, frameLen: m.frameLen, closing: m.closing}
-	m.replies, m.state, m.metrics, m.frame, m.frameLen = nil, nil, nil, nil, 0
+	b := batch{replies: m.replies, overflow: m.overflow, closing: m.closing}
+	m.replies = nil
+	if what != takeReplies {
+		b.state, b.metrics = m.state, m.metrics
+		m.state, m.metrics = nil, nil
+	}
+	if what == takeAll {
+		b.frame, b.frameB = m.frame, m.frameB
+		m.frame, m.frameB = nil, nil
+	}
 	select {
 	case m.taken <- struct{}{}:
 	default:

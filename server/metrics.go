@@ -19,6 +19,8 @@ type serverMetrics struct {
 	evicted       *prometheus.CounterVec
 	memInUse      prometheus.Gauge
 	memBudget     prometheus.Gauge
+	chunkedWrites prometheus.Counter // flow.go
+	coarseFrames  prometheus.Counter // flow.go
 }
 
 func newServerMetrics() *serverMetrics {
@@ -49,8 +51,12 @@ func newServerMetrics() *serverMetrics {
 	for reason := range evictReasons {
 		m.evicted.WithLabelValues(reason) // shown at 0 from the start
 	}
+	m.chunkedWrites = prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_chunked_writes_total",
+		Help: "Large messages written in chunks with pings between them (a slow link, a chart history)."})
+	m.coarseFrames = prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_frames_coarse_total",
+		Help: "Trace frames sent 8-bit instead of exact to a page whose link is slow."})
 	m.reg.MustRegister(m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
-		m.limitHits, m.evicted, m.memInUse, m.memBudget,
+		m.limitHits, m.evicted, m.memInUse, m.memBudget, m.chunkedWrites, m.coarseFrames,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -114,10 +114,15 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 	}
 	frames := map[string]prepared{}
 	for _, c := range to {
-		if c.relay != nil && !c.relay.takesFrames() {
-			continue // the room's relay carries its states and charts only
+		if c.relay != nil && !c.relay.takesFrames() || c.flow.framesOff() {
+			continue // the room's relay carries its states and charts only; a hidden page wants none
 		}
+		// a slow link gets 8-bit frames while the session plays (flow.go)
 		ex := exact || c.sub.Exact
+		if ex && s.mode != modePaused && c.flow.slow() {
+			ex = false
+			s.srv.metrics.coarseFrames.Inc()
+		}
 		key := fmt.Sprint(c.subKey, ex)
 		f, ok := frames[key]
 		if !ok {
@@ -148,7 +153,7 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 			f.pm = pm
 			frames[key] = f
 		}
-		if c.mb.putFrame(f.pm, len(f.b)) {
+		if c.mb.putFrame(f.pm, f.b) {
 			s.srv.metrics.framesDropped.Inc()
 		}
 	}

@@ -92,6 +92,7 @@ const (
 	msgSubscribe
 	msgRun      // call fn
 	msgQuestion // answer q
+	msgKeyframe // the client turned its frames on: ack id, send a keyframe
 )
 
 // send passes m to the session goroutine; it waits while the session is
@@ -263,6 +264,9 @@ func (s *session) handle(m sessionMsg) {
 		m.fn()
 	case msgQuestion:
 		s.question(&m) // questions.go
+	case msgKeyframe:
+		m.c.reply(protocol.Ack(m.id))
+		s.publishFrames([]*client{m.c}, true, true)
 	}
 }
 

@@ -156,6 +156,10 @@ func (s *Server) runClient(w http.ResponseWriter, r *http.Request,
 	}
 	c := &client{srv: s, conn: conn, mb: newMailbox(), done: make(chan struct{}),
 		log: s.log.With("req", middleware.GetReqID(r.Context()))}
+	// Little waits below the mailbox; a page that acknowledges its frames
+	// (acks=1) gets them at its link's pace (flow.go).
+	setSendBuffer(conn.NetConn(), s.cfg.SendBuffer)
+	c.flow.acks = r.URL.Query().Get("acks") == "1"
 	// Refusals are written here, before the write pump starts, so the
 	// error always arrives, followed by a close frame.
 	if !s.addClient(c) {

@@ -23,6 +23,7 @@ type jsVocab struct {
 	Encodings        []string `json:"encodings"`
 	PhaseKinds       []string `json:"phaseKinds"`
 	Commands         []string `json:"commands"`
+	ClientTypes      []string `json:"clientTypes"`
 	CodeDiverged     string   `json:"codeDiverged"`
 	LabParams        []string `json:"labParams"`
 	SpeedUnits       []string `json:"speedUnits"`
@@ -114,6 +115,7 @@ func TestVocab(t *testing.T) {
 		{"encodings", v.Encodings, []string{protocol.EncF32, protocol.EncQ8, protocol.EncI32}},
 		{"phaseKinds", v.PhaseKinds, []string{protocol.PhaseForward, protocol.PhaseLoss, protocol.PhaseBackward, protocol.PhaseUpdate}},
 		{"commands", v.Commands, protocol.Commands},
+		{"clientTypes", v.ClientTypes, protocol.ClientTypes},
 		{"codeDiverged", v.CodeDiverged, protocol.CodeDiverged},
 		// the page writes its URL in an order of its own
 		{"labParams (sorted)", sortedCopy(v.LabParams), sortedCopy(protocol.LabKeys)},

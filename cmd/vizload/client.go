@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,7 +90,15 @@ type client struct {
 	done      chan struct{}
 }
 
+// dialClient connects as a page does: it acknowledges every frame (acks=1,
+// see docs/protocol.md "Flow control"), so the server paces frames to what
+// this client reads.
 func dialClient(d *websocket.Dialer, url, name string, clk *clock) (*client, error) {
+	if strings.Contains(url, "?") {
+		url += "&acks=1"
+	} else {
+		url += "?acks=1"
+	}
 	conn, resp, err := d.Dial(url, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
@@ -111,6 +120,18 @@ func (c *client) send(m map[string]any) {
 	defer c.wmu.Unlock()
 	c.id++
 	m["v"], m["id"] = protocol.Version, c.id
+	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	c.conn.WriteJSON(m)
+}
+
+// received acknowledges a frame (seq nil: one that did not decode).
+func (c *client) received(seq *uint64) {
+	m := map[string]any{"type": protocol.TypeReceived, "v": protocol.Version}
+	if seq != nil {
+		m["seq"] = *seq
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	c.conn.WriteJSON(m)
 }
@@ -152,8 +173,10 @@ func (c *client) read() {
 		}
 		h, _, err := protocol.DecodeHeader(buf.Bytes())
 		if err != nil {
+			c.received(nil)
 			continue
 		}
+		c.received(&h.Seq)
 		if c.clk != nil {
 			c.clk.saw(h.Seq, at)
 		}

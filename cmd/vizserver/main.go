@@ -71,6 +71,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.Var(byteSize{&cfg.MaxMemory}, "max-memory", "memory of all labs', forks' and rooms' networks together (each is estimated before it is built): a new one, or a larger network or batch size, beyond it is refused; default half of this machine's or container's memory (env BPV_MAX_MEMORY)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 256, "open websockets (env BPV_MAX_CONNS)")
 	fs.IntVar(&cfg.MaxFPS, "max-fps", 30, "trace frames per second per client while playing (env BPV_MAX_FPS)")
+	fs.DurationVar(&cfg.KeepAlive, "ws-keepalive", 60*time.Second, "a websocket silent this long (no message, no pong) is closed; the server pings at 9/10 of it (env BPV_WS_KEEPALIVE)")
+	fs.IntVar(&cfg.SendBuffer, "ws-send-buffer", 64<<10, "kernel send buffer of a websocket in bytes: little waits below the newest-frame mailbox (env BPV_WS_SEND_BUFFER)")
 	fs.IntVar(&cfg.MaxMessage, "max-message", 16<<10, "largest client message in bytes (env BPV_MAX_MESSAGE)")
 	fs.Float64Var(&cfg.CmdRate, "cmd-rate", 40, "client messages per second (env BPV_CMD_RATE)")
 	fs.Float64Var(&cfg.MaxQuestions, "max-questions", 10, "questions (explain, walk, gradcheck, look) per second per client, in bursts of as many (env BPV_MAX_QUESTIONS)")

@@ -119,7 +119,10 @@ app.transport = new Transport(wsURL(location, app.wsPath, app.lab.params), {
     c.textContent = text;
     c.classList.toggle('down', !ok);
   },
-}, { storeKey: `bpv.resume ${app.wsPath}`, resume: resumeSession });
+}, { storeKey: `bpv.resume ${app.wsPath}`, resume: resumeSession, frames: !document.hidden });
+
+// a hidden tab receives no trace frames; shown again, it gets a keyframe
+document.addEventListener('visibilitychange', () => app.transport.setFrames(!document.hidden));
 
 addEventListener('resize', () => scheduleSubscription(app));
 installTooltip(app);

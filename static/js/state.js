@@ -67,6 +67,29 @@ export function divergenceText(error) {
   return `${e.charAt(0).toUpperCase()}${e.slice(1)}${/[.!?]$/.test(e) ? '' : '.'}`;
 }
 
+// CHART_POINTS bounds the training points the page keeps for its charts
+// (the server keeps 20000 and sends them to a new page); TEST_POINTS the
+// test accuracies. Past the bound, every other point is dropped, the newest
+// kept, as the server does: a page open for hours keeps a bounded history
+// of the whole run.
+export const CHART_POINTS = 20000;
+export const TEST_POINTS = 2000;
+
+// thinPoints drops every other entry of the parallel arrays of series
+// (keeping the newest) until their length is at most max. It changes them
+// in place.
+export function thinPoints(series, max) {
+  const arrays = Object.values(series);
+  while (arrays[0].length > max) {
+    const n = arrays[0].length;
+    for (const a of arrays) {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (i % 2 === 1 || i === n - 1) a[k++] = a[i];
+      a.length = k;
+    }
+  }
+}
+
 function setIf(p, key, v, def) {
   if (Number(v) === def) delete p[key];
   else p[key] = String(v);
@@ -151,6 +174,8 @@ export class Lab {
       m.testStep.push(step);
       m.test.push(acc);
     }
+    thinPoints({ step: m.step, loss: m.loss, train: m.train }, CHART_POINTS);
+    thinPoints({ step: m.testStep, test: m.test }, TEST_POINTS);
     this.dirty.metrics = true;
   }
 

@@ -20,12 +20,35 @@ function storeToken(key, token) {
   } catch { /* no storage: the token lives in memory only */ }
 }
 
+// HEARTBEAT_MS is how often an open websocket sends a ping: the server
+// hears from the page even while a large message to it takes a slow link
+// longer than its keep-alive (docs/protocol.md, "Flow control").
+export const HEARTBEAT_MS = 20000;
+
+// RETRY_BASE_MS and RETRY_MAX_MS bound the delays between reconnections.
+export const RETRY_BASE_MS = 500;
+export const RETRY_MAX_MS = 10000;
+
+// reconnectDelay is the wait before reconnection attempt retry (0, 1, …):
+// a delay that doubles from RETRY_BASE_MS up to RETRY_MAX_MS, of which a
+// random part (the upper half) is drawn with random(), a function giving
+// [0, 1), so that the pages of a class that lost their server do not all
+// come back at the same moment.
+export function reconnectDelay(retry, random = Math.random) {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(retry, 30));
+  return ceiling / 2 + random() * (ceiling / 2);
+}
+
 // Transport owns one websocket. Callbacks: onJSON(msg), onFrame(frame),
-// onStatus(text, connected). It reconnects with growing delays, resuming the
-// session with the token of the last welcome. Options: storeKey, the
-// sessionStorage key (per tab) that also keeps the token, so a reloaded tab
-// resumes its session ('' keeps it in memory only); resume: false starts a
-// new session even if a token is stored.
+// onStatus(text, connected). It reconnects with growing, jittered delays
+// (reconnectDelay), resuming the session with the token of the last
+// welcome. It acknowledges every trace frame ("received", the server then
+// paces frames to the link), sends a heartbeat ping every HEARTBEAT_MS,
+// and asks for no frames while setFrames(false) (a hidden tab). Options:
+// storeKey, the sessionStorage key (per tab) that also keeps the token, so
+// a reloaded tab resumes its session ('' keeps it in memory only); resume:
+// false starts a new session even if a token is stored; frames: false
+// starts without frames.
 export class Transport {
   constructor(url, handlers, opts = {}) {
     this.url = url;
@@ -37,18 +60,26 @@ export class Transport {
     this.retry = 0;
     this.closed = false;
     this.pending = [];
+    this.frames = opts.frames !== false; // whether the page wants frames
+    this.heartbeat = 0; // the interval timer of the open websocket
   }
 
   connect() {
     let url = this.url;
     if (this.resume) url += (url.includes('?') ? '&' : '?') + `resume=${encodeURIComponent(this.resume)}`;
+    url += (url.includes('?') ? '&' : '?') + 'acks=1';
     const ws = new WebSocket(url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {
       this.retry = 0;
       this.h.onStatus?.('connected', true);
+      if (!this.frames) this.send({ type: 'frames', send: false });
       for (const m of this.pending.splice(0)) ws.send(m);
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => {
+        if (this.ws === ws && ws.readyState === WebSocket.OPEN) this.send({ type: 'ping' });
+      }, HEARTBEAT_MS);
     };
     ws.onmessage = (ev) => {
       if (typeof ev.data === 'string') {
@@ -60,18 +91,37 @@ export class Transport {
       }
       let frame;
       try { frame = decodeFrame(ev.data); } catch (err) {
+        this.received(ws, null);
         this.h.onStatus?.(String(err.message || err), true);
         return;
       }
+      this.received(ws, frame.header.seq);
       this.h.onFrame?.(frame);
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
+      clearInterval(this.heartbeat);
       this.h.onStatus?.('disconnected — reconnecting…', false);
       if (this.closed) return;
-      const delay = Math.min(10000, 500 * 2 ** this.retry++);
+      const delay = reconnectDelay(this.retry++);
       setTimeout(() => { if (!this.closed) this.connect(); }, delay);
     };
+  }
+
+  // received acknowledges a trace frame (seq null: one that did not decode).
+  received(ws, seq) {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const msg = { type: 'received', v: VOCAB.protocolVersion };
+    if (Number.isInteger(seq)) msg.seq = seq;
+    ws.send(JSON.stringify(msg));
+  }
+
+  // setFrames asks the server for trace frames (on: true, answered with a
+  // keyframe) or for none (a hidden tab); a reconnection asks again.
+  setFrames(on) {
+    if (this.frames === on) return;
+    this.frames = on;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.send({ type: 'frames', send: on });
   }
 
   // send queues or sends one JSON message, adding the protocol version and an
@@ -107,6 +157,7 @@ export class Transport {
 
   close() {
     this.closed = true;
+    clearInterval(this.heartbeat);
     if (this.ws) this.ws.close();
   }
 }

@@ -15,6 +15,7 @@
 //   encodings         the encodings of a tensor in a frame
 //   phaseKinds        the kinds of a phase: forward, loss, backward, update
 //   commands          the commands of a "cmd" message
+//   clientTypes       the types of the messages a page sends
 //   codeDiverged      the error code of a divergence
 //   labParams         the lab's URL parameters the server understands, in
 //                     the order the page writes them into its URL
@@ -40,6 +41,7 @@ export const VOCAB = deepFreeze({
   "encodings": ["f32", "q8", "i32"],
   "phaseKinds": ["forward", "loss", "backward", "update"],
   "commands": ["play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test"],
+  "clientTypes": ["cmd", "subscribe", "ping", "explain", "walk", "gradcheck", "look", "received", "frames"],
   "codeDiverged": "diverged",
   "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "sample", "speed", "rate"],
   "speedUnits": ["phase", "step"],
