@@ -202,8 +202,12 @@ func (t *Trainer) EvalTest(max int) float64 {
 	per := t.in.Size()
 	var x *Tensor
 	hits := 0
-	for start := 0; start < n; start += evalBatch {
-		b := min(evalBatch, n-start)
+	// Batches of at most the training batch: the evaluation holds no more
+	// activations than a step (see EstimateMemory); each image's logits are
+	// the same at any batch size.
+	chunk := min(evalBatch, t.cfg.Hyper.BatchSize)
+	for start := 0; start < n; start += chunk {
+		b := min(chunk, n-start)
 		x = resize(x, append([]int{b}, t.in...)...)
 		labels := make([]int, b)
 		for i := range b {

@@ -244,14 +244,18 @@ func (t *Trainer) SetHyper(h Hyper) error {
 	return nil
 }
 
+// checkBatch refuses a batch size whose step would cost too much (see
+// Cost.checkBatch).
+func (t *Trainer) checkBatch(n int) error { return t.cost.checkBatch(n) }
+
 // checkBatch refuses a batch size whose step would cost more than
 // MaxStepMACs multiply-adds or hold more than 16M activations.
-func (t *Trainer) checkBatch(n int) error {
-	if w := n * t.cost.MACs; w > MaxStepMACs {
-		return fmt.Errorf("batch size %d × %d multiply-adds per image is %d, at most %d: lower the batch size or use a smaller network", n, t.cost.MACs, w, MaxStepMACs)
+func (c Cost) checkBatch(n int) error {
+	if w := n * c.MACs; w > MaxStepMACs {
+		return fmt.Errorf("batch size %d × %d multiply-adds per image is %d, at most %d: lower the batch size or use a smaller network", n, c.MACs, w, MaxStepMACs)
 	}
-	if a := n * t.cost.Activations; a > 16<<20 {
-		return fmt.Errorf("batch size %d × %d activations per image is %d, at most %d: lower the batch size or use a smaller network", n, t.cost.Activations, a, 16<<20)
+	if a := n * c.Activations; a > 16<<20 {
+		return fmt.Errorf("batch size %d × %d activations per image is %d, at most %d: lower the batch size or use a smaller network", n, c.Activations, a, 16<<20)
 	}
 	return nil
 }

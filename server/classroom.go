@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/backpropviz/backpropviz/engine"
 	"github.com/backpropviz/backpropviz/protocol"
 )
 
@@ -62,7 +61,9 @@ func newClassroom(cfg ClassroomConfig, reg prometheus.Registerer) *classroom {
 				Help: "Private sessions forked from a room."}),
 		},
 	}
-	reg.MustRegister(c.metrics.rooms, c.metrics.viewers, c.metrics.joinFailed, c.metrics.forks)
+	c.joins.maxAddrs = cfg.JoinAddrs
+	reg.MustRegister(c.metrics.rooms, c.metrics.viewers, c.metrics.joinFailed, c.metrics.forks,
+		c.joins.tracked, c.joins.overflow)
 	return c
 }
 
@@ -92,7 +93,7 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := engine.NewTrainer(p.Config, data)
+	t, mem, err := s.buildTrainer(p.Config, data, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +101,7 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 	// Attached until it is the room's, so that no new session evicts it
 	// as an abandoned private one.
 	sess := s.newSession(t, p, netip.Addr{}, false)
+	sess.mem = mem
 	if err := s.sessions.add(sess, 1); err != nil {
 		return nil, err
 	}
@@ -163,12 +165,9 @@ func (s *Server) findRoom(r *http.Request, typed string) (*Room, error) {
 	if err == nil && (room.knows(a) || room.IsOwner(ownerTokenOf(r, room.Code))) {
 		return room, nil
 	}
-	now := s.class.now()
-	switch why, wait := s.class.joins.admit(a, now); why {
-	case joinAddrOver:
-		return nil, refuseJoinRate(wait)
-	case joinServerOver:
-		return nil, refuseJoinRateServer(wait)
+	now, refused := s.admitLookup(a)
+	if refused != nil {
+		return nil, refused
 	}
 	if err == nil {
 		room.remember(a)
@@ -177,9 +176,28 @@ func (s *Server) findRoom(r *http.Request, typed string) (*Room, error) {
 	if uncharged(err) { // a right code of a room that went away (cluster.go)
 		return nil, err
 	}
+	s.chargeWrong(a, now)
+	return nil, err // errBadCode or errNoRoom
+}
+
+// admitLookup is asked before a code typed at address a, that a does not
+// prove it knows, is looked up (or anything else tells whether it exists):
+// the refusal if a's join budget refuses it now (see joinBudget.admit).
+func (s *Server) admitLookup(a netip.Addr) (time.Time, error) {
+	now := s.class.now()
+	switch why, wait := s.class.joins.admit(a, now); why {
+	case joinAddrOver:
+		return now, refuseJoinRate(wait)
+	case joinServerOver:
+		return now, refuseJoinRateServer(wait)
+	}
+	return now, nil
+}
+
+// chargeWrong charges a wrong code typed at address a to the join budget.
+func (s *Server) chargeWrong(a netip.Addr, now time.Time) {
 	s.class.joins.wrong(a, now)
 	s.class.metrics.joinFailed.Inc()
-	return nil, err // errBadCode or errNoRoom
 }
 
 func (cl *classroom) isOwnerClient(r *Room, c *client) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/websocket"
@@ -101,7 +102,12 @@ func (cs *clusterState) resume(code, token string) (*Room, error) {
 	if err := s.sessions.mayAdd(netip.Addr{}, false); err != nil {
 		return nil, err
 	}
+	mem, err := s.reserveLoaded(t)
+	if err != nil {
+		return nil, err
+	}
 	sess := s.newSession(t, p, netip.Addr{}, false)
+	sess.mem = mem
 	sess.history, sess.tests = history, tests // before run starts
 	if err := s.sessions.add(sess, 1); err != nil {
 		return nil, err
@@ -169,7 +175,25 @@ func (s *Server) serveResume(w http.ResponseWriter, r *http.Request) {
 	if tok == "" {
 		tok = ownerTokenOf(r, code)
 	}
+	// Whether a code exists and whether a token is its owner's are told
+	// only within the join budget, as by /join (see findRoom); the owner of
+	// a room of this replica proves it knows the code.
+	a := ClientAddr(r, s.cfg.TrustedProxies)
+	local, lerr := s.class.rooms.lookup(code)
+	proven := lerr == nil && local.IsOwner(tok)
+	var now time.Time
+	if !proven {
+		var refused error
+		if now, refused = s.admitLookup(a); refused != nil {
+			s.joinFailed(w, r, typed, refused)
+			return
+		}
+	}
 	room, err := s.ResumeRoom(typed, tok)
+	var rf refusal
+	if !proven && (errors.Is(err, errNoRoom) || errors.Is(err, errBadCode) || errors.As(err, &rf)) {
+		s.chargeWrong(a, now) // no room, or not its owner
+	}
 	switch {
 	case errors.Is(err, errRoomLive):
 	case err != nil:

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -110,7 +111,7 @@ func (s *session) command(m *sessionMsg) {
 // set applies a "set" command: all of it or, on error, nothing.
 func (s *session) set(m *sessionMsg) {
 	if err := s.applySet(m.c, &m.args, func() { m.c.reply(protocol.Ack(m.id)) }); err != nil {
-		m.c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
+		s.refuseSet(m, err)
 	}
 }
 
@@ -129,14 +130,29 @@ func (s *session) applySet(c *client, a *protocol.CmdArgs, acked func()) error {
 			s.log.Error("load data", "data", np.Data, "err", err)
 			return fmt.Errorf("data %q is not available on this server", np.Data)
 		}
-		t, err := engine.NewTrainer(np.Config, data)
+		// Within the memory budget, the old trainer counted until the new
+		// one replaces it.
+		t, mem, err := s.srv.buildTrainer(np.Config, data, s)
 		if err != nil {
 			return err
 		}
 		s.saveUndo()
 		s.t = t
+		s.srv.sessions.setMem(s, mem)
 	} else if ch.hyper {
-		if err := s.t.SetHyper(np.Config.Hyper); err != nil {
+		old := s.t.Config().Hyper
+		// A batch size or optimizer holds another amount of memory.
+		need, err := memoryOf(s.t, np.Config.Hyper)
+		if err == nil {
+			err = s.srv.sessions.resize(s, need)
+		}
+		if err == nil {
+			err = s.t.SetHyper(np.Config.Hyper)
+		}
+		if err != nil {
+			if had, err := memoryOf(s.t, old); err == nil {
+				s.srv.sessions.resize(s, had) // back (no larger than before)
+			}
 			return err
 		}
 	}
@@ -161,6 +177,17 @@ func (s *session) applySet(c *client, a *protocol.CmdArgs, acked func()) error {
 		s.publishFrames([]*client{c}, s.mode == modePaused, true)
 	}
 	return nil
+}
+
+// refuseSet answers a "set" that changed nothing: a memory refusal (counted
+// as a limit hit) or an invalid value.
+func (s *session) refuseSet(m *sessionMsg, err error) {
+	var mem memRefusal
+	if errors.As(err, &mem) {
+		m.c.reply(s.srv.counted(refuseMemory(mem)).reply(m.id))
+		return
+	}
+	m.c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 }
 
 // restarted tells every client that the network was reset (and, if

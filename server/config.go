@@ -32,14 +32,21 @@ type Config struct {
 	// time; if every one has a page, the new tab gets the error "full".
 	MaxSessions int
 	// MaxSessionsPerAddr bounds the labs and forks started from one
-	// network address (see ClientAddr) that are kept at once; default 32,
-	// as many as MaxSessions, so a class behind one NAT can fork freely.
-	// At the cap a new one replaces that address's own lab or fork that
+	// network address (see ClientAddr; an IPv6 address's /64, see addrKey)
+	// that are kept at once; default max(2, MaxSessions/8), so that one
+	// address cannot take every slot of the server. At the cap a new one replaces that address's own lab or fork that
 	// has had no page for the longest time, never another address's; if
 	// each has a page, the tab gets the error "full". Behind a school's
 	// NAT a whole class shares one address: raise it to the forks the
 	// class will make, or name the reverse proxy with TrustedProxies.
 	MaxSessionsPerAddr int
+	// MaxMemory bounds the memory of all sessions' trainers together, in
+	// bytes: each is estimated before it is built (engine.EstimateMemory),
+	// and a new lab, fork or room, or a change of network, data set,
+	// batch size or optimizer that would go beyond it first evicts labs
+	// and forks without a page and otherwise is refused. Default
+	// DefaultMaxMemory(): half of the machine's or the container's memory.
+	MaxMemory int64
 	// MaxConns bounds the open websockets; default 256.
 	MaxConns int
 	// MaxFPS bounds the trace frames per second sent to one client while
@@ -93,29 +100,31 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultAddr               = "127.0.0.1:8080"
-	defaultMaxSessions        = 32
-	defaultMaxSessionsPerAddr = 32
-	defaultMaxConns           = 256
-	defaultMaxFPS             = 30
-	defaultMaxMessage         = 16 << 10
-	defaultKeepAlive          = 60 * time.Second
-	defaultSendBuffer         = 64 << 10
-	defaultCmdRate            = 40
-	defaultMaxQuestions       = 10
-	defaultMaxBatch           = 128
-	defaultMaxTest            = 10000
-	defaultMaxRate            = 1000
-	defaultGrace              = 10 * time.Minute
-	defaultShapesTrain        = 5000
-	defaultShapesTest         = 1000
+	DefaultAddr         = "127.0.0.1:8080"
+	defaultMaxSessions  = 32
+	defaultMaxConns     = 256
+	defaultMaxFPS       = 30
+	defaultMaxMessage   = 16 << 10
+	defaultKeepAlive    = 60 * time.Second
+	defaultSendBuffer   = 64 << 10
+	defaultCmdRate      = 40
+	defaultMaxQuestions = 10
+	defaultMaxBatch     = 128
+	defaultMaxTest      = 10000
+	defaultMaxRate      = 1000
+	defaultGrace        = 10 * time.Minute
+	defaultShapesTrain  = 5000
+	defaultShapesTest   = 1000
 )
 
 // withDefaults fills zero fields and checks the others.
 func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxSessions, defaultMaxSessions)
-	def(&c.MaxSessionsPerAddr, defaultMaxSessionsPerAddr)
+	def(&c.MaxSessionsPerAddr, max(2, c.MaxSessions/8))
 	def(&c.MaxConns, defaultMaxConns)
+	if c.MaxMemory == 0 {
+		c.MaxMemory = DefaultMaxMemory()
+	}
 	def(&c.MaxFPS, defaultMaxFPS)
 	def(&c.MaxMessage, defaultMaxMessage)
 	def(&c.KeepAlive, defaultKeepAlive)
@@ -134,6 +143,7 @@ func (c Config) withDefaults() (Config, error) {
 	check := p.check
 	check(c.MaxSessions > 0, "max sessions %d: want > 0", c.MaxSessions)
 	check(c.MaxSessionsPerAddr > 0, "max sessions per address %d: want > 0", c.MaxSessionsPerAddr)
+	check(c.MaxMemory >= 16<<20, "max memory %d bytes: want at least 16 MiB", c.MaxMemory)
 	check(c.MaxConns > 0, "max connections %d: want > 0", c.MaxConns)
 	check(c.MaxFPS > 0 && c.MaxFPS <= 120, "max fps %d: want 1 … 120", c.MaxFPS)
 	check(c.MaxMessage >= 1024 && c.MaxMessage <= hardReadLimit, "max message %d bytes: want 1024 … %d", c.MaxMessage, hardReadLimit)
@@ -205,9 +215,17 @@ type ClassroomConfig struct {
 	// Rooms are not ended while a page is connected.
 	IdleTimeout time.Duration
 	// RoomKey, if set, must be typed to create a room from the page (rooms
-	// named with -room at start-up need none). Default: anyone may create
-	// one, up to MaxRooms.
+	// named with -room at start-up need none). Without it, rooms may be
+	// created from the page only if OpenRooms is set or the server listens
+	// on a loopback address (Addr: this machine only); see mayCreateRooms.
 	RoomKey string
+	// OpenRooms lets anyone who reaches the server create rooms from the
+	// page without a key, up to MaxRooms, on any listen address.
+	OpenRooms bool
+	// JoinAddrs bounds the addresses whose join budget is kept; beyond it
+	// (addresses whose budget has not refilled) new addresses share one
+	// budget; default 16384.
+	JoinAddrs int
 }
 
 // Classroom defaults.
@@ -221,6 +239,7 @@ const (
 	defaultJoinBurstTotal  = 100
 	defaultForkRate        = 5
 	defaultIdleTimeout     = 30 * time.Minute
+	defaultJoinAddrs       = 16384
 )
 
 // withDefaults fills zero fields and checks the others.
@@ -234,12 +253,14 @@ func (c ClassroomConfig) withDefaults() (ClassroomConfig, error) {
 	def(&c.JoinRateTotal, defaultJoinRateTotal)
 	def(&c.ForkRate, defaultForkRate)
 	def(&c.IdleTimeout, defaultIdleTimeout)
+	def(&c.JoinAddrs, defaultJoinAddrs)
 	var p problems
 	check := p.check
 	check(c.MaxRooms > 0, "max rooms %d: want > 0", c.MaxRooms)
 	check(c.MaxViewers > 0, "max viewers %d: want > 0", c.MaxViewers)
 	check(c.MaxConnsPerAddr > 0, "max connections per address %d: want > 0", c.MaxConnsPerAddr)
 	check(c.JoinRate > 0 && c.JoinBurst > 0, "join rate %v, burst %d: want > 0", c.JoinRate, c.JoinBurst)
+	check(c.JoinAddrs > 0, "join budget addresses %d: want > 0", c.JoinAddrs)
 	check(c.IdleTimeout > 0, "idle timeout %v: want > 0", c.IdleTimeout)
 	check(c.ForkRate > 0, "fork rate %v: want > 0 steps per second", c.ForkRate)
 	check(c.JoinRateTotal > 0 && c.JoinBurstTotal > 0, "total join rate %v, burst %d: want > 0", c.JoinRateTotal, c.JoinBurstTotal)

@@ -33,22 +33,37 @@ func (s *Server) forkFor(room *Room, from netip.Addr, st *student) (*session, er
 	var p LabParams
 	var history []protocol.MetricsPoint
 	var tests []protocol.TestPoint
+	var mem int64
+	var err error
 	if room.mirror != nil {
 		// The trainer is on the room's home replica (cluster_mirror.go).
-		var err error
 		if t, p, history, tests, err = room.mirror.forkState(); err != nil {
 			return nil, err
 		}
+		if mem, err = s.reserveLoaded(t); err != nil {
+			return nil, err
+		}
 	} else if !rs.inSession(func() {
+		// The memory of the copy is reserved before it is made.
+		if mem, err = trainerBytes(rs.t.Config(), rs.t.Data()); err != nil {
+			return
+		}
+		if err = s.sessions.reserve(mem, nil); err != nil {
+			return
+		}
 		t, p = rs.t.Clone(), rs.params
 		// The fork's charts go on from the room's.
 		history, tests = slices.Clone(rs.history), slices.Clone(rs.tests)
 	}) {
 		return nil, errRoomClosed
+	} else if err != nil {
+		return nil, err
 	}
 	p.Speed = capSpeed(p.Speed, s.cfg.ForkRate, len(t.Layers()))
 	sess := s.newSession(t, p, from, true)
-	sess.maxRate = s.cfg.ForkRate             // before run starts: it reads them
+	sess.mem = mem
+	sess.maxRate = s.cfg.ForkRate // before run starts: it reads them
+	sess.forkOf = room.Code
 	sess.history, sess.tests = history, tests // when a client attaches
 	if st != nil {
 		sess.student, sess.roster = st, &room.roster
@@ -62,6 +77,19 @@ func (s *Server) forkFor(room *Room, from netip.Addr, st *student) (*session, er
 	s.class.metrics.forks.Inc()
 	s.log.Info("room forked", "room", room.Code, "session", sess.id, "step", t.Step())
 	return sess, nil
+}
+
+// forkOfRoom returns the live fork of the room of join code code whose
+// resume token is tok, or nil: a token of a lab, of a room's trainer or of
+// a fork of another room is no proof of having joined this room.
+func (s *Server) forkOfRoom(tok, code string) *session {
+	if tok == "" {
+		return nil
+	}
+	if sess := s.sessions.lookup(tok); sess != nil && sess.room == nil && sess.forkOf == code {
+		return sess
+	}
+	return nil
 }
 
 // capSpeed returns sp slowed to at most maxRate optimizer steps per second.

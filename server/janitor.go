@@ -50,7 +50,7 @@ func (s *Server) endInactive(now time.Time) int {
 				c.mb.close(bye, websocket.CloseGoingAway, "idle")
 			}
 		})
-		if idle && s.sessions.end(sess, "idle") {
+		if idle && s.sessions.end(sess, evictIdle) {
 			n++
 		}
 	}

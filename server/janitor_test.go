@@ -1,6 +1,9 @@
 package server
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +25,9 @@ func TestEvictIdle(t *testing.T) {
 	}
 	if n := srv.sessions.evictIdle(now.Add(2*time.Hour), srv.cfg.ResumeGrace); n != 1 {
 		t.Errorf("evicted %d sessions after the grace period, want 1", n)
+	}
+	if got := metricsLine(t, ts, `bpv_sessions_evicted_total{reason="abandoned"}`); got != "1" {
+		t.Errorf(`/metrics: bpv_sessions_evicted_total{reason="abandoned"} %s, want 1`, got)
 	}
 	c2 := dial(t, ts, "resume="+w.Resume)
 	var w2 protocol.Welcome
@@ -65,9 +71,33 @@ func TestIdleSessionsEnded(t *testing.T) {
 	if n := srv.endInactive(now.Add(10 * idle)); n != 1 {
 		t.Errorf("third sweep ended %d sessions, want 1 (the quiet one)", n)
 	}
+	if got := metricsLine(t, ts, `bpv_sessions_evicted_total{reason="idle"}`); got != "2" {
+		t.Errorf(`/metrics: bpv_sessions_evicted_total{reason="idle"} %s, want 2`, got)
+	}
+	if got := metricsLine(t, ts, `bpv_sessions_evicted_total{reason="abandoned"}`); got != "0" {
+		t.Errorf(`/metrics: bpv_sessions_evicted_total{reason="abandoned"} %s, want 0`, got)
+	}
 	viewer.send(map[string]any{"type": "ping"})
 	viewer.expect("pong", nil)
 	if len(srv.roomsOf()) != 1 {
 		t.Errorf("the room was ended")
 	}
+}
+
+// metricsLine returns the value /metrics of ts gives the series named
+// (with its labels), "" if there is none.
+func metricsLine(t *testing.T, ts *httptest.Server, series string) string {
+	t.Helper()
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+			return v
+		}
+	}
+	return ""
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Limits that keep one machine fair to a whole class: connections per
@@ -77,6 +79,17 @@ func ClientAddr(r *http.Request, proxies []netip.Prefix) netip.Addr {
 	return client
 }
 
+// addrKey is what every per-address limit counts an address as: an IPv4
+// address itself, and an IPv6 address's /64 prefix, since one home, school
+// or host is given a whole /64 and may use any address of it.
+func addrKey(a netip.Addr) netip.Addr {
+	if a.Is6() && !a.Is4In6() {
+		p, _ := a.Prefix(64)
+		return p.Addr()
+	}
+	return a
+}
+
 func peerAddr(remote string) netip.Addr {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
@@ -89,8 +102,8 @@ func peerAddr(remote string) netip.Addr {
 	return a.Unmap()
 }
 
-// addrCounter counts what each network address holds open (websockets) and
-// refuses more than max per address.
+// addrCounter counts what each network address (see addrKey) holds open
+// (websockets, connections) and refuses more than max per address.
 type addrCounter struct {
 	max int
 
@@ -104,6 +117,7 @@ func newAddrCounter(max int) *addrCounter {
 
 // acquire takes one slot of a; it reports false at the cap.
 func (c *addrCounter) acquire(a netip.Addr) bool {
+	a = addrKey(a)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n[a] >= c.max {
@@ -115,6 +129,7 @@ func (c *addrCounter) acquire(a netip.Addr) bool {
 
 // release gives back one slot of a.
 func (c *addrCounter) release(a netip.Addr) {
+	a = addrKey(a)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.n[a] <= 1 {
@@ -126,6 +141,7 @@ func (c *addrCounter) release(a netip.Addr) {
 
 // count is the number of slots a holds.
 func (c *addrCounter) count(a netip.Addr) int {
+	a = addrKey(a)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n[a]
@@ -189,16 +205,22 @@ func (b *rateBucket) full(now time.Time) bool {
 // it nothing. So a right code is never refused because of what other
 // addresses did, nor because someone behind the same address (a school's
 // NAT) typed wrong codes, while guessing stays at most probeRate codes per
-// second per address. Addresses whose buckets have refilled are forgotten,
-// so memory stays bounded by the addresses active within burst/rate
-// seconds.
+// second per address. Addresses (see addrKey) whose buckets have refilled
+// are forgotten; beyond maxAddrs addresses that have not, a new address
+// shares one budget with every other such address (overflow), so memory
+// stays bounded while guessing from many addresses stays bounded too.
 type joinBudget struct {
 	rate, probeRate   float64
 	burst, probeBurst int
 	global            *rateBucket // nil: no global budget
 
-	mu    sync.Mutex
-	addrs map[netip.Addr]*joinState
+	maxAddrs int
+	tracked  prometheus.Gauge   // bpv_join_budget_addresses
+	overflow prometheus.Counter // bpv_join_budget_overflow_total
+
+	mu        sync.Mutex
+	addrs     map[netip.Addr]*joinState
+	overState *joinState // the budget shared by the addresses beyond maxAddrs
 }
 
 // joinState is one address's budget of wrong codes and of look-ups while
@@ -210,30 +232,42 @@ type joinState struct{ wrong, probe *rateBucket }
 // globalBurst; globalRate 0 means no global budget), and probeRate look-ups
 // per second (bursts of probeBurst) from a suspect address.
 func newJoinBudget(rate float64, burst int, globalRate float64, globalBurst int, probeRate float64, probeBurst int, now time.Time) *joinBudget {
-	j := &joinBudget{rate: rate, burst: burst, probeRate: probeRate, probeBurst: probeBurst, addrs: map[netip.Addr]*joinState{}}
+	j := &joinBudget{rate: rate, burst: burst, probeRate: probeRate, probeBurst: probeBurst, addrs: map[netip.Addr]*joinState{},
+		maxAddrs: defaultJoinAddrs,
+		tracked:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "bpv_join_budget_addresses", Help: "Addresses whose join budget is kept."}),
+		overflow: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_join_budget_overflow_total",
+			Help: "Join attempts from addresses beyond -join-addrs, which share one budget."})}
+	j.overState = j.newState(now)
 	if globalRate > 0 {
 		j.global = newTokenBucket(globalRate, globalBurst, now)
 	}
 	return j
 }
 
-// maxLimiterAddrs is how many addresses a joinBudget keeps before pruning.
-const maxLimiterAddrs = 4096
+func (j *joinBudget) newState(now time.Time) *joinState {
+	return &joinState{wrong: newTokenBucket(j.rate, j.burst, now), probe: newTokenBucket(j.probeRate, j.probeBurst, now)}
+}
 
 // state returns a's state, creating it (and pruning refilled ones) if
-// needed. j.mu is held.
+// needed; beyond maxAddrs addresses it is the shared overflow state. j.mu
+// is held.
 func (j *joinBudget) state(a netip.Addr, now time.Time) *joinState {
+	a = addrKey(a)
 	st := j.addrs[a]
 	if st == nil {
-		if len(j.addrs) >= maxLimiterAddrs {
+		if len(j.addrs) >= j.maxAddrs {
 			for k, v := range j.addrs {
 				if v.wrong.full(now) && v.probe.full(now) {
 					delete(j.addrs, k)
 				}
 			}
 		}
-		st = &joinState{wrong: newTokenBucket(j.rate, j.burst, now), probe: newTokenBucket(j.probeRate, j.probeBurst, now)}
+		if len(j.addrs) >= j.maxAddrs {
+			return j.overState
+		}
+		st = j.newState(now)
 		j.addrs[a] = st
+		j.tracked.Set(float64(len(j.addrs)))
 	}
 	return st
 }
@@ -254,6 +288,9 @@ func (j *joinBudget) admit(a netip.Addr, now time.Time) (joinRefusal, time.Durat
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	st := j.state(a, now)
+	if st == j.overState {
+		j.overflow.Inc()
+	}
 	why := joinAllowed
 	switch {
 	case st.wrong.retryAfter(now) > 0:

@@ -16,7 +16,9 @@ type serverMetrics struct {
 	bytesSent     prometheus.Counter
 	steps         prometheus.Counter
 	limitHits     *prometheus.CounterVec
-	evicted       prometheus.Counter
+	evicted       *prometheus.CounterVec
+	memInUse      prometheus.Gauge
+	memBudget     prometheus.Gauge
 	chunkedWrites prometheus.Counter // flow.go
 	coarseFrames  prometheus.Counter // flow.go
 }
@@ -38,15 +40,23 @@ func newServerMetrics() *serverMetrics {
 			Help: "Optimizer steps run by all sessions."}),
 		limitHits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bpv_limit_hits_total",
 			Help: "Requests refused by a limit, by limit."}, []string{"limit"}),
-		evicted: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_sessions_evicted_total",
-			Help: "Sessions evicted: without a client past the resume grace period, without a client when a new session needed the room, or inactive."}),
+		evicted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bpv_sessions_evicted_total",
+			Help: "Sessions evicted, by reason: abandoned (no client for the resume grace period), limit (no client, replaced by a new session at the cap of sessions), idle (no command for the idle timeout), memory (no client, replaced by a new session within the memory budget)."},
+			[]string{"reason"}),
+	}
+	m.memInUse = prometheus.NewGauge(prometheus.GaugeOpts{Name: "bpv_memory_in_use_bytes",
+		Help: "Bytes of the memory budget held by the sessions' trainers (estimated before each is built), and reserved for trainers being built."})
+	m.memBudget = prometheus.NewGauge(prometheus.GaugeOpts{Name: "bpv_memory_budget_bytes",
+		Help: "The memory budget of all sessions' trainers together (-max-memory)."})
+	for reason := range evictReasons {
+		m.evicted.WithLabelValues(reason) // shown at 0 from the start
 	}
 	m.chunkedWrites = prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_chunked_writes_total",
 		Help: "Large messages written in chunks with pings between them (a slow link, a chart history)."})
 	m.coarseFrames = prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_frames_coarse_total",
 		Help: "Trace frames sent 8-bit instead of exact to a page whose link is slow."})
 	m.reg.MustRegister(m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
-		m.limitHits, m.evicted, m.chunkedWrites, m.coarseFrames,
+		m.limitHits, m.evicted, m.memInUse, m.memBudget, m.chunkedWrites, m.coarseFrames,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

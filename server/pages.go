@@ -2,7 +2,9 @@ package server
 
 import (
 	"crypto/subtle"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -41,14 +43,14 @@ func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/r/"+room.Code, http.StatusSeeOther)
 }
 
-// sameOrigin refuses a form posted from another site: browsers say where
-// a request comes from in Sec-Fetch-Site, and older ones in Origin.
+// sameOrigin refuses a form posted from another site (see newFormGuard:
+// browsers say where a request comes from in Sec-Fetch-Site, and older
+// ones in Origin) and logs why.
 func (s *Server) sameOrigin(w http.ResponseWriter, r *http.Request) bool {
-	site := r.Header.Get("Sec-Fetch-Site")
-	if site == "same-origin" || site == "none" {
-		return true
-	}
-	if site != "" || !OriginChecker(s.cfg.AllowedOrigins)(r) {
+	if err := s.forms.Check(r); err != nil {
+		s.metrics.limitHits.WithLabelValues("origin").Inc()
+		s.log.Warn("origin refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"),
+			"sec_fetch_site", r.Header.Get("Sec-Fetch-Site"), "host", r.Host, "reason", err.Error())
 		http.Error(w, "cross-site form refused", http.StatusForbidden)
 		return false
 	}
@@ -68,6 +70,8 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 	var room *Room
 	if k := s.cfg.RoomKey; k != "" && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("key")), []byte(k)) != 1 {
 		err = refuseRoomKey()
+	} else if k == "" && !s.roomsOpen() {
+		err = refuseRoomsClosed()
 	} else {
 		room, err = s.CreateRoom(r.PostForm.Get("name"), DefaultLabParams())
 	}
@@ -77,6 +81,26 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/r/"+room.Code+"?owner="+room.OwnerToken(), http.StatusSeeOther)
+}
+
+// roomsOpen reports whether rooms may be created from the page without a
+// room key: with OpenRooms, or on a server that listens on a loopback
+// address only (this machine's browser is its only user). On any other
+// address, anyone who reaches the server could otherwise take every room.
+func (s *Server) roomsOpen() bool { return s.cfg.OpenRooms || listensOnLoopback(s.cfg.Addr) }
+
+// listensOnLoopback reports whether the listen address addr is a loopback
+// address (127.0.0.1, ::1, localhost).
+func listensOnLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 // secure reports whether the browser reached us over TLS (directly or
@@ -153,13 +177,11 @@ func (s *Server) serveFork(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
 	code, ok := NormalizeJoinCode(typed)
-	var forked bool      // this browser holds a live fork of the room
+	var forked bool      // this browser holds a live fork of this very room: it joined it
 	var trainer *session // the fork's, else the room's (on this replica)
 	if ck, err := r.Cookie(forkCookie(code)); ok && err == nil {
-		sess := s.sessions.lookup(ck.Value)
-		forked = sess != nil && sess.room == nil
-		if forked {
-			trainer = sess
+		if sess := s.forkOfRoom(ck.Value, code); sess != nil {
+			forked, trainer = true, sess
 		}
 	}
 	name := "Room " + code
@@ -172,7 +194,8 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	} else {
-		// Without a fork the page forks the room when it connects: a join.
+		// Without a fork the page forks the room when it connects: a join,
+		// charged to the join budget like /join (see findRoom).
 		room, err := s.findRoom(r, typed)
 		if err != nil {
 			s.joinFailed(w, r, typed, err)

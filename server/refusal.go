@@ -61,6 +61,9 @@ const (
 	msgNoSession     = "The session could not be started."
 	msgRoomKey       = "Wrong room key. Ask the server's operator for it."
 	msgSessionEnded  = "This page's session has ended (it was left without a page for too long, or the server restarted); nothing was started in its place. Start again for a new one at step 0."
+	msgRoomsClosed   = "This server serves a network, and creating rooms from the page needs a room key, which it has none of. " +
+		"Whoever runs the server can start it with -room-key KEY (and type the key here), with -room \"NAME\" to open a room at start-up, " +
+		"or with -open-rooms to let everyone who reaches it create rooms."
 )
 
 // The refusals of the server.
@@ -90,6 +93,10 @@ func refuseRooms(max int, grace time.Duration) refusal {
 
 func refuseRoomKey() refusal {
 	return refusal{"room_key", protocol.CodeForbidden, msgRoomKey, websocket.ClosePolicyViolation}
+}
+
+func refuseRoomsClosed() refusal {
+	return refusal{"rooms_closed", protocol.CodeForbidden, msgRoomsClosed, websocket.ClosePolicyViolation}
 }
 
 func refuseJoinRate(wait time.Duration) refusal {
@@ -151,9 +158,12 @@ func refuseForkSpeed(rate float64) refusal {
 // logged and the user told only that the session could not be started.
 func (s *Server) refusalOf(err error) refusal {
 	var r refusal
+	var mem memRefusal
 	switch {
 	case errors.As(err, &r):
 		return r
+	case errors.As(err, &mem):
+		return refuseMemory(mem)
 	case errors.Is(err, errSessionsPerAddr):
 		return refuseSessionsPerAddr(s.cfg.MaxSessionsPerAddr)
 	case errors.Is(err, errFull):

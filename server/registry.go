@@ -24,17 +24,21 @@ var (
 // unregistered: every session it ends, it also stops.
 type registry struct {
 	max, maxPerAddr int
-	sessions        prometheus.Gauge   // bpv_sessions
-	evicted         prometheus.Counter // bpv_sessions_evicted_total
+	sessions        prometheus.Gauge       // bpv_sessions
+	evicted         *prometheus.CounterVec // bpv_sessions_evicted_total{reason}
+	maxMem          int64                  // the memory budget of all trainers (memory.go)
+	memInUse        prometheus.Gauge       // bpv_memory_in_use_bytes
 
 	mu      sync.Mutex          // guards these and each session's attached, detachedAt and room
 	closed  bool                // set by close: no more sessions
 	byToken map[string]*session // by resume token
+	memUsed int64               // bytes of the budget the sessions' trainers and reservations hold
 }
 
 func newRegistry(cfg Config, m *serverMetrics) *registry {
 	return &registry{max: cfg.MaxSessions, maxPerAddr: cfg.MaxSessionsPerAddr,
-		sessions: m.sessions, evicted: m.evicted, byToken: map[string]*session{}}
+		sessions: m.sessions, evicted: m.evicted, maxMem: cfg.MaxMemory, memInUse: m.memInUse,
+		byToken: map[string]*session{}}
 }
 
 // newSession returns a session of trainer t with settings p, started from
@@ -63,16 +67,19 @@ func (g *registry) mayAdd(from netip.Addr, perAddr bool) error {
 }
 
 // add registers sess with attached connections about to attach (0: its
-// resume grace period starts now) and starts its goroutine. At the caps it
+// resume grace period starts now) and starts its goroutine. sess.mem must
+// be reserved (see reserve); if add fails it is given back. At the caps it
 // first evicts an abandoned session (see makeRoom), or fails with
 // errSessionsPerAddr or errFull; after close it fails with errFull.
 func (g *registry) add(sess *session, attached int) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
-		return errFull
+		return errFull // close zeroed the budget in use
 	}
 	if err := g.makeRoom(sess.addr, sess.perAddr); err != nil {
+		g.memUsed -= sess.mem
+		g.memInUse.Set(float64(g.memUsed))
 		return err
 	}
 	sess.attached = attached
@@ -98,21 +105,37 @@ func (g *registry) makeRoom(from netip.Addr, perAddr bool) error {
 		if old == nil {
 			return errSessionsPerAddr
 		}
-		g.endLocked(old, "making room for a new session of the same address")
+		g.endLocked(old, evictLimit)
 	}
 	if len(g.byToken) >= g.max {
 		old := g.oldestDetached(nil)
 		if old == nil {
 			return errFull
 		}
-		g.endLocked(old, "making room for a new session")
+		g.endLocked(old, evictLimit)
 	}
 	return nil
 }
 
+// Why a session is evicted: the reason label of bpv_sessions_evicted_total.
+const (
+	evictAbandoned = "abandoned" // no page for the resume grace period
+	evictLimit     = "limit"     // without a page, replaced by a new session at MaxSessions or MaxSessionsPerAddr
+	evictIdle      = "idle"      // no command for IdleTimeout
+	evictMemory    = "memory"    // without a page, replaced by a new session at the memory budget
+)
+
+// evictReasons are the reasons, each with what the log says.
+var evictReasons = map[string]string{
+	evictAbandoned: "no page for the resume grace period",
+	evictLimit:     "making room for a new session at the cap of sessions",
+	evictIdle:      "no command for the idle timeout",
+	evictMemory:    "making room for a new session within the memory budget",
+}
+
 // end unregisters sess, if it is still registered, and stops it (without
-// waiting for it). A reason counts sess as evicted and is logged; "" ends
-// a session no client has seen. It reports whether sess was registered
+// waiting for it). A reason (one of evictReasons) counts sess as evicted
+// and is logged; "" ends a session no client has seen. It reports whether sess was registered
 // (else whoever unregistered it has stopped it).
 func (g *registry) end(sess *session, reason string) bool {
 	g.mu.Lock()
@@ -127,10 +150,12 @@ func (g *registry) endLocked(sess *session, reason string) bool {
 	}
 	delete(g.byToken, sess.token)
 	g.sessions.Set(float64(len(g.byToken)))
+	g.memUsed -= sess.mem
+	g.memInUse.Set(float64(g.memUsed))
 	close(sess.quit)
 	if reason != "" {
-		g.evicted.Inc()
-		sess.log.Info("session evicted", "reason", reason)
+		g.evicted.WithLabelValues(reason).Inc()
+		sess.log.Info("session evicted", "reason", reason, "why", evictReasons[reason])
 	}
 	return true
 }
@@ -143,7 +168,7 @@ func (g *registry) evictIdle(now time.Time, grace time.Duration) int {
 	n := 0
 	for _, sess := range g.byToken {
 		if sess.attached == 0 && now.Sub(sess.detachedAt) >= grace {
-			g.endLocked(sess, "no page for the resume grace period")
+			g.endLocked(sess, evictAbandoned)
 			n++
 		}
 	}
@@ -163,6 +188,8 @@ func (g *registry) close() []*session {
 	}
 	clear(g.byToken)
 	g.sessions.Set(0)
+	g.memUsed = 0
+	g.memInUse.Set(0)
 	return all
 }
 
@@ -270,7 +297,9 @@ func (g *registry) countOf(a netip.Addr) int {
 	return n
 }
 
-// startedFrom accepts the labs and forks started from address a.
+// startedFrom accepts the labs and forks started from address a (its /64
+// for IPv6, see addrKey).
 func startedFrom(a netip.Addr) func(*session) bool {
-	return func(sess *session) bool { return sess.perAddr && sess.addr == a }
+	a = addrKey(a)
+	return func(sess *session) bool { return sess.perAddr && addrKey(sess.addr) == a }
 }

@@ -146,7 +146,7 @@ const maxRoomAddrs = 4096
 func (r *Room) knows(a netip.Addr) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	_, ok := r.joined[a]
+	_, ok := r.joined[addrKey(a)]
 	return ok
 }
 
@@ -159,7 +159,7 @@ func (r *Room) remember(a netip.Addr) {
 		r.joined = map[netip.Addr]struct{}{}
 	}
 	if len(r.joined) < maxRoomAddrs {
-		r.joined[a] = struct{}{}
+		r.joined[addrKey(a)] = struct{}{}
 	}
 }
 

@@ -74,29 +74,57 @@ func normalizeOrigin(s string) (string, bool) {
 // the browser sent, scheme ignored) or is one of allowed (normalized by
 // ParseOrigins). A request without Origin does not come from a browser page
 // and cannot be a cross-site websocket hijacking; it is accepted. "null"
-// and malformed origins are refused.
+// and malformed origins are refused. (http.CrossOriginProtection, which
+// guards the forms, lets every GET pass: an upgrade is a GET.)
 func OriginChecker(allowed []string) func(r *http.Request) bool {
-	return func(r *http.Request) bool {
-		origin := r.Header.Get("Origin")
-		if origin == "" {
-			return true
-		}
-		u, err := url.Parse(origin)
-		if err != nil || u.Host == "" {
-			return false
-		}
-		if strings.EqualFold(u.Host, r.Host) {
-			return true
-		}
-		o, ok := normalizeOrigin(origin)
-		if !ok {
-			return false
-		}
-		for _, a := range allowed {
-			if o == a {
-				return true
-			}
-		}
-		return false
+	return func(r *http.Request) bool { return originRefused(r, allowed) == "" }
+}
+
+// originRefused says why the websocket upgrade r is refused by its origin
+// (see OriginChecker), "" if it is not.
+func originRefused(r *http.Request, allowed []string) string {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return ""
 	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return "the Origin header is not an origin (malformed, or null)"
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return ""
+	}
+	o, ok := normalizeOrigin(origin)
+	if !ok {
+		return "the Origin header is not an origin (malformed, or null)"
+	}
+	for _, a := range allowed {
+		if o == a {
+			return ""
+		}
+	}
+	return "the origin is neither this host (" + r.Host + ") nor one of -allowed-origins"
+}
+
+// checkOrigin is the websocket upgrader's origin check: OriginChecker,
+// logging a refused origin with its reason.
+func (s *Server) checkOrigin(r *http.Request) bool {
+	why := originRefused(r, s.cfg.AllowedOrigins)
+	if why != "" {
+		s.metrics.limitHits.WithLabelValues("origin").Inc()
+		s.log.Warn("origin refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"), "host", r.Host, "reason", why)
+	}
+	return why == ""
+}
+
+// newFormGuard returns the cross-origin protection of the forms (POST
+// /rooms, /r/CODE/fork, /r/CODE/resume): net/http's CrossOriginProtection,
+// which trusts Sec-Fetch-Site and else compares Origin with Host, with the
+// allowed origins trusted too.
+func newFormGuard(allowed []string) *http.CrossOriginProtection {
+	cop := http.NewCrossOriginProtection()
+	for _, o := range allowed {
+		cop.AddTrustedOrigin(o) // normalized by ParseOrigins: valid
+	}
+	return cop
 }

@@ -66,7 +66,8 @@ type Server struct {
 	router   chi.Router
 	cluster  *clusterState // nil for a server alone (cluster.go)
 	up       websocket.Upgrader
-	quit     chan struct{} // closed by Shutdown
+	forms    *http.CrossOriginProtection // the forms' origin check (security.go)
+	quit     chan struct{}               // closed by Shutdown
 	conns    sync.WaitGroup
 
 	mu      sync.Mutex
@@ -95,6 +96,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	registerBuildInfo(s.metrics.reg, cfg.Version)
 	s.cmdtime = newCommandLatency(s.metrics.reg)
 	s.sessions = newRegistry(cfg, s.metrics)
+	s.metrics.memBudget.Set(float64(cfg.MaxMemory))
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)
 	if cfg.Cluster.Enabled() {
 		if s.cluster, err = startCluster(s); err != nil {
@@ -103,11 +105,15 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
 		RoomKeyRequired: cfg.RoomKey != "", Logger: log})
-	s.up.CheckOrigin = OriginChecker(cfg.AllowedOrigins)
+	s.up.CheckOrigin = s.checkOrigin
+	s.forms = newFormGuard(cfg.AllowedOrigins)
 	// permessage-deflate when the browser offers it: a prepared frame is
 	// compressed once for all the pages that share it.
 	s.up.EnableCompression = true
 	s.router = s.routes()
+	if cfg.RoomKey == "" && !s.roomsOpen() {
+		log.Info("rooms can be created from the page only with -room-key or -open-rooms on this address (-room NAME opens one at start-up)", "addr", cfg.Addr)
+	}
 	go s.janitor()
 	return s, nil
 }

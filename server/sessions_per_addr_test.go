@@ -38,7 +38,7 @@ func TestSessionsPerAddress(t *testing.T) {
 		}
 		return n
 	}
-	evicted0 := counterValue(t, srv.metrics.evicted)
+	evicted0 := counterValue(t, srv.metrics.evicted.WithLabelValues(evictLimit))
 
 	burst := newFrom("127.0.0.10")
 	var welcomed []*wsClient
@@ -63,7 +63,7 @@ func TestSessionsPerAddress(t *testing.T) {
 		t.Errorf("40 forks from one address: %d welcomed, %d refused; want %d, %d", len(welcomed), refused, perAddr, 40-perAddr)
 	}
 	// 11 + 8 sessions in 12: 7 of the others' abandoned labs made room.
-	if got, want := counterValue(t, srv.metrics.evicted)-evicted0, 7.0; got != want {
+	if got, want := counterValue(t, srv.metrics.evicted.WithLabelValues(evictLimit))-evicted0, 7.0; got != want {
 		t.Errorf("evicted %v sessions, want %v", got, want)
 	}
 	if got := kept(); got != others-7 {

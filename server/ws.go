@@ -11,8 +11,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-
-	"github.com/backpropviz/backpropviz/engine"
 )
 
 // The websocket endpoints: a lab's, a room's and a fork's. Each finds or
@@ -54,26 +52,27 @@ func (s *Server) newLab(q url.Values, from netip.Addr) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := engine.NewTrainer(p.Config, data)
+	t, mem, err := s.buildTrainer(p.Config, data, nil)
 	if err != nil && p.Config.Spec != DefaultSpecFor(p.Data) {
-		// The spec does not fit the data (or this server): the data set's
-		// own network instead, with the other parameters kept.
-		problems = append(problems, err.Error())
+		// The spec does not fit the data, this server or its memory: the
+		// data set's own network instead, with the other parameters kept.
+		problems = append(problems, s.problemOf(err))
 		p.Config.Spec = DefaultSpecFor(p.Data)
-		t, err = engine.NewTrainer(p.Config, data)
+		t, mem, err = s.buildTrainer(p.Config, data, nil)
 	}
 	if err != nil {
-		problems = append(problems, err.Error())
+		problems = append(problems, s.problemOf(err))
 		p = DefaultLabParams()
 		if data, err = s.data.get(p.Data); err != nil {
 			return nil, err
 		}
-		if t, err = engine.NewTrainer(p.Config, data); err != nil {
+		if t, mem, err = s.buildTrainer(p.Config, data, nil); err != nil {
 			return nil, fmt.Errorf("new lab: %w", err)
 		}
 	}
 	p.Config = t.Config()
 	sess := s.newSession(t, p, from, true)
+	sess.mem = mem
 	if len(problems) > 0 {
 		sess.paramErr = "URL parameters: " + strings.Join(problems, "; ") + " (left at the defaults; the other parameters apply)"
 	}
@@ -140,19 +139,16 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
 	tok := r.URL.Query().Get("resume")
-	if tok == "" {
-		if code, ok := NormalizeJoinCode(typed); ok {
-			if ck, err := r.Cookie(forkCookie(code)); err == nil {
-				tok = ck.Value
-			}
-		}
+	code, _ := NormalizeJoinCode(typed)
+	if ck, err := r.Cookie(forkCookie(code)); tok == "" && err == nil {
+		tok = ck.Value
 	}
-	if sess := s.sessions.resume(tok); sess != nil && sess.room == nil {
+	if sess := s.sessions.resume(tok); sess != nil && sess.room == nil && sess.forkOf == code {
 		attached, leave := forkPages(sess)
 		s.runClient(w, r, func(*client) (*session, bool, error) { return sess, true, nil }, attached, leave)
 		return
 	} else if sess != nil {
-		s.sessions.release(sess) // a room's token is not a fork's
+		s.sessions.release(sess) // a room's or a lab's token, or another room's fork's, is not this room's fork's
 	}
 	if reconnecting(r.URL.Query()) {
 		s.refuseWS(w, r, errSessionEnded) // the fork has ended: a new one is the student's choice

@@ -23,8 +23,8 @@ var shapesQuery = "data=shapes&spec=" + url.QueryEscape(tinySpec)
 // session has a client, the page is refused with "full".
 func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 	const max = 3
-	srv, ts := newTestServer(t, Config{MaxSessions: max})
-	evicted0 := counterValue(t, srv.metrics.evicted)
+	srv, ts := newTestServer(t, Config{MaxSessions: max, MaxSessionsPerAddr: max}) // one address: the cap of all sessions is the one tested
+	evicted0 := counterValue(t, srv.metrics.evicted.WithLabelValues(evictLimit))
 	var tokens []string
 	for i := range 2 * max {
 		c := dial(t, ts, shapesQuery)
@@ -37,7 +37,7 @@ func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 		c.conn.Close()
 		waitDetached(t, srv, w.Resume)
 	}
-	if got, want := counterValue(t, srv.metrics.evicted)-evicted0, float64(max); got != want {
+	if got, want := counterValue(t, srv.metrics.evicted.WithLabelValues(evictLimit))-evicted0, float64(max); got != want {
 		t.Errorf("evicted %v sessions, want %v", got, want)
 	}
 	n := srv.sessions.count()
@@ -69,7 +69,7 @@ func TestFullServerEvictsAbandonedSessions(t *testing.T) {
 	if e.Code != protocol.CodeFull {
 		t.Errorf("error %+v, want code %q", e, protocol.CodeFull)
 	}
-	if got, want := counterValue(t, srv.metrics.evicted)-evicted0, float64(max); got != want {
+	if got, want := counterValue(t, srv.metrics.evicted.WithLabelValues(evictLimit))-evicted0, float64(max); got != want {
 		t.Errorf("evicted %v sessions while all had clients, want still %v", got, want)
 	}
 	_ = open

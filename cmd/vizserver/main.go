@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,7 +66,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address; :8080 serves every machine of the network (env BPV_ADDR)")
 	fs.StringVar(&cfg.DevStatic, "dev-static", "", "serve static files from this directory instead of the embedded copy (env BPV_DEV_STATIC)")
 	fs.IntVar(&cfg.MaxSessions, "max-sessions", 32, "trainers kept at once: rooms, forks and labs, with a page or waiting to be resumed (env BPV_MAX_SESSIONS)")
-	fs.IntVar(&cfg.MaxSessionsPerAddr, "max-sessions-per-addr", 32, "labs and forks kept at once for one client address; lower it where students have addresses of their own (env BPV_MAX_SESSIONS_PER_ADDR)")
+	fs.IntVar(&cfg.MaxSessionsPerAddr, "max-sessions-per-addr", 0, "labs and forks kept at once for one client address (an IPv6 address's /64); 0 is max(2, max-sessions/8); raise it for a class behind one NAT that forks, or name the proxy with -trusted-proxies (env BPV_MAX_SESSIONS_PER_ADDR)")
+	cfg.MaxMemory = server.DefaultMaxMemory()
+	fs.Var(byteSize{&cfg.MaxMemory}, "max-memory", "memory of all labs', forks' and rooms' networks together (each is estimated before it is built): a new one, or a larger network or batch size, beyond it is refused; default half of this machine's or container's memory (env BPV_MAX_MEMORY)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 256, "open websockets (env BPV_MAX_CONNS)")
 	fs.IntVar(&cfg.MaxFPS, "max-fps", 30, "trace frames per second per client while playing (env BPV_MAX_FPS)")
 	fs.DurationVar(&cfg.KeepAlive, "ws-keepalive", 60*time.Second, "a websocket silent this long (no message, no pong) is closed; the server pings at 9/10 of it (env BPV_WS_KEEPALIVE)")
@@ -121,6 +124,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	setMemoryLimit(srv.Config().MaxMemory, log)
 	ln, err := net.Listen("tcp", srv.Config().Addr)
 	if err != nil {
 		return err
@@ -161,6 +165,20 @@ func run(args []string) error {
 		err = errors.Join(err, e)
 	}
 	return err
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit a quarter above
+// the networks' budget (at least 256 MiB above, for the data sets, pages
+// and connections), so that the garbage collector runs before the
+// process's memory grows far beyond what the budget admits; GOMEMLIMIT,
+// if set, wins.
+func setMemoryLimit(budget int64, log *slog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := budget + max(budget/4, 256<<20)
+	debug.SetMemoryLimit(limit)
+	log.Info("memory", "budget_bytes", budget, "go_memory_limit_bytes", limit)
 }
 
 // fromEnv sets each flag from its environment variable BPV_<NAME> (dashes
