@@ -108,6 +108,7 @@ type Reply struct {
 	Code    string          `json:"code,omitempty"`    // error: one of the Code… values
 	Message string          `json:"message,omitempty"` // error: for the user
 	Reason  string          `json:"reason,omitempty"`  // bye: for the user
+	Spec    string          `json:"spec,omitempty"`    // error spec_change: the network the data set would get
 }
 
 // Room tells a room's pages who they are and how many watch.

@@ -101,11 +101,20 @@ func (s *session) set(m *sessionMsg) {
 	if ch.rebuild {
 		data, err := s.srv.data.get(np.Data)
 		if err != nil {
-			s.log.Error("load data", "data", np.Data, "err", err)
-			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, fmt.Sprintf("data %q is not available on this server", np.Data)))
+			s.log.Warn("load data", "data", np.Data, "err", err)
+			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 			return
 		}
 		t, err := engine.NewTrainer(np.Config, data)
+		if err != nil && ch.dataOnly {
+			// Say what would change before changing it: the page asks the
+			// user and sends the data with the new spec.
+			spec := s.srv.data.defaultSpec(data)
+			c.reply(protocol.Marshal(protocol.Reply{Type: protocol.TypeError, V: protocol.Version, ID: m.id,
+				Code: protocol.CodeSpecChange, Spec: spec,
+				Message: fmt.Sprintf("The network does not fit %s (%s): changing the data replaces it with %s", np.Data, err, spec)}))
+			return
+		}
 		if err != nil {
 			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 			return

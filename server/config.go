@@ -73,6 +73,8 @@ type Config struct {
 	// set; defaults 5000 and 1000.
 	ShapesTrain, ShapesTest int
 
+	// Data sets beyond MNIST and shapes (data.go).
+	DataConfig
 	// Rooms and classroom limits.
 	ClassroomConfig
 	// Timeouts and limits of plain HTTP (httpserver.go).

@@ -45,7 +45,7 @@ func TestParseLabParams(t *testing.T) {
 		{"nesterov=maybe", nil, "nesterov"},
 		{"opt=sgd&nesterov=1&momentum=0", nil, "nesterov needs momentum"},
 		{"opt=adagrad", nil, `optimizer "adagrad"`},
-		{"data=cifar", nil, `data "cifar"`},
+		{"data=CIFAR-10!", nil, `data "CIFAR-10!"`},
 		{"spec=conv(8", nil, "spec"},
 		{"spec=" + strings.Repeat("relu+", 300), nil, "spec"},
 		{"sample=-1", nil, "sample"},

@@ -85,10 +85,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: log, metrics: newServerMetrics(),
-		data:    &dataSets{shapesTrain: cfg.ShapesTrain, shapesTest: cfg.ShapesTest},
 		up:      websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 32 << 10},
 		quit:    make(chan struct{}),
 		clients: map[*client]struct{}{},
+	}
+	if s.data, err = newDataSets(cfg); err != nil {
+		return nil, err
 	}
 	s.httpm = newHTTPMetrics(s.metrics.reg)
 	registerBuildInfo(s.metrics.reg, cfg.Version)
@@ -101,7 +103,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		}
 	}
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
-		RoomKeyRequired: cfg.RoomKey != "", Logger: log})
+		RoomKeyRequired: cfg.RoomKey != "", Logger: log, Datasets: s.data.menu()})
 	s.up.CheckOrigin = OriginChecker(cfg.AllowedOrigins)
 	// permessage-deflate when the browser offers it: a prepared frame is
 	// compressed once for all the pages that share it.

@@ -24,6 +24,7 @@ type jsVocab struct {
 	PhaseKinds       []string `json:"phaseKinds"`
 	Commands         []string `json:"commands"`
 	CodeDiverged     string   `json:"codeDiverged"`
+	CodeSpecChange   string   `json:"codeSpecChange"`
 	LabParams        []string `json:"labParams"`
 	SpeedUnits       []string `json:"speedUnits"`
 	Optimizers       []string `json:"optimizers"`
@@ -115,6 +116,7 @@ func TestVocab(t *testing.T) {
 		{"phaseKinds", v.PhaseKinds, []string{protocol.PhaseForward, protocol.PhaseLoss, protocol.PhaseBackward, protocol.PhaseUpdate}},
 		{"commands", v.Commands, protocol.Commands},
 		{"codeDiverged", v.CodeDiverged, protocol.CodeDiverged},
+		{"codeSpecChange", v.CodeSpecChange, protocol.CodeSpecChange},
 		// the page writes its URL in an order of its own
 		{"labParams (sorted)", sortedCopy(v.LabParams), sortedCopy(protocol.LabKeys)},
 		{"speedUnits", v.SpeedUnits, []string{protocol.UnitPhase, protocol.UnitStep}},

@@ -83,6 +83,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
 	finishClassroom := classroomFlags(fs, cfg)
 	clusterFlags(fs, cfg) // cluster.go
+	dataFlags(fs, cfg)    // data.go
 	if err := fromEnv(fs); err != nil {
 		return o, err
 	}

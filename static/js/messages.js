@@ -9,6 +9,16 @@ import { writeURL } from './state.js';
 import { syncControls } from './controls.js';
 import { handleQuestion } from './explain/requests.js';
 
+// confirmSpecChange asks whether the data set chosen may replace a network
+// that does not fit it (the server's message says with what) and, if so,
+// sends the data with that spec. It returns whether it was sent.
+function confirmSpecChange(app, msg) {
+  const data = document.getElementById('data').value;
+  if (!msg.spec || !window.confirm(`${msg.message}.\n\nChange the network?`)) return false;
+  app.transport.cmd('set', { data, spec: msg.spec });
+  return true;
+}
+
 // handleMessage takes one message from the server.
 export function handleMessage(app, msg) {
   const { lab, pending } = app;
@@ -34,6 +44,7 @@ export function handleMessage(app, msg) {
       lab.addMetrics(msg);
       break;
     case 'error':
+      if (msg.code === VOCAB.codeSpecChange && confirmSpecChange(app, msg)) break;
       // a divergence is shown from the state, which says the same
       if (msg.code !== VOCAB.codeDiverged) lab.setError(msg);
       // a refused spec stays in its field, as typed, to be corrected

@@ -16,6 +16,7 @@
 //   phaseKinds        the kinds of a phase: forward, loss, backward, update
 //   commands          the commands of a "cmd" message
 //   codeDiverged      the error code of a divergence
+//   codeSpecChange    the error code of a data set the network does not fit
 //   labParams         the lab's URL parameters the server understands, in
 //                     the order the page writes them into its URL
 //   speedUnits        the units of the speed: phases or optimizer steps
@@ -41,6 +42,7 @@ export const VOCAB = deepFreeze({
   "phaseKinds": ["forward", "loss", "backward", "update"],
   "commands": ["play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test"],
   "codeDiverged": "diverged",
+  "codeSpecChange": "spec_change",
   "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "sample", "speed", "rate"],
   "speedUnits": ["phase", "step"],
   "optimizers": ["adam", "rmsprop", "sgd"],
