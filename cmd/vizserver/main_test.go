@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/backpropviz/backpropviz/server"
 )
 
 func TestHelpExitsCleanly(t *testing.T) {
@@ -59,5 +62,25 @@ func TestFlagsAndEnvironment(t *testing.T) {
 func TestUnexpectedArguments(t *testing.T) {
 	if _, err := parseFlags([]string{":8080"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "-h lists them") {
 		t.Errorf("positional argument: err %v, want the unexpected arguments error", err)
+	}
+}
+
+// -dataset is repeatable; the environment gives several, comma-separated.
+func TestDatasetFlag(t *testing.T) {
+	o, err := parseFlags([]string{"-dataset", "kmnist=/data/kmnist", "-dataset", "mine=/d/m", "-fashion-dir", "/f"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := o.cfg.DataDirs
+	if len(got) != 2 || got[0] != (server.DataDir{Name: "kmnist", Dir: "/data/kmnist"}) || got[1] != (server.DataDir{Name: "mine", Dir: "/d/m"}) || o.cfg.FashionDir != "/f" {
+		t.Errorf("data flags: %+v, fashion dir %q", got, o.cfg.FashionDir)
+	}
+	if _, err := parseFlags([]string{"-dataset", "kmnist"}, io.Discard); err == nil || !strings.Contains(err.Error(), "NAME=DIR") {
+		t.Errorf("-dataset kmnist: error %v, want NAME=DIR", err)
+	}
+	t.Setenv("BPV_DATASET", "a=/x, b=/y")
+	o, err = parseFlags(nil, io.Discard)
+	if err != nil || len(o.cfg.DataDirs) != 2 || o.cfg.DataDirs[1].Dir != "/y" {
+		t.Errorf("BPV_DATASET: %+v, %v", o.cfg.DataDirs, err)
 	}
 }
