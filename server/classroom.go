@@ -96,6 +96,12 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.createRoomWith(name, t, p)
+}
+
+// createRoomWith starts a room named name whose trainer is t, with the
+// lab settings p.
+func (s *Server) createRoomWith(name string, t *engine.Trainer, p LabParams) (*Room, error) {
 	p.Config = t.Config()
 	// Attached until it is the room's, so that no new session evicts it
 	// as an abandoned private one.

@@ -120,6 +120,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxQuestions, defaultMaxQuestions)
 	def(&c.MaxRate, defaultMaxRate)
 	def(&c.ResumeGrace, defaultGrace)
+	def(&c.MaxModel, defaultMaxModel)
 	var p problems
 	check := p.check
 	check(c.MaxSessions > 0, "max sessions %d: want > 0", c.MaxSessions)
@@ -133,6 +134,7 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxTestImages > 0, "max test images %d: want > 0", c.MaxTestImages)
 	check(c.MaxRate > 0, "max rate %v: want > 0", c.MaxRate)
 	check(c.ResumeGrace > 0, "resume grace %v: want > 0", c.ResumeGrace)
+	check(c.MaxModel >= 1024, "max model %d bytes: want ≥ 1024", c.MaxModel)
 	check(c.ShapesTrain > 0 && c.ShapesTest > 0, "shapes set sizes %d, %d: want > 0", c.ShapesTrain, c.ShapesTest)
 	c.HTTPConfig = c.HTTPConfig.withDefaults(&p)
 	cc, err := c.ClassroomConfig.withDefaults()

@@ -17,7 +17,7 @@ import (
 const shapesSeed = 1
 
 // DataConfig says where the data sets beyond the embedded MNIST and the
-// procedural shapes come from.
+// procedural shapes come from, and how large a saved model may be.
 type DataConfig struct {
 	// FashionDir is the directory of Fashion-MNIST's four gzipped IDX
 	// files; default dataset.FashionMNISTDir, where Debian's package
@@ -28,6 +28,9 @@ type DataConfig struct {
 	// as MNIST's (see dataset.LoadDir), with an optional classes.txt.
 	// They are read and checked when the server starts.
 	DataDirs []DataDir
+	// MaxModel bounds a saved model a page loads, in bytes (model_http.go);
+	// a larger one gets 413; default 8 MiB.
+	MaxModel int64
 }
 
 // DataDir is a named directory of IDX files (the -dataset NAME=DIR flag).

@@ -148,6 +148,11 @@ func (s *Server) routes() chi.Router {
 	// POST /r/{code}/resume: the owner resumes here a room whose replica went away.
 	r.Post("/r/{code}/resume", s.serveResume)
 
+	// GET /model: download a session's saved model; POST /model: load one
+	// into it (model_http.go).
+	r.Get(modelPath, s.serveModel)
+	r.Post(modelPath, s.serveLoadModel)
+
 	// GET /healthz: 200 "ok" while the server accepts connections (HEAD too).
 	r.Get("/healthz", s.serveHealth)
 	// GET /metrics: Prometheus metrics (sessions, frames, bytes, steps, limits).

@@ -41,10 +41,17 @@ func classroomFlags(fs *flag.FlagSet, cfg *server.Config) func() (room string, e
 	}
 }
 
-// openRoom opens the start-up room with the default lab settings and
-// prints its links: what students open, and the owner link.
-func openRoom(w io.Writer, srv *server.Server, name, base string) error {
-	room, err := srv.CreateRoom(name, server.DefaultLabParams())
+// openRoom opens the start-up room with the default lab settings, or from
+// a saved model if model is not nil, and prints its links: what students
+// open, and the owner link.
+func openRoom(w io.Writer, srv *server.Server, name string, model []byte, base string) error {
+	var room *server.Room
+	var err error
+	if model != nil {
+		room, err = srv.CreateRoomFromModel(name, model)
+	} else {
+		room, err = srv.CreateRoom(name, server.DefaultLabParams())
+	}
 	if err != nil {
 		return fmt.Errorf("room %q: %w", name, err)
 	}

@@ -50,6 +50,7 @@ func main() {
 type options struct {
 	cfg      server.Config
 	room     string // a room to open at start-up, "" for none
+	load     string // a saved model the start-up room starts from, "" for none
 	logLevel string
 	drain    time.Duration // how long /healthz answers 503 before the server closes
 }
@@ -84,6 +85,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	finishClassroom := classroomFlags(fs, cfg)
 	clusterFlags(fs, cfg) // cluster.go
 	dataFlags(fs, cfg)    // data.go
+	fs.StringVar(&o.load, "load", "", "start the -room from this saved model (docs/model-format.md) instead of new weights (env BPV_LOAD)")
 	if err := fromEnv(fs); err != nil {
 		return o, err
 	}
@@ -98,6 +100,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	var err error
 	o.room, err = finishClassroom()
+	if err == nil && o.load != "" && o.room == "" {
+		err = errors.New("-load FILE starts a room: give its name with -room NAME")
+	}
 	return o, err
 }
 
@@ -116,6 +121,12 @@ func run(args []string) error {
 	if version != "" {
 		cfg.Version = version
 	}
+	var model []byte
+	if o.load != "" {
+		if model, err = os.ReadFile(o.load); err != nil {
+			return fmt.Errorf("-load: %w", err)
+		}
+	}
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		return err
@@ -132,7 +143,7 @@ func run(args []string) error {
 	go func() { errc <- hs.Serve(srv.LimitListener(ln)) }()
 	fmt.Printf("backpropviz listening on %s\n", listenURL(ln.Addr()))
 	if room != "" {
-		if err := openRoom(os.Stdout, srv, room, listenURL(ln.Addr())); err != nil {
+		if err := openRoom(os.Stdout, srv, room, model, listenURL(ln.Addr())); err != nil {
 			return err
 		}
 	}
