@@ -24,6 +24,7 @@ import { installCheck } from './explain/checkpanel.js';
 import { installPicking } from './explain/picking.js';
 import { installWalk, openWalk, closeWalk } from './explain/convexplainer.js';
 import { askExplain } from './explain/requests.js';
+import { installModel } from './model.js';
 
 // createApp makes the page's state: every field the modules read and write.
 function createApp(config) {
@@ -128,6 +129,7 @@ installPanel(app);
 installCheck(app);
 installPicking(app);
 installWalk(app);
+installModel(app);
 installFocus(app, {
   stepPhase: () => stepPhase(app),
   openWalk: () => openWalk(app),
