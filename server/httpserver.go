@@ -225,7 +225,7 @@ func (c *trackedConn) NetConn() net.Conn { return c.Conn }
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A model file has a limit of its own (model_http.go).
-		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead || r.URL.Path == modelPath {
+		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead || ownBodyLimit(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

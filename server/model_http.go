@@ -160,7 +160,7 @@ func (s *Server) serveLoadModel(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &tooLarge):
 		s.metrics.limitHits.WithLabelValues("model_bytes").Inc()
-		modelReply(w, &modelError{http.StatusRequestEntityTooLarge, fmt.Sprintf("The model file is larger than this server accepts (%d bytes at most).", s.cfg.MaxModel)})
+		modelReply(w, &modelError{http.StatusRequestEntityTooLarge, modelTooLarge(s.cfg.MaxModel)})
 		return
 	case errors.As(err, &ne) && ne.Timeout():
 		w.Header().Set("Connection", "close")

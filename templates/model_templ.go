@@ -9,6 +9,33 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+// RoomModelField lets the create-room form start the room from a saved
+// model instead of new weights.
+func RoomModelField() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<label class=\"field\" for=\"room-model\"><span>Start from a saved model (optional)</span> <input id=\"room-model\" name=\"model\" type=\"file\" accept=\".json,application/json\" data-testid=\"room-model\"></label>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
 // ModelControls download the session's model and load a saved one
 // (docs/model-format.md; static/js/model.js).
 func ModelControls() templ.Component {
@@ -28,7 +55,7 @@ func ModelControls() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<fieldset class=\"ctl-group model\" id=\"model-controls\"><legend>Model</legend> <button type=\"button\" id=\"model-download\" data-testid=\"model-download\" aria-label=\"Download the current model: weights, optimizer state and settings\">Download</button> <label class=\"field\"><span>Load</span> <input id=\"model-upload\" type=\"file\" accept=\".json,application/json\" data-testid=\"model-upload\" aria-label=\"Load a saved model into this lab\"></label></fieldset>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<fieldset class=\"ctl-group model\" id=\"model-controls\"><legend>Model</legend> <button type=\"button\" id=\"model-download\" data-testid=\"model-download\" aria-label=\"Download the current model: weights, optimizer state and settings\">Download</button> <label class=\"field\"><span>Load</span> <input id=\"model-upload\" type=\"file\" accept=\".json,application/json\" data-testid=\"model-upload\" aria-label=\"Load a saved model into this lab\"></label></fieldset>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
