@@ -121,6 +121,8 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxRate, defaultMaxRate)
 	def(&c.ResumeGrace, defaultGrace)
 	def(&c.MaxModel, defaultMaxModel)
+	def(&c.MaxImage, defaultMaxImage)
+	def(&c.MaxImageSide, defaultMaxImageSide)
 	var p problems
 	check := p.check
 	check(c.MaxSessions > 0, "max sessions %d: want > 0", c.MaxSessions)
@@ -135,6 +137,8 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxRate > 0, "max rate %v: want > 0", c.MaxRate)
 	check(c.ResumeGrace > 0, "resume grace %v: want > 0", c.ResumeGrace)
 	check(c.MaxModel >= 1024, "max model %d bytes: want ≥ 1024", c.MaxModel)
+	check(c.MaxImage >= 1024, "max image %d bytes: want ≥ 1024", c.MaxImage)
+	check(c.MaxImageSide >= 28, "max image side %d pixels: want ≥ 28", c.MaxImageSide)
 	check(c.ShapesTrain > 0 && c.ShapesTest > 0, "shapes set sizes %d, %d: want > 0", c.ShapesTrain, c.ShapesTest)
 	c.HTTPConfig = c.HTTPConfig.withDefaults(&p)
 	cc, err := c.ClassroomConfig.withDefaults()

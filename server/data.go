@@ -31,6 +31,11 @@ type DataConfig struct {
 	// MaxModel bounds a saved model a page loads, in bytes (model_http.go);
 	// a larger one gets 413; default 8 MiB.
 	MaxModel int64
+	// MaxImage bounds an image a page sends as its own input (drawn or
+	// uploaded), in bytes; a larger one gets 413; default 2 MiB.
+	MaxImage int64
+	// MaxImageSide bounds its width and height in pixels; default 4096.
+	MaxImageSide int
 }
 
 // DataDir is a named directory of IDX files (the -dataset NAME=DIR flag).

@@ -13,7 +13,7 @@ import (
 // instead of MaxBody: a model file (POST /model, or the create-room form
 // sent as multipart with a model).
 func ownBodyLimit(r *http.Request) bool {
-	if r.URL.Path == modelPath {
+	if r.URL.Path == modelPath || r.URL.Path == probePath {
 		return true
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -152,6 +152,8 @@ func (s *Server) routes() chi.Router {
 	// into it (model_http.go).
 	r.Get(modelPath, s.serveModel)
 	r.Post(modelPath, s.serveLoadModel)
+	// POST /probe: the user's drawing or image as the probe (probe_input.go).
+	r.Post(probePath, s.serveProbe)
 
 	// GET /healthz: 200 "ok" while the server accepts connections (HEAD too).
 	r.Get("/healthz", s.serveHealth)
