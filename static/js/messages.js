@@ -29,6 +29,7 @@ export function handleMessage(app, msg) {
     case 'welcome':
       lab.setWelcome(msg);
       app.sub.last = ''; // a new connection starts from the default subscription
+      document.dispatchEvent(new CustomEvent('bpv:welcome', { detail: msg }));
       break;
     case 'state':
       if (app.draw.chartsFrom !== null && msg.step < app.draw.chartsFrom) app.draw.chartsFrom = null; // reset
