@@ -100,6 +100,15 @@ type State struct {
 	Error       *string `json:"error"`
 }
 
+// ProbeChanged tells every page of a session that its probe image is now a
+// drawing or an image a user sent (POST /probe), with its label: a room's
+// pages show the teacher's drawing.
+type ProbeChanged struct {
+	Type  string `json:"type"` // TypeProbe
+	V     int    `json:"v"`
+	Label int    `json:"label"`
+}
+
 // Reply is an ack, pong, error or bye.
 type Reply struct {
 	Type    string          `json:"type"` // TypeAck, TypePong, TypeError, TypeBye

@@ -30,6 +30,7 @@ const (
 	TypeError   = "error"
 	TypePong    = "pong"
 	TypeBye     = "bye"
+	TypeProbe   = "probe" // the session's probe image is the user's own (ProbeChanged)
 
 	TypeExplanation = "explanation"
 	TypeWalkthrough = "walkthrough"

@@ -14,6 +14,8 @@ import (
 	"strconv"
 
 	"golang.org/x/image/draw"
+
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // The user's own input: a drawing or an uploaded PNG or JPEG, prepared as
@@ -200,6 +202,10 @@ func (s *Server) serveProbe(w http.ResponseWriter, r *http.Request) {
 	}
 	if !sess.inSession(func() {
 		if err = sess.t.SetProbe(x, label); err == nil {
+			msg := protocol.Marshal(protocol.ProbeChanged{Type: protocol.TypeProbe, V: protocol.Version, Label: label})
+			for _, c := range sess.clients {
+				c.reply(msg)
+			}
 			sess.publishFrames(sess.clients, true, true)
 		}
 	}) {

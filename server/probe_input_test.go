@@ -187,3 +187,30 @@ func same(a, b []float64) bool {
 	}
 	return true
 }
+
+// In a room, the owner's drawing becomes the room's probe: every page is
+// told (a "probe" message) and gets frames; a viewer may not send one.
+func TestRoomProbeFromOwner(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	room := newRoom(t, srv, "Art")
+	owner := joinAsOwner(t, ts, room)
+	owner.expect("welcome", nil)
+	viewer := joinAsViewer(t, ts, room)
+	viewer.expect("welcome", nil)
+	drawing := pngOf(t, strokeImage(60, 60, 25, 5, 35, 55, color.Black, color.White))
+	if code, msg := postProbe(t, ts.URL+"/probe?room="+room.Code+"&label=2", drawing); code != http.StatusForbidden {
+		t.Errorf("a viewer's drawing: %d %s, want 403", code, msg)
+	}
+	if code, msg := postProbe(t, ts.URL+"/probe?room="+room.Code+"&owner="+room.OwnerToken()+"&label=2", drawing); code != 200 {
+		t.Fatalf("the owner's drawing: %d %s", code, msg)
+	}
+	for _, c := range []*wsClient{owner, viewer} {
+		var m struct {
+			Label int `json:"label"`
+		}
+		c.expect("probe", &m)
+		if m.Label != 2 {
+			t.Errorf("probe message label %d, want 2", m.Label)
+		}
+	}
+}

@@ -67,7 +67,11 @@ export function installDrawPad(app) {
     box.hidden = app.wsPath.startsWith('/ws/room/') && !(app.room && app.room.role === 'owner');
   };
   sync();
-  document.addEventListener('bpv:message', sync);
+  document.addEventListener('bpv:message', (ev) => {
+    sync();
+    // a room's teacher drew: every page of the room shows it
+    if (ev.detail && ev.detail.type === 'probe') showProbe();
+  });
   document.addEventListener('bpv:welcome', (ev) => {
     const opts = classOptions(ev.detail.classes);
     const keep = label.value;
@@ -79,6 +83,15 @@ export function installDrawPad(app) {
     }));
     if (opts.some(([v]) => v === keep)) label.value = keep;
   });
+
+  // showProbe makes the page show the probe image.
+  const showProbe = () => {
+    const sample = $('sample');
+    if (sample.value !== 'probe') {
+      sample.value = 'probe';
+      sample.dispatchEvent(new Event('change'));
+    }
+  };
 
   // send posts an image (a Blob) as the probe, then shows the probe.
   const send = async (blob) => {
@@ -100,11 +113,7 @@ export function installDrawPad(app) {
     }
     document.body.dataset.probeAnsweredMs = (performance.now() - t0).toFixed(1);
     hideAlert();
-    const sample = $('sample');
-    if (sample.value !== 'probe') {
-      sample.value = 'probe';
-      sample.dispatchEvent(new Event('change'));
-    }
+    showProbe();
   };
   const padBlob = () => new Promise((resolve) => pad.toBlob(resolve, 'image/png'));
   const throttle = new Throttle(SEND_MS, async () => { if (inked) await send(await padBlob()); });
