@@ -66,3 +66,37 @@ func TestSetProbe(t *testing.T) {
 
 // same1 says whether two vectors hold the same bits.
 func same1(a, b []float64) bool { return sameBits([][]float64{a}, [][]float64{b}) }
+
+// The drill-down works on the user's probe: a feature map's cell of the
+// probe's own pass is explained from the probe's input, and its terms add
+// up to the value the probe trace holds.
+func TestExplainOwnProbe(t *testing.T) {
+	a := toyTrainer(t, DefaultHyper())
+	a.StepBatch()
+	x := make([]float64, a.InputShape().Size())
+	for i := range x {
+		x[i] = float64((i*5)%11) / 11
+	}
+	if err := a.SetProbe(x, 1); err != nil {
+		t.Fatal(err)
+	}
+	tr := a.Trace(TraceOptions{Probe: true})
+	e, err := a.Explain(ExplainQuery{Layer: 0, Tensor: TensorY, Index: []int{0, 1, 1}, Probe: true})
+	if err != nil {
+		t.Fatalf("Explain on the probe: %v", err)
+	}
+	out := tr.Layers[0].Output
+	if want := out.Data[out.Shape[2]*1+1]; !e.Probe || e.Value != want {
+		t.Errorf("explained value %v (probe %v), want the probe trace's %v", e.Value, e.Probe, want)
+	}
+	var sum float64
+	for _, term := range e.Terms {
+		sum += term.Product
+	}
+	if math.Abs(sum-e.Value) > 1e-9*math.Max(1, math.Abs(e.Value)) {
+		t.Errorf("terms add up to %v, value %v", sum, e.Value)
+	}
+	if l, err := a.Explain(ExplainQuery{Layer: LossLayer, Tensor: TensorLoss, Probe: true}); err != nil || l.Value != tr.Loss {
+		t.Errorf("the probe's loss explained: %v, %v; want %v", l.Value, err, tr.Loss)
+	}
+}
