@@ -71,6 +71,7 @@ func TestDrawPadInBrowser(t *testing.T) {
 	if after := eval[int](p, mapsHash); after == before {
 		t.Errorf("the maps did not change after a stroke")
 	}
+	shot(p, "drawpad.png")
 
 	// upload a PNG: a horizontal bar
 	img := image.NewGray(image.Rect(0, 0, 40, 40))
