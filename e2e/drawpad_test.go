@@ -31,13 +31,14 @@ const mapsHash = `(() => {
 // the maps change again.
 func TestDrawPadInBrowser(t *testing.T) {
 	base := startLab(t)
-	p := openBrowser(t, 1200, 900)
+	p := openBrowser(t, 1200, 1400)
 	p.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=5&batch=4&spec=conv(2,3,s1,p1)+relu+maxpool(2,s2,p0)+dense(5)"))
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	p.click("step-batch")
 	p.waitFor("step 1", `document.getElementById('step-count').textContent === '1'`)
 	p.waitFor("the label menu", `document.getElementById('draw-label').options.length === 5`)
 	p.do("label 3", chromedp.SetValue(chromedp.ID("draw-label"), "3"))
+	p.do("open the pad", chromedp.Evaluate[chromedp.Void](`document.getElementById('own-input').open = true`))
 	p.do("scroll to the pad", chromedp.Evaluate[chromedp.Void](`document.getElementById('draw-pad').scrollIntoView({block: 'center'})`))
 	p.waitFor("maps drawn", `document.querySelectorAll('canvas[data-testid=input-map]').length > 0`)
 	before := eval[int](p, mapsHash)
@@ -65,6 +66,8 @@ func TestDrawPadInBrowser(t *testing.T) {
 	}
 	steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y+box[3]*0.7, chromedp.ButtonLeft, chromedp.ClickCount(1)))
 	p.do("draw a stroke", steps...)
+	// the maps are above the pad: back to them (maps off the screen are not drawn)
+	p.do("scroll to the maps", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	p.waitFor("the maps of the drawing", `window.__strokeMs !== null`)
 	t.Logf("from the stroke to redrawn maps: %.0f ms (server's answer to the last image: %s ms)", eval[float64](p, `window.__strokeMs`), eval[string](p, `document.body.dataset.probeAnsweredMs || '?'`))
 	p.waitFor("the probe named with class 3", `document.querySelector('.sample-info').textContent === 'probe image · label ' + document.getElementById('draw-label').options[3].textContent.split(' · ').pop()`)

@@ -22,6 +22,7 @@ func download(t *testing.T, p *labPage) (string, []byte) {
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
 		t.Fatalf("set the download directory: %v", err)
 	}
+	p.do("open the Model controls", chromedp.Evaluate[chromedp.Void](`document.getElementById('model-controls').open = true`))
 	p.click("model-download")
 	// Poll the directory (bounded) for the finished file.
 	for range 300 {

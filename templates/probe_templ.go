@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 
 // OwnInput is the user's own input (static/js/drawpad.js): a drawing pad
 // (mouse, touch, pen), its brush and Clear, the label the user gives, and
-// an image upload. The server prepares the image as the data set's were and
+// an image upload, folded until opened so that the controls stay short. The server prepares the image as the data set's were and
 // puts it through the network as the probe.
 func OwnInput() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
@@ -30,7 +30,7 @@ func OwnInput() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<link rel=\"stylesheet\" href=\"/static/css/drawpad.css\"><fieldset class=\"ctl-group own-input\" id=\"own-input\"><legend>Your own input</legend><canvas id=\"draw-pad\" class=\"draw-pad\" data-testid=\"draw-pad\" width=\"168\" height=\"168\" role=\"img\" aria-label=\"Drawing pad: draw with the mouse, a finger or a pen; the network sees it as the probe\"></canvas><div class=\"own-input-tools\"><label class=\"field\"><span>Brush</span> <input id=\"draw-brush\" type=\"range\" min=\"4\" max=\"28\" value=\"14\" data-testid=\"draw-brush\" aria-label=\"Brush size\"></label> <button type=\"button\" id=\"draw-clear\" data-testid=\"draw-clear\" aria-label=\"Clear the drawing pad\">Clear</button> <label class=\"field\"><span>Label</span> <select id=\"draw-label\" data-testid=\"draw-label\" aria-label=\"The class of your drawing or image\"></select></label> <label class=\"field\"><span>Image</span> <input id=\"upload-input\" type=\"file\" accept=\"image/png,image/jpeg\" data-testid=\"upload-input\" aria-label=\"Upload a PNG or JPEG as the input\"></label></div></fieldset>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<link rel=\"stylesheet\" href=\"/static/css/drawpad.css\"><details class=\"ctl-group own-input\" id=\"own-input\" data-testid=\"own-input\"><summary>Your own input</summary><canvas id=\"draw-pad\" class=\"draw-pad\" data-testid=\"draw-pad\" width=\"168\" height=\"168\" role=\"img\" aria-label=\"Drawing pad: draw with the mouse, a finger or a pen; the network sees it as the probe\"></canvas><div class=\"own-input-tools\"><label class=\"field\"><span>Brush</span> <input id=\"draw-brush\" type=\"range\" min=\"4\" max=\"28\" value=\"14\" data-testid=\"draw-brush\" aria-label=\"Brush size\"></label> <button type=\"button\" id=\"draw-clear\" data-testid=\"draw-clear\" aria-label=\"Clear the drawing pad\">Clear</button> <label class=\"field\"><span>Label</span> <select id=\"draw-label\" data-testid=\"draw-label\" aria-label=\"The class of your drawing or image\"></select></label> <label class=\"field\"><span>Image</span> <input id=\"upload-input\" type=\"file\" accept=\"image/png,image/jpeg\" data-testid=\"upload-input\" aria-label=\"Upload a PNG or JPEG as the input\"></label></div></details>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
