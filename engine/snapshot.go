@@ -146,6 +146,10 @@ func (t *Trainer) probePass() *Trainer {
 			set = t.data.Train
 		}
 		p.labels = []int{set.Image(0, p.x.Data)}
+		if t.probeInput != nil { // the user's own image (probe_input.go)
+			copy(p.x.Data, t.probeInput)
+			p.labels[0] = t.probeLabel
+		}
 		t.probe = p
 		t.probeVersion = t.weightsVer - 1
 	}

@@ -117,7 +117,9 @@ type Trainer struct {
 
 	// The probe and evaluation networks: own layers, weights copied in.
 	probe        *Trainer
-	probeVersion int // weightsVersion the probe pass was run at
+	probeVersion int       // weightsVersion the probe pass was run at
+	probeInput   []float64 // (C, H, W) the probe image SetProbe gave; nil: the data set's (probe_input.go)
+	probeLabel   int       // its label
 	weightsVer   int
 	eval         []Layer
 }

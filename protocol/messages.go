@@ -108,6 +108,15 @@ type State struct {
 	EpochLeft *F32 `json:"epoch_left"`
 }
 
+// ProbeChanged tells every page of a session that its probe image is now a
+// drawing or an image a user sent (POST /probe), with its label: a room's
+// pages show the teacher's drawing.
+type ProbeChanged struct {
+	Type  string `json:"type"` // TypeProbe
+	V     int    `json:"v"`
+	Label int    `json:"label"`
+}
+
 // Reply is an ack, pong, error or bye.
 type Reply struct {
 	Type    string          `json:"type"` // TypeAck, TypePong, TypeError, TypeBye
@@ -116,6 +125,7 @@ type Reply struct {
 	Code    string          `json:"code,omitempty"`    // error: one of the Code… values
 	Message string          `json:"message,omitempty"` // error: for the user
 	Reason  string          `json:"reason,omitempty"`  // bye: for the user
+	Spec    string          `json:"spec,omitempty"`    // error spec_change: the network the data set would get
 }
 
 // Room tells a room's pages who they are and how many watch.

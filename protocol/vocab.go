@@ -36,6 +36,7 @@ const (
 	TypeError   = "error"
 	TypePong    = "pong"
 	TypeBye     = "bye"
+	TypeProbe   = "probe" // the session's probe image is the user's own (ProbeChanged)
 
 	TypeExplanation = "explanation"
 	TypeWalkthrough = "walkthrough"
@@ -72,6 +73,7 @@ const (
 	CodeFull        = "full"         // a limit of the server is reached
 	CodeNotFound    = "not_found"    // no room has this code, or the room has closed
 	CodePlaying     = "playing"      // a gradient check while the session plays: pause first
+	CodeSpecChange  = "spec_change"  // the network does not fit the data chosen: Reply.Spec would replace it
 )
 
 // Tensor kinds of a frame (TensorEntry.Kind).
@@ -133,12 +135,14 @@ const (
 
 // Data set names (Config.Data, the "data" parameter).
 const (
-	DataMNIST  = "mnist"
-	DataShapes = "shapes"
+	DataMNIST   = "mnist"
+	DataShapes  = "shapes"
+	DataFashion = "fashion" // Fashion-MNIST, when its files are installed
 )
 
-// DataSets lists the data sets a server offers.
-var DataSets = []string{DataMNIST, DataShapes}
+// DataSets lists the data sets every server knows; a server may offer more
+// (the -dataset flag), and Fashion-MNIST only when its files are installed.
+var DataSets = []string{DataMNIST, DataShapes, DataFashion}
 
 // Optimizers lists the optimizer names of Hyper.Opt.
 var Optimizers = []string{"adam", "rmsprop", "sgd"}

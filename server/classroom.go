@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"github.com/backpropviz/backpropviz/engine"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -97,6 +98,12 @@ func (s *Server) CreateRoom(name string, p LabParams) (*Room, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.createRoomWith(name, t, mem, p)
+}
+
+// createRoomWith starts a room named name whose trainer is t, holding
+// mem bytes of the memory budget, with the lab settings p.
+func (s *Server) createRoomWith(name string, t *engine.Trainer, mem int64, p LabParams) (*Room, error) {
 	p.Config = t.Config()
 	// Attached until it is the room's, so that no new session evicts it
 	// as an abandoned private one.

@@ -127,12 +127,19 @@ func (s *session) applySet(c *client, a *protocol.CmdArgs, acked func()) error {
 	if ch.rebuild {
 		data, err := s.srv.data.get(np.Data)
 		if err != nil {
-			s.log.Error("load data", "data", np.Data, "err", err)
-			return fmt.Errorf("data %q is not available on this server", np.Data)
+			s.log.Warn("load data", "data", np.Data, "err", err)
+			return err
 		}
 		// Within the memory budget, the old trainer counted until the new
 		// one replaces it.
 		t, mem, err := s.srv.buildTrainer(np.Config, data, s)
+		var mr memRefusal
+		if err != nil && ch.dataOnly && !errors.As(err, &mr) {
+			// Say what would change before changing it: the page asks the
+			// user and sends the data with the new spec.
+			spec := s.srv.data.defaultSpec(data)
+			return specChange{spec: spec, msg: fmt.Sprintf("The network does not fit %s (%s): changing the data replaces it with %s", np.Data, err, spec)}
+		}
 		if err != nil {
 			return err
 		}
@@ -179,12 +186,24 @@ func (s *session) applySet(c *client, a *protocol.CmdArgs, acked func()) error {
 	return nil
 }
 
+// specChange is a data change refused because the network does not fit
+// the new data: the reply names the network the data set would bring.
+type specChange struct{ spec, msg string }
+
+func (e specChange) Error() string { return e.msg }
+
 // refuseSet answers a "set" that changed nothing: a memory refusal (counted
 // as a limit hit) or an invalid value.
 func (s *session) refuseSet(m *sessionMsg, err error) {
 	var mem memRefusal
 	if errors.As(err, &mem) {
 		m.c.reply(s.srv.counted(refuseMemory(mem)).reply(m.id))
+		return
+	}
+	var sc specChange
+	if errors.As(err, &sc) {
+		m.c.reply(protocol.Marshal(protocol.Reply{Type: protocol.TypeError, V: protocol.Version, ID: m.id,
+			Code: protocol.CodeSpecChange, Spec: sc.spec, Message: sc.msg}))
 		return
 	}
 	m.c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))

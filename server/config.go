@@ -88,6 +88,8 @@ type Config struct {
 	// set; defaults 5000 and 1000.
 	ShapesTrain, ShapesTest int
 
+	// Data sets beyond MNIST and shapes (data.go).
+	DataConfig
 	// Rooms and classroom limits.
 	ClassroomConfig
 	// Timeouts and limits of plain HTTP (httpserver.go).
@@ -139,6 +141,9 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxQuestions, defaultMaxQuestions)
 	def(&c.MaxRate, defaultMaxRate)
 	def(&c.ResumeGrace, defaultGrace)
+	def(&c.MaxModel, defaultMaxModel)
+	def(&c.MaxImage, defaultMaxImage)
+	def(&c.MaxImageSide, defaultMaxImageSide)
 	var p problems
 	check := p.check
 	check(c.MaxSessions > 0, "max sessions %d: want > 0", c.MaxSessions)
@@ -155,6 +160,9 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxTestImages > 0, "max test images %d: want > 0", c.MaxTestImages)
 	check(c.MaxRate > 0, "max rate %v: want > 0", c.MaxRate)
 	check(c.ResumeGrace > 0, "resume grace %v: want > 0", c.ResumeGrace)
+	check(c.MaxModel >= 1024, "max model %d bytes: want ≥ 1024", c.MaxModel)
+	check(c.MaxImage >= 1024, "max image %d bytes: want ≥ 1024", c.MaxImage)
+	check(c.MaxImageSide >= 28, "max image side %d pixels: want ≥ 28", c.MaxImageSide)
 	check(c.ShapesTrain > 0 && c.ShapesTest > 0, "shapes set sizes %d, %d: want > 0", c.ShapesTrain, c.ShapesTest)
 	c.HTTPConfig = c.HTTPConfig.withDefaults(&p)
 	cc, err := c.ClassroomConfig.withDefaults()

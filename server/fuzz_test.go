@@ -28,7 +28,7 @@ func checkParams(t *testing.T, what string, p LabParams, lim protocol.Limits) {
 		t.Fatalf("%s: invalid hyperparameters accepted: %v", what, h.Validate())
 	case h.BatchSize > lim.MaxBatch:
 		t.Fatalf("%s: batch %d beyond the limit %d", what, h.BatchSize, lim.MaxBatch)
-	case p.Data != protocol.DataMNIST && p.Data != protocol.DataShapes:
+	case !dataNameRE.MatchString(p.Data):
 		t.Fatalf("%s: data %q", what, p.Data)
 	case math.IsNaN(p.Speed.Rate) || p.Speed.Rate < 0 || p.Speed.Rate > lim.MaxRate:
 		t.Fatalf("%s: speed %v outside 0 … %v", what, p.Speed.Rate, lim.MaxRate)

@@ -224,7 +224,8 @@ func (c *trackedConn) NetConn() net.Conn { return c.Conn }
 // here (413, 408) and the handlers see a parsed form.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		// A model file has a limit of its own (model_http.go).
+		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead || ownBodyLimit(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

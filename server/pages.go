@@ -61,18 +61,23 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 	if !s.sameOrigin(w, r) {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, int64(s.cfg.MaxMessage))
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+	model, ok := s.roomForm(w, r) // model_form.go
+	if !ok {
 		return
 	}
 	var err error
 	var room *Room
-	if k := s.cfg.RoomKey; k != "" && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("key")), []byte(k)) != 1 {
+	switch {
+	case s.cfg.RoomKey != "" && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("key")), []byte(s.cfg.RoomKey)) != 1:
 		err = refuseRoomKey()
-	} else if k == "" && !s.roomsOpen() {
+	case s.cfg.RoomKey == "" && !s.roomsOpen():
 		err = refuseRoomsClosed()
-	} else {
+	case model != nil:
+		if room, err = s.CreateRoomFromModel(r.PostForm.Get("name"), model); err != nil && isModelError(err) {
+			s.site.CreateRoomFailed(w, r, http.StatusUnprocessableEntity, "The saved model was refused: "+err.Error())
+			return
+		}
+	default:
 		room, err = s.CreateRoom(r.PostForm.Get("name"), DefaultLabParams())
 	}
 	if err != nil {

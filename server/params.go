@@ -84,7 +84,11 @@ func applyLabKeys(q url.Values, keys []string, lim protocol.Limits) (LabParams, 
 			return LabParams{}, err
 		}
 	}
-	p, _, err := DefaultLabParams().apply(&a, lim)
+	p, ch, err := DefaultLabParams().apply(&a, lim)
+	if ch.dataOnly {
+		// A link naming only the data opens with the network made for it.
+		p.Config.Spec = DefaultSpecFor(p.Data)
+	}
 	return p, err
 }
 
@@ -157,10 +161,11 @@ func parseLabParam(a *protocol.CmdArgs, key, v string) error {
 
 // change says what an applied set of arguments needs.
 type change struct {
-	rebuild bool // spec, seed or data given: build a new network
-	hyper   bool // hyperparameters given
-	sample  bool // the visualized sample changed
-	speed   bool
+	rebuild  bool // spec, seed or data given: build a new network
+	dataOnly bool // another data set without a spec
+	hyper    bool // hyperparameters given
+	sample   bool // the visualized sample changed
+	speed    bool
 }
 
 // apply returns p with the arguments of a applied, validated as a whole: on
@@ -214,13 +219,12 @@ func (p LabParams) apply(a *protocol.CmdArgs, lim protocol.Limits) (LabParams, c
 	}
 	if a.Data != nil {
 		d := strings.ToLower(*a.Data)
-		if d != protocol.DataMNIST && d != protocol.DataShapes {
-			return p, ch, fmt.Errorf("data %q: want %q or %q", *a.Data, protocol.DataMNIST, protocol.DataShapes)
+		if !dataNameRE.MatchString(d) {
+			return p, ch, fmt.Errorf("data %.40q: a data set's name (%s, … as the data menu lists)", *a.Data, strings.Join(protocol.DataSets, ", "))
 		}
-		if a.Spec == nil && d != p.Data {
-			// A new data set without a spec of its own gets the network made for it.
-			p.Config.Spec = DefaultSpecFor(d)
-		}
+		// A new data set without a spec keeps the network if it fits (the
+		// session checks; see session.set).
+		ch.dataOnly = a.Spec == nil && d != p.Data
 		p.Data, ch.rebuild = d, true
 	}
 	if len(a.Sample) > 0 {

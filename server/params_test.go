@@ -45,7 +45,7 @@ func TestParseLabParams(t *testing.T) {
 		{"nesterov=maybe", nil, "nesterov"},
 		{"opt=sgd&nesterov=1&momentum=0", nil, "nesterov needs momentum"},
 		{"opt=adagrad", nil, `optimizer "adagrad"`},
-		{"data=cifar", nil, `data "cifar"`},
+		{"data=CIFAR-10!", nil, `data "CIFAR-10!"`},
 		{"spec=conv(8", nil, "spec"},
 		{"spec=" + strings.Repeat("relu+", 300), nil, "spec"},
 		{"sample=-1", nil, "sample"},
@@ -96,11 +96,16 @@ func TestDataSwitchPicksItsDefaultSpec(t *testing.T) {
 		t.Errorf("data=shapes with a spec: spec %q", p.Config.Spec)
 	}
 	mnist := protocol.DataMNIST
-	back, _, err := p.apply(&protocol.CmdArgs{Data: &mnist}, lim)
+	// a "set" of the data alone keeps the spec for the session to check
+	// (it fits, or the page is asked first: TestDataChangeKeepsOrAsksSpec)
+	back, ch, err := p.apply(&protocol.CmdArgs{Data: &mnist}, lim)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Config.Spec != engine.DefaultSpec {
-		t.Errorf("switching back to mnist: spec %q, want the default", back.Config.Spec)
+	if back.Config.Spec != p.Config.Spec || !ch.dataOnly || !ch.rebuild {
+		t.Errorf("switching back to mnist: spec %q, dataOnly %v; want the spec kept for the session to check", back.Config.Spec, ch.dataOnly)
+	}
+	if DefaultSpecFor(mnist) != engine.DefaultSpec {
+		t.Errorf("DefaultSpecFor(mnist) = %q", DefaultSpecFor(mnist))
 	}
 }

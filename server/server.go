@@ -87,10 +87,12 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: log, metrics: newServerMetrics(),
-		data:    &dataSets{shapesTrain: cfg.ShapesTrain, shapesTest: cfg.ShapesTest},
 		up:      websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 32 << 10},
 		quit:    make(chan struct{}),
 		clients: map[*client]struct{}{},
+	}
+	if s.data, err = newDataSets(cfg); err != nil {
+		return nil, err
 	}
 	s.httpm = newHTTPMetrics(s.metrics.reg)
 	registerBuildInfo(s.metrics.reg, cfg.Version)
@@ -104,7 +106,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		}
 	}
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
-		RoomKeyRequired: cfg.RoomKey != "", Logger: log})
+		RoomKeyRequired: cfg.RoomKey != "", Logger: log, Datasets: s.data.menu()})
 	s.up.CheckOrigin = s.checkOrigin
 	s.forms = newFormGuard(cfg.AllowedOrigins)
 	// permessage-deflate when the browser offers it: a prepared frame is
@@ -154,6 +156,13 @@ func (s *Server) routes() chi.Router {
 	r.Get("/r/{code}/qr.png", s.serveRoomQR)
 	// POST /r/{code}/resume: the owner resumes here a room whose replica went away.
 	r.Post("/r/{code}/resume", s.serveResume)
+
+	// GET /model: download a session's saved model; POST /model: load one
+	// into it (model_http.go).
+	r.Get(modelPath, s.serveModel)
+	r.Post(modelPath, s.serveLoadModel)
+	// POST /probe: the user's drawing or image as the probe (probe_input.go).
+	r.Post(probePath, s.serveProbe)
 
 	// GET /healthz: 200 "ok" while the server accepts connections (HEAD too).
 	r.Get("/healthz", s.serveHealth)

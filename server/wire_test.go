@@ -18,9 +18,15 @@ func TestVocabulariesMatchEngine(t *testing.T) {
 			t.Errorf("optimizer %q: %v", opt, err)
 		}
 	}
-	d := &dataSets{shapesTrain: 10, shapesTest: 10}
+	d, err := newDataSets(Config{ShapesTrain: 10, ShapesTest: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range protocol.DataSets {
 		if name == protocol.DataMNIST && testing.Short() {
+			continue
+		}
+		if d.info(name).problem != "" { // Fashion-MNIST not installed: TestDataMenu
 			continue
 		}
 		if _, err := d.get(name); err != nil {

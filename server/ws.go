@@ -11,6 +11,9 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/protocol"
 )
 
 // The websocket endpoints: a lab's, a room's and a fork's. Each finds or
@@ -50,14 +53,19 @@ func (s *Server) newLab(q url.Values, from netip.Addr) (*session, error) {
 	}
 	data, err := s.data.get(p.Data)
 	if err != nil {
-		return nil, err
+		// Not a data set of this server, or not installed: MNIST.
+		problems = append(problems, err.Error())
+		p.Data, p.Config.Spec = protocol.DataMNIST, engine.DefaultSpec
+		if data, err = s.data.get(p.Data); err != nil {
+			return nil, err
+		}
 	}
 	t, mem, err := s.buildTrainer(p.Config, data, nil)
-	if err != nil && p.Config.Spec != DefaultSpecFor(p.Data) {
+	if err != nil && p.Config.Spec != s.data.defaultSpec(data) {
 		// The spec does not fit the data, this server or its memory: the
 		// data set's own network instead, with the other parameters kept.
 		problems = append(problems, s.problemOf(err))
-		p.Config.Spec = DefaultSpecFor(p.Data)
+		p.Config.Spec = s.data.defaultSpec(data)
 		t, mem, err = s.buildTrainer(p.Config, data, nil)
 	}
 	if err != nil {

@@ -2,8 +2,9 @@ package templates
 
 // Option is one choice of a <select>.
 type Option struct {
-	Value string
-	Label string
+	Value    string
+	Label    string
+	Disabled bool // shown, not chosen (a data set that is not installed)
 }
 
 // Lab is the view model of the lab page: the controls' initial values, taken
@@ -14,7 +15,7 @@ type Lab struct {
 
 	Spec  string // network spec, e.g. "conv(8,5,s1,p2) relu maxpool(2) dense(10)"
 	Seed  string // integer seed of the initial weights and data order
-	Data  string // data set: "mnist" or "shapes"
+	Data  string // data set: "mnist", "shapes", "fashion" or one of the server's -dataset
 	Opt   string // optimizer choice: "sgd", "momentum" or "adam"
 	LR    string // learning rate
 	Batch string // batch size (samples per optimizer step)

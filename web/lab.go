@@ -93,7 +93,7 @@ func (s *Site) labModel(q url.Values, ws string) templates.Lab {
 		LR:         get("lr", strconv.FormatFloat(def.Hyper.LearningRate, 'g', -1, 64)),
 		Batch:      get("batch", strconv.Itoa(def.Hyper.BatchSize)),
 		Speed:      speed,
-		Datasets:   options(protocol.DataSets, dataLabels),
+		Datasets:   s.datasets(),
 		Optimizers: options(protocol.OptimizerChoices, optimizerLabels),
 		Speeds:     speeds,
 		Ranges:     options(protocol.ColourRanges, rangeLabels),
@@ -102,6 +102,14 @@ func (s *Site) labModel(q url.Values, ws string) templates.Lab {
 		Sequential: options(protocol.SequentialPalettes, paletteLabels),
 		Config:     templates.LabConfig{WS: ws, Version: s.cfg.Version},
 	}
+}
+
+// datasets is the data menu: the server's, or MNIST and shapes.
+func (s *Site) datasets() []templates.Option {
+	if s.cfg.Datasets != nil {
+		return s.cfg.Datasets
+	}
+	return options([]string{protocol.DataMNIST, protocol.DataShapes}, dataLabels)
 }
 
 func hasOption(opts []templates.Option, v string) bool {

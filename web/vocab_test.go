@@ -25,6 +25,7 @@ type jsVocab struct {
 	Commands         []string `json:"commands"`
 	ClientTypes      []string `json:"clientTypes"`
 	CodeDiverged     string   `json:"codeDiverged"`
+	CodeSpecChange   string   `json:"codeSpecChange"`
 	LabParams        []string `json:"labParams"`
 	SpeedUnits       []string `json:"speedUnits"`
 	Optimizers       []string `json:"optimizers"`
@@ -117,6 +118,7 @@ func TestVocab(t *testing.T) {
 		{"commands", v.Commands, protocol.Commands},
 		{"clientTypes", v.ClientTypes, protocol.ClientTypes},
 		{"codeDiverged", v.CodeDiverged, protocol.CodeDiverged},
+		{"codeSpecChange", v.CodeSpecChange, protocol.CodeSpecChange},
 		// the page writes its URL in an order of its own
 		{"labParams (sorted)", sortedCopy(v.LabParams), sortedCopy(protocol.LabKeys)},
 		{"speedUnits", v.SpeedUnits, []string{protocol.UnitPhase, protocol.UnitStep}},

@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/backpropviz/backpropviz/static"
+	"github.com/backpropviz/backpropviz/templates"
 )
 
 // Config configures the pages.
@@ -32,9 +33,14 @@ type Config struct {
 	// RoomKeyRequired says that creating a room from the join page asks
 	// for the operator's room key.
 	RoomKeyRequired bool
+	// Datasets is the lab's data menu; default MNIST and shapes.
+	Datasets []Option
 	// Logger receives render errors; default slog.Default().
 	Logger *slog.Logger
 }
+
+// Option is one choice of a menu.
+type Option = templates.Option
 
 // Site is the pages of one server, built once from its Config.
 type Site struct {

@@ -58,11 +58,18 @@ func printReach(w io.Writer, addr string) {
 	fmt.Fprintf(w, "only this machine can open it; to serve a classroom run: %s\n", server.ListenCommand(port, ""))
 }
 
-// openRoom opens the start-up room with the default lab settings and
-// prints its links: what students open (on the machine's network
-// addresses when it listens on every interface), and the owner link.
-func openRoom(w io.Writer, srv *server.Server, name, base, addr string) error {
-	room, err := srv.CreateRoom(name, server.DefaultLabParams())
+// openRoom opens the start-up room with the default lab settings, or from
+// a saved model if model is not nil, and prints its links: what students
+// open (on the machine's network addresses when it listens on every
+// interface), and the owner link.
+func openRoom(w io.Writer, srv *server.Server, name string, model []byte, base, addr string) error {
+	var room *server.Room
+	var err error
+	if model != nil {
+		room, err = srv.CreateRoomFromModel(name, model)
+	} else {
+		room, err = srv.CreateRoom(name, server.DefaultLabParams())
+	}
 	if err != nil {
 		return fmt.Errorf("room %q: %w", name, err)
 	}

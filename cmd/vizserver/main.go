@@ -51,6 +51,7 @@ func main() {
 type options struct {
 	cfg      server.Config
 	room     string // a room to open at start-up, "" for none
+	load     string // a saved model the start-up room starts from, "" for none
 	logLevel string
 	drain    time.Duration // how long /healthz answers 503 before the server closes
 }
@@ -88,6 +89,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (env BPV_LOG_LEVEL)")
 	finishClassroom := classroomFlags(fs, cfg)
 	clusterFlags(fs, cfg) // cluster.go
+	dataFlags(fs, cfg)    // data.go
+	fs.StringVar(&o.load, "load", "", "start the -room from this saved model (docs/model-format.md) instead of new weights (env BPV_LOAD)")
 	if err := fromEnv(fs); err != nil {
 		return o, err
 	}
@@ -102,6 +105,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	var err error
 	o.room, err = finishClassroom()
+	if err == nil && o.load != "" && o.room == "" {
+		err = errors.New("-load FILE starts a room: give its name with -room NAME")
+	}
 	return o, err
 }
 
@@ -119,6 +125,12 @@ func run(args []string) error {
 
 	if version != "" {
 		cfg.Version = version
+	}
+	var model []byte
+	if o.load != "" {
+		if model, err = os.ReadFile(o.load); err != nil {
+			return fmt.Errorf("-load: %w", err)
+		}
 	}
 	srv, err := server.New(cfg, log)
 	if err != nil {
@@ -138,7 +150,7 @@ func run(args []string) error {
 	fmt.Printf("backpropviz listening on %s\n", listenURL(ln.Addr()))
 	printReach(os.Stdout, ln.Addr().String())
 	if room != "" {
-		if err := openRoom(os.Stdout, srv, room, listenURL(ln.Addr()), ln.Addr().String()); err != nil {
+		if err := openRoom(os.Stdout, srv, room, model, listenURL(ln.Addr()), ln.Addr().String()); err != nil {
 			return err
 		}
 	}

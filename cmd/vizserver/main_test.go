@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/engine/dataset"
 	"github.com/backpropviz/backpropviz/server"
 )
 
@@ -90,5 +93,66 @@ func TestMaxMemoryFlag(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-max-memory", "lots"}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "lots") {
 		t.Errorf("-max-memory lots: error %v, want one naming it", err)
+	}
+}
+
+// -dataset is repeatable; the environment gives several, comma-separated.
+func TestDatasetFlag(t *testing.T) {
+	o, err := parseFlags([]string{"-dataset", "kmnist=/data/kmnist", "-dataset", "mine=/d/m", "-fashion-dir", "/f"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := o.cfg.DataDirs
+	if len(got) != 2 || got[0] != (server.DataDir{Name: "kmnist", Dir: "/data/kmnist"}) || got[1] != (server.DataDir{Name: "mine", Dir: "/d/m"}) || o.cfg.FashionDir != "/f" {
+		t.Errorf("data flags: %+v, fashion dir %q", got, o.cfg.FashionDir)
+	}
+	if _, err := parseFlags([]string{"-dataset", "kmnist"}, io.Discard); err == nil || !strings.Contains(err.Error(), "NAME=DIR") {
+		t.Errorf("-dataset kmnist: error %v, want NAME=DIR", err)
+	}
+	t.Setenv("BPV_DATASET", "a=/x, b=/y")
+	o, err = parseFlags(nil, io.Discard)
+	if err != nil || len(o.cfg.DataDirs) != 2 || o.cfg.DataDirs[1].Dir != "/y" {
+		t.Errorf("BPV_DATASET: %+v, %v", o.cfg.DataDirs, err)
+	}
+}
+
+// -load FILE starts the -room from a saved model; without -room it is
+// refused.
+func TestLoadFlag(t *testing.T) {
+	if _, err := parseFlags([]string{"-load", "model.json"}, io.Discard); err == nil || !strings.Contains(err.Error(), "-room") {
+		t.Errorf("-load without -room: error %v, want one naming -room", err)
+	}
+	o, err := parseFlags([]string{"-load", "model.json", "-room", "Biology"}, io.Discard)
+	if err != nil || o.load != "model.json" || o.room != "Biology" {
+		t.Fatalf("-load with -room: %+v, %v", o, err)
+	}
+	train, test := dataset.Shapes(1, 50, 10)
+	tr, err := engine.NewTrainer(engine.Config{Spec: server.ShapesSpec, Seed: 6, Hyper: engine.DefaultHyper()},
+		engine.Data{Name: "shapes", Train: train, Test: test})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := tr.StepBatch(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var model bytes.Buffer
+	if err := tr.Save(&model); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{ShapesTrain: 50, ShapesTest: 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := openRoom(&out, srv, "Biology", model.Bytes(), "http://x", "127.0.0.1:8080"); err != nil {
+		t.Fatalf("openRoom from a model: %v", err)
+	}
+	if !strings.Contains(out.String(), "owner link") {
+		t.Errorf("openRoom printed %q", out.String())
+	}
+	if err := openRoom(&out, srv, "Broken", model.Bytes()[:50], "http://x", "127.0.0.1:8080"); err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("openRoom from a truncated model: %v", err)
 	}
 }

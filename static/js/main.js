@@ -25,6 +25,8 @@ import { installPicking } from './explain/picking.js';
 import { installWalk, openWalk, closeWalk } from './explain/convexplainer.js';
 import { askExplain } from './explain/requests.js';
 import { Announcer } from './announce.js';
+import { installModel } from './model.js';
+import { installDrawPad } from './drawpad.js';
 
 // createApp makes the page's state: every field the modules read and write.
 function createApp(config) {
@@ -139,6 +141,8 @@ installPanel(app);
 installCheck(app);
 installPicking(app);
 installWalk(app);
+installModel(app);
+installDrawPad(app);
 installFocus(app, {
   stepPhase: () => stepPhase(app),
   openWalk: () => openWalk(app),

@@ -9,6 +9,16 @@ import { writeURL } from './state.js';
 import { syncControls } from './controls.js';
 import { handleQuestion } from './explain/requests.js';
 
+// confirmSpecChange asks whether the data set chosen may replace a network
+// that does not fit it (the server's message says with what) and, if so,
+// sends the data with that spec. It returns whether it was sent.
+function confirmSpecChange(app, msg) {
+  const data = document.getElementById('data').value;
+  if (!msg.spec || !window.confirm(`${msg.message}.\n\nChange the network?`)) return false;
+  app.transport.cmd('set', { data, spec: msg.spec });
+  return true;
+}
+
 // handleMessage takes one message from the server.
 export function handleMessage(app, msg) {
   const { lab, pending } = app;
@@ -19,6 +29,7 @@ export function handleMessage(app, msg) {
     case 'welcome':
       lab.setWelcome(msg);
       app.sub.last = ''; // a new connection starts from the default subscription
+      document.dispatchEvent(new CustomEvent('bpv:welcome', { detail: msg }));
       break;
     case 'state':
       if (app.draw.chartsFrom !== null && msg.step < app.draw.chartsFrom) app.draw.chartsFrom = null; // reset
@@ -34,6 +45,7 @@ export function handleMessage(app, msg) {
       lab.addMetrics(msg);
       break;
     case 'error':
+      if (msg.code === VOCAB.codeSpecChange && confirmSpecChange(app, msg)) break;
       // a divergence is shown from the state, which says the same
       // a refusal of the connection ends the page's link: it offers to start again
       if (msg.code !== VOCAB.codeDiverged) lab.setError(msg.refusal ? { ...msg, ended: true } : msg);

@@ -17,6 +17,7 @@
 //   commands          the commands of a "cmd" message
 //   clientTypes       the types of the messages a page sends
 //   codeDiverged      the error code of a divergence
+//   codeSpecChange    the error code of a data set the network does not fit
 //   labParams         the lab's URL parameters the server understands, in
 //                     the order the page writes them into its URL
 //   speedUnits        the units of the speed: phases or optimizer steps
@@ -43,6 +44,7 @@ export const VOCAB = deepFreeze({
   "commands": ["play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test", "undo", "class"],
   "clientTypes": ["cmd", "subscribe", "ping", "explain", "walk", "gradcheck", "look", "received", "frames"],
   "codeDiverged": "diverged",
+  "codeSpecChange": "spec_change",
   "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "sample", "speed", "rate"],
   "speedUnits": ["phase", "step"],
   "optimizers": ["adam", "rmsprop", "sgd"],
