@@ -358,7 +358,7 @@ func TestLabInBrowser(t *testing.T) {
 	// pause: the button says Play again; one phase changes the indicator
 	p.click("play")
 	p.waitFor("paused", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
-	p.waitFor("an exact frame after pausing", `document.getElementById('approx').hidden`)
+	p.waitFor("an exact frame after pausing", `document.getElementById('approx').dataset.shown === 'false'`)
 	before := p.text("phase")
 	p.click("step-phase")
 	p.waitFor("the phase to change", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
@@ -384,7 +384,7 @@ func TestLabInBrowser(t *testing.T) {
 	p.waitFor("Space to play", `document.getElementById('play').getAttribute('aria-pressed') === 'true'`)
 	p.do("press Space again", chromedp.KeyEvent(" "))
 	p.waitFor("Space to pause", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
-	p.waitFor("an exact frame after pausing with Space", `document.getElementById('approx').hidden`)
+	p.waitFor("an exact frame after pausing with Space", `document.getElementById('approx').dataset.shown === 'false'`)
 
 	// an invalid setting: the server's error shows, nothing changes
 	lr := eval[string](p, `document.getElementById('lr').value`)
@@ -453,7 +453,7 @@ func screenshot(t *testing.T, p *labPage, path string) {
 		p.click("step-phase")
 		p.waitFor("the next phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
 	}
-	p.waitFor("an exact frame", `document.getElementById('approx').hidden`)
+	p.waitFor("an exact frame", `document.getElementById('approx').dataset.shown === 'false'`)
 	p.click("measure-test")
 	p.waitFor("a test accuracy", `document.getElementById('test-acc').textContent !== '—'`)
 	// hover the strongest gradient cell of conv 2's δ
