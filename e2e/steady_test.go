@@ -312,7 +312,9 @@ func TestFollowTheLesson(t *testing.T) {
 			p.do("press →", chromedp.KeyEvent(kb.ArrowRight))
 			p.waitFor("the next step", `/^forward · conv 1 · step 1$/.test(document.getElementById('phase').textContent)`)
 			waitInView(p, "conv 1 in view", `#strip .col.active .maps`)
-			p.do("scroll away", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseWheel, float64(w)/2, float64(h)/2, func(e *input.DispatchMouseEventParams) { e.DeltaX, e.DeltaY = 0.01, 1200 }))
+			// the wheel in the page's margin (over the strip it would scroll the strip)
+			p.do("scroll away", chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, 8, float64(h)/2),
+				chromedp.MouseEvent(input.DispatchMouseEventTypeMouseWheel, 8, float64(h)/2, func(e *input.DispatchMouseEventParams) { e.DeltaX, e.DeltaY = 0.01, 1200 }))
 			p.waitFor("the Follow button", `document.getElementById('follow').dataset.shown === 'true' && getComputedStyle(document.getElementById('follow')).visibility === 'visible'`)
 			p.waitFor("the scroll settled", `(() => { const y = scrollY; return new Promise((ok) => setTimeout(() => ok(scrollY === y && y > 0), 300)); })()`)
 			at := eval[float64](p, `scrollY`)

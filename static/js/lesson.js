@@ -127,6 +127,8 @@ function showColumns(app, cols) {
 // offers the button).
 export function setFollowing(app, on) {
   app.follow.on = on;
+  // the reader's scrolling before they asked to follow again is spent
+  if (on) app.follow.userAt = -Infinity;
   const b = document.getElementById('follow');
   b.dataset.shown = on ? 'false' : 'true';
   document.body.dataset.following = on ? 'true' : 'false';
