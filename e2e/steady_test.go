@@ -279,7 +279,11 @@ func TestFollowTheLesson(t *testing.T) {
 		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
 			p := openBrowser(t, w, h)
 			p.do("set the viewport", chromedp.EmulateViewport(int64(w), int64(h)))
+			prefersMotion(t, p.ctx, "no-preference")
 			p.do("open the lab", chromedp.Navigate(base+"/"))
+			if !eval[bool](p, `matchMedia('(prefers-reduced-motion: no-preference)').matches`) {
+				t.Fatal("the page prefers reduced motion: the smooth scroll would not be tested")
+			}
 			p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 			p.waitFor("the network", `document.querySelectorAll('#strip canvas[data-testid=act-map]').length > 0`)
 			if got := eval[[2]float64](p, `[innerWidth, innerHeight]`); got != [2]float64{float64(w), float64(h)} {

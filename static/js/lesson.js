@@ -115,9 +115,11 @@ function showColumns(app, cols) {
   const top = bar.getBoundingClientRect().bottom;
   const behavior = matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth';
   const dx = scrollDelta(whole.left, whole.right, w.left, w.right, 8);
-  // the whole column if it fits under the bar, else from its maps down
-  const fits = whole.bottom - whole.top + 16 <= innerHeight - top;
-  const v = fits ? whole : { top: maps.top, bottom: maps.bottom };
+  // the whole column if it fits under the bar, else from its head to the
+  // end of its maps, else its maps
+  const room = innerHeight - top - 16;
+  const v = whole.bottom - whole.top <= room ? whole
+    : maps.bottom - whole.top <= room ? { top: whole.top, bottom: maps.bottom } : maps;
   const dy = scrollDelta(v.top, v.bottom, top, innerHeight, 8);
   if (Math.abs(dx) >= 1) wrap.scrollBy({ left: dx, behavior });
   if (Math.abs(dy) >= 1) window.scrollBy({ top: dy, behavior });
