@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -133,6 +134,10 @@ func openBrowser(t *testing.T, width, height int) *labPage {
 			}
 		}
 	}()
+	// reduced motion: the page follows the lesson by jumping, not by a
+	// smooth scroll, so a test that steps and then points at a map finds it
+	// where it stays (TestFollowTheLesson turns smooth scrolling back on)
+	prefersMotion(t, ctx, "reduce")
 	// record CSP violations before any script of the page runs
 	_, err = chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: `window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`,
@@ -358,7 +363,7 @@ func TestLabInBrowser(t *testing.T) {
 	// pause: the button says Play again; one phase changes the indicator
 	p.click("play")
 	p.waitFor("paused", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
-	p.waitFor("an exact frame after pausing", `document.getElementById('approx').hidden`)
+	p.waitFor("an exact frame after pausing", `document.getElementById('approx').dataset.shown === 'false'`)
 	before := p.text("phase")
 	p.click("step-phase")
 	p.waitFor("the phase to change", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
@@ -384,7 +389,7 @@ func TestLabInBrowser(t *testing.T) {
 	p.waitFor("Space to play", `document.getElementById('play').getAttribute('aria-pressed') === 'true'`)
 	p.do("press Space again", chromedp.KeyEvent(" "))
 	p.waitFor("Space to pause", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
-	p.waitFor("an exact frame after pausing with Space", `document.getElementById('approx').hidden`)
+	p.waitFor("an exact frame after pausing with Space", `document.getElementById('approx').dataset.shown === 'false'`)
 
 	// an invalid setting: the server's error shows, nothing changes
 	lr := eval[string](p, `document.getElementById('lr').value`)
@@ -403,6 +408,7 @@ func TestLabInBrowser(t *testing.T) {
 	// to be corrected
 	p.click("alert-close")
 	const badSpec = "conv(8,5,s1,p2) relu nosuchlayer dense(5)"
+	p.do("open the spec group", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=group-spec]').open = true`))
 	p.do("type an invalid spec", chromedp.SetValue(chromedp.ID("spec"), badSpec),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById('spec').dispatchEvent(new Event('input'))`))
 	p.click("apply-spec")
@@ -453,7 +459,7 @@ func screenshot(t *testing.T, p *labPage, path string) {
 		p.click("step-phase")
 		p.waitFor("the next phase", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
 	}
-	p.waitFor("an exact frame", `document.getElementById('approx').hidden`)
+	p.waitFor("an exact frame", `document.getElementById('approx').dataset.shown === 'false'`)
 	p.click("measure-test")
 	p.waitFor("a test accuracy", `document.getElementById('test-acc').textContent !== '—'`)
 	// hover the strongest gradient cell of conv 2's δ
@@ -500,5 +506,15 @@ func screenshot(t *testing.T, p *labPage, path string) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// prefersMotion emulates the prefers-reduced-motion media feature ("reduce"
+// or "no-preference").
+func prefersMotion(t *testing.T, ctx context.Context, v string) {
+	t.Helper()
+	_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: v}}})
+	if err != nil {
+		t.Fatalf("emulate prefers-reduced-motion: %s: %v", v, err)
 	}
 }

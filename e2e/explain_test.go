@@ -215,6 +215,7 @@ func TestExplainInBrowser(t *testing.T) {
 	p.click("focus-step")
 	p.waitFor("the view to follow the phase", `document.getElementById('focus').dataset.layer === '2' && /^← backward · maxpool 1/.test(document.getElementById('focus-phase').textContent) || document.getElementById('focus-phase').textContent.startsWith('backward · maxpool 1')`)
 	p.do("close the focus view", chromedp.KeyEvent(kb.Escape))
-	p.waitFor("the focus view closed and the strip subscribed again", `document.getElementById('focus').hidden && JSON.parse(document.body.dataset.subscription).some(l => l.layer === -1)`)
+	// the strip follows the lesson: the column of the phase (maxpool 1) is on screen
+	p.waitFor("the focus view closed and the strip subscribed again", `document.getElementById('focus').hidden && JSON.parse(document.body.dataset.subscription).some(l => l.layer === 2 && l.kinds.includes('grad'))`)
 	p.checkClean()
 }

@@ -117,7 +117,7 @@ func TestScrolledMapsAreFinite(t *testing.T) {
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	p.click("step-batch")
 	p.waitFor("one step", `document.getElementById('step-count').textContent === '1'`)
-	p.waitFor("an exact frame", `document.getElementById('approx').hidden`)
+	p.waitFor("an exact frame", `document.getElementById('approx').dataset.shown === 'false'`)
 
 	// relu 2 (layer 4) has 16 channels in rows of 4: scrolled down, its
 	// first rows leave the screen and the page asks for a cut range

@@ -96,6 +96,24 @@ func (t *Trainer) forwardDone(i int) bool  { return t.progress > i }
 func (t *Trainer) lossDone() bool          { return t.progress > len(t.layers) }
 func (t *Trainer) backwardDone(i int) bool { return t.progress > 2*len(t.layers)-i }
 
+// gradOutputDone says whether dL/dY of layer i is computed: by layer i+1's
+// backward phase (its dL/dX), or for the last layer by its own backward
+// (the loss's dL/dz is computed there).
+func (t *Trainer) gradOutputDone(i int) bool {
+	if i+1 < len(t.layers) {
+		return t.backwardDone(i + 1)
+	}
+	return t.backwardDone(i)
+}
+
+// gradOutputPhase is the phase that computes dL/dY of layer i.
+func (t *Trainer) gradOutputPhase(i int) Phase {
+	if i+1 < len(t.layers) {
+		return Phase{PhaseBackward, i + 1}
+	}
+	return Phase{PhaseBackward, i}
+}
+
 // notYet is the error for a number whose phase has not run in this step.
 func (t *Trainer) notYet(what string, p Phase) error {
 	return fmt.Errorf("%s is not computed yet: %s has not run in this step", what, t.PhaseLabel(p))
@@ -169,11 +187,13 @@ func (v *view) explainLayer(i int, tensor string, idx []int) (Explanation, error
 		if !t.forwardDone(i) {
 			return Explanation{}, t.notYet(what, Phase{PhaseForward, i})
 		}
-	case TensorDY, TensorDX:
+	case TensorDY:
 		shape = l.OutShape()
-		if tensor == TensorDX {
-			shape = l.InShape()
+		if !t.gradOutputDone(i) {
+			return Explanation{}, t.notYet(what, t.gradOutputPhase(i))
 		}
+	case TensorDX:
+		shape = l.InShape()
 		if !t.backwardDone(i) {
 			return Explanation{}, t.notYet(what, Phase{PhaseBackward, i})
 		}

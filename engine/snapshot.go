@@ -101,14 +101,19 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 		}
 		tr.Layers[i] = lt
 	}
-	// dL/dY of layer i is dL/dX of layer i+1: the trace shares that copy.
-	for i := len(t.layers) - 1; i >= 0; i-- {
-		if t.progress <= 2*len(t.layers)-i || src.gradOuts[i] == nil || skip(TraceGradOutput) {
+	// dL/dY of layer i is dL/dX of layer i+1: it exists as soon as layer
+	// i+1's backward phase computed it, and the trace shares that copy. The
+	// last layer's dL/dY (the loss's dL/dz) comes with its own backward.
+	for i := len(t.layers) - 1; i >= 0 && !skip(TraceGradOutput); i-- {
+		if !t.gradOutputDone(i) {
 			continue
 		}
-		if i+1 < len(t.layers) && tr.Layers[i+1].GradInput != nil {
+		switch {
+		case i+1 < len(t.layers) && tr.Layers[i+1].GradInput != nil:
 			tr.Layers[i].GradOutput = tr.Layers[i+1].GradInput
-		} else {
+		case i+1 < len(t.layers) && src.gradIns[i+1] != nil:
+			tr.Layers[i].GradOutput = src.gradIns[i+1].Sample(sample)
+		case i+1 == len(t.layers) && src.gradOuts[i] != nil:
 			tr.Layers[i].GradOutput = src.gradOuts[i].Sample(sample)
 		}
 	}

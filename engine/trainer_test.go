@@ -108,8 +108,13 @@ func TestPhaseSequenceAndTraceAbsence(t *testing.T) {
 				t.Errorf("after %v: layer %d Output present = %v, want %v", p, i, lt.Output != nil, fwd)
 			}
 			bwd := p.Kind == PhaseUpdate || (p.Kind == PhaseBackward && i >= p.Layer)
-			if (lt.GradOutput != nil) != bwd || (lt.GradInput != nil) != bwd {
-				t.Errorf("after %v: layer %d gradients present = %v, want %v", p, i, lt.GradOutput != nil, bwd)
+			if (lt.GradInput != nil) != bwd {
+				t.Errorf("after %v: layer %d dL/dX present = %v, want %v", p, i, lt.GradInput != nil, bwd)
+			}
+			// dL/dY of layer i is dL/dX of layer i+1: present once that is
+			dy := bwd || (p.Kind == PhaseBackward && i == p.Layer-1)
+			if (lt.GradOutput != nil) != dy {
+				t.Errorf("after %v: layer %d dL/dY present = %v, want %v", p, i, lt.GradOutput != nil, dy)
 			}
 			if lt.Weights == nil && len(tr.params[i]) > 0 {
 				t.Errorf("after %v: layer %d has no weights", p, i)

@@ -55,6 +55,9 @@ type CmdArgs struct {
 	Beta1    *float64        `json:"beta1,omitempty"`
 	Beta2    *float64        `json:"beta2,omitempty"`
 	Eps      *float64        `json:"eps,omitempty"`
+	Alpha    *float64        `json:"alpha,omitempty"`
+	Centered *bool           `json:"centered,omitempty"`
+	Decay    *float64        `json:"decay,omitempty"`
 	Batch    *int            `json:"batch,omitempty"`
 	Spec     *string         `json:"spec,omitempty"`
 	Seed     *int64          `json:"seed,omitempty"`

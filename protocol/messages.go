@@ -16,6 +16,9 @@ type Hyper struct {
 	Beta1    float64 `json:"beta1"`
 	Beta2    float64 `json:"beta2"`
 	Eps      float64 `json:"eps"`
+	Alpha    float64 `json:"alpha"`    // RMSprop's smoothing constant α
+	Centered bool    `json:"centered"` // RMSprop's centered form
+	Decay    float64 `json:"decay"`    // epochs over which the learning rate falls to 5% of lr; 0: constant
 	Batch    int     `json:"batch"`
 }
 

@@ -149,14 +149,14 @@ var Optimizers = []string{"adam", "rmsprop", "sgd"}
 
 // LabKeys are the lab's URL parameters (of the page and of /ws), in the
 // order the server applies them.
-var LabKeys = []string{"spec", "seed", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "data", "sample", "speed", "rate"}
+var LabKeys = []string{"spec", "seed", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "alpha", "centered", "decay", "batch", "data", "sample", "speed", "rate"}
 
 // The lab page's own choices: they never travel on the websocket, but the
 // page's controls and URL use these words.
 var (
-	// OptimizerChoices are the optimizer menu's values: SGD, SGD with
-	// momentum, Adam.
-	OptimizerChoices = []string{"sgd", "momentum", "adam"}
+	// OptimizerChoices are the optimizer menu's values: SGD (its momentum
+	// and Nesterov are fields of their own), Adam, RMSprop.
+	OptimizerChoices = []string{"sgd", "adam", "rmsprop"}
 	// ColourRanges say what one colour scale spans: a layer, or one map.
 	ColourRanges = []string{"layer", "map"}
 	// Outliers are the colour scales' handling of extreme values: clamp to

@@ -47,7 +47,7 @@ func DefaultLabParams() LabParams {
 }
 
 // ParseLabParams reads the lab's URL parameters (spec, seed, opt, lr,
-// momentum, nesterov, wd, beta1, beta2, eps, batch, data, sample, speed,
+// momentum, nesterov, wd, beta1, beta2, eps, alpha, centered, decay, batch, data, sample, speed,
 // rate) over the defaults. Other parameters are ignored. An invalid
 // parameter is left at its default and the others still apply: the result
 // is always usable, and the error (if any) lists every parameter that was
@@ -120,12 +120,16 @@ func parseLabParam(a *protocol.CmdArgs, key, v string) error {
 			return fmt.Errorf("batch: %q is not an integer", v)
 		}
 		a.Batch = &n
-	case "nesterov":
+	case "nesterov", "centered":
 		b, perr := strconv.ParseBool(v)
 		if perr != nil {
-			return fmt.Errorf("nesterov: %q: want 0 or 1", v)
+			return fmt.Errorf("%s: %q: want 0 or 1", key, v)
 		}
-		a.Nesterov = &b
+		if key == "centered" {
+			a.Centered = &b
+		} else {
+			a.Nesterov = &b
+		}
 	case "sample":
 		a.Sample = json.RawMessage(strconv.Quote(v))
 	case "speed":
@@ -155,6 +159,10 @@ func parseLabParam(a *protocol.CmdArgs, key, v string) error {
 		a.Beta2, err = num()
 	case "eps":
 		a.Eps, err = num()
+	case "alpha":
+		a.Alpha, err = num()
+	case "decay":
+		a.Decay, err = num()
 	}
 	return err
 }
@@ -189,11 +197,16 @@ func (p LabParams) apply(a *protocol.CmdArgs, lim protocol.Limits) (LabParams, c
 	setF(&h.Beta1, a.Beta1)
 	setF(&h.Beta2, a.Beta2)
 	setF(&h.Epsilon, a.Eps)
-	if a.Opt != nil || a.Nesterov != nil || a.Batch != nil {
+	setF(&h.Alpha, a.Alpha)
+	setF(&h.DecayEpochs, a.Decay)
+	if a.Opt != nil || a.Nesterov != nil || a.Centered != nil || a.Batch != nil {
 		ch.hyper = true
 	}
 	if a.Nesterov != nil {
 		h.Nesterov = *a.Nesterov
+	}
+	if a.Centered != nil {
+		h.Centered = *a.Centered
 	}
 	if a.Batch != nil {
 		h.BatchSize = *a.Batch

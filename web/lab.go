@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,7 +34,7 @@ func (s *Site) serveLab(w http.ResponseWriter, r *http.Request) {
 // Labels of the lab page's choices, by the protocol's words.
 var (
 	dataLabels      = map[string]string{protocol.DataMNIST: "MNIST digits", protocol.DataShapes: "shapes"}
-	optimizerLabels = map[string]string{"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+	optimizerLabels = map[string]string{"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop"}
 	rangeLabels     = map[string]string{"layer": "per layer", "map": "per map"}
 	outlierLabels   = map[string]string{"clamp": "clamp 99th pct", "full": "full range", "symlog": "symmetric log"}
 	paletteLabels   = map[string]string{"blue-orange": "blue–orange", "puor": "purple–orange",
@@ -51,7 +52,7 @@ func options(values []string, labels map[string]string) []templates.Option {
 
 // labModel builds the lab page's view model for a page connected to the
 // websocket ws: the engine's defaults, overridden by the lab's URL
-// parameters (spec, seed, data, opt, momentum, lr, batch, speed, rate).
+// parameters (spec, seed, data, opt, lr, batch, speed, rate).
 // Values are shown as given; the server validates them when the page
 // connects and the page then shows what is in effect.
 func (s *Site) labModel(q url.Values, ws string) templates.Lab {
@@ -63,13 +64,9 @@ func (s *Site) labModel(q url.Values, ws string) templates.Lab {
 		return fallback
 	}
 	opt := get("opt", def.Hyper.Optimizer)
-	momentum := get("momentum", strconv.FormatFloat(def.Hyper.Momentum, 'g', -1, 64))
-	choice := "adam"
-	if opt == engine.OptSGD {
-		choice = "sgd"
-		if m, err := strconv.ParseFloat(momentum, 64); err == nil && m > 0 {
-			choice = "momentum"
-		}
+	choice := strings.ToLower(opt)
+	if !slices.Contains(protocol.OptimizerChoices, choice) {
+		choice = def.Hyper.Optimizer
 	}
 	speed := get("speed", protocol.UnitStep) + ":" + get("rate", "10")
 	speeds := []templates.Option{

@@ -1,5 +1,6 @@
 // controls.js — the controls above the network: run buttons, speed, seed and
-// reset, data, sample, optimizer, learning rate, batch, the spec field and
+// reset, data, sample, the optimizer and every hyperparameter the engine
+// takes (only the chosen optimizer's fields are shown), the spec field and
 // the drawing choices. They show the values in effect (the server's) and
 // send commands; drawing choices stay in the page. Its state is app.pending
 // (see main.js).
@@ -18,9 +19,28 @@ function num(id) {
 
 // optChoice is the optimizer control's choice for the parameters in effect.
 function optChoice(app) {
-  const p = app.lab.params;
-  if (p.opt === 'adam') return 'adam';
-  return Number(p.momentum || 0) > 0 ? 'momentum' : 'sgd';
+  return app.lab.params.opt || 'adam';
+}
+
+// HYPER_FIELDS are the hyperparameter fields: the field's id is the "set"
+// argument and the key of the state's "hyper".
+const HYPER_FIELDS = ['lr', 'batch', 'momentum', 'beta1', 'beta2', 'alpha', 'eps', 'wd', 'decay'];
+const HYPER_CHECKS = ['nesterov', 'centered'];
+
+// showOptimizerFields shows the fields of optimizer opt and hides the others.
+function showOptimizerFields(opt) {
+  for (const f of document.querySelectorAll('#hyper .field.hyper')) {
+    const opts = (f.dataset.opts || '').split(' ');
+    const shown = opts.includes('all') || opts.includes(opt);
+    if (f.hidden === shown) f.hidden = !shown;
+  }
+  $('hyper').dataset.opt = opt;
+}
+
+// showFieldMessage writes the server's message under a field ('' clears it).
+export function showFieldMessage(id, text) {
+  const m = $(`${id}-msg`);
+  if (m && m.textContent !== text) m.textContent = text;
 }
 
 // syncControls shows the values in effect (the server's), except in the
@@ -32,11 +52,16 @@ export function syncControls(app) {
     const e = $(id);
     if (e && document.activeElement !== e && v !== undefined && v !== null) e.value = String(v);
   };
-  set('lr', p.lr);
-  set('batch', p.batch);
+  const h = lab.hyper || {};
+  for (const id of HYPER_FIELDS) set(id, h[id] !== undefined ? h[id] : p[id]);
+  for (const id of HYPER_CHECKS) {
+    const e = $(id);
+    if (e && h[id] !== undefined && document.activeElement !== e) e.checked = !!h[id];
+  }
   set('seed', p.seed);
   set('data', p.data);
   set('opt', optChoice(app));
+  showOptimizerFields(optChoice(app));
   // the spec field keeps what the user typed until a spec is applied
   if (!app.pending.spec.draft) set('spec', p.spec);
   if (p.speed && $('speed')) {
@@ -104,10 +129,13 @@ export function stepPhase(app) {
   app.transport.cmd('step_phase');
 }
 
-// sendSet sends a set command.
-function sendSet(app, args) {
+// sendSet sends a set command; field, if given, is the control whose
+// change it sends: a refusal is shown under it (messages.js).
+function sendSet(app, args, field) {
   hideAlert();
-  app.transport.cmd('set', args);
+  const id = app.transport.cmd('set', args);
+  if (field && id) app.pending.fields.set(id, field);
+  return id;
 }
 
 // subscribeSample shows another sample: the subscription changes, and the
@@ -150,13 +178,22 @@ export function installControls(app) {
   // a control that shows the value in effect again (after a refused change)
   // may fire change on blur: only a different value is sent
   const changed = (id, current) => $(id).value.trim() !== '' && Number($(id).value) !== Number(current);
-  on('lr', 'change', () => { if (changed('lr', lab.params.lr)) sendSet(app, { lr: num('lr') }); });
-  on('batch', 'change', () => { if (changed('batch', lab.params.batch)) sendSet(app, { batch: num('batch') }); });
+  // the hyperparameters apply live (from the next batch); a refused value
+  // gets the server's message under its field, and the field the value in
+  // effect again
+  const current = (id) => (lab.hyper && lab.hyper[id] !== undefined ? lab.hyper[id] : lab.params[id]);
+  for (const id of HYPER_FIELDS) {
+    on(id, 'input', () => showFieldMessage(id, ''));
+    on(id, 'change', () => { if (changed(id, current(id))) sendSet(app, { [id]: num(id) }, id); });
+  }
+  for (const id of HYPER_CHECKS) {
+    on(id, 'change', () => { showFieldMessage(id, ''); sendSet(app, { [id]: $(id).checked }, id); });
+  }
   on('opt', 'change', () => {
     const v = $('opt').value;
     if (v === optChoice(app)) return;
-    if (v === 'adam') sendSet(app, { opt: 'adam' });
-    else sendSet(app, { opt: 'sgd', momentum: v === 'momentum' ? 0.9 : 0, nesterov: false });
+    showOptimizerFields(v);
+    sendSet(app, { opt: v }, 'opt');
   });
   on('data', 'change', () => {
     if ($('data').value === lab.params.data) return;

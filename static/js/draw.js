@@ -14,6 +14,7 @@ import { syncControls, syncSampleChoices } from './controls.js';
 import { showTooltip } from './tooltip.js';
 import { rebuildFocus, followPhase } from './focus/focusview.js';
 import { closeWalk } from './explain/convexplainer.js';
+import { markNew, followLesson } from './lesson.js';
 
 // the charts are redrawn at most this often, in milliseconds
 const CHARTS_MS = 250;
@@ -97,7 +98,8 @@ function drawFrame(app, force) {
   // the cost of drawing a frame, smoothed, for the test that measures it
   d.drawMs = d.drawMs * 0.9 + (performance.now() - t0) * 0.1;
   document.body.dataset.drawMs = d.drawMs.toFixed(2);
-  $('approx').hidden = !(f && f.header.exact === false);
+  // shown by visibility: the bar never changes its layout
+  $('approx').dataset.shown = f && f.header.exact === false ? 'true' : 'false';
   if (app.hover) showTooltip(app, app.hover.canvas, app.hover.ev);
 }
 
@@ -180,6 +182,7 @@ function drawState(app) {
     play.setAttribute('aria-label', s.playing ? 'Pause training' : 'Play training');
   }
   highlight(app, done);
+  markNew(app);
   if (s.error) {
     showAlert(divergenceText(s.error), 'diverged');
   } else if ($('alert').dataset.kind === 'diverged') {
@@ -188,6 +191,7 @@ function drawState(app) {
   syncControls(app);
   drawChartNote(app);
   followPhase(app);
+  followLesson(app);
   writeURL(lab.params, lab.view);
 }
 

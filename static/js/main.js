@@ -3,7 +3,8 @@
 // messages.js takes the server's messages, draw.js draws in one
 // requestAnimationFrame loop, onscreen.js follows what is on screen and
 // subscribes to it, tooltip.js, controls.js and keyboard.js take the user's
-// input. The websocket is transport.js's; the lab's state and URL state.js's.
+// input, lesson.js follows the lesson (marks and scrolls to each phase's
+// results). The websocket is transport.js's; the lab's state and URL state.js's.
 // The layer focus view (focus/), the drill-down panel, the gradient check
 // and the conv explainer (explain/) ask the session their questions.
 
@@ -17,7 +18,8 @@ import { startDrawing } from './draw.js';
 import { scheduleSubscription } from './onscreen.js';
 import { installTooltip } from './tooltip.js';
 import { installControls, togglePlay, stepPhase } from './controls.js';
-import { installKeyboard } from './keyboard.js';
+import { installKeyboard, showKeys } from './keyboard.js';
+import { installFollow, setFollowing } from './lesson.js';
 import { installFocus, openFocus, closeFocus } from './focus/focusview.js';
 import { installPanel, closePanel } from './explain/panel.js';
 import { installCheck } from './explain/checkpanel.js';
@@ -101,11 +103,16 @@ function createApp(config) {
       returnFocus: null,
     },
     room: { role: '' }, // a room's page: "owner" or "viewer" (messages.js)
+    follow: { // lesson.js
+      on: true, // scroll to the columns of each phase
+      userAt: 0, // the reader's last wheel, touch or scroll key
+    },
     pending: { // controls.js and messages.js
       samples: new Map(), // id of a subscribe → the sample it shows
       // the spec field: draft is true while it holds text the user typed that
       // is not the spec in effect; id is the set command that applies it
       spec: { id: 0, draft: false },
+      fields: new Map(), // id of a set command → the field it sends
     },
   };
 }
@@ -148,11 +155,15 @@ installFocus(app, {
   openWalk: () => openWalk(app),
   explainLoss: (tensor) => askExplain(app, { layer: -1, tensor, index: [], kind: tensor }),
 });
+installFollow(app);
+$('keys-open').addEventListener('click', () => showKeys());
 installKeyboard({
   togglePlay: () => togglePlay(app),
   stepPhase: () => stepPhase(app),
   toggleFocus: () => (app.focus.open ? closeFocus(app) : openFocus(app)),
   openWalk: () => openWalk(app),
+  follow: () => setFollowing(app, true),
+  showKeys: () => showKeys(),
   // Escape closes the top one: the drill-down, the conv explainer, the focus view
   closeTop: () => {
     if (!document.getElementById('explain').hidden) closePanel(app);

@@ -6,7 +6,7 @@
 
 import { VOCAB } from './vocab.js';
 import { writeURL } from './state.js';
-import { syncControls } from './controls.js';
+import { syncControls, showFieldMessage } from './controls.js';
 import { handleQuestion } from './explain/requests.js';
 
 // confirmSpecChange asks whether the data set chosen may replace a network
@@ -51,9 +51,18 @@ export function handleMessage(app, msg) {
       if (msg.code !== VOCAB.codeDiverged) lab.setError(msg.refusal ? { ...msg, ended: true } : msg);
       // a refused spec stays in its field, as typed, to be corrected
       if (msg.id !== undefined && msg.id === pending.spec.id) pending.spec.id = 0;
+      // a refused hyperparameter: the server's message under its field
+      if (pending.fields.has(msg.id)) {
+        showFieldMessage(pending.fields.get(msg.id), msg.message || 'refused');
+        pending.fields.delete(msg.id);
+      }
       syncControls(app); // nothing changed: show the values in effect again
       break;
     case 'ack':
+      if (pending.fields.has(msg.id)) {
+        showFieldMessage(pending.fields.get(msg.id), '');
+        pending.fields.delete(msg.id);
+      }
       if (msg.id !== undefined && msg.id === pending.spec.id) {
         // the spec applied: the field shows the spec in effect again (the
         // welcome and state that follow carry it)

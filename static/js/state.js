@@ -104,6 +104,7 @@ export class Lab {
     this.view = view; // view options
     this.welcome = null; // the last welcome message
     this.state = null; // the last state message
+    this.hyper = null; // the hyperparameters in effect, as the server sent them
     this.frame = null; // the last decoded trace frame
     this.metrics = { step: [], loss: [], train: [], testStep: [], test: [] };
     this.error = null; // the last error reply to show
@@ -124,6 +125,7 @@ export class Lab {
   }
 
   adoptHyper(h) {
+    this.hyper = h;
     const p = this.params;
     if (h.opt !== undefined) p.opt = h.opt;
     if (h.optimizer !== undefined) p.opt = h.optimizer;
@@ -139,6 +141,10 @@ export class Lab {
     if (h.beta1 !== undefined) setIf(p, 'beta1', h.beta1, 0.9);
     if (h.beta2 !== undefined) setIf(p, 'beta2', h.beta2, 0.999);
     if (h.eps !== undefined) setIf(p, 'eps', h.eps, 1e-8);
+    // and so do RMSprop's and the learning-rate schedule
+    if (h.alpha !== undefined) setIf(p, 'alpha', h.alpha, 0.99);
+    if (h.centered !== undefined) setIf(p, 'centered', h.centered ? 1 : 0, 0);
+    if (h.decay !== undefined) setIf(p, 'decay', h.decay, 0);
   }
 
   adoptSpeed(sp) {

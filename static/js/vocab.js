@@ -22,8 +22,8 @@
 //                     the order the page writes them into its URL
 //   speedUnits        the units of the speed: phases or optimizer steps
 //   optimizers        the optimizers ("opt")
-//   optimizerChoices  the choices of the optimizer control ("momentum" is SGD
-//                     with momentum 0.9)
+//   optimizerChoices  the choices of the optimizer control (the optimizers;
+//                     momentum and Nesterov are fields of their own)
 //   layerKinds        the kinds of layer a network spec may hold
 //   view              the drawing choices (never sent to the server), the
 //                     first of each the default: colour range, outlier
@@ -45,10 +45,10 @@ export const VOCAB = deepFreeze({
   "clientTypes": ["cmd", "subscribe", "ping", "explain", "walk", "gradcheck", "look", "received", "frames"],
   "codeDiverged": "diverged",
   "codeSpecChange": "spec_change",
-  "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "sample", "speed", "rate"],
+  "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "alpha", "centered", "decay", "batch", "sample", "speed", "rate"],
   "speedUnits": ["phase", "step"],
   "optimizers": ["adam", "rmsprop", "sgd"],
-  "optimizerChoices": ["sgd", "momentum", "adam"],
+  "optimizerChoices": ["sgd", "adam", "rmsprop"],
   "layerKinds": ["conv", "relu", "leakyrelu", "tanh", "sigmoid", "maxpool", "avgpool", "flatten", "dense"],
   "view": {
     "ranges": ["layer", "map"],
