@@ -34,7 +34,8 @@ function showOptimizerFields(opt) {
     const shown = opts.includes('all') || opts.includes(opt);
     if (f.hidden === shown) f.hidden = !shown;
   }
-  $('hyper').dataset.opt = opt;
+  const hyper = $('hyper'); // none on a viewer's page
+  if (hyper) hyper.dataset.opt = opt;
 }
 
 // showFieldMessage writes the server's message under a field ('' clears it).
