@@ -107,7 +107,15 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 		probe  bool
 		shares bool
 	}
+	// The clients that share a trace read the union of their
+	// subscriptions' parts; the trace skips the rest, and borrows the
+	// trainer's buffers, as every frame is encoded before this returns.
 	traces := map[traceKey]*engine.Trace{}
+	parts := map[traceKey]engine.TraceParts{}
+	for _, c := range to {
+		tk := traceKey{c.sub.Sample, c.sub.Probe, c.sub.Shares()}
+		parts[tk] |= c.sub.TraceParts()
+	}
 	type prepared struct {
 		b  []byte
 		pm *websocket.PreparedMessage // made for the first websocket client
@@ -124,7 +132,7 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 			tk := traceKey{c.sub.Sample, c.sub.Probe, c.sub.Shares()}
 			tr := traces[tk]
 			if tr == nil {
-				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe, Shares: tk.shares})
+				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe, Shares: tk.shares, Skip: ^parts[tk], Borrow: true})
 				traces[tk] = tr
 			}
 			b, err := s.enc.Encode(tr, &c.sub, protocol.FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})
