@@ -49,6 +49,7 @@ type CmdArgs struct {
 	Beta2    *float64        `json:"beta2,omitempty"`
 	Eps      *float64        `json:"eps,omitempty"`
 	Batch    *int            `json:"batch,omitempty"`
+	Decay    *float64        `json:"decay,omitempty"` // epochs of the learning-rate schedule, 0: constant
 	Spec     *string         `json:"spec,omitempty"`
 	Seed     *int64          `json:"seed,omitempty"`
 	Data     *string         `json:"data,omitempty"`

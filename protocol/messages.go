@@ -17,6 +17,9 @@ type Hyper struct {
 	Beta2    float64 `json:"beta2"`
 	Eps      float64 `json:"eps"`
 	Batch    int     `json:"batch"`
+	// Decay is the learning-rate schedule: lr falls linearly to
+	// lr·engine.DecayFloor over the first Decay epochs; 0 keeps it constant.
+	Decay float64 `json:"decay"`
 }
 
 // Speed is how fast play runs: Rate units per second, 0 = as fast as the
@@ -80,24 +83,29 @@ type Phase struct {
 
 // State is where the trainer is.
 type State struct {
-	Type        string  `json:"type"` // TypeState
-	V           int     `json:"v"`
-	Step        int     `json:"step"`
-	Epoch       int     `json:"epoch"`
-	SamplesSeen int     `json:"samples_seen"`
-	Playing     bool    `json:"playing"`
-	Mode        string  `json:"mode"` // ModePaused, ModePlay or ModeEpoch
-	Done        *Phase  `json:"done"`
-	Next        *Phase  `json:"next"`
-	Hyper       Hyper   `json:"hyper"`
-	Seed        int64   `json:"seed"` // the seed the network was built (or last reset) from
-	Spec        string  `json:"spec"` // the network spec in effect
-	Speed       Speed   `json:"speed"`
-	Loss        *F32    `json:"loss"`
-	TrainAcc    *F32    `json:"train_acc"`
-	TestAcc     *F32    `json:"test_acc"`
-	TestStep    *int    `json:"test_step"`
-	Error       *string `json:"error"`
+	Type        string `json:"type"` // TypeState
+	V           int    `json:"v"`
+	Step        int    `json:"step"`
+	Epoch       int    `json:"epoch"`
+	SamplesSeen int    `json:"samples_seen"`
+	Playing     bool   `json:"playing"`
+	Mode        string `json:"mode"` // ModePaused, ModePlay or ModeEpoch
+	Done        *Phase `json:"done"`
+	Next        *Phase `json:"next"`
+	Hyper       Hyper  `json:"hyper"`
+	Seed        int64  `json:"seed"` // the seed the network was built (or last reset) from
+	Spec        string `json:"spec"` // the network spec in effect
+	Speed       Speed  `json:"speed"`
+	// LRNow is the learning rate the next Update uses (Hyper.LR after the
+	// schedule); LREnd the rate the schedule ends at and keeps (LR when
+	// Decay is 0).
+	LRNow    float64 `json:"lr_now"`
+	LREnd    float64 `json:"lr_end"`
+	Loss     *F32    `json:"loss"`
+	TrainAcc *F32    `json:"train_acc"`
+	TestAcc  *F32    `json:"test_acc"`
+	TestStep *int    `json:"test_step"`
+	Error    *string `json:"error"`
 }
 
 // Reply is an ack, pong, error or bye.

@@ -138,7 +138,7 @@ var Optimizers = []string{"adam", "rmsprop", "sgd"}
 
 // LabKeys are the lab's URL parameters (of the page and of /ws), in the
 // order the server applies them.
-var LabKeys = []string{"spec", "seed", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "data", "sample", "speed", "rate"}
+var LabKeys = []string{"spec", "seed", "opt", "lr", "decay", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "data", "sample", "speed", "rate"}
 
 // The lab page's own choices: they never travel on the websocket, but the
 // page's controls and URL use these words.

@@ -46,7 +46,7 @@ func DefaultLabParams() LabParams {
 	return LabParams{Config: engine.DefaultConfig(), Data: protocol.DataMNIST, Speed: protocol.Speed{Unit: protocol.UnitStep, Rate: 10}}
 }
 
-// ParseLabParams reads the lab's URL parameters (spec, seed, opt, lr,
+// ParseLabParams reads the lab's URL parameters (spec, seed, opt, lr, decay,
 // momentum, nesterov, wd, beta1, beta2, eps, batch, data, sample, speed,
 // rate) over the defaults. Other parameters are ignored. An invalid
 // parameter is left at its default and the others still apply: the result
@@ -141,6 +141,8 @@ func parseLabParam(a *protocol.CmdArgs, key, v string) error {
 		a.Speed.Rate = *f
 	case "lr":
 		a.LR, err = num()
+	case "decay":
+		a.Decay, err = num()
 	case "momentum":
 		a.Momentum, err = num()
 	case "wd":
@@ -179,6 +181,7 @@ func (p LabParams) apply(a *protocol.CmdArgs, lim protocol.Limits) (LabParams, c
 		}
 	}
 	setF(&h.LearningRate, a.LR)
+	setF(&h.DecayEpochs, a.Decay)
 	setF(&h.Momentum, a.Momentum)
 	setF(&h.WeightDecay, a.WD)
 	setF(&h.Beta1, a.Beta1)

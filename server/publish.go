@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -46,6 +47,7 @@ func (s *session) stateJSON() []byte {
 		Type: protocol.TypeState, V: protocol.Version, Step: m.Step, Epoch: m.Epoch, SamplesSeen: m.SamplesSeen,
 		Playing: s.mode != modePaused, Mode: s.mode.String(), Done: done, Next: next,
 		Hyper: toWireHyper(s.t.Config().Hyper), Seed: s.t.Config().Seed, Spec: s.t.Config().Spec, Speed: s.params.Speed,
+		LRNow: s.t.Rate(), LREnd: s.t.Config().Hyper.Rate(math.MaxInt, 1),
 		Loss: protocol.F32Of(m.LastLoss), TrainAcc: protocol.F32Of(m.TrainAcc), TestAcc: protocol.F32Of(m.TestAcc),
 	}
 	if st.TestAcc != nil {

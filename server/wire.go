@@ -11,7 +11,7 @@ import (
 
 func toWireHyper(h engine.Hyper) protocol.Hyper {
 	return protocol.Hyper{Opt: h.Optimizer, LR: h.LearningRate, Momentum: h.Momentum, Nesterov: h.Nesterov,
-		WD: h.WeightDecay, Beta1: h.Beta1, Beta2: h.Beta2, Eps: h.Epsilon, Batch: h.BatchSize}
+		WD: h.WeightDecay, Beta1: h.Beta1, Beta2: h.Beta2, Eps: h.Epsilon, Batch: h.BatchSize, Decay: h.DecayEpochs}
 }
 
 var phaseKinds = map[engine.PhaseKind]string{

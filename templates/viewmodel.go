@@ -17,6 +17,7 @@ type Lab struct {
 	Data  string // data set: "mnist" or "shapes"
 	Opt   string // optimizer choice: "sgd", "momentum" or "adam"
 	LR    string // learning rate
+	Decay string // epochs of the learning-rate schedule (0: constant)
 	Batch string // batch size (samples per optimizer step)
 	Speed string // speed choice "unit:rate", e.g. "step:10"
 

@@ -91,6 +91,7 @@ func (s *Site) labModel(q url.Values, ws string) templates.Lab {
 		Data:       get("data", protocol.DataMNIST),
 		Opt:        choice,
 		LR:         get("lr", strconv.FormatFloat(def.Hyper.LearningRate, 'g', -1, 64)),
+		Decay:      get("decay", strconv.FormatFloat(def.Hyper.DecayEpochs, 'g', -1, 64)),
 		Batch:      get("batch", strconv.Itoa(def.Hyper.BatchSize)),
 		Speed:      speed,
 		Datasets:   options(protocol.DataSets, dataLabels),

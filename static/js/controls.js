@@ -5,7 +5,7 @@
 // (see main.js).
 
 import { $, el, showAlert, hideAlert } from './dom.js';
-import { writeURL, parseSpeed, speedChoice } from './state.js';
+import { writeURL, parseSpeed, speedChoice, rateText } from './state.js';
 import { sendSubscription } from './onscreen.js';
 
 // the most samples of a batch the sample control offers
@@ -33,6 +33,8 @@ export function syncControls(app) {
     if (e && document.activeElement !== e && v !== undefined && v !== null) e.value = String(v);
   };
   set('lr', p.lr);
+  set('decay', p.decay);
+  if ($('lr-now')) $('lr-now').textContent = rateText(lab.state);
   set('batch', p.batch);
   set('seed', p.seed);
   set('data', p.data);
@@ -122,6 +124,7 @@ export function installControls(app) {
   // may fire change on blur: only a different value is sent
   const changed = (id, current) => $(id).value.trim() !== '' && Number($(id).value) !== Number(current);
   on('lr', 'change', () => { if (changed('lr', lab.params.lr)) sendSet(app, { lr: num('lr') }); });
+  on('decay', 'change', () => { if (changed('decay', lab.params.decay)) sendSet(app, { decay: num('decay') }); });
   on('batch', 'change', () => { if (changed('batch', lab.params.batch)) sendSet(app, { batch: num('batch') }); });
   on('opt', 'change', () => {
     const v = $('opt').value;

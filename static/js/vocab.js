@@ -41,7 +41,7 @@ export const VOCAB = deepFreeze({
   "phaseKinds": ["forward", "loss", "backward", "update"],
   "commands": ["play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test"],
   "codeDiverged": "diverged",
-  "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "sample", "speed", "rate"],
+  "labParams": ["spec", "seed", "data", "opt", "lr", "decay", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "batch", "sample", "speed", "rate"],
   "speedUnits": ["phase", "step"],
   "optimizers": ["adam", "rmsprop", "sgd"],
   "optimizerChoices": ["sgd", "momentum", "adam"],
