@@ -25,6 +25,13 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	}
 	src := t
 	sample := 0
+	// progress is how far the traced pass has come: the step's, or with
+	// a preview before the step has started the probe's forward pass.
+	progress := t.progress
+	if opt.Preview && !started && !t.updated {
+		opt.Probe, opt.Shares = true, false
+		progress = len(t.layers) + 1
+	}
 	if opt.Probe {
 		src = t.probePass()
 		tr.Probe = true
@@ -43,7 +50,7 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	if (opt.Probe || started) && !skip(TraceMaps) {
 		tr.Input = of(src.x, sample)
 	}
-	lossDone := t.progress > len(t.layers)
+	lossDone := progress > len(t.layers)
 	if lossDone {
 		k := src.loss.Probs.Shape[1]
 		tr.Probs = src.loss.Probs.Data[sample*k : (sample+1)*k : (sample+1)*k]
@@ -58,8 +65,8 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	for i, info := range infos {
 		lt := LayerTrace{Index: i, Kind: info.Kind, Spec: info.Spec, Name: info.Name,
 			InShape: info.InShape, OutShape: info.OutShape}
-		fwd := t.progress > i
-		bwd := t.progress > 2*len(t.layers)-i
+		fwd := progress > i
+		bwd := progress > 2*len(t.layers)-i
 		if fwd && src.outs[i] != nil && !skip(TraceMaps) {
 			lt.Output = of(src.outs[i], sample)
 			// A layer's input is the previous layer's output: the trace
@@ -111,7 +118,7 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	}
 	// dL/dY of layer i is dL/dX of layer i+1: the trace shares that copy.
 	for i := len(t.layers) - 1; i >= 0; i-- {
-		if t.progress <= 2*len(t.layers)-i || src.gradOuts[i] == nil || skip(TraceGradOutput) {
+		if progress <= 2*len(t.layers)-i || src.gradOuts[i] == nil || skip(TraceGradOutput) {
 			continue
 		}
 		if i+1 < len(t.layers) && tr.Layers[i+1].GradInput != nil {

@@ -55,6 +55,11 @@ type TraceOptions struct {
 	// goroutine. For a reader that is done with it at once, such as the
 	// server encoding a frame.
 	Borrow bool
+	// Preview, before the first phase of a step has run (no batch drawn
+	// yet), traces the probe image's forward pass and loss at the current
+	// weights instead of leaving the maps nil (Trace.Probe is then true;
+	// gradients stay nil): what a page shows when it opens.
+	Preview bool
 }
 
 // TraceParts is a set of a LayerTrace's parts (TraceOptions.Skip).

@@ -112,6 +112,8 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 	// The clients that share a trace read the union of their
 	// subscriptions' parts; the trace skips the rest, and borrows the
 	// trainer's buffers, as every frame is encoded before this returns.
+	// Before the first phase of a step the frame shows the probe image's
+	// forward pass (Preview): a page opens drawn.
 	traces := map[traceKey]*engine.Trace{}
 	parts := map[traceKey]engine.TraceParts{}
 	for _, c := range to {
@@ -134,7 +136,7 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 			tk := traceKey{c.sub.Sample, c.sub.Probe, c.sub.Shares()}
 			tr := traces[tk]
 			if tr == nil {
-				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe, Shares: tk.shares, Skip: ^parts[tk], Borrow: true})
+				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe, Shares: tk.shares, Skip: ^parts[tk], Borrow: true, Preview: true})
 				traces[tk] = tr
 			}
 			b, err := s.enc.Encode(tr, &c.sub, protocol.FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})

@@ -27,7 +27,7 @@ func (s *Site) serveLab(w http.ResponseWriter, r *http.Request) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 		})
-	})).ServeHTTP(w, r)
+	})).ServeHTTP(w, s.withAssets(r))
 }
 
 // Labels of the lab page's choices, by the protocol's words.
