@@ -281,10 +281,11 @@ func TestLabInBrowser(t *testing.T) {
 	if got := eval[string](p, `document.getElementById('seed').value`); got != "7" {
 		t.Errorf("seed control = %q, want 7 (from the URL)", got)
 	}
-	// before the first phase no sample of a batch exists (the frame says −1)
+	// before the first phase no batch exists: the page opens drawn with the
+	// probe image's forward pass, and says so
 	p.waitFor("the sample caption", `document.querySelector('.sample-info').textContent !== ''`)
-	if got := eval[string](p, `document.querySelector('.sample-info').textContent`); !strings.HasPrefix(got, "no batch yet") {
-		t.Errorf("sample caption before the first phase = %q, want \"no batch yet …\"", got)
+	if got := eval[string](p, `document.querySelector('.sample-info').textContent`); !strings.HasPrefix(got, "probe image") {
+		t.Errorf("sample caption before the first phase = %q, want \"probe image …\"", got)
 	}
 	// the filters are below the fold: the page asks for them once they are on screen
 	p.do("scroll to the filters", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=conv-panel-0]').scrollIntoView()`))

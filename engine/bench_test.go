@@ -174,13 +174,20 @@ func BenchmarkPhase(b *testing.B) {
 //
 // The frame-batch=N variants take what the page's default subscription
 // draws: every part but dL/dX (TraceOptions.Skip TraceGradInput), which
-// spares computing the first layer's dL/dX.
+// spares computing the first layer's dL/dX. The server-batch=N variants
+// take the trace the server takes for that subscription: without dL/dX and
+// the optimizer state (no frame carries it), borrowing the trainer's
+// buffers instead of copying them (TraceOptions.Borrow), as the server
+// encodes the frame at once.
 func BenchmarkTrace(b *testing.B) {
 	for _, n := range benchBatches {
 		traceBench(b, fmt.Sprintf("batch=%d", n), n, engine.TraceOptions{})
 	}
 	for _, n := range benchBatches {
 		traceBench(b, fmt.Sprintf("frame-batch=%d", n), n, engine.TraceOptions{Skip: engine.TraceGradInput})
+	}
+	for _, n := range benchBatches {
+		traceBench(b, fmt.Sprintf("server-batch=%d", n), n, engine.TraceOptions{Skip: engine.TraceGradInput | engine.TraceOptState, Borrow: true})
 	}
 }
 

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/backpropviz/backpropviz/engine"
@@ -116,4 +118,53 @@ func TestTraceSkip(t *testing.T) {
 	if got := tr.Trace(engine.TraceOptions{Skip: engine.TraceOptState}); got.Layers[0].OptState != nil {
 		t.Errorf("Skip TraceOptState: layer 0 keeps the optimizer state")
 	}
+}
+
+// TestTraceBorrow wants a Borrow trace equal, field by field, to the copied
+// trace at every phase of a step, for a batch sample and for the probe, with
+// and without skipped parts.
+func TestTraceBorrow(t *testing.T) {
+	h := engine.DefaultHyper()
+	h.BatchSize = 3
+	tr, err := engine.NewTrainer(engine.Config{Spec: engine.DefaultSpec, Seed: 1, Hyper: h}, benchData(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.StepBatch(); err != nil {
+		t.Fatal(err)
+	}
+	opts := []engine.TraceOptions{{Sample: 1}, {Probe: true}, {Sample: 2, Skip: engine.TraceGradInput | engine.TraceOptState}, {Sample: 0, Skip: engine.TraceMaps | engine.TraceDeltas}}
+	for phase := 0; phase < 2*len(tr.Layers())+2; phase++ {
+		for _, opt := range opts {
+			want := fmt.Sprintf("%+v", traceValues(tr.Trace(opt)))
+			b := opt
+			b.Borrow = true
+			if got := fmt.Sprintf("%+v", traceValues(tr.Trace(b))); got != want {
+				t.Errorf("phase %v, %+v: the Borrow trace differs from the copied one", tr.Next(), opt)
+			}
+		}
+		if _, err := tr.StepPhase(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// traceValues is every value of a trace, tensors as their data.
+func traceValues(tr *engine.Trace) []any {
+	v := []any{tr.Step, tr.Done, tr.Started, tr.Sample, tr.Index, tr.Label, tr.Probs, tr.Loss, tr.Prediction, data(tr.Input)}
+	for _, l := range tr.Layers {
+		v = append(v, data(l.Input), data(l.Output), data(l.GradOutput), data(l.GradInput), l.Switches,
+			data(l.Weights), data(l.Bias), data(l.GradWeights), data(l.GradBias), data(l.DeltaWeights), data(l.DeltaBias))
+		for _, k := range slices.Sorted(maps.Keys(l.OptState)) {
+			v = append(v, k, data(l.OptState[k]))
+		}
+	}
+	return v
+}
+
+func data(x *engine.Tensor) any {
+	if x == nil {
+		return nil
+	}
+	return [2]any{x.Shape, x.Data}
 }

@@ -25,6 +25,13 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	}
 	src := t
 	sample := 0
+	// progress is how far the traced pass has come: the step's, or with
+	// a preview before the step has started the probe's forward pass.
+	progress := t.progress
+	if opt.Preview && !started && !t.updated {
+		opt.Probe, opt.Shares = true, false
+		progress = len(t.layers) + 1
+	}
 	if opt.Probe {
 		src = t.probePass()
 		tr.Probe = true
@@ -34,13 +41,22 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 		tr.Sample, tr.Index, tr.Label = sample, t.batchIdx[sample], t.labels[sample]
 	}
 	skip := func(p TraceParts) bool { return opt.Skip&p != 0 }
-	if (opt.Probe || started) && !skip(TraceMaps) {
-		tr.Input = src.x.Sample(sample)
+	// of is one sample of a batch tensor, whole is a parameter tensor:
+	// copies, or views with opt.Borrow.
+	of, whole := (*Tensor).Sample, (*Tensor).Clone
+	if opt.Borrow {
+		of, whole = (*Tensor).sampleView, func(x *Tensor) *Tensor { return x }
 	}
-	lossDone := t.progress > len(t.layers)
+	if (opt.Probe || started) && !skip(TraceMaps) {
+		tr.Input = of(src.x, sample)
+	}
+	lossDone := progress > len(t.layers)
 	if lossDone {
 		k := src.loss.Probs.Shape[1]
-		tr.Probs = slices.Clone(src.loss.Probs.Data[sample*k : (sample+1)*k])
+		tr.Probs = src.loss.Probs.Data[sample*k : (sample+1)*k : (sample+1)*k]
+		if !opt.Borrow {
+			tr.Probs = slices.Clone(tr.Probs)
+		}
 		tr.Loss = src.loss.PerSample[sample]
 		tr.Prediction = argmax(tr.Probs)
 	}
@@ -49,10 +65,10 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	for i, info := range infos {
 		lt := LayerTrace{Index: i, Kind: info.Kind, Spec: info.Spec, Name: info.Name,
 			InShape: info.InShape, OutShape: info.OutShape}
-		fwd := t.progress > i
-		bwd := t.progress > 2*len(t.layers)-i
+		fwd := progress > i
+		bwd := progress > 2*len(t.layers)-i
 		if fwd && src.outs[i] != nil && !skip(TraceMaps) {
-			lt.Output = src.outs[i].Sample(sample)
+			lt.Output = of(src.outs[i], sample)
 			// A layer's input is the previous layer's output: the trace
 			// shares the one immutable copy.
 			if i == 0 {
@@ -62,13 +78,16 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 			}
 			if mp, ok := src.layers[i].(*MaxPool2D); ok {
 				per := info.OutShape.Size()
-				lt.Switches = slices.Clone(mp.Switches()[sample*per : (sample+1)*per])
+				lt.Switches = mp.Switches()[sample*per : (sample+1)*per : (sample+1)*per]
+				if !opt.Borrow {
+					lt.Switches = slices.Clone(lt.Switches)
+				}
 			}
 		}
 		if bwd && src.gradOuts[i] != nil && !skip(TraceGradInput) {
 			// GradOutput is set below, from the next layer's GradInput.
 			if g := src.gradIns[i]; g != nil {
-				lt.GradInput = g.Sample(sample)
+				lt.GradInput = of(g, sample)
 			} else if c, ok := src.layers[i].(*Conv2D); ok && c.SkipInputGrad {
 				lt.GradInput = c.InputGrad(sample)
 			}
@@ -80,23 +99,19 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 				w, g, d = &lt.Bias, &lt.GradBias, &lt.DeltaBias
 			}
 			if !skip(TraceWeights) {
-				*w = p.Value.Clone()
+				*w = whole(p.Value)
 			}
 			if bwd && !skip(TraceGradWeights) {
-				*g = p.Grad.Clone()
+				*g = whole(p.Grad)
 			}
 			if t.updated && !skip(TraceDeltas) {
-				delta := p.Value.Clone()
-				for k := range delta.Data {
-					delta.Data[k] -= t.old[i][j][k]
-				}
-				*d = delta
+				*d = t.delta(i, j, p, opt.Borrow)
 			}
 			if t.updated && !skip(TraceOptState) {
 				if lt.OptState == nil {
 					lt.OptState = map[string]*Tensor{}
 				}
-				maps.Copy(lt.OptState, t.optState(i, j, p))
+				maps.Copy(lt.OptState, t.optState(i, j, p, opt.Borrow))
 			}
 		}
 		tr.Layers[i] = lt
@@ -104,17 +119,22 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	// dL/dY of layer i is dL/dX of layer i+1: it exists as soon as layer
 	// i+1's backward phase computed it, and the trace shares that copy. The
 	// last layer's dL/dY (the loss's dL/dz) comes with its own backward.
-	for i := len(t.layers) - 1; i >= 0 && !skip(TraceGradOutput); i-- {
-		if !t.gradOutputDone(i) {
+	n := len(t.layers)
+	for i := n - 1; i >= 0 && !skip(TraceGradOutput); i-- {
+		done := progress > 2*n-i // layer i's own backward ran
+		if i+1 < n {
+			done = progress > 2*n-(i+1) // layer i+1's backward ran
+		}
+		if !done {
 			continue
 		}
 		switch {
 		case i+1 < len(t.layers) && tr.Layers[i+1].GradInput != nil:
 			tr.Layers[i].GradOutput = tr.Layers[i+1].GradInput
 		case i+1 < len(t.layers) && src.gradIns[i+1] != nil:
-			tr.Layers[i].GradOutput = src.gradIns[i+1].Sample(sample)
+			tr.Layers[i].GradOutput = of(src.gradIns[i+1], sample)
 		case i+1 == len(t.layers) && src.gradOuts[i] != nil:
-			tr.Layers[i].GradOutput = src.gradOuts[i].Sample(sample)
+			tr.Layers[i].GradOutput = of(src.gradOuts[i], sample)
 		}
 	}
 	if opt.Shares {
@@ -123,14 +143,47 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 	return tr
 }
 
-// optState returns copies of the optimizer state of parameter (i, j) that
-// the current hyperparameters read, keyed by buffer and parameter name
-// ("adam_m_W").
-func (t *Trainer) optState(i, j int, p *Param) map[string]*Tensor {
+// delta returns ΔW = W_new − W_old of parameter (i, j) applied by the last
+// Update: new memory, or with borrow the trainer's scratch buffer for it.
+func (t *Trainer) delta(i, j int, p *Param, borrow bool) *Tensor {
+	var buf []float64
+	if borrow {
+		if t.traceDeltas == nil {
+			t.traceDeltas = make([][][]float64, len(t.params))
+		}
+		if t.traceDeltas[i] == nil {
+			t.traceDeltas[i] = make([][]float64, len(t.params[i]))
+		}
+		if len(t.traceDeltas[i][j]) != len(p.Value.Data) {
+			t.traceDeltas[i][j] = make([]float64, len(p.Value.Data))
+		}
+		buf = t.traceDeltas[i][j]
+	} else {
+		buf = make([]float64, len(p.Value.Data))
+	}
+	old := t.old[i][j][:len(buf)]
+	for k, v := range p.Value.Data[:len(buf)] {
+		buf[k] = v - old[k]
+	}
+	shape := p.Value.Shape
+	if !borrow {
+		shape = slices.Clone(shape)
+	}
+	return &Tensor{Shape: shape, Data: buf}
+}
+
+// optState returns the optimizer state of parameter (i, j) that the
+// current hyperparameters read, keyed by buffer and parameter name
+// ("adam_m_W"): copies, or with borrow views of the buffers.
+func (t *Trainer) optState(i, j int, p *Param, borrow bool) map[string]*Tensor {
 	st := map[string]*Tensor{}
 	for _, b := range t.opt.state[i][j].Buffers(t.cfg.Hyper) {
 		if b.Shown {
-			st[b.Name+"_"+p.Name] = &Tensor{Shape: slices.Clone(p.Value.Shape), Data: slices.Clone(b.Data)}
+			x := &Tensor{Shape: p.Value.Shape, Data: b.Data}
+			if !borrow {
+				x = x.Clone()
+			}
+			st[b.Name+"_"+p.Name] = x
 		}
 	}
 	return st

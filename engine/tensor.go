@@ -70,6 +70,13 @@ func (t *Tensor) Sample(n int) *Tensor {
 	return &Tensor{Shape: slices.Clone(t.Shape[1:]), Data: slices.Clone(t.Data[n*per : (n+1)*per])}
 }
 
+// sampleView is Sample without the copy: a view of sample n sharing t's
+// memory.
+func (t *Tensor) sampleView(n int) *Tensor {
+	per := len(t.Data) / t.Shape[0]
+	return &Tensor{Shape: t.Shape[1:len(t.Shape):len(t.Shape)], Data: t.Data[n*per : (n+1)*per : (n+1)*per]}
+}
+
 // resize makes t hold shape, reusing its backing array when it is large
 // enough. Contents are unspecified afterwards. A nil t gets a new tensor.
 func resize(t *Tensor, shape ...int) *Tensor {

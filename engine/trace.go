@@ -39,7 +39,9 @@ func (p Phase) String() string {
 // Trace is an immutable snapshot of what the trainer has computed for the
 // visualized sample up to and including phase Done. A field that the step has
 // not computed yet is nil, never stale. Traces share nothing with the trainer
-// and are safe to hand to another goroutine.
+// and are safe to hand to another goroutine, except those taken with
+// TraceOptions.Borrow, whose tensors are views valid until the trainer's next
+// call.
 type Trace struct {
 	Spec  string // the network spec
 	Seed  int64

@@ -48,6 +48,18 @@ type TraceOptions struct {
 	// TraceGradInput also spares the first layer's dL/dX, which training
 	// does not compute and the trace otherwise does.
 	Skip TraceParts
+	// Borrow makes the trace's tensors views of the trainer's own buffers
+	// instead of copies: the trace then costs almost nothing, but it is
+	// valid only until the trainer is next called (a step, a phase, a
+	// command, another Borrow trace) and must not be handed to another
+	// goroutine. For a reader that is done with it at once, such as the
+	// server encoding a frame.
+	Borrow bool
+	// Preview, before the first phase of a step has run (no batch drawn
+	// yet), traces the probe image's forward pass and loss at the current
+	// weights instead of leaving the maps nil (Trace.Probe is then true;
+	// gradients stay nil): what a page shows when it opens.
+	Preview bool
 }
 
 // TraceParts is a set of a LayerTrace's parts (TraceOptions.Skip).
@@ -122,6 +134,8 @@ type Trainer struct {
 	probeLabel   int       // its label
 	weightsVer   int
 	eval         []Layer
+
+	traceDeltas [][][]float64 // per layer and parameter: ΔW of a Borrow trace
 }
 
 // NewTrainer builds the network of cfg for data (whose training and test

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  TRAINING_PARAMS, VIEW_DEFAULTS, readURL, queryString, wsURL, parseSpeed, speedChoice, divergenceText, Lab,
+  TRAINING_PARAMS, VIEW_DEFAULTS, readURL, queryString, wsURL, parseSpeed, speedChoice, divergenceText, rateText, Lab,
   CHART_POINTS, TEST_POINTS, thinPoints,
 } from '../static/js/state.js';
 
@@ -113,4 +113,22 @@ test('thinPoints keeps odd entries and the last', () => {
   assert.deepEqual(s, { a: [1, 3, 4], b: ['1', '3', '4'] });
   thinPoints(s, 3);
   assert.deepEqual(s.a, [1, 3, 4]);
+});
+
+test('rateText shows the rate in effect and the schedule the server sent', () => {
+  const hyper = { lr: 0.002, decay: 1 };
+  assert.equal(rateText({ lr_now: 0.0017333333, lr_end: 0.0001, hyper }),
+    'lr 0.00173 (schedule: 0.002 → 0.0001 over 1 epoch)');
+  assert.equal(rateText({ lr_now: 0.01, lr_end: 0.0005, hyper: { lr: 0.01, decay: 2.5 } }),
+    'lr 0.01 (schedule: 0.01 → 0.0005 over 2.5 epochs)');
+  assert.equal(rateText({ lr_now: 0.001, lr_end: 0.001, hyper: { lr: 0.001, decay: 0 } }), 'lr 0.001 (constant)');
+  assert.equal(rateText(null), '');
+  assert.equal(rateText({ hyper }), ''); // a server that sends no rate
+});
+
+test('adoptHyper keeps the schedule in the URL parameters', () => {
+  const lab = new Lab({}, {});
+  lab.adoptHyper({ opt: 'adam', lr: 0.002, decay: 1, batch: 8 });
+  assert.equal(lab.params.decay, '1');
+  assert.match(queryString(lab.params), /lr=0\.002&decay=1/);
 });

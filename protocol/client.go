@@ -57,8 +57,8 @@ type CmdArgs struct {
 	Eps      *float64        `json:"eps,omitempty"`
 	Alpha    *float64        `json:"alpha,omitempty"`
 	Centered *bool           `json:"centered,omitempty"`
-	Decay    *float64        `json:"decay,omitempty"`
 	Batch    *int            `json:"batch,omitempty"`
+	Decay    *float64        `json:"decay,omitempty"` // epochs of the learning-rate schedule, 0: constant
 	Spec     *string         `json:"spec,omitempty"`
 	Seed     *int64          `json:"seed,omitempty"`
 	Data     *string         `json:"data,omitempty"`

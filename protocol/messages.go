@@ -83,24 +83,29 @@ type Phase struct {
 
 // State is where the trainer is.
 type State struct {
-	Type        string  `json:"type"` // TypeState
-	V           int     `json:"v"`
-	Step        int     `json:"step"`
-	Epoch       int     `json:"epoch"`
-	SamplesSeen int     `json:"samples_seen"`
-	Playing     bool    `json:"playing"`
-	Mode        string  `json:"mode"` // ModePaused, ModePlay or ModeEpoch
-	Done        *Phase  `json:"done"`
-	Next        *Phase  `json:"next"`
-	Hyper       Hyper   `json:"hyper"`
-	Seed        int64   `json:"seed"` // the seed the network was built (or last reset) from
-	Spec        string  `json:"spec"` // the network spec in effect
-	Speed       Speed   `json:"speed"`
-	Loss        *F32    `json:"loss"`
-	TrainAcc    *F32    `json:"train_acc"`
-	TestAcc     *F32    `json:"test_acc"`
-	TestStep    *int    `json:"test_step"`
-	Error       *string `json:"error"`
+	Type        string `json:"type"` // TypeState
+	V           int    `json:"v"`
+	Step        int    `json:"step"`
+	Epoch       int    `json:"epoch"`
+	SamplesSeen int    `json:"samples_seen"`
+	Playing     bool   `json:"playing"`
+	Mode        string `json:"mode"` // ModePaused, ModePlay or ModeEpoch
+	Done        *Phase `json:"done"`
+	Next        *Phase `json:"next"`
+	Hyper       Hyper  `json:"hyper"`
+	Seed        int64  `json:"seed"` // the seed the network was built (or last reset) from
+	Spec        string `json:"spec"` // the network spec in effect
+	Speed       Speed  `json:"speed"`
+	// LRNow is the learning rate the next Update uses (Hyper.LR after the
+	// schedule); LREnd the rate the schedule ends at and keeps (LR when
+	// Decay is 0).
+	LRNow    float64 `json:"lr_now"`
+	LREnd    float64 `json:"lr_end"`
+	Loss     *F32    `json:"loss"`
+	TrainAcc *F32    `json:"train_acc"`
+	TestAcc  *F32    `json:"test_acc"`
+	TestStep *int    `json:"test_step"`
+	Error    *string `json:"error"`
 	// Undo is how many resets, spec and data changes of a room the
 	// "undo" command can take back, last first (0 elsewhere).
 	Undo int `json:"undo"`

@@ -128,6 +128,37 @@ func (s *Subscription) Shares() bool {
 	return false
 }
 
+// kindParts is the part of an engine trace that holds each kind (per-sample
+// shares come from TraceOptions.Shares instead).
+var kindParts = map[string]engine.TraceParts{
+	KindInput: engine.TraceMaps, KindAct: engine.TraceMaps, KindSwitch: engine.TraceMaps,
+	KindGrad: engine.TraceGradOutput, KindGradIn: engine.TraceGradInput,
+	KindWeights: engine.TraceWeights, KindBias: engine.TraceWeights,
+	KindWGrad: engine.TraceGradWeights, KindBGrad: engine.TraceGradWeights,
+	KindUpdate: engine.TraceDeltas, KindBUpdate: engine.TraceDeltas,
+}
+
+// TraceParts returns the parts of an engine trace that frames for the
+// subscription read: a trace for it may skip every other part
+// (engine.TraceOptions.Skip = ^TraceParts()). No frame carries the
+// optimizer state.
+func (s *Subscription) TraceParts() engine.TraceParts {
+	kinds := s.Kinds
+	if s.Layers != nil {
+		kinds = 0
+		for _, l := range s.Layers {
+			kinds |= l.Kinds
+		}
+	}
+	var p engine.TraceParts
+	for code, k := range Kinds {
+		if kinds&(1<<code) != 0 {
+			p |= kindParts[k]
+		}
+	}
+	return p
+}
+
 // NormalizeLayers returns the canonical form of a list of layer
 // selections, so that equal selections have equal keys: per layer and kind
 // the smallest channel range covering every range asked for (all channels if

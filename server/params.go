@@ -149,6 +149,8 @@ func parseLabParam(a *protocol.CmdArgs, key, v string) error {
 		a.Speed.Rate = *f
 	case "lr":
 		a.LR, err = num()
+	case "decay":
+		a.Decay, err = num()
 	case "momentum":
 		a.Momentum, err = num()
 	case "wd":
@@ -161,8 +163,6 @@ func parseLabParam(a *protocol.CmdArgs, key, v string) error {
 		a.Eps, err = num()
 	case "alpha":
 		a.Alpha, err = num()
-	case "decay":
-		a.Decay, err = num()
 	}
 	return err
 }
@@ -192,13 +192,13 @@ func (p LabParams) apply(a *protocol.CmdArgs, lim protocol.Limits) (LabParams, c
 		}
 	}
 	setF(&h.LearningRate, a.LR)
+	setF(&h.DecayEpochs, a.Decay)
 	setF(&h.Momentum, a.Momentum)
 	setF(&h.WeightDecay, a.WD)
 	setF(&h.Beta1, a.Beta1)
 	setF(&h.Beta2, a.Beta2)
 	setF(&h.Epsilon, a.Eps)
 	setF(&h.Alpha, a.Alpha)
-	setF(&h.DecayEpochs, a.Decay)
 	if a.Opt != nil || a.Nesterov != nil || a.Centered != nil || a.Batch != nil {
 		ch.hyper = true
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -46,6 +47,7 @@ func (s *session) stateJSON() []byte {
 		Type: protocol.TypeState, V: protocol.Version, Step: m.Step, Epoch: m.Epoch, SamplesSeen: m.SamplesSeen,
 		Playing: s.mode != modePaused, Mode: s.mode.String(), Done: done, Next: next,
 		Hyper: toWireHyper(s.t.Config().Hyper), Seed: s.t.Config().Seed, Spec: s.t.Config().Spec, Speed: s.params.Speed,
+		LRNow: s.t.Rate(), LREnd: s.t.Config().Hyper.Rate(math.MaxInt, 1),
 		Loss: protocol.F32Of(m.LastLoss), TrainAcc: protocol.F32Of(m.TrainAcc), TestAcc: protocol.F32Of(m.TestAcc),
 	}
 	if st.TestAcc != nil {
@@ -130,7 +132,17 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 		probe  bool
 		shares bool
 	}
+	// The clients that share a trace read the union of their
+	// subscriptions' parts; the trace skips the rest, and borrows the
+	// trainer's buffers, as every frame is encoded before this returns.
+	// Before the first phase of a step the frame shows the probe image's
+	// forward pass (Preview): a page opens drawn.
 	traces := map[traceKey]*engine.Trace{}
+	parts := map[traceKey]engine.TraceParts{}
+	for _, c := range to {
+		tk := traceKey{c.sub.Sample, c.sub.Probe, c.sub.Shares()}
+		parts[tk] |= c.sub.TraceParts()
+	}
 	type prepared struct {
 		b  []byte
 		pm *websocket.PreparedMessage // made for the first websocket client
@@ -152,7 +164,7 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 			tk := traceKey{c.sub.Sample, c.sub.Probe, c.sub.Shares()}
 			tr := traces[tk]
 			if tr == nil {
-				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe, Shares: tk.shares})
+				tr = s.t.Trace(engine.TraceOptions{Sample: c.sub.Sample, Probe: c.sub.Probe, Shares: tk.shares, Skip: ^parts[tk], Borrow: true, Preview: true})
 				traces[tk] = tr
 			}
 			b, err := s.enc.Encode(tr, &c.sub, protocol.FrameMeta{Seq: s.seq, Keyframe: keyframe, Exact: ex, Done: done, Next: next, Published: published})

@@ -151,3 +151,46 @@ func TestSubscribeChannelRange(t *testing.T) {
 		t.Errorf("channels [3, 1]: reply %+v, want error invalid", r)
 	}
 }
+
+// TestTracePartsFrames wants the frame of a trace that skips what a
+// subscription does not read and borrows the trainer's buffers (what the
+// session encodes) byte for byte the frame of the full, copied trace, for
+// every kind alone, the default, per-layer selections and the probe, at
+// every phase of a step.
+func TestTracePartsFrames(t *testing.T) {
+	srv, _ := newTestServer(t, Config{})
+	cfg := engine.Config{Spec: "conv(4,3,s1,p1) relu maxpool(2,s2,p0) dense(5)", Seed: 3, Hyper: engine.DefaultHyper()}
+	cfg.Hyper.BatchSize = 2
+	ref := shapesTrainer(t, srv, cfg)
+	subs := []protocol.Subscription{protocol.DefaultSubscription(), {Kinds: protocol.DefaultKinds, Probe: true}, {Sample: 1, Layers: []protocol.LayerSub{{Layer: 0, Kinds: 1 << 1, From: 1, To: 2}, {Layer: 2, Kinds: 1<<4 | 1<<10}}}}
+	for code := range protocol.Kinds {
+		subs = append(subs, protocol.Subscription{Kinds: 1 << code, Sample: 1})
+	}
+	var full, cheap protocol.FrameEncoder
+	if err := ref.StepBatch(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2*len(ref.Layers()) + 2 {
+		for _, sub := range subs {
+			opt := engine.TraceOptions{Sample: sub.Sample, Probe: sub.Probe, Shares: sub.Shares()}
+			want, err := full.Encode(ref.Trace(opt), &sub, protocol.FrameMeta{Exact: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Skip, opt.Borrow = ^sub.TraceParts(), true
+			got, err := cheap.Encode(ref.Trace(opt), &sub, protocol.FrameMeta{Exact: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("after %v, subscription %s: the frame of the skipping trace differs from the full trace's", ref.Next(), sub.Key())
+			}
+		}
+		if _, err := ref.StepPhase(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := (&protocol.Subscription{Kinds: 1 << 1}).TraceParts(); p != engine.TraceMaps {
+		t.Errorf("act alone reads parts %b, want the maps %b", p, engine.TraceMaps)
+	}
+}

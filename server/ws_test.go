@@ -107,7 +107,7 @@ func checkExactFrame(t *testing.T, f *protocol.Frame, ref *engine.Trace, sub pro
 		if h.Prediction == nil || *h.Prediction != ref.Prediction || h.Label != ref.Label {
 			t.Fatalf("prediction %v label %d, want %d, %d", h.Prediction, h.Label, ref.Prediction, ref.Label)
 		}
-		if h.BatchLoss == nil || float32(*h.BatchLoss) != float32(ref.BatchLoss) {
+		if math.IsNaN(ref.BatchLoss) != (h.BatchLoss == nil) || h.BatchLoss != nil && float32(*h.BatchLoss) != float32(ref.BatchLoss) {
 			t.Fatalf("batch_loss %v, want %v", h.BatchLoss, float32(ref.BatchLoss))
 		}
 	}
@@ -162,9 +162,12 @@ func TestConnectDefaultNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkExactFrame(t, m.frame, ref.Trace(engine.TraceOptions{}), protocol.DefaultSubscription())
-	if m.frame.Tensor(0, protocol.KindWeights) == nil || m.frame.Tensor(-1, protocol.KindInput) != nil {
-		t.Errorf("keyframe before the first phase: want weights and no input")
+	// Before the first phase the page opens drawn: the probe image's
+	// forward pass, the same as the engine's preview.
+	checkExactFrame(t, m.frame, ref.Trace(engine.TraceOptions{Preview: true}), protocol.DefaultSubscription())
+	if h := m.frame.Header; m.frame.Tensor(0, protocol.KindWeights) == nil || m.frame.Tensor(-1, protocol.KindInput) == nil ||
+		m.frame.Tensor(0, protocol.KindAct) == nil || m.frame.Tensor(0, protocol.KindGrad) != nil || !h.Probe || h.Prediction == nil {
+		t.Errorf("keyframe before the first phase: want the probe's input, maps and prediction, weights, and no gradient")
 	}
 
 	// One full step of the default network, exact.
@@ -201,7 +204,9 @@ func TestStepPhaseExact(t *testing.T) {
 	if r := c.reply(id); r.Type != "ack" {
 		t.Fatalf("subscribe: %+v", r)
 	}
-	checkExactFrame(t, c.frame(), ref.Trace(opt), sub)
+	preview := opt
+	preview.Preview = true
+	checkExactFrame(t, c.frame(), ref.Trace(preview), sub)
 
 	phases := 2*4 + 2 // 4 layers
 	for i := range phases + 3 {

@@ -55,7 +55,7 @@ func ModelControls() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<link rel=\"stylesheet\" href=\"/static/css/drawpad.css\"><details class=\"ctl-group model\" id=\"model-controls\" data-testid=\"model-controls\"><summary>Model</summary> <button type=\"button\" id=\"model-download\" data-testid=\"model-download\" aria-label=\"Download the current model: weights, optimizer state and settings\">Download</button> <label class=\"field\"><span>Load</span> <input id=\"model-upload\" type=\"file\" accept=\".json,application/json\" data-testid=\"model-upload\" aria-label=\"Load a saved model into this lab\"></label></details>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<details class=\"ctl-group model\" id=\"model-controls\" data-testid=\"model-controls\"><summary>Model</summary> <button type=\"button\" id=\"model-download\" data-testid=\"model-download\" aria-label=\"Download the current model: weights, optimizer state and settings\">Download</button> <label class=\"field\"><span>Load</span> <input id=\"model-upload\" type=\"file\" accept=\".json,application/json\" data-testid=\"model-upload\" aria-label=\"Load a saved model into this lab\"></label></details>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -18,6 +18,7 @@ type Lab struct {
 	Data  string // data set: "mnist", "shapes", "fashion" or one of the server's -dataset
 	Opt   string // optimizer choice: "sgd", "momentum" or "adam"
 	LR    string // learning rate
+	Decay string // epochs of the learning-rate schedule (0: constant)
 	Batch string // batch size (samples per optimizer step)
 	Speed string // speed choice "unit:rate", e.g. "step:10"
 

@@ -28,7 +28,7 @@ func (s *Site) serveLab(w http.ResponseWriter, r *http.Request) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 		})
-	})).ServeHTTP(w, r)
+	})).ServeHTTP(w, s.withAssets(r))
 }
 
 // Labels of the lab page's choices, by the protocol's words.
@@ -88,6 +88,7 @@ func (s *Site) labModel(q url.Values, ws string) templates.Lab {
 		Data:       get("data", protocol.DataMNIST),
 		Opt:        choice,
 		LR:         get("lr", strconv.FormatFloat(def.Hyper.LearningRate, 'g', -1, 64)),
+		Decay:      get("decay", strconv.FormatFloat(def.Hyper.DecayEpochs, 'g', -1, 64)),
 		Batch:      get("batch", strconv.Itoa(def.Hyper.BatchSize)),
 		Speed:      speed,
 		Datasets:   s.datasets(),

@@ -44,8 +44,9 @@ type Option = templates.Option
 
 // Site is the pages of one server, built once from its Config.
 type Site struct {
-	cfg   Config
-	files fs.FS // the front end
+	cfg    Config
+	files  fs.FS        // the front end
+	assets *builtAssets // its bundled, minified form (nil with DevStatic)
 }
 
 // New returns the pages configured by cfg (zero fields take their
@@ -58,10 +59,27 @@ func New(cfg Config) *Site {
 		cfg.Logger = slog.Default()
 	}
 	var files fs.FS = static.FS
+	s := &Site{cfg: cfg, files: files}
 	if cfg.DevStatic != "" {
-		files = os.DirFS(cfg.DevStatic)
+		// development: the pages load the sources, read from disk
+		s.files = os.DirFS(cfg.DevStatic)
+		return s
 	}
-	return &Site{cfg: cfg, files: files}
+	a, err := embeddedAssets()
+	if err != nil {
+		cfg.Logger.Error("front end: pages load the sources of what could not be built", "err", err)
+	}
+	s.assets = a
+	return s
+}
+
+// withAssets gives the templates of r's page the URLs of the built front
+// end (see templates.AssetURL).
+func (s *Site) withAssets(r *http.Request) *http.Request {
+	if s.assets == nil {
+		return r
+	}
+	return r.WithContext(templates.WithAssets(r.Context(), s.assets.url))
 }
 
 // Mount registers the routes of the lab and the front end on r:
@@ -73,7 +91,7 @@ func New(cfg Config) *Site {
 // what they show (see Join, Room, Fork).
 func (s *Site) Mount(r chi.Router) {
 	r.Get("/", s.serveLab)
-	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(s.files, s.cfg.DevStatic == "")))
+	r.Handle("/static/*", http.StripPrefix("/static/", s.assets.handler(staticHandler(s.files, s.cfg.DevStatic == ""))))
 }
 
 // staticHandler serves files with a no-cache policy: the browser revalidates,
@@ -123,7 +141,7 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, c temp
 	h.Set("Cache-Control", "no-store") // owner links and forks are per user
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := c.Render(r.Context(), w); err != nil {
+	if err := c.Render(s.withAssets(r).Context(), w); err != nil {
 		s.cfg.Logger.Error("render page", "path", r.URL.Path, "err", err)
 	}
 }

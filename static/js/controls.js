@@ -6,7 +6,7 @@
 // (see main.js).
 
 import { $, el, showAlert, hideAlert } from './dom.js';
-import { writeURL, parseSpeed, speedChoice } from './state.js';
+import { writeURL, parseSpeed, speedChoice, rateText } from './state.js';
 import { sendSubscription } from './onscreen.js';
 
 // the most samples of a batch the sample control offers
@@ -59,6 +59,7 @@ export function syncControls(app) {
     const e = $(id);
     if (e && h[id] !== undefined && document.activeElement !== e) e.checked = !!h[id];
   }
+  if ($('lr-now')) $('lr-now').textContent = rateText(lab.state);
   set('seed', p.seed);
   set('data', p.data);
   set('opt', optChoice(app));

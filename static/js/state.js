@@ -90,6 +90,23 @@ export function thinPoints(series, max) {
   }
 }
 
+// fmtRate writes a learning rate with 3 significant digits: 0.00173.
+function fmtRate(x) {
+  return String(Number(Number(x).toPrecision(3)));
+}
+
+// rateText says the learning rate the next update uses and the schedule it
+// follows, as the server computed them (state.lr_now, state.lr_end):
+// "lr 0.00173 (schedule: 0.002 → 0.0001 over 1 epoch)".
+export function rateText(state) {
+  if (!state || state.lr_now == null || !state.hyper) return '';
+  const h = state.hyper;
+  const now = `lr ${fmtRate(state.lr_now)}`;
+  if (!h.decay) return `${now} (constant)`;
+  const epochs = `${h.decay} epoch${Number(h.decay) === 1 ? '' : 's'}`;
+  return `${now} (schedule: ${fmtRate(h.lr)} → ${fmtRate(state.lr_end)} over ${epochs})`;
+}
+
 function setIf(p, key, v, def) {
   if (Number(v) === def) delete p[key];
   else p[key] = String(v);
@@ -135,6 +152,7 @@ export class Lab {
     if (h.nesterov !== undefined) p.nesterov = h.nesterov ? '1' : '0';
     if (h.wd !== undefined) p.wd = String(h.wd);
     if (h.weight_decay !== undefined) p.wd = String(h.weight_decay);
+    if (h.decay !== undefined) p.decay = String(h.decay);
     if (h.batch !== undefined) p.batch = String(h.batch);
     if (h.batch_size !== undefined) p.batch = String(h.batch_size);
     // Adam's constants travel only when they differ from their defaults
