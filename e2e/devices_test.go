@@ -53,11 +53,12 @@ func TestPhoneTouch(t *testing.T) {
 	stepTo(q, "forward · relu 1")
 
 	// pinch-zoom: no viewport meta forbids it, no element takes the gesture
+	// (but the drawing pad, where a finger draws)
 	meta := eval[string](q, `document.querySelector('meta[name=viewport]').content`)
 	if strings.Contains(meta, "user-scalable=no") || strings.Contains(meta, "user-scalable=0") || strings.Contains(meta, "maximum-scale") {
 		t.Errorf("viewport meta %q blocks pinch-zoom", meta)
 	}
-	if n := eval[[]string](q, `[...document.querySelectorAll('*')].filter(e => ['none', 'pan-x', 'pan-y', 'pan-x pan-y'].includes(getComputedStyle(e).touchAction)).map(e => e.tagName + '.' + e.className)`); len(n) > 0 {
+	if n := eval[[]string](q, `[...document.querySelectorAll('*')].filter(e => e.id !== 'draw-pad' && ['none', 'pan-x', 'pan-y', 'pan-x pan-y'].includes(getComputedStyle(e).touchAction)).map(e => e.tagName + '.' + e.className)`); len(n) > 0 {
 		t.Errorf("elements that block pinch-zoom (touch-action): %v", n)
 	}
 	pageFits(t, q, "the lab at 390×844")
@@ -69,7 +70,10 @@ func TestPhoneTouch(t *testing.T) {
 
 	// a tap on conv 1's first feature map: tooltip, cursor, drill-down
 	sel := `.col[data-layer="0"] canvas[data-testid=act-map]`
-	q.do("bring the map on screen", chromedp.Evaluate[chromedp.Void](`document.querySelector('`+sel+`').scrollIntoView({ block: 'center' })`))
+	// the reader scrolls to the map (a wheel, as a finger's swipe does): the
+	// page stops following the lesson, so the map stays where it is tapped
+	q.do("bring the map on screen", chromedp.Evaluate[chromedp.Void](`dispatchEvent(new WheelEvent('wheel')); document.querySelector('`+sel+`').scrollIntoView({ block: 'center' })`))
+	q.waitFor("the page to stop following or the map to be in place", `document.body.dataset.following === 'false' || Math.abs(document.querySelector('`+sel+`').getBoundingClientRect().top + document.querySelector('`+sel+`').getBoundingClientRect().height / 2 - innerHeight / 2) < 2`)
 	x, y := cellPoint(q, sel, 2, 3)
 	q.do("tap a cell", chromedp.TapXY(x, y))
 	q.waitFor("the tooltip and the cursor", `!document.getElementById('tooltip').hidden && !document.getElementById('cell-cursor').hidden`)
@@ -193,7 +197,8 @@ func shootAt(t *testing.T, q *labPage, base string, w, h int64, dir string) {
 		t.Errorf("%s: header %.0f px", where, hdr)
 	}
 	// the network in view, as a person sees it, drawn
-	q.do("show the network", chromedp.Evaluate[chromedp.Void](`document.querySelector('.strip-wrap').scrollIntoView({ block: 'start' })`))
+	// (scrolled by the reader, a wheel: the page stops following the lesson)
+	q.do("show the network", chromedp.Evaluate[chromedp.Void](`dispatchEvent(new WheelEvent('wheel')); document.querySelector('.strip-wrap').scrollIntoView({ block: 'start' })`))
 	q.waitFor("conv 1's maps drawn", `[...document.querySelectorAll(".col[data-layer='0'] canvas[data-testid=act-map]")].every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const s = new Set(); for (let i = 0; i < d.length; i += 4) if (d[i + 3]) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size >= 3; })`)
 	// every feature map on screen drawn (the forward pass of this step is done)
 	q.waitFor("the feature maps on screen drawn", `[...document.querySelectorAll('canvas[data-testid=act-map]')].filter(c => { const r = c.getBoundingClientRect(); const w = document.querySelector('.strip-wrap').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.left >= w.left && r.right <= Math.min(w.right, innerWidth); }).every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; })`)

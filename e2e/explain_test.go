@@ -40,7 +40,7 @@ func TestExplainInBrowser(t *testing.T) {
 	p.do("open the lab", chromedp.Navigate(base+"/?data=mnist&seed=7&batch=4"))
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	stepTo(p, "backward · conv 2")
-	controls := rectOf(p, `#controls`)
+	controls := rectOf(p, `.topbar .ctl-group.run`)
 
 	// a cell of the strip: conv 2's Y, channel 0
 	x, y := cellPoint(p, `#strip .col[data-layer="3"] canvas[data-testid=act-map]`, 4, 5)
@@ -98,7 +98,7 @@ func TestExplainInBrowser(t *testing.T) {
 			t.Errorf("%s cell: drill-down of W index %s, want 1,0,2,3", key, got)
 		}
 	}
-	if got := rectOf(p, `#controls`); got != controls {
+	if got := rectOf(p, `.topbar .ctl-group.run`); got != controls {
 		t.Errorf("the controls moved when the focus view and the drill-down opened: %v, then %v", controls, got)
 	}
 	unlabelled := eval[[]string](p, `[...document.querySelectorAll('#focus button, #focus select, #focus input, #explain button, #explain input, #conv-explainer button, #conv-explainer select, #conv-explainer input')].filter(e => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim())).map(e => e.id || e.outerHTML.slice(0, 60))`)

@@ -183,7 +183,7 @@ func gaugeValue(t *testing.T, g prometheus.Gauge) float64 {
 // mustShapes returns the shapes data set of a test server's size.
 func mustShapes(t *testing.T) engine.Data {
 	t.Helper()
-	d := &dataSets{shapesTrain: 400, shapesTest: 100}
+	d := &dataSets{shapesTrain: 400, shapesTest: 100, sets: map[string]engine.Data{}}
 	data, err := d.get(protocol.DataShapes)
 	if err != nil {
 		t.Fatal(err)
