@@ -519,3 +519,13 @@ func prefersMotion(t *testing.T, ctx context.Context, v string) {
 		t.Fatalf("emulate prefers-reduced-motion: %s: %v", v, err)
 	}
 }
+
+// within reports whether cond holds within d (polling, as waitFor does),
+// without failing the test.
+func (p *labPage) within(d time.Duration, cond string) bool {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, d+time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(40*time.Millisecond), chromedp.WithPollingTimeout(d)))
+	return err == nil
+}

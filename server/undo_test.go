@@ -146,7 +146,7 @@ func TestRoomUndo(t *testing.T) {
 	if r := owner.reply(owner.cmd("set", map[string]any{"spec": "conv(3,3,s1,p1) relu maxpool(2,s2,p0) dense(5)"})); r.Type != "ack" {
 		t.Fatalf("set spec: %+v", r)
 	}
-	if r := owner.reply(owner.cmd("set", map[string]any{"data": "mnist"})); r.Type != "ack" {
+	if r := owner.reply(owner.cmd("set", map[string]any{"data": "mnist", "spec": DefaultSpecFor(protocol.DataMNIST)})); r.Type != "ack" {
 		t.Fatalf("set data: %+v", r)
 	}
 	owner.waitState(func(s testState) bool { return s.Undo == 2 })
