@@ -20,6 +20,8 @@ function fakeView(channels, h, w, style = 'act') {
       paint(x0, y0, data, at, hh, ww, scale) { for (let i = 0; i < hh * ww; i++) scale.rgb(data[at + i], px, i * 4); },
       blank() { px.fill(0); },
       flush() {},
+      // the accessible name drawView gives the canvas
+      canvas: { attrs: {}, setAttribute(k, v) { this.attrs[k] = v; } },
     };
     surfaces.push(surface);
     const badge = { textContent: '', hidden: true, classList: { toggle() {} } };

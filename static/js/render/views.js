@@ -284,7 +284,7 @@ function labelSurface(view, s, t, plane) {
     drawn: !!(t && plane && plane.at !== null),
     scale: plane ? plane.scale : null,
   });
-  if (text !== s.label && s.canvas) {
+  if (text !== s.label) {
     s.label = text;
     s.canvas.setAttribute('aria-label', text);
   }
