@@ -17,6 +17,10 @@ type view struct {
 	src   *Trainer // t, or t's probe network: layers, activations, dL/dY, loss
 	n     int      // the sample within src's batch
 	probe bool
+	// progress is how far the pass read has come (phases done): the
+	// step's, or in the preview before a step has started the probe's
+	// forward pass and loss, as the trace shows them
+	progress int
 }
 
 // input is layer i's input batch (N, InShape...).
@@ -56,10 +60,13 @@ func (t *Trainer) Explain(q ExplainQuery) (Explanation, error) {
 	if q.Layer != LossLayer && (q.Layer < 0 || q.Layer >= L) {
 		return Explanation{}, fmt.Errorf("layer %d: the network has layers 0 … %d (and %d for the loss)", q.Layer, L-1, LossLayer)
 	}
-	if t.progress == 0 {
-		return Explanation{}, fmt.Errorf("no step has started: nothing is computed yet (the next phase is %s)", t.PhaseLabel(t.Next()))
-	}
 	v, err := t.viewOf(q.Sample, q.Probe)
+	if t.progress == 0 {
+		// before the first phase of a step the page shows a preview, the
+		// probe image's forward pass and loss at the current weights
+		// (Trace with Preview): the answer reads it
+		v, err = &view{t: t, src: t.probePass(), probe: true, progress: len(t.layers) + 1}, nil
+	}
 	if err != nil {
 		return Explanation{}, err
 	}
@@ -76,6 +83,9 @@ func (t *Trainer) Explain(q ExplainQuery) (Explanation, error) {
 	if v.probe {
 		e.Sample = -1
 	}
+	if t.progress == 0 {
+		e.Note = strings.TrimSpace(previewNote + " " + e.Note)
+	}
 	e.Sum = sumTerms(e.Terms)
 	return e, nil
 }
@@ -83,28 +93,34 @@ func (t *Trainer) Explain(q ExplainQuery) (Explanation, error) {
 // viewOf selects the sample: one of the batch, or the probe.
 func (t *Trainer) viewOf(sample int, probe bool) (*view, error) {
 	if probe {
-		return &view{t: t, src: t.probePass(), probe: true}, nil
+		return &view{t: t, src: t.probePass(), probe: true, progress: t.progress}, nil
 	}
 	if n := len(t.batchIdx); sample < 0 || sample >= n {
 		return nil, fmt.Errorf("sample %d: the batch has samples 0 … %d", sample, n-1)
 	}
-	return &view{t: t, src: t, n: sample}, nil
+	return &view{t: t, src: t, n: sample, progress: t.progress}, nil
 }
 
-// Where each phase stands in the current step.
-func (t *Trainer) forwardDone(i int) bool  { return t.progress > i }
-func (t *Trainer) lossDone() bool          { return t.progress > len(t.layers) }
-func (t *Trainer) backwardDone(i int) bool { return t.progress > 2*len(t.layers)-i }
+// previewNote says what an answer before the first phase of a step reads.
+const previewNote = "No step has started: this is the preview, the probe image's forward pass and loss at the current weights (no batch is drawn yet; the first phase draws one)."
+
+// Where each phase stands in the pass a question reads.
+func (v *view) forwardDone(i int) bool  { return v.progress > i }
+func (v *view) lossDone() bool          { return v.progress > len(v.t.layers) }
+func (v *view) backwardDone(i int) bool { return v.progress > 2*len(v.t.layers)-i }
 
 // gradOutputDone says whether dL/dY of layer i is computed: by layer i+1's
 // backward phase (its dL/dX), or for the last layer by its own backward
 // (the loss's dL/dz is computed there).
-func (t *Trainer) gradOutputDone(i int) bool {
-	if i+1 < len(t.layers) {
-		return t.backwardDone(i + 1)
+func (v *view) gradOutputDone(i int) bool {
+	if i+1 < len(v.t.layers) {
+		return v.backwardDone(i + 1)
 	}
-	return t.backwardDone(i)
+	return v.backwardDone(i)
 }
+
+// Where the backward pass stands in the current step.
+func (t *Trainer) backwardDone(i int) bool { return t.progress > 2*len(t.layers)-i }
 
 // gradOutputPhase is the phase that computes dL/dY of layer i.
 func (t *Trainer) gradOutputPhase(i int) Phase {
@@ -114,8 +130,12 @@ func (t *Trainer) gradOutputPhase(i int) Phase {
 	return Phase{PhaseBackward, i}
 }
 
-// notYet is the error for a number whose phase has not run in this step.
+// notYet is the error for a number whose phase has not run in this step;
+// before the first phase it says what the page shows instead.
 func (t *Trainer) notYet(what string, p Phase) error {
+	if t.progress == 0 {
+		return fmt.Errorf("%s is not computed yet: %s has not run in this step, and no step has started (the page shows the probe image's forward pass and loss until → runs the first phase)", what, t.PhaseLabel(p))
+	}
 	return fmt.Errorf("%s is not computed yet: %s has not run in this step", what, t.PhaseLabel(p))
 }
 
@@ -184,17 +204,17 @@ func (v *view) explainLayer(i int, tensor string, idx []int) (Explanation, error
 	switch tensor {
 	case TensorY:
 		shape = l.OutShape()
-		if !t.forwardDone(i) {
+		if !v.forwardDone(i) {
 			return Explanation{}, t.notYet(what, Phase{PhaseForward, i})
 		}
 	case TensorDY:
 		shape = l.OutShape()
-		if !t.gradOutputDone(i) {
+		if !v.gradOutputDone(i) {
 			return Explanation{}, t.notYet(what, t.gradOutputPhase(i))
 		}
 	case TensorDX:
 		shape = l.InShape()
-		if !t.backwardDone(i) {
+		if !v.backwardDone(i) {
 			return Explanation{}, t.notYet(what, Phase{PhaseBackward, i})
 		}
 	case TensorDW, TensorDB, TensorUpdateW, TensorUpdateB:
@@ -208,7 +228,7 @@ func (v *view) explainLayer(i int, tensor string, idx []int) (Explanation, error
 		}
 		shape = ps[j].Value.Shape
 		if tensor == TensorDW || tensor == TensorDB {
-			if !t.backwardDone(i) {
+			if !v.backwardDone(i) {
 				return Explanation{}, t.notYet(what, Phase{PhaseBackward, i})
 			}
 		} else if !t.updated {

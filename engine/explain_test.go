@@ -525,8 +525,10 @@ func TestLargest(t *testing.T) {
 // panic, and that numbers not yet computed are refused.
 func TestExplainErrors(t *testing.T) {
 	tr := newExplainTrainer(t, explainSpecs[0], sgdHyper(3))
-	if _, err := tr.Explain(ExplainQuery{Layer: 0, Tensor: TensorY, Index: []int{0, 0, 0}}); err == nil || !strings.Contains(err.Error(), "no step has started") {
-		t.Errorf("before any step: %v", err)
+	// before any step: the preview (the probe's forward pass) is explained,
+	// what it lacks is refused with the reason
+	if _, err := tr.Explain(ExplainQuery{Layer: 0, Tensor: TensorDY, Index: []int{0, 0, 0}}); err == nil || !strings.Contains(err.Error(), "no step has started") {
+		t.Errorf("dY before any step: %v", err)
 	}
 	tr.StepPhase() // forward 0
 	tr.StepPhase() // forward 1
@@ -758,5 +760,40 @@ func askEverything(tr *Trainer) {
 		}
 		tr.Explain(ExplainQuery{Layer: 99, Tensor: TensorY})
 		tr.Explain(ExplainQuery{Layer: 0, Tensor: TensorY, Index: []int{0, 0, 0}, Sample: 99})
+	}
+}
+
+// TestExplainPreview: before the first phase of a step the trace shows the
+// probe image's forward pass (Preview); a question about a feature map or
+// the loss is answered from that pass, with a note that says so, and its
+// sum is the number the preview shows.
+func TestExplainPreview(t *testing.T) {
+	tr := newExplainTrainer(t, explainSpecs[0], sgdHyper(3))
+	pv := tr.Trace(TraceOptions{Preview: true})
+	if !pv.Probe {
+		t.Fatalf("the preview trace is not the probe's")
+	}
+	e, err := tr.Explain(ExplainQuery{Layer: 0, Tensor: TensorY, Index: []int{1, 2, 3}})
+	if err != nil {
+		t.Fatalf("Y of conv 1 in the preview: %v", err)
+	}
+	shape := pv.Layers[0].Output.Shape
+	want := pv.Layers[0].Output.Data[(1*shape[1]+2)*shape[2]+3]
+	if !e.Probe || e.Value != want || math.Abs(e.Sum-want) > 1e-12 {
+		t.Errorf("Y[1,2,3] of conv 1: probe %v, value %v, sum %v; the preview shows %v", e.Probe, e.Value, e.Sum, want)
+	}
+	if !strings.Contains(e.Note, "preview") {
+		t.Errorf("note %q: want it to say the answer reads the preview", e.Note)
+	}
+	l, err := tr.Explain(ExplainQuery{Layer: LossLayer, Tensor: TensorLoss})
+	if err != nil || l.Value != pv.Loss {
+		t.Errorf("the preview's loss: %v, %v; the trace shows %v", l.Value, err, pv.Loss)
+	}
+	if _, err := tr.Explain(ExplainQuery{Layer: 0, Tensor: TensorDW, Index: []int{0, 0, 0, 0}}); err == nil || !strings.Contains(err.Error(), "no step has started") {
+		t.Errorf("dW of conv 1 in the preview: %v, want the reason it is not computed", err)
+	}
+	// a question changes nothing: the step has still not started
+	if _, started := tr.Done(); started {
+		t.Errorf("a question started the step")
 	}
 }

@@ -27,12 +27,12 @@ func (v *view) explainLoss(tensor string, idx []int) (Explanation, error) {
 		if tensor == TensorProb {
 			shape = []int{K}
 		}
-		if !t.lossDone() {
+		if !v.lossDone() {
 			return Explanation{}, t.notYet(tensor+" of the loss", Phase{PhaseLoss, -1})
 		}
 	case TensorDLogit:
 		shape = []int{K}
-		if !t.backwardDone(L - 1) {
+		if !v.backwardDone(L - 1) {
 			return Explanation{}, t.notYet("dz of the loss", Phase{PhaseBackward, L - 1})
 		}
 	default:

@@ -184,7 +184,14 @@ func TestQuestionErrors(t *testing.T) {
 		}
 		return m
 	}
-	c.mustRefuse(explain("layer", 0, "tensor", "Y", "index", []int{0, 0, 0}), "invalid", "no step has started")
+	// before the first phase the page shows the probe's forward pass: its
+	// numbers are explained, the rest refused with the reason
+	var pre protocol.Explanation
+	c.mustAnswer(explain("layer", 0, "tensor", "Y", "index", []int{0, 0, 0}), "explanation", &pre)
+	if !pre.Probe || !strings.Contains(pre.Note, "preview") {
+		t.Errorf("Y of conv 1 before the first phase: probe %v, note %q; want the preview's, said so", pre.Probe, pre.Note)
+	}
+	c.mustRefuse(explain("layer", 0, "tensor", "dX", "index", []int{0, 0, 0}), "invalid", "no step has started")
 	c.mustRefuse(map[string]any{"type": "walk", "layer": 0, "grad": "dW"}, "invalid", "not computed yet")
 	c.mustRefuse(map[string]any{"type": "gradcheck", "layer": 0, "param": "W", "index": []int{0, 0, 0, 0}}, "invalid", "not computed yet")
 	for range 3 { // forward of every layer but the last
