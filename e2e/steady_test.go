@@ -118,8 +118,8 @@ func TestStepsHoldStill(t *testing.T) {
 
 // TestKeysWhateverHasFocus clicks a button (it keeps the focus), then
 // presses → and Space: they step and play, the button is not pressed
-// again; in a number field → is the field's; ? shows the keyboard map and
-// Escape closes it.
+// again; in a number field → is the field's; on a list → steps and ↑ is
+// the list's; ? shows the keyboard map and Escape closes it.
 func TestKeysWhateverHasFocus(t *testing.T) {
 	p := openShapes(t, 1440, 900, "&speed=step&rate=5")
 	bx, by := center(p, "step-batch")
@@ -151,6 +151,20 @@ func TestKeysWhateverHasFocus(t *testing.T) {
 	}
 	if eval[bool](p, `document.getElementById('keymap').open`) {
 		t.Errorf("? typed in the learning rate opened the keyboard map")
+	}
+	// a focused list (the speed): → steps, the list keeps its value; ↑ is
+	// still the list's
+	p.do("focus the speed list", chromedp.Evaluate[chromedp.Void](`document.getElementById('speed').focus()`))
+	speed := eval[string](p, `document.getElementById('speed').value`)
+	before = p.text("phase")
+	p.do("press → on the list", chromedp.KeyEvent(kb.ArrowRight))
+	p.waitFor("→ on a list to step", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+	if got := eval[string](p, `document.getElementById('speed').value`); got != speed {
+		t.Errorf("→ on the speed list changed it: %q → %q", speed, got)
+	}
+	p.do("press ↑ on the list", chromedp.KeyEvent(kb.ArrowUp))
+	if got := eval[string](p, `document.getElementById('speed').value`); got == speed {
+		t.Errorf("↑ on the speed list left it at %q: the list's own keys must stay its own", got)
 	}
 	// ? on the page: the keyboard map
 	p.do("focus a button", chromedp.Evaluate[chromedp.Void](`document.getElementById('step-phase').focus()`))

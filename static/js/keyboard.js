@@ -2,11 +2,14 @@
 // F opens or closes the layer focus view, C opens the conv explainer,
 // L follows the lesson again, ? shows the keyboard map, Escape closes the
 // top one of the drill-down, the conv explainer and the focus view. While
-// a dialog (the keyboard map) is open, the keys are the dialog's. They work whatever has focus, a button just clicked included
-// (Space then plays or pauses, it does not click the button again), except
-// while typing: keys typed into a text field or a list are the field's, the
-// arrows of a slider are the slider's, and so are keys with a modifier and
-// keys a focused map took (its cell cursor: see explain/picking.js).
+// a dialog (the keyboard map) is open, the keys are the dialog's. They work
+// whatever has focus, a button just clicked included (Space then plays or
+// pauses, it does not click the button again), except while typing: keys
+// typed into a text field are the field's, the arrows of a slider are the
+// slider's, and so are keys with a modifier and keys a focused map took
+// (its cell cursor: see explain/picking.js). A focused list (a closed
+// <select>) keeps what a list needs: Space opens it, ↑/↓ and letters
+// choose; → and ? are the lab's (an open list takes every key itself).
 
 // installKeyboard calls actions.togglePlay, stepPhase, toggleFocus,
 // openWalk, follow, showKeys and closeTop (which returns whether it closed
@@ -22,7 +25,7 @@ export function installKeyboard(actions) {
       if (actions.closeTop()) ev.preventDefault();
       return;
     }
-    if (typing(t)) return;
+    if (typing(t) && !listKeyToLab(t, ev.key)) return;
     if (ev.key === 'ArrowRight' && t instanceof HTMLInputElement && t.type === 'range') return;
     if (ev.key === ' ') { ev.preventDefault(); if (!ev.repeat) actions.togglePlay(); }
     if (ev.key === 'ArrowRight') { ev.preventDefault(); actions.stepPhase(); }
@@ -39,6 +42,16 @@ export function installKeyboard(actions) {
 
 // TEXT_INPUTS are the input types a user types into.
 const TEXT_INPUTS = new Set(['text', 'number', 'search', 'email', 'url', 'password', 'tel']);
+
+// LAB_KEYS_ON_A_LIST are the keys a focused, closed list leaves to the lab
+// (a list would change its value on →).
+const LAB_KEYS_ON_A_LIST = new Set(['ArrowRight', '?']);
+
+// listKeyToLab reports whether key, pressed on t, is the lab's although t
+// is a list the user may be choosing in.
+function listKeyToLab(t, key) {
+  return t instanceof HTMLSelectElement && LAB_KEYS_ON_A_LIST.has(key);
+}
 
 // typing reports whether keys at t go into a field the user is typing in.
 function typing(t) {
