@@ -257,6 +257,22 @@ func TestPhaseShowsItsResult(t *testing.T) {
 		if !strings.HasPrefix(badge, "new") {
 			t.Errorf("%s: the column of the result shows no \"new\" badge (%q)", label, badge)
 		}
+		// the badge lies inside its column (clear of the border) and over
+		// none of the column head's words
+		if bad := eval[string](p, fmt.Sprintf(`(() => {
+			const col = document.querySelector('#strip .col[data-layer="%d"]');
+			const b = col.querySelector('.new-badge').getBoundingClientRect();
+			const c = col.getBoundingClientRect();
+			if (b.left < c.left + 2 || b.right > c.right - 2 || b.top < c.top + 2 || b.bottom > c.bottom - 2) return 'badge ' + JSON.stringify(b) + ' outside the column ' + JSON.stringify(c);
+			for (const e of col.querySelectorAll('.col-head .col-name, .col-head .col-spec, .col-head .col-shape, .col-head .col-focus')) {
+				const r = document.createRange(); r.selectNodeContents(e.firstChild && e.firstChild.nodeType === 3 ? e.firstChild : e);
+				const w = e.matches('.col-focus') ? e.getBoundingClientRect() : r.getBoundingClientRect();
+				if (w.width && b.left < w.right && w.left < b.right && b.top < w.bottom && w.top < b.bottom) return 'badge over ' + e.className + ' ' + JSON.stringify(w);
+			}
+			return '';
+		})()`, layer)); bad != "" {
+			t.Errorf("%s: %s", label, bad)
+		}
 		others := eval[int](p, fmt.Sprintf(`[...document.querySelectorAll('#strip canvas.new-result')].filter((c) => !c.matches(%q)).length`, sel))
 		if kind == "forward" && others != 0 {
 			t.Errorf("%s: %d maps besides its Y marked new", label, others)

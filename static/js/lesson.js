@@ -73,14 +73,15 @@ export function markNew(app) {
   }
 }
 
-// badgeOf returns the column's "new" badge, made once per column.
+// badgeOf returns the column's "new" badge, made once per column inside it:
+// at the end of its shape line (or of its name's line).
 function badgeOf(col) {
-  let b = col.querySelector(':scope > .new-badge');
+  let b = col.querySelector('.new-badge');
   if (!b) {
     b = document.createElement('span');
     b.className = 'new-badge';
     b.dataset.testid = 'new-badge';
-    col.append(b);
+    (col.querySelector('.col-shape') || col.querySelector('.col-name-row') || col).append(b);
   }
   return b;
 }
