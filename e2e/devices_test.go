@@ -39,7 +39,8 @@ func pageFits(t *testing.T, p *labPage, where string) {
 }
 
 // TestPhoneTouch (390×844, touch): the page never scrolls sideways and
-// allows pinch-zoom; the sticky header takes at most 15% of the height; a
+// allows pinch-zoom; the sticky header takes at most 11% of the height
+// with every run control, the step and the batch loss in it; a
 // tap on a map shows its value (tooltip, cell cursor and drill-down, which
 // fits the width) and a second tap moves it; a student's page shows the maps
 // before any teacher control.
@@ -64,8 +65,19 @@ func TestPhoneTouch(t *testing.T) {
 	pageFits(t, q, "the lab at 390×844")
 	header := eval[float64](q, `document.querySelector('.topbar').getBoundingClientRect().height`)
 	t.Logf("390×844: header %.0f px (%.1f%% of the height)", header, header/844*100)
-	if header > 0.15*844 {
-		t.Errorf("the sticky header is %.0f px, more than 15%% of 844", header)
+	if header > 0.11*844 {
+		t.Errorf("the sticky header is %.0f px, more than 11%% of 844", header)
+	}
+	// with every run control of the teacher, on the screen, and the step
+	// and the batch loss
+	for _, id := range []string{"play", "step-phase", "step-batch", "step-epoch", "keys-open", "speed", "step-count", "loss-now"} {
+		r := rectOf(q, "#"+id)
+		if r[2] < 1 || r[0] < 0 || r[0]+r[2] > 390 || r[1] < 0 || r[1]+r[3] > header+0.5 {
+			t.Errorf("#%s at %v: not shown inside the %.0f px header of a 390 px screen", id, r, header)
+		}
+	}
+	if r := rectOf(q, "#step-phase"); r[3] < 24 || r[2] < 24 {
+		t.Errorf("the step button is %.0f×%.0f px: under the 24 px a finger needs", r[2], r[3])
 	}
 
 	// a tap on conv 1's first feature map: tooltip, cursor, drill-down
@@ -117,6 +129,9 @@ func TestPhoneTouch(t *testing.T) {
 	s.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
 	s.waitFor("the student's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer' && /step 0$/.test(document.getElementById('phase').textContent)`)
 	pageFits(t, s, "a student's page at 390×844")
+	if h := eval[float64](s, `document.querySelector('.topbar').getBoundingClientRect().height`); h > 0.11*844 {
+		t.Errorf("a student's sticky header is %.0f px, more than 11%% of 844", h)
+	}
 	mapTop := eval[float64](s, `document.querySelector('canvas.map').getBoundingClientRect().top + scrollY`)
 	ctl := eval[[]float64](s, `[...document.querySelectorAll('#controls, #spec-form')].filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect().top + scrollY)`)
 	t.Logf("student at 390×844: first map at y %.0f, teacher controls at %v", mapTop, ctl)

@@ -147,12 +147,12 @@ func LabBody(vm Lab) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if !vm.Viewer {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<fieldset class=\"ctl-group run\"><legend class=\"sr-only\">Run</legend> <button type=\"button\" id=\"play\" class=\"primary\" data-testid=\"play\" aria-label=\"Play training\" aria-pressed=\"false\" aria-keyshortcuts=\"Space\">▶ Play</button> <button type=\"button\" id=\"step-phase\" data-testid=\"step-phase\" title=\"Step one phase (→)\" aria-keyshortcuts=\"ArrowRight\">Step phase →</button> <button type=\"button\" id=\"step-batch\" data-testid=\"step-batch\" title=\"Step one batch: one optimizer step\">Step batch</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<fieldset class=\"ctl-group run\"><legend class=\"sr-only\">Run</legend> <button type=\"button\" id=\"play\" class=\"primary\" data-testid=\"play\" aria-label=\"Play training\" aria-pressed=\"false\" aria-keyshortcuts=\"Space\">▶<span class=\"play-word\">Play</span></button> <button type=\"button\" id=\"step-phase\" data-testid=\"step-phase\" title=\"Step one phase (→)\" aria-keyshortcuts=\"ArrowRight\"><span class=\"step-word\">Step </span>phase →</button> <button type=\"button\" id=\"step-batch\" data-testid=\"step-batch\" title=\"Step one batch: one optimizer step\"><span class=\"step-word\">Step </span>batch</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if !vm.NoEpoch {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<button type=\"button\" id=\"step-epoch\" data-testid=\"step-epoch\" title=\"Step one epoch\">Step epoch</button> ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<button type=\"button\" id=\"step-epoch\" data-testid=\"step-epoch\" title=\"Step one epoch\"><span class=\"step-word\">Step </span>epoch</button> ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -4,7 +4,7 @@
 // phase), the maps of the latest frame, the sample's caption and
 // probabilities, and the charts. Its state is app.draw (see main.js).
 
-import { $, showAlert, hideAlert } from './dom.js';
+import { $, el, showAlert, hideAlert } from './dom.js';
 import { writeURL, divergenceText } from './state.js';
 import { build } from './render/layout.js';
 import { drawView } from './render/views.js';
@@ -177,7 +177,9 @@ function drawState(app) {
   $('test-acc').textContent = s.test_acc == null ? '—' : `${(s.test_acc * 100).toFixed(1)}%`;
   const play = $('play'); // none on a room's student page
   if (play) {
-    play.textContent = s.playing ? '❚❚ Pause' : '▶ Play';
+    // the sign and the word (a phone shows the sign only; aria-label names it)
+    const [sign, word] = s.playing ? ['❚❚', ' Pause'] : ['▶', ' Play'];
+    if (play.textContent !== sign + word) play.replaceChildren(sign, el('span', 'play-word', word));
     play.setAttribute('aria-pressed', s.playing ? 'true' : 'false');
     play.setAttribute('aria-label', s.playing ? 'Pause training' : 'Play training');
   }
