@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -380,4 +381,46 @@ func waitInView(p *labPage, what, sel string) {
 		where := eval[string](p, fmt.Sprintf(`JSON.stringify({ els: [...document.querySelectorAll(%q)].map((e) => e.getBoundingClientRect()), bar: document.querySelector('.topbar').getBoundingClientRect().bottom, strip: document.querySelector('.strip-wrap').getBoundingClientRect(), scrollY, inner: [innerWidth, innerHeight], following: document.body.dataset.following, off: document.body.dataset.followOff })`, sel))
 		p.t.Fatalf("waiting for %s: %v\nphase %q; %s", what, err, p.text("phase"), where)
 	}
+}
+
+// TestHeaderBatchLoss: the header's batch loss is the current step's once
+// its loss phase has run (the loss column's batch mean, as the engine
+// computed it); before that it is the last completed step's, shown muted
+// and said to be that step's. At 1440×900.
+func TestHeaderBatchLoss(t *testing.T) {
+	p := openShapes(t, 1440, 900, "&batch=4")
+	lossNow := func() (string, string, string) {
+		return eval[string](p, `document.getElementById('loss-now').firstChild?.textContent || ''`),
+			eval[string](p, `document.getElementById('loss-now').dataset.of || ''`),
+			eval[string](p, `document.getElementById('loss-now').textContent`)
+	}
+	if v, of, _ := lossNow(); v != "—" || of != "none" {
+		t.Errorf("before any loss: header batch loss %q (%s), want — (none)", v, of)
+	}
+	stepTo(p, "loss")
+	v, of, _ := lossNow()
+	mean := eval[string](p, `(/batch mean: ≈?([-−0-9.e]+)/.exec(document.querySelector('.loss-sum').textContent) || [])[1] || ''`)
+	m, err := strconv.ParseFloat(strings.ReplaceAll(mean, "−", "-"), 64)
+	if err != nil {
+		t.Fatalf("the loss column's batch mean %q: %v", mean, err)
+	}
+	if want := strconv.FormatFloat(m, 'g', 3, 64); of != "this-step" || v != want {
+		t.Errorf("at the loss phase: header batch loss %q (%s), want this step's %q (batch mean %s)", v, of, want, mean)
+	}
+	first := v
+	stepTo(p, "update")
+	p.do("press →", chromedp.KeyEvent(kb.ArrowRight))
+	p.waitFor("the next step's first phase", `/^forward · .* · step 1$/.test(document.getElementById('phase').textContent)`)
+	v, of, all := lossNow()
+	if v != first || of != "last-step" || !strings.Contains(all, "step 1's batch") {
+		t.Errorf("before step 2's loss phase: header batch loss %q (%s, %q), want step 1's %q said to be step 1's", v, of, all, first)
+	}
+	if c := eval[string](p, `getComputedStyle(document.getElementById('loss-now')).color`); c == eval[string](p, `getComputedStyle(document.getElementById('step-count')).color`) {
+		t.Errorf("the last step's batch loss is drawn like a current number (%s)", c)
+	}
+	stepTo(p, "loss")
+	if _, of, _ := lossNow(); of != "this-step" {
+		t.Errorf("at step 2's loss phase the header shows %q", of)
+	}
+	p.checkClean()
 }

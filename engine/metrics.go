@@ -11,6 +11,9 @@ type Metrics struct {
 	Epoch       int
 	SamplesSeen int
 	LastLoss    float64 // mean loss of the last completed optimizer step; NaN before the first
+	// BatchLoss is the current step's batch loss once its Loss phase has
+	// run (until the next step starts); NaN before it.
+	BatchLoss   float64
 	TrainAcc    float64 // running training accuracy over the last 500 samples; NaN before the first step
 	TestAcc     float64 // last measured test accuracy; NaN if never measured
 	TestAccStep int     // the step at which TestAcc was measured
@@ -84,7 +87,11 @@ func (m *runningMetrics) trainAcc() float64 {
 // Metrics returns the running numbers.
 func (t *Trainer) Metrics() Metrics {
 	m := &t.metrics
-	return Metrics{Step: t.step, Epoch: t.epoch, SamplesSeen: t.samples, LastLoss: m.lastLoss,
+	bl := math.NaN()
+	if t.progress > len(t.layers) {
+		bl = t.batchLoss
+	}
+	return Metrics{Step: t.step, Epoch: t.epoch, SamplesSeen: t.samples, LastLoss: m.lastLoss, BatchLoss: bl,
 		TrainAcc: m.trainAcc(), TestAcc: m.testAcc, TestAccStep: m.testAccStep}
 }
 

@@ -99,13 +99,17 @@ type State struct {
 	// LRNow is the learning rate the next Update uses (Hyper.LR after the
 	// schedule); LREnd the rate the schedule ends at and keeps (LR when
 	// Decay is 0).
-	LRNow    float64 `json:"lr_now"`
-	LREnd    float64 `json:"lr_end"`
-	Loss     *F32    `json:"loss"`
-	TrainAcc *F32    `json:"train_acc"`
-	TestAcc  *F32    `json:"test_acc"`
-	TestStep *int    `json:"test_step"`
-	Error    *string `json:"error"`
+	LRNow float64 `json:"lr_now"`
+	LREnd float64 `json:"lr_end"`
+	Loss  *F32    `json:"loss"`
+	// BatchLoss is the current step's batch loss once its loss phase has
+	// run (until the next step starts); null before it, when Loss is the
+	// last completed step's.
+	BatchLoss *F32    `json:"batch_loss"`
+	TrainAcc  *F32    `json:"train_acc"`
+	TestAcc   *F32    `json:"test_acc"`
+	TestStep  *int    `json:"test_step"`
+	Error     *string `json:"error"`
 	// Undo is how many resets, spec and data changes of a room the
 	// "undo" command can take back, last first (0 elsewhere).
 	Undo int `json:"undo"`

@@ -48,7 +48,7 @@ func (s *session) stateJSON() []byte {
 		Playing: s.mode != modePaused, Mode: s.mode.String(), Done: done, Next: next,
 		Hyper: toWireHyper(s.t.Config().Hyper), Seed: s.t.Config().Seed, Spec: s.t.Config().Spec, Speed: s.params.Speed,
 		LRNow: s.t.Rate(), LREnd: s.t.Config().Hyper.Rate(math.MaxInt, 1),
-		Loss: protocol.F32Of(m.LastLoss), TrainAcc: protocol.F32Of(m.TrainAcc), TestAcc: protocol.F32Of(m.TestAcc),
+		Loss: protocol.F32Of(m.LastLoss), BatchLoss: protocol.F32Of(m.BatchLoss), TrainAcc: protocol.F32Of(m.TrainAcc), TestAcc: protocol.F32Of(m.TestAcc),
 	}
 	if st.TestAcc != nil {
 		step := m.TestAccStep

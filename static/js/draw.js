@@ -172,7 +172,7 @@ function drawState(app) {
   drawEpochProgress(s);
   $('step-count').textContent = String(s.step);
   $('epoch').textContent = String(s.epoch ?? 0);
-  $('loss-now').textContent = s.loss == null ? '—' : fmtShort(s.loss);
+  drawBatchLoss(s);
   $('train-acc').textContent = s.train_acc == null ? '—' : `${(s.train_acc * 100).toFixed(1)}%`;
   $('test-acc').textContent = s.test_acc == null ? '—' : `${(s.test_acc * 100).toFixed(1)}%`;
   const play = $('play'); // none on a room's student page
@@ -195,6 +195,23 @@ function drawState(app) {
   followPhase(app);
   followLesson(app);
   writeURL(lab.params, lab.view);
+}
+
+// drawBatchLoss shows the batch loss in the header: this step's once its
+// loss phase has run, else the last completed step's, in muted type and
+// said to be that step's (the label and the width never change).
+function drawBatchLoss(s) {
+  const dd = $('loss-now');
+  const now = s.batch_loss != null;
+  const v = now ? s.batch_loss : s.loss;
+  const of = now ? "this step's batch, whose loss phase has run" : `step ${s.step}'s batch, the last completed step`;
+  const text = v == null ? '—' : fmtShort(v);
+  const words = v == null ? 'not computed yet' : of;
+  dd.dataset.of = v == null ? 'none' : now ? 'this-step' : 'last-step';
+  dd.title = `batch loss: ${words}`;
+  if (dd.firstChild?.textContent !== text || dd.lastChild?.textContent !== ` (${words})`) {
+    dd.replaceChildren(text, el('span', 'sr-only', ` (${words})`));
+  }
 }
 
 // drawEpochProgress shows, while Step epoch runs, the part of the epoch done
