@@ -122,3 +122,20 @@ test('pages of channels', () => {
   assert.equal(pageCount(10), 3);
   assert.equal(pageCount(0), 1);
 });
+
+test('the walkthrough follows the chosen cell', async () => {
+  const { walkChoice, stepAt } = await import('../static/js/explain/walk.js');
+  const welcome = { layers: [{ kind: 'conv' }, { kind: 'relu' }, { kind: 'conv' }] };
+  assert.deepEqual(walkChoice(welcome, { layer: 2, tensor: 'dW', index: [3, 1, 0, 2] }),
+    { layer: 2, grad: 'dW', filter: 3, channel: 1, at: null, cell: [0, 2] });
+  assert.deepEqual(walkChoice(welcome, { layer: 0, tensor: 'dY', index: [2, 4, 5] }),
+    { layer: 0, grad: 'dW', filter: 2, channel: null, at: [4, 5], cell: null });
+  assert.deepEqual(walkChoice(welcome, { layer: 0, tensor: 'dX', index: [0, 1, 1] }),
+    { layer: 0, grad: 'dX', filter: null, channel: 0, at: [1, 1], cell: null });
+  assert.equal(walkChoice(welcome, { layer: 1, tensor: 'Y', index: [0, 0, 0] }), null, 'not a conv layer');
+  assert.equal(walkChoice(welcome, { layer: 0, tensor: 'db', index: [0] }), null, 'a bias');
+  assert.equal(walkChoice(welcome, null), null);
+  assert.equal(stepAt(dW, [1, 0]), 2);
+  assert.equal(stepAt(dW, [5, 5]), 0, 'no such step: the first');
+  assert.equal(stepAt(dW, null), 0);
+});

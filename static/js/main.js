@@ -94,6 +94,7 @@ function createApp(config) {
     walk: { // explain/convexplainer.js
       open: false,
       layer: null, grad: 'dW', filter: 0, channel: 0,
+      chosen: null, // the drill-down's cell it follows (walk.js walkChoice), or null
       id: 0, // the walk question it waits for
       msg: null, // the walkthrough shown
       k: 0, // the step shown

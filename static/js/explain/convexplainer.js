@@ -9,7 +9,7 @@
 // data-result holds its numbers. Its state is app.walk (see main.js).
 
 import { $, el, setCovered } from '../dom.js';
-import { walkState, walkPlane, stepCount, clampStep, rot180, resultCells } from './walk.js';
+import { walkState, walkPlane, stepCount, clampStep, rot180, resultCells, walkChoice, stepAt } from './walk.js';
 import { drawPlane, drawNumbers, scaleOf } from './walkdraw.js';
 import { askWalk } from './requests.js';
 import { fmt32 } from '../render/format.js';
@@ -20,13 +20,17 @@ function convLayers(app) {
   return ((app.lab.welcome && app.lab.welcome.layers) || []).map((L, i) => ({ L, i })).filter((x) => x.L.kind === 'conv');
 }
 
-// openWalk opens the explainer on conv layer `layer` (or the focus view's
-// layer, the last phase's, or the first conv layer).
+// openWalk opens the explainer on conv layer `layer` (or the layer of the
+// cell the drill-down shows, the focus view's layer, the last phase's, or
+// the first conv layer). On the drill-down's cell it follows that cell: its
+// gradient, filter and channel, at the step that reaches it.
 export function openWalk(app, layer) {
   const convs = convLayers(app);
   if (!convs.length) return;
   const isConv = (i) => convs.some((x) => x.i === i);
+  const chosen = layer === undefined && !$('explain').hidden ? walkChoice(app.lab.welcome, app.explain.query) : null;
   let i = layer;
+  if (!isConv(i) && chosen) i = chosen.layer;
   if (!isConv(i) && app.focus.open) i = app.focus.target;
   if (!isConv(i)) i = activeTarget(app.lab.welcome, app.lab.state && app.lab.state.done);
   if (!isConv(i)) i = app.walk.layer;
@@ -34,6 +38,12 @@ export function openWalk(app, layer) {
   const w = app.walk;
   if (w.layer !== i) { w.filter = 0; w.channel = 0; }
   w.layer = i;
+  w.chosen = chosen && chosen.layer === i ? chosen : null;
+  if (w.chosen) {
+    w.grad = chosen.grad;
+    if (chosen.filter !== null) w.filter = chosen.filter;
+    if (chosen.channel !== null) w.channel = chosen.channel;
+  }
   if (!w.open) w.returnFocus = document.activeElement;
   w.open = true;
   $('conv-explainer').hidden = false;
@@ -113,7 +123,7 @@ export function setWalk(app, msg) {
   sec.dataset.steps = String(n);
   sec.dataset.layer = String(msg.layer);
   sec.dataset.grad = msg.grad;
-  showStep(app, 0);
+  showStep(app, w.chosen ? stepAt(msg, w.chosen.at) : 0);
 }
 
 // showStep draws step k.
@@ -128,15 +138,20 @@ export function showStep(app, k) {
   $('walk-count').textContent = `${s.k + 1} / ${s.n}`;
   const P = m.pad;
   const cap = (i, t) => { $(`walk-cap-${i}`).textContent = t; };
+  // the drill-down's cell, when the explainer follows it
+  const c = w.chosen;
+  const atChosen = !!(c && c.at && c.at[0] === s.at[0] && c.at[1] === s.at[1]);
+  const mine = atChosen ? ' — the chosen cell' : '';
   if (m.grad === 'dW') {
     drawPlane($('walk-c1'), { h: m.in_h, w: m.in_w, values: m.x, pad: P, box: { r: s.window[0], c: s.window[1], h: m.kh, w: m.kw } });
     cap(1, `X[${m.channel}] (${m.in_h}×${m.in_w}, zero-padded by ${P}): the window under δ[${m.filter},${s.at[0]},${s.at[1]}]`);
     drawPlane($('walk-c2'), { h: m.out_h, w: m.out_w, values: m.delta, mark: s.at });
-    cap(2, `δ[${m.filter}] = dL/dY (${m.out_h}×${m.out_w}): this step's cell ${fmt32(s.delta)}`);
+    cap(2, `δ[${m.filter}] = dL/dY (${m.out_h}×${m.out_w}): this step's cell (${s.at.join(',')}) = ${fmt32(s.delta)}${mine}`);
     drawNumbers($('walk-c3'), { h: m.kh, w: m.kw, values: s.products });
     cap(3, `products X · δ[${m.filter},${s.at[0]},${s.at[1]}] of this step`);
     drawNumbers($('walk-c4'), { h: m.kh, w: m.kw, values: s.sums, scale: w.scale });
-    cap(4, `dL/dW[${m.filter},${m.channel}] (this sample): running sums${s.done ? ' — finished' : ''}`);
+    const cell = c && c.cell ? `; the chosen cell [${c.cell.join(',')}] = ${fmt32(s.sums[c.cell[0] * m.kw + c.cell[1]])}` : '';
+    cap(4, `dL/dW[${m.filter},${m.channel}] (this sample): running sums${cell}${s.done ? ' — finished' : ''}`);
   } else {
     const p = walkPlane(m);
     drawPlane($('walk-c1'), { h: p.h, w: p.w, values: p.values, kinds: p.kind, box: { r: s.origin[0], c: s.origin[1], h: m.kh, w: m.kw } });
@@ -146,7 +161,7 @@ export function showStep(app, k) {
     drawNumbers($('walk-c3'), { h: m.kh, w: m.kw, values: s.taps });
     cap(3, `taps rot180(W) · dilated δ: filter ${m.filter}'s share ${fmt32(s.partial)}`);
     drawPlane($('walk-c4'), { h: m.in_h, w: m.in_w, values: s.filled, mark: s.at, hatched: s.uncovered, scale: w.scale });
-    cap(4, `dL/dX[${m.channel}] over all filters: cell (${s.at.join(',')}) = ${fmt32(s.value)}${s.done ? ' — finished' : ''}`);
+    cap(4, `dL/dX[${m.channel}] over all filters: cell (${s.at.join(',')}) = ${fmt32(s.value)}${mine}${s.done ? ' — finished' : ''}`);
   }
   $('walk-text').textContent = s.text;
   const sec = $('conv-explainer');
@@ -197,9 +212,10 @@ export function installWalk(app) {
   const on = (id, type, fn) => $(id).addEventListener(type, fn);
   const step = (d) => () => { pause(app); if (w.msg) showStep(app, clampStep(w.msg, w.k + d)); };
   on('walk-close', 'click', () => closeWalk(app));
-  on('walk-grad', 'change', () => { w.grad = $('walk-grad').value; request(app); });
-  on('walk-filter', 'change', () => { w.filter = Number($('walk-filter').value); request(app); });
-  on('walk-channel', 'change', () => { w.channel = Number($('walk-channel').value); request(app); });
+  // a choice of the reader's own: the explainer no longer follows a cell
+  on('walk-grad', 'change', () => { w.chosen = null; w.grad = $('walk-grad').value; request(app); });
+  on('walk-filter', 'change', () => { w.chosen = null; w.filter = Number($('walk-filter').value); request(app); });
+  on('walk-channel', 'change', () => { w.chosen = null; w.channel = Number($('walk-channel').value); request(app); });
   on('walk-first', 'click', () => { pause(app); showStep(app, 0); });
   on('walk-back', 'click', step(-1));
   on('walk-next', 'click', step(1));

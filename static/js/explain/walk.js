@@ -99,3 +99,28 @@ export function walkState(w, k) {
 export function resultCells(w) {
   return Array.from(w.result || [], (v) => (v === null ? null : Number(v)));
 }
+
+// walkChoice is the walkthrough that follows the chosen cell q (the
+// drill-down's question) when it is a cell of conv layer q.layer:
+// {layer, grad, filter, channel, at, cell} — dL/dW for a cell of dL/dW
+// (its filter and channel; cell its [u, v]) and for a cell of Y or δ (its
+// filter; at its position, where δ[f] meets it); dL/dX for a cell of dL/dX
+// (its channel; at its position). filter or channel null: keep the one
+// chosen. null when q is no such cell.
+export function walkChoice(welcome, q) {
+  const L = q && welcome && (welcome.layers || [])[q.layer];
+  if (!L || L.kind !== 'conv' || !Array.isArray(q.index)) return null;
+  const i = q.index;
+  const base = { layer: q.layer, filter: null, channel: null, at: null, cell: null };
+  if (q.tensor === 'dW' && i.length === 4) return { ...base, grad: 'dW', filter: i[0], channel: i[1], cell: [i[2], i[3]] };
+  if ((q.tensor === 'Y' || q.tensor === 'dY') && i.length === 3) return { ...base, grad: 'dW', filter: i[0], at: [i[1], i[2]] };
+  if (q.tensor === 'dX' && i.length === 3) return { ...base, grad: 'dX', channel: i[0], at: [i[1], i[2]] };
+  return null;
+}
+
+// stepAt is the step of walkthrough w at position at ([y, x]: δ's cell of a
+// dL/dW walk, the input cell of a dL/dX walk), or 0 if none is.
+export function stepAt(w, at) {
+  const k = at ? ((w && w.steps) || []).findIndex((s) => s.at && s.at[0] === at[0] && s.at[1] === at[1]) : -1;
+  return Math.max(0, k);
+}
