@@ -64,7 +64,10 @@ func (t *Trainer) Explain(q ExplainQuery) (Explanation, error) {
 	if t.progress == 0 {
 		// before the first phase of a step the page shows a preview, the
 		// probe image's forward pass and loss at the current weights
-		// (Trace with Preview): the answer reads it
+		// (Trace with Preview): the answer reads it; no batch is drawn yet
+		if q.Layer == LossLayer && q.Tensor == TensorBatchLoss {
+			return Explanation{}, t.notYet("the batch's mean loss", Phase{PhaseLoss, -1})
+		}
 		v, err = &view{t: t, src: t.probePass(), probe: true, progress: len(t.layers) + 1}, nil
 	}
 	if err != nil {

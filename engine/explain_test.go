@@ -792,6 +792,9 @@ func TestExplainPreview(t *testing.T) {
 	if _, err := tr.Explain(ExplainQuery{Layer: 0, Tensor: TensorDW, Index: []int{0, 0, 0, 0}}); err == nil || !strings.Contains(err.Error(), "no step has started") {
 		t.Errorf("dW of conv 1 in the preview: %v, want the reason it is not computed", err)
 	}
+	if _, err := tr.Explain(ExplainQuery{Layer: LossLayer, Tensor: TensorBatchLoss}); err == nil || !strings.Contains(err.Error(), "no step has started") {
+		t.Errorf("the batch's mean loss in the preview: %v, want the reason (no batch yet)", err)
+	}
 	// a question changes nothing: the step has still not started
 	if _, started := tr.Done(); started {
 		t.Errorf("a question started the step")

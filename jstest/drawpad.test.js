@@ -38,3 +38,12 @@ test('Throttle waits its interval between runs', async () => {
   await new Promise((r) => setTimeout(r, 70));
   assert.equal(runs, 2);
 });
+
+test('hasInk: a white pad is blank, a dark pixel is ink as the server counts it', async () => {
+  const { hasInk } = await import('../static/js/drawpad.js');
+  const px = (...rgb) => new Uint8ClampedArray([255, 255, 255, 255, ...rgb, 255]);
+  assert.equal(hasInk(px(255, 255, 255)), false);
+  assert.equal(hasInk(px(240, 240, 240)), false, 'lighter than the server\'s ink threshold');
+  assert.equal(hasInk(px(200, 200, 200)), true);
+  assert.equal(hasInk(px(0, 0, 0)), true);
+});

@@ -111,3 +111,10 @@ test('the transport sends only the protocol\'s client message types', () => with
   ws.onmessage({ data: encodeFrame({ seq: 1, tensors: [] }, []) });
   for (const m of ws.sent) assert.ok(VOCAB.clientTypes.includes(m.type), m.type);
 }));
+
+test('a resume token travels in a websocket subprotocol', async () => {
+  const { resumeProtocols } = await import('../static/js/transport.js');
+  assert.deepEqual(resumeProtocols('0af3'), ['bpv.1', 'bpv.resume.0af3']);
+  assert.equal(resumeProtocols(''), null);
+  assert.equal(resumeProtocols('a b'), null, 'not a subprotocol: the address carries it');
+});

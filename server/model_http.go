@@ -91,7 +91,7 @@ func (s *Server) CreateRoomFromModel(name string, model []byte) (*Room, error) {
 // request would replace its trainer.
 func (s *Server) modelSession(r *http.Request, load bool) (*session, error) {
 	q := r.URL.Query()
-	if tok := q.Get("resume"); tok != "" {
+	if tok := resumeToken(r); tok != "" {
 		sess := s.sessions.lookup(tok)
 		if sess == nil || sess.room != nil {
 			return nil, &modelError{http.StatusNotFound, "No lab has this token: it may have ended. Reload the page."}
@@ -100,7 +100,7 @@ func (s *Server) modelSession(r *http.Request, load bool) (*session, error) {
 	}
 	code := q.Get("room")
 	if code == "" {
-		return nil, &modelError{http.StatusBadRequest, "Say whose model: ?resume=TOKEN of a lab or fork, or ?room=CODE of a room."}
+		return nil, &modelError{http.StatusBadRequest, "Say whose model: the resume token of a lab or fork (X-Bpv-Resume or ?resume=TOKEN), or ?room=CODE of a room."}
 	}
 	room, err := s.class.rooms.lookup(code)
 	if err != nil {

@@ -87,7 +87,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, log: log, metrics: newServerMetrics(),
-		up:      websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 32 << 10},
+		up:      websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 32 << 10, Subprotocols: []string{wsProtocol}},
 		quit:    make(chan struct{}),
 		clients: map[*client]struct{}{},
 	}

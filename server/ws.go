@@ -25,10 +25,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	a := ClientAddr(r, s.cfg.TrustedProxies)
 	s.runClient(w, r, func(*client) (*session, bool, error) {
-		if sess := s.sessions.resume(q.Get("resume")); sess != nil {
+		if sess := s.sessions.resume(resumeToken(r)); sess != nil {
 			return sess, true, nil
 		}
-		if reconnecting(q) {
+		if reconnecting(r) {
 			return nil, false, errSessionEnded
 		}
 		sess, err := s.newLab(q, a)
@@ -146,7 +146,7 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 // the room now.
 func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 	typed := chi.URLParam(r, "code")
-	tok := r.URL.Query().Get("resume")
+	tok := resumeToken(r)
 	code, _ := NormalizeJoinCode(typed)
 	if ck, err := r.Cookie(forkCookie(code)); tok == "" && err == nil {
 		tok = ck.Value
@@ -158,7 +158,7 @@ func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 	} else if sess != nil {
 		s.sessions.release(sess) // a room's or a lab's token, or another room's fork's, is not this room's fork's
 	}
-	if reconnecting(r.URL.Query()) {
+	if reconnecting(r) {
 		s.refuseWS(w, r, errSessionEnded) // the fork has ended: a new one is the student's choice
 		return
 	}
@@ -184,13 +184,6 @@ func (s *Server) serveForkWS(w http.ResponseWriter, r *http.Request) {
 // errSessionEnded refuses a page's reconnection to a session that has
 // ended: a page never starts a fresh session behind its user's back.
 var errSessionEnded = errors.New("the session has ended")
-
-// reconnecting reports whether a websocket request is a page's automatic
-// reconnection to its session (resume=TOKEN&reconnect=1), which only
-// resumes: it never starts a new session.
-func reconnecting(q url.Values) bool {
-	return q.Get("resume") != "" && q.Get("reconnect") == "1"
-}
 
 // runClient upgrades to a websocket and runs one client of the session
 // chosen by pick, until the connection closes. pick attaches the client's

@@ -17,6 +17,7 @@ export function el(tag, cls, text) {
 // it) or "ended" (the page's session or connection has ended: it offers to
 // start again).
 export function showAlert(text, kind) {
+  clearTimeout(alertTimer);
   const a = $('alert');
   a.textContent = text;
   a.dataset.kind = kind;
@@ -24,10 +25,32 @@ export function showAlert(text, kind) {
   $('alert-box').hidden = false;
   const again = $('alert-restart');
   if (again) again.hidden = kind !== 'ended';
+  // an error or a note closes itself; an ended session (it offers to
+  // start again) and a divergence (hidden once resolved) stay
+  if (kind === 'error' || kind === 'info') closeLater(alertMs(text));
+}
+
+// ALERT_MS is how long an error or a note stays at least; a long message
+// stays longer (alertMs). role="alert" has a screen reader read it out as
+// it appears; × closes it at once.
+const ALERT_MS = 10000;
+const alertMs = (text) => ALERT_MS + 60 * String(text).length;
+let alertTimer = 0;
+
+// closeLater hides the banner after ms, or later while the pointer or the
+// focus is on it (a reader is reading it or about to press a button).
+function closeLater(ms) {
+  $('alert-box').dataset.closesInMs = String(ms);
+  alertTimer = setTimeout(() => {
+    if ($('alert-box').matches(':hover, :focus-within')) closeLater(2000);
+    else hideAlert();
+  }, ms);
 }
 
 // hideAlert hides the alert banner.
 export function hideAlert() {
+  clearTimeout(alertTimer);
+  delete $('alert-box').dataset.closesInMs;
   const a = $('alert');
   $('alert-box').hidden = true;
   a.textContent = '';

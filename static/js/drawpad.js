@@ -6,7 +6,7 @@
 // the maps follow the stroke.
 
 import { $, showAlert, hideAlert } from './dom.js';
-import { modelQuery } from './model.js';
+import { request } from './model.js';
 
 // SEND_MS is the least time between two images sent while drawing.
 export const SEND_MS = 150;
@@ -43,6 +43,19 @@ export class Throttle {
     this.last = this.now();
     Promise.resolve(this.run()).finally(() => { this.busy = false; this.pump(); });
   }
+}
+
+// INK is the darkest grey (0 … 255 luminance) the server still counts as
+// background on a white pad (server/probe_input.go: ink above 0.1).
+const INK = 0.9 * 255;
+
+// hasInk reports whether RGBA pixels (a white pad's) hold a pixel the
+// server counts as ink: a pad without one is blank, and is not sent.
+export function hasInk(rgba) {
+  for (let i = 0; i < rgba.length; i += 4) {
+    if (0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2] < INK) return true;
+  }
+  return false;
 }
 
 // classOptions are the label menu's options: [value, text] per class.
@@ -95,13 +108,12 @@ export function installDrawPad(app) {
 
   // send posts an image (a Blob) as the probe, then shows the probe.
   const send = async (blob) => {
-    const w = app.lab.welcome;
-    const q = modelQuery(app.wsPath, w && w.resume, app.room && app.room.role);
+    const q = request(app, '/probe', `label=${encodeURIComponent(label.value || '0')}`);
     if (!q) { showAlert('Not connected yet: try again in a moment.', 'error'); return; }
     const t0 = performance.now();
     let resp;
     try {
-      resp = await fetch(`/probe?${q}&label=${encodeURIComponent(label.value || '0')}`, { method: 'POST', body: blob });
+      resp = await fetch(q.url, { method: 'POST', body: blob, headers: q.headers });
     } catch (err) {
       showAlert(`The image could not be sent: ${err.message}`, 'error');
       return;
@@ -116,12 +128,30 @@ export function installDrawPad(app) {
     showProbe();
   };
   const padBlob = () => new Promise((resolve) => pad.toBlob(resolve, 'image/png'));
-  const throttle = new Throttle(SEND_MS, async () => { if (inked) await send(await padBlob()); });
+  // a blank pad is not sent (the server would refuse it): a hint says why
+  const hint = (text) => { if ($('draw-hint').textContent !== text) $('draw-hint').textContent = text; };
+  const throttle = new Throttle(SEND_MS, async () => {
+    if (!inked) return;
+    if (!hasInk(ctx.getImageData(0, 0, pad.width, pad.height).data)) {
+      hint('The pad is still blank: draw a stroke (or take a bigger brush) for the network to see.');
+      return;
+    }
+    hint('');
+    await send(await padBlob());
+  });
 
   let last = null;
   const point = (ev) => {
     const r = pad.getBoundingClientRect();
     return [(ev.clientX - r.left) * pad.width / r.width, (ev.clientY - r.top) * pad.height / r.height];
+  };
+  // a tap is a dot (a stroke of no length draws nothing)
+  const dot = (at) => {
+    ctx.fillStyle = '#000';
+    ctx.beginPath();
+    ctx.arc(at[0], at[1], Number($('draw-brush').value) / 2, 0, 2 * Math.PI);
+    ctx.fill();
+    inked = true;
   };
   const stroke = (from, to) => {
     ctx.strokeStyle = '#000';
@@ -139,7 +169,7 @@ export function installDrawPad(app) {
     ev.preventDefault();
     pad.setPointerCapture(ev.pointerId);
     last = point(ev);
-    stroke(last, last);
+    dot(last);
     throttle.ask();
   });
   pad.addEventListener('pointermove', (ev) => {
@@ -156,7 +186,7 @@ export function installDrawPad(app) {
   };
   pad.addEventListener('pointerup', end);
   pad.addEventListener('pointercancel', end);
-  $('draw-clear').addEventListener('click', () => { clear(); inked = false; });
+  $('draw-clear').addEventListener('click', () => { clear(); inked = false; hint(''); });
 
   const upload = $('upload-input');
   upload.addEventListener('change', () => {

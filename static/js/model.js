@@ -17,15 +17,30 @@ export function modelQuery(wsPath, resume, role) {
   return resume ? `resume=${encodeURIComponent(resume)}` : '';
 }
 
+// sessionRequest is the address and the headers of a request about this
+// page's session at path (/model, /probe), with more query parameters: a
+// room by its code in the address, a lab or fork by its resume token in
+// the X-Bpv-Resume header, never in the address (the console prints a
+// failed request's address). null when the page may not ask.
+export function sessionRequest(path, wsPath, resume, role, more = '') {
+  const q = modelQuery(wsPath, resume, role);
+  if (!q) return null;
+  const byToken = q.startsWith('resume=');
+  const query = [byToken ? '' : q, more].filter(Boolean).join('&');
+  return { url: `${path}${query ? `?${query}` : ''}`, headers: byToken ? { 'X-Bpv-Resume': resume } : {} };
+}
+
 // loadMessage is what the page says after a load: the server's answer.
 export function loadMessage(ok, body) {
   if (ok) return `Model loaded: ${body.data}, step ${body.step}.`;
   return (body && body.error) || 'The model could not be loaded.';
 }
 
-function query(app) {
+// request is the address and headers of a request at path about this
+// page's session (sessionRequest).
+export function request(app, path, more = '') {
   const w = app.lab.welcome;
-  return modelQuery(app.wsPath, w && w.resume, app.room && app.room.role);
+  return sessionRequest(path, app.wsPath, w && w.resume, app.room && app.room.role, more);
 }
 
 // installModel connects the Model controls; a room's viewer does not see
@@ -36,28 +51,45 @@ export function installModel(app) {
   const sync = () => { box.hidden = app.wsPath.startsWith('/ws/room/') && !(app.room && app.room.role === 'owner'); };
   sync();
   document.addEventListener('bpv:message', sync);
-  $('model-download').addEventListener('click', () => {
-    const q = query(app);
+  $('model-download').addEventListener('click', async () => {
+    const q = request(app, '/model');
     if (!q) { showAlert('Not connected yet: try again in a moment.', 'error'); return; }
+    // fetched with the token in a header, saved from memory under the
+    // server's file name
+    let resp;
+    try {
+      resp = await fetch(q.url, { headers: q.headers });
+    } catch (err) {
+      showAlert(`The model could not be downloaded: ${err.message}`, 'error');
+      return;
+    }
+    if (!resp.ok) {
+      const body = await resp.json().catch(() => null);
+      showAlert((body && body.error) || 'The model could not be downloaded.', 'error');
+      return;
+    }
+    const name = /filename="?([^";]+)"?/.exec(resp.headers.get('Content-Disposition') || '');
+    const href = URL.createObjectURL(await resp.blob());
     const a = document.createElement('a');
-    a.href = `/model?${q}`;
-    a.download = '';
+    a.href = href;
+    a.download = name ? name[1] : 'backpropviz-model.json';
     document.body.append(a);
     a.click();
     a.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 60000);
   });
   const input = $('model-upload');
   input.addEventListener('change', async () => {
     const file = input.files && input.files[0];
     if (!file) return;
-    const q = query(app);
+    const q = request(app, '/model');
     input.value = '';
     if (!q) { showAlert('Not connected yet: try again in a moment.', 'error'); return; }
     hideAlert();
     let ok = false;
     let body = null;
     try {
-      const resp = await fetch(`/model?${q}`, { method: 'POST', body: file, headers: { 'Content-Type': 'application/json' } });
+      const resp = await fetch(q.url, { method: 'POST', body: file, headers: { ...q.headers, 'Content-Type': 'application/json' } });
       ok = resp.ok;
       body = await resp.json().catch(() => null);
     } catch (err) {

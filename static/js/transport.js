@@ -49,6 +49,13 @@ export function reconnectDelay(retry, random = Math.random) {
 // a reloaded tab resumes its session ('' keeps it in memory only); resume:
 // false starts a new session even if a token is stored; frames: false
 // starts without frames.
+// resumeProtocols are the websocket subprotocols that carry a resume token
+// (docs/protocol.md): the protocol the server answers with, then the token;
+// null when there is no token or it is not a subprotocol's characters.
+export function resumeProtocols(token) {
+  return token && /^[A-Za-z0-9_-]+$/.test(token) ? ['bpv.1', `bpv.resume.${token}`] : null;
+}
+
 export class Transport {
   constructor(url, handlers, opts = {}) {
     this.url = url;
@@ -67,13 +74,16 @@ export class Transport {
 
   connect() {
     let url = this.url;
-    if (this.resume) url += (url.includes('?') ? '&' : '?') + `resume=${encodeURIComponent(this.resume)}`;
+    // the resume token goes in a subprotocol, out of the address (which
+    // the console prints when a connection fails)
+    const protocols = resumeProtocols(this.resume);
+    if (this.resume && !protocols) url += (url.includes('?') ? '&' : '?') + `resume=${encodeURIComponent(this.resume)}`;
     // a reconnection only resumes: the server refuses it rather than start a
     // fresh session behind the user's back
-    if (this.resume && this.opened) url += '&reconnect=1';
+    if (this.resume && this.opened) url += (url.includes('?') ? '&' : '?') + 'reconnect=1';
     let welcomed = false;
     url += (url.includes('?') ? '&' : '?') + 'acks=1';
-    const ws = new WebSocket(url);
+    const ws = protocols ? new WebSocket(url, protocols) : new WebSocket(url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {
