@@ -216,11 +216,14 @@ func shootAt(t *testing.T, q *labPage, base string, w, h int64, dir string) {
 	// (scrolled by the reader, a wheel: the page stops following the lesson)
 	q.do("show the network", chromedp.Evaluate[chromedp.Void](`dispatchEvent(new WheelEvent('wheel')); document.querySelector('.strip-wrap').scrollIntoView({ block: 'start' })`))
 	q.waitFor("conv 1's maps drawn", `[...document.querySelectorAll(".col[data-layer='0'] canvas[data-testid=act-map]")].every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const s = new Set(); for (let i = 0; i < d.length; i += 4) if (d[i + 3]) s.add(d[i] << 16 | d[i + 1] << 8 | d[i + 2]); return s.size >= 3; })`)
-	// every feature map on screen drawn (the forward pass of this step is done)
-	q.waitFor("the feature maps on screen drawn", `[...document.querySelectorAll('canvas[data-testid=act-map]')].filter(c => { const r = c.getBoundingClientRect(); const w = document.querySelector('.strip-wrap').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight && r.left >= w.left && r.right <= Math.min(w.right, innerWidth); }).every(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 3; i < d.length; i += 4) if (d[i]) return true; return false; })`)
+	// every map on screen, even partly, drawn once its data exists: at
+	// "backward · conv 2" every feature map, and δ from maxpool 1 (layer 2) on
+	q.waitFor("every map on screen drawn", mapsOnScreenDrawn(2))
 	if s := painted(q, ".col[data-layer='0'] canvas[data-testid=act-map]"); s.Distinct < 3 {
 		t.Errorf("%s: conv 1's maps %+v, want them drawn", where, s)
 	}
+	n := eval[[]int](q, `(() => { const on = [...document.querySelectorAll('#strip canvas.map')].filter((c) => { const r = c.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }); return [on.length, on.filter((c) => { const r = c.getBoundingClientRect(); return r.top < 0 || r.bottom > innerHeight; }).length]; })()`)
+	t.Logf("%s: %d maps on screen (%d of them partly), all drawn", where, n[0], n[1])
 	if dir == "" {
 		q.checkClean()
 		return
@@ -240,4 +243,20 @@ func shootAt(t *testing.T, q *labPage, base string, w, h int64, dir string) {
 	}
 	t.Logf("screenshot: %s", path)
 	q.checkClean()
+}
+
+// mapsOnScreenDrawn is a script expression: every map of the strip on the
+// screen, even partly (under the header, within the strip's visible part),
+// whose tensor exists — every feature map, and δ of the layers from
+// gradFrom on — shows more than the blank grey.
+func mapsOnScreenDrawn(gradFrom int) string {
+	return fmt.Sprintf(`(() => {
+		const top = document.querySelector('.topbar').getBoundingClientRect().bottom;
+		const w = document.querySelector('.strip-wrap').getBoundingClientRect();
+		const on = [...document.querySelectorAll('#strip canvas.map')].filter((c) => {
+			const r = c.getBoundingClientRect();
+			return r.bottom > top && r.top < innerHeight && r.right > Math.max(0, w.left) && r.left < Math.min(innerWidth, w.right);
+		}).filter((c) => c.dataset.kind === 'act' || (c.dataset.kind === 'grad' && Number(c.dataset.layer) >= %d));
+		return on.length > 0 && on.every((c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; for (let i = 0; i < d.length; i += 4) if (d[i + 3] && !(d[i] === 238 && d[i + 1] === 240 && d[i + 2] === 244)) return true; return false; });
+	})()`, gradFrom)
 }

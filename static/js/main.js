@@ -63,6 +63,7 @@ function createApp(config) {
       sample: lab.params.sample === undefined ? '0' : String(lab.params.sample), // what the page shows
       last: '', // the last subscribe message sent, as JSON
       timer: 0,
+      sentAt: -Infinity, // when the last subscribe message was sent (performance.now())
       count: 0, // subscribe messages sent
     },
     focus: { // focus/focusview.js

@@ -33,12 +33,17 @@ export function observeVisibility(app) {
       else sub.onScreen.delete(e.target);
       for (const v of viewsOf.get(e.target) || []) touched.add(v);
     }
+    let came = false; // a map came on screen
     for (const v of touched) {
       const was = v.visible;
       v.visible = v.surfaces.some((sf) => sub.onScreen.has(sf.canvas));
-      if (v.visible && !was) v.stale = true;
+      if (v.visible && !was) { v.stale = true; came = true; }
     }
-    scheduleSubscription(app);
+    // a map that comes on screen is asked for at once (at most once per
+    // RESUBSCRIBE_MS while scrolling), so it is drawn within a round trip;
+    // one that only left waits until the screen is still
+    if (came && performance.now() - sub.sentAt >= RESUBSCRIBE_MS) sendSubscription(app);
+    else scheduleSubscription(app);
   }, { rootMargin: NEAR });
   for (const c of viewsOf.keys()) sub.observer.observe(c);
 }
@@ -67,6 +72,7 @@ export function sendSubscription(app) {
   const text = JSON.stringify(msg);
   if (text === sub.last) return 0;
   sub.last = text;
+  sub.sentAt = performance.now();
   sub.count++;
   // for tests and for measuring: what the page asks for
   document.body.dataset.subscription = JSON.stringify(layers);
