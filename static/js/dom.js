@@ -12,10 +12,11 @@ export function el(tag, cls, text) {
   return e;
 }
 
-// showAlert shows a message in the alert banner; kind is "error",
-// "diverged" (a divergence is hidden again once the state no longer reports
-// it) or "ended" (the page's session or connection has ended: it offers to
-// start again).
+// showAlert shows a message in the alert banner; kind is "error" or
+// "info" (both close themselves after a while: closeLater), "diverged" (a
+// divergence is hidden again once the state no longer reports it) or
+// "ended" (the page's session or connection has ended: it offers to start
+// again).
 export function showAlert(text, kind) {
   clearTimeout(alertTimer);
   const a = $('alert');
