@@ -184,6 +184,13 @@ func (s *session) wait(now time.Time) time.Duration {
 	return s.nextDue.Sub(now)
 }
 
+// epochFPS bounds the trace frames per second of a step_epoch (MaxFPS
+// bounds it too): the epoch runs as fast as the CPU allows, and a frame
+// taken and encoded in the session's goroutine (and compressed in each
+// page's) is time the epoch does not train; ten a second still show the
+// maps changing, and the state shows the epoch's progress.
+const epochFPS = 10
+
 // advance runs one phase of play or step_epoch.
 func (s *session) advance(now time.Time) {
 	if s.mode == modePlay && s.params.Speed.Rate > 0 && s.unitStart() {
@@ -214,7 +221,11 @@ func (s *session) advance(now time.Time) {
 			// late (steps rarely end exactly on time) does not push the
 			// next one back, so 50 steps a second still give MaxFPS frames,
 			// not 25. After a long pause the schedule starts anew.
-			interval := time.Second / time.Duration(s.srv.cfg.MaxFPS)
+			fps := s.srv.cfg.MaxFPS
+			if s.mode == modeEpoch {
+				fps = min(fps, epochFPS)
+			}
+			interval := time.Second / time.Duration(fps)
 			if now.Sub(s.nextPub) > interval {
 				s.nextPub = now
 			}

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,14 +20,19 @@ import (
 	"github.com/backpropviz/backpropviz/static"
 )
 
-// The front end as the pages load it: at start the server bundles each
-// page's ES modules into one minified script and minifies the styles, from
-// the embedded sources, in memory (nothing built is committed). Each built
-// file is served under a name that carries the hash of its content
-// (js/main.3f2a9c1e.js), so it may be cached for a year; it is compressed
-// once, at start. The sources stay served under their own names.
+// The front end as the pages load it: at start the server bundles the
+// pages' ES modules and minifies the styles, from the embedded sources, in
+// memory (nothing built is committed). The scripts are split: each entry
+// point (a page's script) becomes one minified module with everything it
+// imports statically, and each module imported dynamically (import('./x.js'),
+// for what a page needs only when it is opened) becomes a file of its own,
+// with the code shared between them in chunks, so a first load fetches only
+// what the first screen runs. Each built file is served under a name that
+// carries the hash of its content (js/main.3f2a9c1e.js), so it may be cached
+// for a year; it is gzipped once, at start. The sources stay served under
+// their own names.
 
-// bundled are the scripts a page loads (the entry points of a bundle).
+// bundled are the scripts a page loads (the entry points of the bundles).
 var bundled = []string{"js/main.js", "js/classroom.js"}
 
 // minified are the styles, minified alone.
@@ -65,13 +71,8 @@ func (a *builtAssets) url(name string) string {
 func buildAssets(files fs.FS) (*builtAssets, error) {
 	a := &builtAssets{urls: map[string]string{}, files: map[string]*builtFile{}}
 	var errs []string
-	for _, name := range bundled {
-		b, err := bundle(files, name)
-		if err != nil {
-			errs = append(errs, err.Error())
-			continue
-		}
-		a.add(name, b)
+	if err := a.bundle(files, bundled); err != nil {
+		errs = append(errs, err.Error())
 	}
 	for _, name := range minified {
 		src, err := fs.ReadFile(files, name)
@@ -106,6 +107,13 @@ func (a *builtAssets) add(name string, body []byte) {
 	hash := hex.EncodeToString(sum[:4])
 	ext := path.Ext(name)
 	served := strings.TrimSuffix(name, ext) + "." + hash + ext
+	a.urls[name] = "/static/" + served
+	a.files[served] = newBuiltFile(body, ext)
+}
+
+// newBuiltFile is body served as a file of extension ext, gzipped at the
+// best level once.
+func newBuiltFile(body []byte, ext string) *builtFile {
 	f := &builtFile{body: body, ctype: mime.TypeByExtension(ext), etag: contentETag(body)}
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
@@ -114,38 +122,62 @@ func (a *builtAssets) add(name string, body []byte) {
 	if buf.Len() < len(body) {
 		f.gz = buf.Bytes()
 	}
-	a.urls[name] = "/static/" + served
-	a.files[served] = f
+	return f
 }
 
-// bundle is the ES module name with everything it imports, in one minified
-// module.
-func bundle(files fs.FS, name string) ([]byte, error) {
+// outDir is where esbuild places the files it builds (in memory only).
+const outDir = "/out"
+
+// bundle builds the ES modules entries, with everything they import, into
+// minified modules split at dynamic imports (see above), and records them.
+// esbuild names each output by the hash of its content and of the files it
+// imports, so a chunk's name changes when any part of it does.
+func (a *builtAssets) bundle(files fs.FS, entries []string) error {
 	res := api.Build(api.BuildOptions{
-		EntryPoints:       []string{name},
+		EntryPoints:       entries,
 		Bundle:            true,
 		Write:             false,
+		Splitting:         true,
 		Format:            api.FormatESModule,
 		Target:            api.ES2020,
 		MinifyWhitespace:  true,
 		MinifyIdentifiers: true,
 		MinifySyntax:      true,
 		LegalComments:     api.LegalCommentsNone,
-		Outfile:           "out.js",
+		Outdir:            outDir,
+		Outbase:           ".",
+		EntryNames:        "[dir]/[name].[hash]",
+		ChunkNames:        "js/chunk.[hash]",
 		Plugins:           []api.Plugin{fsPlugin(files)},
 		LogLevel:          api.LogLevelSilent,
 	})
 	if len(res.Errors) > 0 {
 		e := res.Errors[0]
 		if e.Location != nil {
-			return nil, fmt.Errorf("%s: %s:%d: %s", name, e.Location.File, e.Location.Line, e.Text)
+			return fmt.Errorf("%s:%d: %s", e.Location.File, e.Location.Line, e.Text)
 		}
-		return nil, fmt.Errorf("%s: %s", name, e.Text)
+		return fmt.Errorf("bundle %s: %s", strings.Join(entries, ", "), e.Text)
 	}
-	if len(res.OutputFiles) != 1 {
-		return nil, fmt.Errorf("%s: %d output files, want 1", name, len(res.OutputFiles))
+	for _, f := range res.OutputFiles {
+		served, ok := strings.CutPrefix(f.Path, outDir+"/")
+		if !ok || path.Ext(served) != ".js" {
+			return fmt.Errorf("bundle: unexpected output %s", f.Path)
+		}
+		a.files[served] = newBuiltFile(f.Contents, ".js")
+		// an entry point's built name is its source name with a hash
+		if base, _, ok := strings.Cut(path.Base(served), "."); ok {
+			src := path.Join(path.Dir(served), base+".js")
+			if slices.Contains(entries, src) {
+				a.urls[src] = "/static/" + served
+			}
+		}
 	}
-	return res.OutputFiles[0].Contents, nil
+	for _, e := range entries {
+		if a.urls[e] == "" {
+			return fmt.Errorf("bundle: no output for %s", e)
+		}
+	}
+	return nil
 }
 
 // fsPlugin makes esbuild read the modules from files: imports are paths

@@ -30,8 +30,21 @@ import { Announcer } from './announce.js';
 import { installModel } from './model.js';
 import { installDrawPad } from './drawpad.js';
 
+// afterFirstMaps resolves once the first maps are drawn (draw.js calls
+// app.draw.firstDrawn), or two seconds after the load event if no frame
+// comes (a hidden tab): what the first screen does not need waits for it.
+function afterFirstMaps() {
+  let drawn;
+  const p = new Promise((resolve) => {
+    drawn = resolve;
+    addEventListener('load', () => setTimeout(resolve, 2000));
+  });
+  return { p, drawn };
+}
+
 // createApp makes the page's state: every field the modules read and write.
 function createApp(config) {
+  const firstMaps = afterFirstMaps();
   const wsPath = config.ws || '/ws';
   const { params, view } = readURL(location.search);
   const lab = new Lab(params, view);
@@ -44,8 +57,9 @@ function createApp(config) {
     transport: null, // the websocket (transport.js)
     // the maps of the current network (render/layout.js build)
     layout: { views: [], canvases: new Map(), columns: new Map(), links: [] },
-    charts: new Charts($('loss-chart'), $('acc-chart')),
+    charts: new Charts($('loss-chart'), $('acc-chart'), firstMaps.p),
     draw: { // draw.js
+      firstDrawn: firstMaps.drawn, // called once the first maps are drawn
       chartsDrawnAt: 0, // when the charts were last drawn (animation frame time)
       // the step after which the charts start when the session came with no
       // history of its earlier steps (a fork of a room); null otherwise

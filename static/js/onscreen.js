@@ -7,6 +7,7 @@ import { wantedLayers, subscribeMessage } from './subscription.js';
 
 // a map this close to the screen (a tenth of it) counts as on screen
 const NEAR = '10%';
+const NEAR_PART = 0.1;
 // how long the page waits after scrolling or resizing before it changes
 // its subscription
 const RESUBSCRIBE_MS = 150;
@@ -46,6 +47,17 @@ export function observeVisibility(app) {
     else scheduleSubscription(app);
   }, { rootMargin: NEAR });
   for (const c of viewsOf.keys()) sub.observer.observe(c);
+  // what is on screen now, measured at once (one layout): the first frame
+  // is drawn at the next animation frame, without waiting for the
+  // observer's first report, which comes only after the page is rendered
+  const vw = innerWidth;
+  const vh = innerHeight;
+  for (const c of viewsOf.keys()) {
+    const r = c.getBoundingClientRect();
+    if (r.width && r.height && r.bottom >= -vh * NEAR_PART && r.top <= vh * (1 + NEAR_PART) &&
+        r.right >= -vw * NEAR_PART && r.left <= vw * (1 + NEAR_PART)) sub.onScreen.add(c);
+  }
+  for (const v of app.layout.views) v.visible = v.surfaces.some((sf) => sub.onScreen.has(sf.canvas));
 }
 
 // scheduleSubscription sends the subscription once the screen has been still

@@ -1,6 +1,10 @@
 // charts.js — training loss and train/test accuracy over optimizer steps,
-// drawn with the vendored uPlot (static/vendor/uplot, loaded as a classic
-// script that defines the global uPlot).
+// drawn with the vendored uPlot (static/vendor/uplot, a classic script that
+// defines the global uPlot). uPlot is a third of what a first load would
+// fetch and a new lab has no point to plot, so it is loaded only once the
+// page has drawn its first maps (whenDrawn) and the charts come near the
+// screen; until then the charts keep their place, empty. The page names
+// the script and its styles in the charts' data-uplot-js and data-uplot-css.
 
 const FONT = '13px system-ui, sans-serif';
 
@@ -12,14 +16,59 @@ function axes(yLabel) {
   ];
 }
 
-// Charts owns the two plots and resizes them with their containers.
+// loadUPlot adds uPlot's styles and script (once) and resolves when the
+// global uPlot is defined.
+let loading = null;
+function loadUPlot(js, css) {
+  if (typeof globalThis.uPlot === 'function') return Promise.resolve();
+  if (loading) return loading;
+  if (css) {
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = css;
+    document.head.append(link);
+  }
+  loading = new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = js;
+    s.onload = () => resolve();
+    s.onerror = () => { loading = null; reject(new Error(`load ${js}`)); };
+    document.head.append(s);
+  });
+  return loading;
+}
+
+// Charts owns the two plots and resizes them with their containers. The
+// plots are made once uPlot is loaded (see above); update keeps the latest
+// metrics to show them then.
 export class Charts {
-  constructor(lossEl, accEl) {
-    const U = globalThis.uPlot;
-    this.ok = typeof U === 'function';
+  constructor(lossEl, accEl, whenDrawn = Promise.resolve()) {
+    this.ok = false;
     this.lossEl = lossEl;
     this.accEl = accEl;
-    if (!this.ok) return;
+    this.metrics = null;
+    const box = lossEl.closest('[data-uplot-js]');
+    if (typeof globalThis.uPlot === 'function') {
+      this.make();
+      return;
+    }
+    if (!box) return;
+    const near = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      near.disconnect();
+      whenDrawn
+        .then(() => loadUPlot(box.dataset.uplotJs, box.dataset.uplotCss))
+        .then(() => { this.make(); if (this.metrics) this.update(this.metrics); })
+        .catch(() => {}); // no charts: the maps and counters still work
+    }, { rootMargin: '25%' });
+    near.observe(box);
+  }
+
+  // make makes the plots with the loaded uPlot.
+  make() {
+    const U = globalThis.uPlot;
+    this.ok = true;
+    const { lossEl, accEl } = this;
     const w = Math.max(260, lossEl.clientWidth || 420);
     this.loss = new U({
       width: w, height: 200,
@@ -54,6 +103,7 @@ export class Charts {
 
   // update sets the series from the lab's metrics (arrays of equal length).
   update(m) {
+    this.metrics = m;
     if (!this.ok) return;
     this.loss.setData([m.step, m.loss]);
     // merge the test points onto the training steps (null elsewhere)

@@ -21,19 +21,32 @@ export function sizeCanvas(canvas, h, w, cell) {
 }
 
 // Surface is one canvas and its ImageData; maps are painted into it at
-// (x0, y0) and shown with flush().
+// (x0, y0) and shown with flush(). The canvas is sized at once (the page's
+// layout needs it); its context and ImageData are made when it is first
+// painted, so a page opens without that work for the maps off screen.
 export class Surface {
   constructor(canvas, h, w, cell) {
     this.canvas = canvas;
     sizeCanvas(canvas, h, w, cell);
-    this.ctx = canvas.getContext('2d');
-    this.img = this.ctx.createImageData(w, h);
+    this.h = h;
+    this.w = w;
+    this.ctx = null;
+    this.image = null;
     this.dirty = false;
-    // gaps stay white: fill once
-    const px = this.img.data;
-    for (let i = 0; i < px.length; i += 4) {
-      px[i] = GAP[0]; px[i + 1] = GAP[1]; px[i + 2] = GAP[2]; px[i + 3] = 255;
+  }
+
+  // img is the ImageData, made on first use with its gaps white.
+  get img() {
+    if (!this.image) {
+      this.ctx = this.canvas.getContext('2d');
+      this.image = this.ctx.createImageData(this.w, this.h);
+      // gaps stay white: fill once
+      const px = this.image.data;
+      for (let i = 0; i < px.length; i += 4) {
+        px[i] = GAP[0]; px[i + 1] = GAP[1]; px[i + 2] = GAP[2]; px[i + 3] = 255;
+      }
     }
+    return this.image;
   }
 
   // paint writes data[offset … offset+h·w) (row-major) at (x0, y0) with
@@ -75,7 +88,7 @@ export class Surface {
 
   flush() {
     if (!this.dirty) return;
-    this.ctx.putImageData(this.img, 0, 0);
+    this.ctx.putImageData(this.image, 0, 0);
     this.dirty = false;
   }
 }
