@@ -123,6 +123,7 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 		Seq: meta.Seq, Step: tr.Step, Epoch: tr.Epoch, Done: meta.Done, Next: meta.Next,
 		Keyframe: meta.Keyframe, Exact: meta.Exact, Probe: tr.Probe,
 		Sample: tr.Sample, Index: tr.Index, Label: tr.Label, Tensors: e.entries,
+		History: meta.History,
 	}
 	if !meta.Published.IsZero() {
 		h.Published = meta.Published.UnixMilli()

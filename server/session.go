@@ -57,6 +57,7 @@ type session struct {
 	undo     []undoPoint // a room's: what "undo" puts back, last last (undo.go)
 	epochAt  time.Time   // when the step_epoch running started
 	epochP0  float64     // the part of the epoch done then
+	tl       tlState     // the history of training and the pages looking back (timeline_session.go)
 }
 
 type runMode int
@@ -131,6 +132,7 @@ func (s *session) inSession(f func()) bool {
 // run is the session goroutine.
 func (s *session) run() {
 	defer close(s.done)
+	defer s.tlRelease()
 	for {
 		if s.mode == modePaused {
 			select {
@@ -228,6 +230,7 @@ func (s *session) advance(now time.Time) {
 // stepDone records a completed optimizer step.
 func (s *session) stepDone() {
 	s.srv.metrics.steps.Inc()
+	s.tlObserve()
 	m := s.t.Metrics()
 	s.pending = append(s.pending, protocol.MetricsPoint{Step: m.Step, Loss: m.LastLoss, TrainAcc: m.TrainAcc})
 }
@@ -247,6 +250,7 @@ func (s *session) diverged(m *sessionMsg) {
 }
 
 func (s *session) handle(m sessionMsg) {
+	s.tlObserve() // the step a command starts from, if the history lacks it
 	switch m.kind {
 	case msgAttach:
 		s.attach(m.c, m.resumed)
