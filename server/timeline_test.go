@@ -205,4 +205,3 @@ func TestTimelineNewHistory(t *testing.T) {
 		t.Errorf("after a reset the history keeps %v, want [0]", got)
 	}
 }
-
