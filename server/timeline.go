@@ -10,8 +10,14 @@ import (
 // A session's timeline is its history of training: after every optimizer
 // step (and at the step the history starts from) a snapshot of every
 // layer's filters W, b and their dL/dW, dL/db, the step's loss and running
-// accuracy, and the probe image's feature maps and class probabilities at
-// those weights. Snapshots keep the engine's float64 numbers exactly.
+// accuracy, and the probe image of that step. Snapshots keep the engine's
+// float64 numbers exactly. The probe's feature maps and class
+// probabilities of a step are a function of its weights and probe image:
+// they are computed again, by the engine's layers, when a page looks at the
+// step (timeline_probe.go), and come out bit for bit as the trainer
+// computed them then (TestTimelineDeterministic). That spares each step
+// the probe's pass (a fifth of a step of the default network) and keeps
+// three times as many steps in the budget.
 //
 // The history is thinned geometrically, so that a whole run fits a fixed
 // budget: with density K, step s stays while the run is at step now if
@@ -32,8 +38,12 @@ type timeline struct {
 	base    int   // the step the history starts at
 	trainer *engine.Trainer
 	layout  *tlLayout
-	snaps   []*tlSnap // oldest first, by step
-	spare   *tlSnap   // a dropped snapshot whose array the next one reuses
+	net     *tlProbeNet // computes a snapshot's probe maps (timeline_probe.go)
+	snaps   []*tlSnap   // oldest first, by step
+	spare   *tlSnap     // a dropped snapshot whose array the next one reuses
+	// spareProbe is the array the probe image is read into to compare it
+	// with the last one's
+	spareProbe []float64
 	// tooLarge is set when one snapshot of this network is larger than the
 	// budget: the session keeps no history.
 	tooLarge bool
@@ -48,10 +58,15 @@ type tlSnap struct {
 	step      int
 	loss, acc float64 // the step's batch loss and the running training accuracy (NaN at a start)
 	grads     bool    // dL/dW is present (not at a start, before any step)
-	label     int     // of the probe image
-	probeLoss float64
-	pred      int
+	probe     *tlProbe
 	data      []float64
+}
+
+// tlProbe is a probe image and its label, shared by the snapshots of the
+// steps it was the probe of.
+type tlProbe struct {
+	x     []float64 // (C, H, W)
+	label int
 }
 
 // tlSpan is where one tensor lies in a snapshot's data.
@@ -68,18 +83,17 @@ func (sp tlSpan) size() int {
 	return n
 }
 
-// tlLayout places the tensors of one network's snapshot. Per layer:
-// its probe output (act) and, for a layer with parameters, W, b, dL/dW and
-// dL/db (off −1: none).
+// tlLayout places the tensors of one network's snapshot: for each layer
+// with parameters W, b, dL/dW and dL/db. in and out are the shapes of the
+// input image and of each layer's output.
 type tlLayout struct {
 	size   int
-	input  tlSpan
-	probs  tlSpan
+	in     []int
 	layers []tlLayerSpans
 }
 
 type tlLayerSpans struct {
-	act           tlSpan
+	out           []int // the layer's output shape (C, H, W) or (N)
 	w, b, dw, db  tlSpan
 	hasW, hasBias bool
 }
@@ -91,12 +105,12 @@ func newTLLayout(t *engine.Trainer) *tlLayout {
 		l.size += sp.size()
 		return sp
 	}
-	l.input = place(t.InputShape())
+	l.in = slices.Clone(t.InputShape())
 	infos := t.Layers()
 	l.layers = make([]tlLayerSpans, len(infos))
 	for i, info := range infos {
 		ls := &l.layers[i]
-		ls.act = place(info.OutShape)
+		ls.out = slices.Clone(info.OutShape)
 		if len(info.ParamShapes) > 0 {
 			ls.hasW = true
 			ls.w, ls.dw = place(info.ParamShapes[0]), place(info.ParamShapes[0])
@@ -106,11 +120,11 @@ func newTLLayout(t *engine.Trainer) *tlLayout {
 			ls.b, ls.db = place(info.ParamShapes[1]), place(info.ParamShapes[1])
 		}
 	}
-	l.probs = place([]int{infos[len(infos)-1].OutShape.Size()})
 	return l
 }
 
-// tlSnapOverhead is what a snapshot holds beyond its array.
+// tlSnapOverhead is what a snapshot holds beyond its array (a new probe
+// image is counted apart, see probeBytes).
 const tlSnapOverhead = 96
 
 // snapBytes is the memory of one snapshot of the layout.
@@ -135,12 +149,25 @@ func (h *timeline) bytes() int64 {
 	if h.spare != nil {
 		n++
 	}
-	return int64(n) * h.layout.snapBytes()
+	return int64(n)*h.layout.snapBytes() + h.probeBytes()
+}
+
+// probeBytes is the memory of the distinct probe images kept.
+func (h *timeline) probeBytes() int64 {
+	var b int64
+	var last *tlProbe
+	for _, sn := range h.snaps {
+		if sn.probe != last && sn.probe != nil {
+			b += int64(8*len(sn.probe.x)) + 32
+			last = sn.probe
+		}
+	}
+	return b
 }
 
 // clear forgets the history (a new network, a reset, a load, an undo).
 func (h *timeline) clear() {
-	h.snaps, h.spare, h.layout, h.trainer, h.tooLarge = nil, nil, nil, nil, false
+	h.snaps, h.spare, h.layout, h.net, h.trainer, h.tooLarge = nil, nil, nil, nil, nil, false
 	h.density = tlMaxDensity
 }
 
@@ -201,7 +228,7 @@ func (h *timeline) observe(t *engine.Trainer) bool {
 	}
 	if h.trainer == nil {
 		h.trainer, h.base, h.layout = t, step, newTLLayout(t)
-		if h.layout.snapBytes() > h.budget {
+		if 2*h.layout.snapBytes()+int64(8*len(h.layout.in)) > h.budget {
 			h.tooLarge = true
 			return false
 		}
@@ -217,27 +244,23 @@ func (h *timeline) record(t *engine.Trainer, step int) {
 	if sn == nil {
 		sn = &tlSnap{data: make([]float64, h.layout.size)}
 	}
-	// the probe's forward (and backward) pass at the current weights, the
-	// batch's gradients: views of the trainer's buffers, copied at once
-	tr := t.Trace(engine.TraceOptions{Probe: true, Preview: true, Borrow: true,
-		Skip: engine.TraceGradOutput | engine.TraceGradInput | engine.TraceDeltas | engine.TraceOptState})
+	// the batch's gradients and the weights: views of the trainer's
+	// buffers, copied at once
+	tr := t.Trace(engine.TraceOptions{Borrow: true,
+		Skip: engine.TraceMaps | engine.TraceGradOutput | engine.TraceGradInput | engine.TraceDeltas | engine.TraceOptState})
 	m := t.Metrics()
-	*sn = tlSnap{step: step, loss: m.LastLoss, acc: m.TrainAcc, label: tr.Label, probeLoss: tr.Loss, pred: tr.Prediction, data: sn.data}
+	*sn = tlSnap{step: step, loss: m.LastLoss, acc: m.TrainAcc, probe: h.probeOf(t), data: sn.data}
 	l := h.layout
-	put := func(sp tlSpan, x *engine.Tensor) bool {
+	put := func(sp tlSpan, x *engine.Tensor) {
 		if x == nil {
 			clear(sn.data[sp.off : sp.off+sp.size()])
-			return false
+			return
 		}
 		copy(sn.data[sp.off:sp.off+sp.size()], x.Data)
-		return true
 	}
-	put(l.input, tr.Input)
-	copy(sn.data[l.probs.off:l.probs.off+l.probs.size()], tr.Probs)
 	sn.grads = hasGrads(tr)
 	for i := range l.layers {
 		ls, lt := &l.layers[i], &tr.Layers[i]
-		put(ls.act, lt.Output)
 		if ls.hasW {
 			put(ls.w, lt.Weights)
 			put(ls.dw, lt.GradWeights)
@@ -249,6 +272,26 @@ func (h *timeline) record(t *engine.Trainer, step int) {
 	}
 	h.snaps = append(h.snaps, sn)
 	h.thin(step)
+}
+
+// probeOf is the trainer's probe image, shared with the last snapshot
+// when it is the same.
+func (h *timeline) probeOf(t *engine.Trainer) *tlProbe {
+	var prev *tlProbe
+	if last := h.last(); last != nil {
+		prev = last.probe
+	}
+	var buf []float64
+	if prev != nil && h.spareProbe != nil {
+		buf = h.spareProbe
+	}
+	x, label := t.ProbeImage(buf)
+	if prev != nil && prev.label == label && slices.Equal(prev.x, x) {
+		h.spareProbe = x
+		return prev
+	}
+	h.spareProbe = nil
+	return &tlProbe{x: x, label: label}
 }
 
 // hasGrads reports whether the trace carries the batch's dL/dW.

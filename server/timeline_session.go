@@ -163,8 +163,13 @@ func (s *session) sendHistory(c *client, step int, shared bool) {
 	if sn == nil || c.flow.framesOff() {
 		return
 	}
+	tr, err := s.tl.trace(sn)
+	if err != nil {
+		s.log.Error("history trace", "err", err)
+		return
+	}
 	s.seq++
-	b, err := s.tl.enc.Encode(s.tl.trace(sn), &c.sub, protocol.FrameMeta{Seq: s.seq, Keyframe: true, Exact: true,
+	b, err := s.tl.enc.Encode(tr, &c.sub, protocol.FrameMeta{Seq: s.seq, Keyframe: true, Exact: true,
 		Published: time.Now(), History: &protocol.HistoryView{Step: sn.step, Live: s.t.Step(), Shared: shared}})
 	if err != nil {
 		s.log.Error("encode history frame", "err", err)
@@ -178,38 +183,6 @@ func (s *session) sendHistory(c *client, step int, shared bool) {
 	if c.mb.putFrame(pm, b) {
 		s.srv.metrics.framesDropped.Inc()
 	}
-}
-
-// trace is a snapshot as a trace of the probe image (views of its array,
-// read by the frame encoder at once).
-func (h *timeline) trace(sn *tlSnap) *engine.Trace {
-	l := h.layout
-	t := func(sp tlSpan) *engine.Tensor {
-		return &engine.Tensor{Shape: sp.shape, Data: sn.data[sp.off : sp.off+sp.size() : sp.off+sp.size()]}
-	}
-	tr := &engine.Trace{Step: sn.step, Probe: true, Sample: -1, Index: -1, Label: sn.label,
-		Loss: sn.probeLoss, BatchLoss: sn.loss, Prediction: sn.pred, Input: t(l.input)}
-	if !math.IsNaN(sn.probeLoss) {
-		tr.Probs = t(l.probs).Data
-	}
-	tr.Layers = make([]engine.LayerTrace, len(l.layers))
-	for i := range l.layers {
-		ls, lt := &l.layers[i], &tr.Layers[i]
-		lt.Index, lt.Output = i, t(ls.act)
-		if ls.hasW {
-			lt.Weights = t(ls.w)
-			if sn.grads {
-				lt.GradWeights = t(ls.dw)
-			}
-		}
-		if ls.hasBias {
-			lt.Bias = t(ls.b)
-			if sn.grads {
-				lt.GradBias = t(ls.db)
-			}
-		}
-	}
-	return tr
 }
 
 // timeline runs a page's timeline message in the session goroutine (the

@@ -166,7 +166,10 @@ func TestTimelineDeterministic(t *testing.T) {
 	}
 	// the newest snapshot is the trainer's state now, bit for bit
 	want := tr1.Trace(engine.TraceOptions{Probe: true, Preview: true})
-	got := a.trace(a.last())
+	got, err := a.trace(a.last())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got.Step != tr1.Step() {
 		t.Fatalf("last snapshot of step %d, want %d", got.Step, tr1.Step())
 	}
@@ -188,7 +191,10 @@ func TestTimelineDeterministic(t *testing.T) {
 	}
 	// the first is the network before any step: the seed's weights, no dL/dW
 	fresh, _ := shapesRun(t, 0, budget)
-	first := a.trace(a.snaps[0])
+	first, err := a.trace(a.snaps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	w0 := fresh.Trace(engine.TraceOptions{Probe: true, Preview: true})
 	if first.Step != 0 || !slices.Equal(first.Layers[0].Weights.Data, w0.Layers[0].Weights.Data) || first.Layers[0].GradWeights != nil {
 		t.Errorf("first snapshot: step %d, W equal %v, dL/dW %v; want step 0, the seed's W, none",
