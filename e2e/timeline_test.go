@@ -78,6 +78,9 @@ func TestTimelineInBrowser(t *testing.T) {
 		t.Errorf("comparison drew %+v, want 3 canvases of 9 cells in several colours", st)
 	}
 
+	p.do("the timeline at the top", chromedp.Evaluate[chromedp.Void](`document.getElementById('timeline').scrollIntoView()`))
+	shot(p, "timeline.png")
+
 	// now: the live filters, pixel for pixel
 	p.click("tl-now")
 	p.waitFor("live again", `document.getElementById('timeline').dataset.mode === 'live' && document.getElementById('tl-status').textContent.startsWith('Live.')`)
@@ -85,6 +88,5 @@ func TestTimelineInBrowser(t *testing.T) {
 	if eval[string](p, `document.body.dataset.history`) != "" {
 		t.Errorf("the page still marks history when live")
 	}
-	shot(p, "timeline.png")
 	p.checkClean()
 }

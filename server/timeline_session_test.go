@@ -203,3 +203,42 @@ func TestTimelineErrors(t *testing.T) {
 		t.Errorf("after refusals: %+v", tl)
 	}
 }
+
+// TestTimelineMemory: the history's bytes are the gauge's and are held
+// within the memory budget (tlChunk at a time); -timeline-budget 0 (a
+// negative TimelineBytes) keeps none and says so.
+func TestTimelineMemory(t *testing.T) {
+	used := map[bool]float64{}
+	for _, on := range []bool{true, false} {
+		cfg := Config{MaxQuestions: 1000, CmdRate: 1000}
+		if !on {
+			cfg.TimelineBytes = -1
+		}
+		srv, ts := newTestServer(t, cfg)
+		c := dial(t, ts, tinyQuery)
+		c.expect("welcome", nil)
+		for range 3 {
+			c.stepBatch()
+		}
+		tl := c.timeline(protocol.TimelineList, nil)
+		if got := gaugeValue(t, srv.timelineBytes); got != float64(tl.Bytes) {
+			t.Errorf("history on %v: bpv_timeline_bytes %v, the session's %d", on, got, tl.Bytes)
+		}
+		used[on] = gaugeValue(t, srv.metrics.memInUse)
+		switch {
+		case on && (!slices.Equal(tl.Steps, []int{0, 1, 2, 3}) || tl.Bytes <= 0 || tl.Budget != DefaultTimelineBytes):
+			t.Errorf("history on: %+v", tl)
+		case !on && (len(tl.Steps) != 0 || tl.Bytes != 0 || tl.Note != msgHistoryOff):
+			t.Errorf("history off: %+v", tl)
+		}
+		if !on {
+			var r protocol.Reply
+			if typ, raw := c.answer(c.send(map[string]any{"type": "timeline", "action": "view", "step": 0}), &r); typ != "error" || r.Message != msgHistoryOff {
+				t.Errorf("view without history: %s", raw)
+			}
+		}
+	}
+	if d := used[true] - used[false]; d != tlChunk {
+		t.Errorf("memory in use with a history %v more than without, want %d (one chunk)", d, tlChunk)
+	}
+}

@@ -220,7 +220,7 @@ function compare(app) {
 // now − then (its own), with the server's numbers.
 function drawCompare(msg) {
   const grid = filterGrid(msg.shape);
-  const cell = grid.w > 60 ? 2 : 8;
+  const cell = Math.max(2, Math.min(16, Math.floor(160 / grid.w)));
   const paint = (id, data, s) => {
     const scale = makeScale({ min: -s, max: s, absMax: s, p99abs: 0 }, { diverging: true, mode: 'full' });
     const surf = new Surface($(id), grid.h, grid.w, cell);
