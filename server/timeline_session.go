@@ -2,6 +2,7 @@ package server
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -193,6 +194,11 @@ func (s *session) timelineMsg(c *client, m *protocol.ClientMsg, r protocol.Timel
 		return
 	}
 	s.tlObserve()
+	for p := range s.tl.views {
+		if !slices.Contains(s.clients, p) {
+			delete(s.tl.views, p) // a page gone (a reconnection is a new page)
+		}
+	}
 	owner := s.room != nil && s.mayDrive(c)
 	switch r.Action {
 	case protocol.TimelineView:

@@ -46,7 +46,15 @@ export function installTimeline(app) {
   $('tl-now').addEventListener('click', () => { stopPlay(app); live(app); });
   $('tl-play').addEventListener('click', () => (tl.playing ? stopPlay(app) : startPlay(app)));
   $('tl-compare-go').addEventListener('click', () => compare(app));
-  document.addEventListener('bpv:welcome', (e) => { fillLayers(e.detail); list(app); });
+  document.addEventListener('bpv:welcome', (e) => {
+    // a new connection: what was asked on the old one is not answered
+    tl.pending.clear();
+    tl.inflight = false;
+    tl.want = null;
+    stopPlay(app);
+    fillLayers(e.detail);
+    list(app);
+  });
   setInterval(() => {
     const s = app.lab.state;
     if (document.hidden || tl.viewing !== null || !s || s.step === tl.listedAt) return;
