@@ -32,6 +32,7 @@ type session struct {
 	perAddr bool       // counted against MaxSessionsPerAddr (a lab or a fork, not a room)
 	room    *Room      // the room this session is the trainer of (set once, see registry.makeRoomSession); nil for a private session
 	mem     int64      // bytes of the memory budget its trainer holds (see memory.go)
+	tlMem   int64      // bytes of the memory budget its history holds (see timeline_session.go)
 	forkOf  string     // a fork: the join code of the room it was forked from (set before run starts); "" for a lab or a room
 	maxRate float64    // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
 	// A fork: the student whose it is, in the roster of the room (set

@@ -77,7 +77,7 @@ func (s *session) tlAccount() {
 	need := (h.bytes() + tlChunk - 1) / tlChunk * tlChunk
 	switch {
 	case need > h.reserved:
-		if s.srv.sessions.reserveSpare(need - h.reserved) {
+		if s.srv.sessions.reserveSpare(s, need-h.reserved) {
 			h.reserved = need
 		} else {
 			h.capped = true
@@ -88,7 +88,7 @@ func (s *session) tlAccount() {
 			}
 		}
 	case need < h.reserved-tlChunk:
-		s.srv.sessions.unreserve(h.reserved - need)
+		s.srv.sessions.releaseSpare(s, h.reserved-need)
 		h.reserved = need
 	}
 	b := h.bytes()
@@ -101,23 +101,38 @@ func (s *session) tlRelease() {
 	h := &s.tl
 	s.srv.timelineBytes.Add(float64(-h.counted))
 	if h.reserved > 0 {
-		s.srv.sessions.unreserve(h.reserved)
+		s.srv.sessions.releaseSpare(s, h.reserved) // nothing if the registry ended it: endLocked gave it back
 	}
 	h.timeline = timeline{}
 	h.counted, h.reserved = 0, 0
 }
 
-// reserveSpare adds bytes to the memory in use if the budget has room,
-// evicting nothing: the history of a session grows only into free memory.
-func (g *registry) reserveSpare(bytes int64) bool {
+// reserveSpare adds bytes to the memory in use, as sess's history's, if
+// the budget has room, evicting nothing: a history grows only into free
+// memory. Ending sess gives them back (endLocked).
+func (g *registry) reserveSpare(sess *session, bytes int64) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.closed || g.memUsed+bytes > g.maxMem {
+	if g.closed || g.byToken[sess.token] != sess || g.memUsed+bytes > g.maxMem {
 		return false
 	}
 	g.memUsed += bytes
+	sess.tlMem += bytes
 	g.memInUse.Set(float64(g.memUsed))
 	return true
+}
+
+// releaseSpare gives back bytes of sess's history (none once sess has
+// ended: endLocked gave them all back).
+func (g *registry) releaseSpare(sess *session, bytes int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.byToken[sess.token] != sess {
+		return
+	}
+	g.memUsed -= bytes
+	sess.tlMem -= bytes
+	g.memInUse.Set(float64(g.memUsed))
 }
 
 // viewOf is the step of history page c looks at (−1: live) and whether

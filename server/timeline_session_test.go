@@ -231,6 +231,17 @@ func TestTimelineMemory(t *testing.T) {
 		case !on && (len(tl.Steps) != 0 || tl.Bytes != 0 || tl.Note != msgHistoryOff):
 			t.Errorf("history off: %+v", tl)
 		}
+		if on {
+			// ending the session gives back its trainer's and its history's memory at once
+			for _, sess := range srv.sessions.private() {
+				srv.sessions.end(sess, evictIdle)
+				<-sess.done
+			}
+			if got, tb := gaugeValue(t, srv.metrics.memInUse), gaugeValue(t, srv.timelineBytes); got != 0 || tb != 0 {
+				t.Errorf("after the session ended: memory in use %v, bpv_timeline_bytes %v; want 0 and 0", got, tb)
+			}
+			continue
+		}
 		if !on {
 			var r protocol.Reply
 			if typ, raw := c.answer(c.send(map[string]any{"type": "timeline", "action": "view", "step": 0}), &r); typ != "error" || r.Message != msgHistoryOff {
