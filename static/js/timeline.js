@@ -194,11 +194,9 @@ function render(app) {
   range.max = String(Math.max(0, tl.steps.length - 1));
   range.value = String(looking ? Math.max(0, indexOf(tl.steps, tl.viewing)) : Math.max(0, tl.steps.length - 1));
   range.setAttribute('aria-valuetext', looking ? `step ${tl.viewing} of history` : 'live');
-  range.disabled = tl.steps.length === 0;
   const play = $('tl-play');
   play.textContent = tl.playing ? '❚❚ Stop' : '⟲ Replay';
   play.setAttribute('aria-pressed', tl.playing ? 'true' : 'false');
-  $('tl-now').disabled = !looking;
   $('tl-compare-then').textContent = looking ? `step ${tl.viewing}` : tl.steps.length ? `step ${tl.steps[0]}` : '—';
 }
 
