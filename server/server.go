@@ -59,22 +59,23 @@ type Server struct {
 	httpm    *httpMetrics
 	draining atomic.Bool
 	cmdtime  *prometheus.HistogramVec
-	// timelineBytes is the memory the sessions' histories hold (timeline.go)
-	timelineBytes prometheus.Gauge
-	sessions      *registry // every session: labs, rooms' trainers, forks
-	class         *classroom
-	data          *dataSets
-	site          *web.Site // the pages
-	router        chi.Router
-	cluster       *clusterState // nil for a server alone (cluster.go)
-	up            websocket.Upgrader
-	forms         *http.CrossOriginProtection // the forms' origin check (security.go)
-	quit          chan struct{}               // closed by Shutdown
-	conns         sync.WaitGroup
+	sessions *registry // every session: labs, rooms' trainers, forks
+	class    *classroom
+	data     *dataSets
+	site     *web.Site // the pages
+	router   chi.Router
+	cluster  *clusterState // nil for a server alone (cluster.go)
+	up       websocket.Upgrader
+	forms    *http.CrossOriginProtection // the forms' origin check (security.go)
+	quit     chan struct{}               // closed by Shutdown
+	conns    sync.WaitGroup
 
 	mu      sync.Mutex
 	closing bool
 	clients map[*client]struct{}
+
+	// tlBytes is the memory the sessions' histories hold (timeline_session.go)
+	tlBytes prometheus.Gauge
 }
 
 // New builds a Server. It returns an error if a field of cfg is out of
@@ -99,7 +100,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	s.httpm = newHTTPMetrics(s.metrics.reg)
 	registerBuildInfo(s.metrics.reg, cfg.Version)
 	s.cmdtime = newCommandLatency(s.metrics.reg)
-	s.timelineBytes = newTimelineGauge(s.metrics.reg)
+	s.tlBytes = newTimelineGauge(s.metrics.reg)
 	s.sessions = newRegistry(cfg, s.metrics)
 	s.metrics.memBudget.Set(float64(cfg.MaxMemory))
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)

@@ -92,14 +92,14 @@ func (s *session) tlAccount() {
 		h.reserved = need
 	}
 	b := h.bytes()
-	s.srv.timelineBytes.Add(float64(b - h.counted))
+	s.srv.tlBytes.Add(float64(b - h.counted))
 	h.counted = b
 }
 
 // tlRelease gives back what the history holds: the session has ended.
 func (s *session) tlRelease() {
 	h := &s.tl
-	s.srv.timelineBytes.Add(float64(-h.counted))
+	s.srv.tlBytes.Add(float64(-h.counted))
 	if h.reserved > 0 {
 		s.srv.sessions.releaseSpare(s, h.reserved) // nothing if the registry ended it: endLocked gave it back
 	}

@@ -221,7 +221,7 @@ func TestTimelineMemory(t *testing.T) {
 			c.stepBatch()
 		}
 		tl := c.timeline(protocol.TimelineList, nil)
-		if got := gaugeValue(t, srv.timelineBytes); got != float64(tl.Bytes) {
+		if got := gaugeValue(t, srv.tlBytes); got != float64(tl.Bytes) {
 			t.Errorf("history on %v: bpv_timeline_bytes %v, the session's %d", on, got, tl.Bytes)
 		}
 		used[on] = gaugeValue(t, srv.metrics.memInUse)
@@ -237,7 +237,7 @@ func TestTimelineMemory(t *testing.T) {
 				srv.sessions.end(sess, evictIdle)
 				<-sess.done
 			}
-			if got, tb := gaugeValue(t, srv.metrics.memInUse), gaugeValue(t, srv.timelineBytes); got != 0 || tb != 0 {
+			if got, tb := gaugeValue(t, srv.metrics.memInUse), gaugeValue(t, srv.tlBytes); got != 0 || tb != 0 {
 				t.Errorf("after the session ended: memory in use %v, bpv_timeline_bytes %v; want 0 and 0", got, tb)
 			}
 			continue
