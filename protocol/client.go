@@ -43,6 +43,9 @@ type ClientMsg struct {
 	// this page frames.
 	Seq  *uint64 `json:"seq,omitempty"`
 	Send *bool   `json:"send,omitempty"`
+	// timeline (besides CmdArgs.Action, Layer and Filter): the step of
+	// history to look at (see ParseTimeline).
+	Step *int `json:"step,omitempty"`
 }
 
 // CmdArgs are the arguments of set, reset and test; a nil field is absent.

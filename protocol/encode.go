@@ -16,6 +16,7 @@ type FrameEncoder struct {
 	srcs    []frameSrc
 	entries []TensorEntry
 	cache   statsCache // colour-scale statistics of recent traces' tensors
+	seq     uint64     // the publication the cache holds (FrameMeta.Seq)
 }
 
 // frameSrc is one tensor to write: float64 values or int32 switches.
@@ -28,6 +29,12 @@ type frameSrc struct {
 // slice is new (it may be kept, e.g. in a websocket.PreparedMessage).
 func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMeta) ([]byte, error) {
 	e.srcs, e.entries = e.srcs[:0], e.entries[:0]
+	if meta.Seq != e.seq {
+		// a new publication: a borrowed trace's tensors are the trainer's
+		// own, the same addresses with new values
+		e.cache.forget()
+		e.seq = meta.Seq
+	}
 	e.cache.use(tr)
 	off := 0
 	add := func(layer int, kind string, shape []int, t *engine.Tensor, i []int32) {
@@ -123,6 +130,7 @@ func (e *FrameEncoder) Encode(tr *engine.Trace, sub *Subscription, meta FrameMet
 		Seq: meta.Seq, Step: tr.Step, Epoch: tr.Epoch, Done: meta.Done, Next: meta.Next,
 		Keyframe: meta.Keyframe, Exact: meta.Exact, Probe: tr.Probe,
 		Sample: tr.Sample, Index: tr.Index, Label: tr.Label, Tensors: e.entries,
+		History: meta.History,
 	}
 	if !meta.Published.IsZero() {
 		h.Published = meta.Published.UnixMilli()

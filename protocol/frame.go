@@ -37,6 +37,9 @@ type FrameHeader struct {
 	// Published is the server's clock when the frame was published, Unix
 	// milliseconds (absent if unknown): step-to-screen latency.
 	Published int64 `json:"published_unix_ms,omitempty"`
+	// History is set on a frame that shows a step of the session's
+	// history instead of the live trainer (see Timeline).
+	History *HistoryView `json:"history,omitempty"`
 }
 
 // TensorEntry locates one tensor in the payload of a frame.
@@ -74,6 +77,8 @@ type FrameMeta struct {
 	// Published is when the session published the frame (the end of the
 	// phase it shows); zero leaves published_unix_ms out.
 	Published time.Time
+	// History marks a frame of a step of history (FrameHeader.History).
+	History *HistoryView
 }
 
 // F32 is a number carried as float32 (the engine's float64 rounded), written

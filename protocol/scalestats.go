@@ -88,6 +88,12 @@ type statsCache struct {
 // publication.
 const cacheTraces = 8
 
+// forget drops every cached trace and its statistics.
+func (c *statsCache) forget() {
+	clear(c.traces)
+	c.traces, c.of = c.traces[:0], nil
+}
+
 // use makes tr one of the cached traces, forgetting all once too many.
 func (c *statsCache) use(tr *engine.Trace) {
 	for _, t := range c.traces {

@@ -126,3 +126,32 @@ func TestMapStatsInKey(t *testing.T) {
 		t.Errorf("ParseSubscription(map_stats: true) = %+v, %v", sub, err)
 	}
 }
+
+// TestStatsOfANewPublication: a trainer's borrowed tensor (the same address)
+// holds new values at the next publication, and its frame's statistics are
+// the new values', not those cached for the last publication.
+func TestStatsOfANewPublication(t *testing.T) {
+	w := &engine.Tensor{Shape: []int{1, 1, 1, 2}, Data: []float64{0.5, -1}}
+	var enc FrameEncoder
+	stats := func(seq uint64) ScaleStats {
+		t.Helper()
+		tr := &engine.Trace{Layers: []engine.LayerTrace{{Kind: "conv", Weights: w}}}
+		sub := DefaultSubscription()
+		b, err := enc.Encode(tr, &sub, FrameMeta{Seq: seq, Exact: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := DecodeFrame(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *f.Tensor(0, KindWeights).Stats
+	}
+	if got := stats(1); got.P99Abs != 1 {
+		t.Fatalf("first publication: p99abs %v, want 1", got.P99Abs)
+	}
+	w.Data[1] = -4 // the update changed the trainer's W in place
+	if got := stats(2); got.P99Abs != 4 {
+		t.Errorf("next publication: p99abs %v, want 4 (the new values')", got.P99Abs)
+	}
+}

@@ -27,6 +27,9 @@ const (
 	// TypeFrames turns this page's trace frames off (a hidden tab) or on
 	// again (answered with ack and a keyframe).
 	TypeFrames = "frames"
+	// TypeTimeline asks about the session's history (TimelineActions) and
+	// is its answer.
+	TypeTimeline = "timeline"
 	// server → client
 	TypeWelcome = "welcome"
 	TypeState   = "state"
@@ -40,10 +43,12 @@ const (
 
 	TypeExplanation = "explanation"
 	TypeWalkthrough = "walkthrough"
+	// TypeTimelineCompare answers a timeline "compare".
+	TypeTimelineCompare = "timeline_compare"
 )
 
 // ClientTypes lists the message types a client may send.
-var ClientTypes = []string{TypeCmd, TypeSubscribe, TypePing, TypeExplain, TypeWalk, TypeGradCheck, TypeLook, TypeReceived, TypeFrames}
+var ClientTypes = []string{TypeCmd, TypeSubscribe, TypePing, TypeExplain, TypeWalk, TypeGradCheck, TypeLook, TypeReceived, TypeFrames, TypeTimeline}
 
 // Commands of a "cmd" message.
 const (

@@ -47,6 +47,10 @@ type Config struct {
 	// and forks without a page and otherwise is refused. Default
 	// DefaultMaxMemory(): half of the machine's or the container's memory.
 	MaxMemory int64
+	// TimelineBytes bounds the history of training each session keeps (see
+	// timeline.go), in bytes; it grows only into free room of MaxMemory.
+	// Default DefaultTimelineBytes; negative: no history.
+	TimelineBytes int64
 	// MaxConns bounds the open websockets; default 256.
 	MaxConns int
 	// MaxFPS bounds the trace frames per second sent to one client while
@@ -117,6 +121,8 @@ const (
 	defaultGrace        = 10 * time.Minute
 	defaultShapesTrain  = 5000
 	defaultShapesTest   = 1000
+	// DefaultTimelineBytes is the history's budget of a session: 32 MiB.
+	DefaultTimelineBytes = 32 << 20
 )
 
 // withDefaults fills zero fields and checks the others.
@@ -144,6 +150,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxModel, defaultMaxModel)
 	def(&c.MaxImage, defaultMaxImage)
 	def(&c.MaxImageSide, defaultMaxImageSide)
+	def(&c.TimelineBytes, DefaultTimelineBytes)
 	var p problems
 	check := p.check
 	check(c.MaxSessions > 0, "max sessions %d: want > 0", c.MaxSessions)

@@ -299,5 +299,7 @@ func (c *client) handle(b []byte) {
 		c.sess.send(sessionMsg{kind: msgSubscribe, c: c, id: m.ID, sub: sub})
 	case protocol.TypeExplain, protocol.TypeWalk, protocol.TypeGradCheck, protocol.TypeLook:
 		c.question(&m) // questions.go
+	case protocol.TypeTimeline:
+		c.timeline(&m) // timeline_session.go
 	}
 }

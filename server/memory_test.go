@@ -118,7 +118,8 @@ func TestMemoryBudgetRefusesChanges(t *testing.T) {
 	if 2*need <= budget {
 		t.Fatalf("two networks of %s fit in %s", mib(need), mib(budget))
 	}
-	srv, ts := newTestServer(t, Config{MaxMemory: budget})
+	// no histories: the budget's numbers are the trainers' alone
+	srv, ts := newTestServer(t, Config{MaxMemory: budget, TimelineBytes: -1})
 	midQuery := "data=shapes&batch=16&spec=" + url.QueryEscape(midSpec)
 	a := dial(t, ts, midQuery)
 	var wa protocol.Welcome

@@ -152,6 +152,9 @@ func (s *session) publishFrames(to []*client, exact, keyframe bool) {
 		if c.relay != nil && !c.relay.takesFrames() || c.flow.framesOff() {
 			continue // the room's relay carries its states and charts only; a hidden page wants none
 		}
+		if s.tlHolds(c, keyframe) {
+			continue // the page looks back through the history (timeline_session.go)
+		}
 		// a slow link gets 8-bit frames while the session plays (flow.go)
 		ex := exact || c.sub.Exact
 		if ex && s.mode != modePaused && c.flow.slow() {

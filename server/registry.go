@@ -150,7 +150,8 @@ func (g *registry) endLocked(sess *session, reason string) bool {
 	}
 	delete(g.byToken, sess.token)
 	g.sessions.Set(float64(len(g.byToken)))
-	g.memUsed -= sess.mem
+	g.memUsed -= sess.mem + sess.tlMem // its trainer's and its history's (timeline_session.go)
+	sess.tlMem = 0
 	g.memInUse.Set(float64(g.memUsed))
 	close(sess.quit)
 	if reason != "" {

@@ -73,6 +73,9 @@ type Server struct {
 	mu      sync.Mutex
 	closing bool
 	clients map[*client]struct{}
+
+	// tlBytes is the memory the sessions' histories hold (timeline_session.go)
+	tlBytes prometheus.Gauge
 }
 
 // New builds a Server. It returns an error if a field of cfg is out of
@@ -97,6 +100,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	s.httpm = newHTTPMetrics(s.metrics.reg)
 	registerBuildInfo(s.metrics.reg, cfg.Version)
 	s.cmdtime = newCommandLatency(s.metrics.reg)
+	s.tlBytes = newTimelineGauge(s.metrics.reg)
 	s.sessions = newRegistry(cfg, s.metrics)
 	s.metrics.memBudget.Set(float64(cfg.MaxMemory))
 	s.class = newClassroom(cfg.ClassroomConfig, s.metrics.reg)

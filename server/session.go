@@ -32,6 +32,7 @@ type session struct {
 	perAddr bool       // counted against MaxSessionsPerAddr (a lab or a fork, not a room)
 	room    *Room      // the room this session is the trainer of (set once, see registry.makeRoomSession); nil for a private session
 	mem     int64      // bytes of the memory budget its trainer holds (see memory.go)
+	tlMem   int64      // bytes of the memory budget its history holds (see timeline_session.go)
 	forkOf  string     // a fork: the join code of the room it was forked from (set before run starts); "" for a lab or a room
 	maxRate float64    // optimizer steps per second this session may play at; 0: no bound (see forkLimit)
 	// A fork: the student whose it is, in the roster of the room (set
@@ -57,6 +58,7 @@ type session struct {
 	undo     []undoPoint // a room's: what "undo" puts back, last last (undo.go)
 	epochAt  time.Time   // when the step_epoch running started
 	epochP0  float64     // the part of the epoch done then
+	tl       tlState     // the history of training and the pages looking back (timeline_session.go)
 }
 
 type runMode int
@@ -131,6 +133,7 @@ func (s *session) inSession(f func()) bool {
 // run is the session goroutine.
 func (s *session) run() {
 	defer close(s.done)
+	defer s.tlRelease()
 	for {
 		if s.mode == modePaused {
 			select {
@@ -239,6 +242,7 @@ func (s *session) advance(now time.Time) {
 // stepDone records a completed optimizer step.
 func (s *session) stepDone() {
 	s.srv.metrics.steps.Inc()
+	s.tlObserve()
 	m := s.t.Metrics()
 	s.pending = append(s.pending, protocol.MetricsPoint{Step: m.Step, Loss: m.LastLoss, TrainAcc: m.TrainAcc})
 }
@@ -258,6 +262,7 @@ func (s *session) diverged(m *sessionMsg) {
 }
 
 func (s *session) handle(m sessionMsg) {
+	s.tlObserve() // the step a command starts from, if the history lacks it
 	switch m.kind {
 	case msgAttach:
 		s.attach(m.c, m.resumed)

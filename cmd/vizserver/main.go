@@ -70,6 +70,8 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&cfg.MaxSessionsPerAddr, "max-sessions-per-addr", 0, "labs and forks kept at once for one client address (an IPv6 address's /64); 0 is max(2, max-sessions/8); raise it for a class behind one NAT that forks, or name the proxy with -trusted-proxies (env BPV_MAX_SESSIONS_PER_ADDR)")
 	cfg.MaxMemory = server.DefaultMaxMemory()
 	fs.Var(byteSize{&cfg.MaxMemory}, "max-memory", "memory of all labs', forks' and rooms' networks together (each is estimated before it is built): a new one, or a larger network or batch size, beyond it is refused; default half of this machine's or container's memory (env BPV_MAX_MEMORY)")
+	cfg.TimelineBytes = server.DefaultTimelineBytes
+	fs.Var(byteSize{&cfg.TimelineBytes}, "timeline-budget", "memory of each session's history of training (the timeline), thinned geometrically to fit; it grows only into free room of -max-memory; 0 keeps no history (env BPV_TIMELINE_BUDGET)")
 	fs.IntVar(&cfg.MaxConns, "max-conns", 256, "open websockets (env BPV_MAX_CONNS)")
 	fs.IntVar(&cfg.MaxFPS, "max-fps", 30, "trace frames per second per client while playing (env BPV_MAX_FPS)")
 	fs.DurationVar(&cfg.KeepAlive, "ws-keepalive", 60*time.Second, "a websocket silent this long (no message, no pong) is closed; the server pings at 9/10 of it (env BPV_WS_KEEPALIVE)")
@@ -96,6 +98,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if cfg.TimelineBytes == 0 {
+		cfg.TimelineBytes = -1 // no history (the Config's zero is its default)
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q (every setting is a flag; -h lists them)", fs.Args())

@@ -29,6 +29,7 @@ import { askExplain } from './explain/requests.js';
 import { Announcer } from './announce.js';
 import { installModel } from './model.js';
 import { installDrawPad } from './drawpad.js';
+import { installTimeline, timelineMessage, noteFrame } from './timeline.js';
 
 // afterFirstMaps resolves once the first maps are drawn (draw.js calls
 // app.draw.firstDrawn), or two seconds after the load event if no frame
@@ -140,8 +141,8 @@ const app = createApp(JSON.parse($('lab-config').textContent));
 const navigation = performance.getEntriesByType('navigation')[0];
 const resumeSession = !!navigation && (navigation.type === 'reload' || navigation.type === 'back_forward');
 app.transport = new Transport(wsURL(location, app.wsPath, app.lab.params), {
-  onJSON: (msg) => handleMessage(app, msg),
-  onFrame: (f) => app.lab.setFrame(f),
+  onJSON: (msg) => timelineMessage(app, msg) || handleMessage(app, msg),
+  onFrame: (f) => { noteFrame(app, f); app.lab.setFrame(f); },
   onStatus: (text, ok) => {
     const c = $('conn');
     c.textContent = text;
@@ -166,6 +167,7 @@ installPicking(app);
 installWalk(app);
 installModel(app);
 installDrawPad(app);
+installTimeline(app);
 installFocus(app, {
   stepPhase: () => stepPhase(app),
   openWalk: () => openWalk(app),

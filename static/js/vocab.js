@@ -42,7 +42,7 @@ export const VOCAB = deepFreeze({
   "encodings": ["f32", "q8", "i32"],
   "phaseKinds": ["forward", "loss", "backward", "update"],
   "commands": ["play", "pause", "step_phase", "step_batch", "step_epoch", "reset", "set", "test", "undo", "class"],
-  "clientTypes": ["cmd", "subscribe", "ping", "explain", "walk", "gradcheck", "look", "received", "frames"],
+  "clientTypes": ["cmd", "subscribe", "ping", "explain", "walk", "gradcheck", "look", "received", "frames", "timeline"],
   "codeDiverged": "diverged",
   "codeSpecChange": "spec_change",
   "labParams": ["spec", "seed", "data", "opt", "lr", "momentum", "nesterov", "wd", "beta1", "beta2", "eps", "alpha", "centered", "decay", "batch", "sample", "speed", "rate"],

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { indexOf, statusText, filterGrid } from '../static/js/timeline-state.js';
+
+test('indexOf finds the latest kept step at or before a step', () => {
+  const steps = [0, 8, 16, 20, 22, 23];
+  assert.equal(indexOf(steps, 0), 0);
+  assert.equal(indexOf(steps, 7), 0);
+  assert.equal(indexOf(steps, 8), 1);
+  assert.equal(indexOf(steps, 21), 3);
+  assert.equal(indexOf(steps, 23), 5);
+  assert.equal(indexOf(steps, 99), 5);
+  assert.equal(indexOf(steps, -3), 0);
+  assert.equal(indexOf([], 3), -1);
+});
+
+test('statusText says live or which step of history, and whose view', () => {
+  const base = { steps: [0, 4, 5], live: 5, bytes: 3 << 20, budget: 32 << 20, note: '' };
+  assert.match(statusText({ ...base, viewing: null, shared: false }), /^Live\. History: 3 steps kept from 0 to 5/);
+  assert.match(statusText({ ...base, viewing: 4, shared: false }), /^Viewing step 4 of history \(live: step 5\)\. /);
+  assert.match(statusText({ ...base, viewing: 0, shared: true }), /the teacher is showing the room this step/);
+  assert.equal(statusText({ ...base, steps: [], viewing: null, shared: false, note: 'No history yet.' }), 'Live. No history yet.');
+});
+
+test('filterGrid lays the channels of a filter side by side', () => {
+  const g = filterGrid([3, 5, 5]);
+  assert.equal(g.w, 17);
+  assert.equal(g.h, 5);
+  assert.deepEqual(g.maps.map((m) => [m.x0, m.off]), [[0, 0], [6, 25], [12, 50]]);
+  const d = filterGrid([1, 1, 256]);
+  assert.equal(d.w, 256);
+  assert.equal(d.h, 1);
+});

@@ -1,0 +1,46 @@
+// timeline-state.js — the pure part of the timeline (timeline.js): which
+// kept step a position of the scrubber means, what the status line says,
+// and how a compared filter is laid out. No DOM, no state.
+
+// indexOf is the index of the latest kept step at or before step in steps
+// (sorted), 0 if step is before them all, -1 if there are none.
+export function indexOf(steps, step) {
+  if (!steps.length) return -1;
+  let lo = 0;
+  let hi = steps.length - 1;
+  if (step <= steps[0]) return 0;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (steps[mid] <= step) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+// mib writes bytes in MB with one decimal.
+export function mib(bytes) {
+  return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+// statusText is what the status line says: live, or which step of history
+// the page shows and whose choice it is (the room's owner's, shared).
+export function statusText(tl) {
+  if (tl.viewing !== null) {
+    const whose = tl.shared ? ' — the teacher is showing the room this step' : '';
+    return `Viewing step ${tl.viewing} of history (live: step ${tl.live})${whose}. Training goes on; "Now" returns to it.`;
+  }
+  if (!tl.steps.length) return tl.note ? `Live. ${tl.note}` : 'Live.';
+  const first = tl.steps[0];
+  const last = tl.steps[tl.steps.length - 1];
+  return `Live. History: ${tl.steps.length} steps kept from ${first} to ${last}, dense near now and sparser further back (${mib(tl.bytes)} of ${mib(tl.budget)}).`;
+}
+
+// filterGrid lays out one filter of shape (C, KH, KW) as C maps side by
+// side with one-cell gaps: the canvas size and where each map starts in
+// the values (off) and on the canvas (x0).
+export function filterGrid(shape) {
+  const [c, kh, kw] = shape;
+  const maps = [];
+  for (let i = 0; i < c; i++) maps.push({ x0: i * (kw + 1), off: i * kh * kw });
+  return { h: kh, w: c * kw + Math.max(0, c - 1), kh, kw, maps };
+}
