@@ -142,6 +142,7 @@ func (c Config) withDefaults() (Config, error) {
 	def(&c.MaxRate, defaultMaxRate)
 	def(&c.ResumeGrace, defaultGrace)
 	def(&c.MaxModel, defaultMaxModel)
+	def(&c.MaxLesson, defaultMaxLesson)
 	def(&c.MaxImage, defaultMaxImage)
 	def(&c.MaxImageSide, defaultMaxImageSide)
 	var p problems
@@ -161,6 +162,7 @@ func (c Config) withDefaults() (Config, error) {
 	check(c.MaxRate > 0, "max rate %v: want > 0", c.MaxRate)
 	check(c.ResumeGrace > 0, "resume grace %v: want > 0", c.ResumeGrace)
 	check(c.MaxModel >= 1024, "max model %d bytes: want ≥ 1024", c.MaxModel)
+	check(c.MaxLesson >= 1024, "max lesson %d bytes: want ≥ 1024", c.MaxLesson)
 	check(c.MaxImage >= 1024, "max image %d bytes: want ≥ 1024", c.MaxImage)
 	check(c.MaxImageSide >= 28, "max image side %d pixels: want ≥ 28", c.MaxImageSide)
 	check(c.ShapesTrain > 0 && c.ShapesTest > 0, "shapes set sizes %d, %d: want > 0", c.ShapesTrain, c.ShapesTest)

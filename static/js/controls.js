@@ -113,12 +113,12 @@ export function syncSampleChoices(app) {
 // drives reports whether the page drives its session: a room's student
 // page has no run controls (the server would refuse them).
 function drives() {
-  return !!$('play');
+  return !!($('play') || $('step-phase'));
 }
 
 // togglePlay plays or pauses.
 export function togglePlay(app) {
-  if (!drives()) return;
+  if (!$('play')) return; // a lesson's fork may offer stepping only
   hideAlert();
   const { lab } = app;
   app.transport.cmd(lab.state && lab.state.playing ? 'pause' : 'play');
