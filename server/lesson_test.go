@@ -90,7 +90,6 @@ func mustMNIST(t *testing.T, srv *Server) engine.Data {
 	return d
 }
 
-
 // TestLessonRefusedByServer: a lesson the parser accepts but this server
 // cannot run is refused with the field named, and nothing is started.
 func TestLessonRefusedByServer(t *testing.T) {
