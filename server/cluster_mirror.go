@@ -311,6 +311,7 @@ func (rr *remoteRoom) tick(now time.Time) bool {
 			m.Viewers++
 		}
 	}
+	m.Students = rr.room.roster.studentsForHome(now) // cluster_dashboard.go
 	b, _ := json.Marshal(m)
 	rr.request(cluster.RPCInterest, b, mirrorHeartbeat, func(_ *nats.Msg, err error) {
 		rr.interestBusy = false

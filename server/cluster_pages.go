@@ -190,6 +190,10 @@ func (rr *remoteRoom) event(m *nats.Msg) bool {
 			break
 		}
 		msg := m.Data
+		if t == protocol.TypeDashboard { // the owner's pages only
+			rr.mirrorDashboard(msg) // cluster_dashboard.go
+			return false
+		}
 		if t == protocol.TypeWelcome { // the network was rebuilt
 			w, ok := rr.cs.patchWelcome(m.Data)
 			if !ok {

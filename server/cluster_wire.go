@@ -39,6 +39,9 @@ type interestMsg struct {
 	Subs    []protocol.Subscription `json:"subs"`    // one per distinct subscription key
 	Viewers int                     `json:"viewers"` // students' pages
 	Pages   int                     `json:"pages"`   // every page, the owner's too
+	// Students are the students of the replica's pages, for the
+	// teacher's dashboard (cluster_dashboard.go).
+	Students []protocol.StudentRow `json:"students,omitempty"`
 }
 
 // keyframeReq is RPCKeyframe: an exact keyframe for one subscription,
