@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/backpropviz/backpropviz/cluster"
@@ -104,15 +105,57 @@ func (s *Server) clusterDashboard(room *Room, b []byte) {
 }
 
 // mirrorDashboard takes the home's dashboard b for the mirror's owner's
-// pages: those open get it, those that open later get it first.
+// pages: those open get it, those that open later get it first. Whether
+// students may fork follows it (a mirror that opens after the teacher
+// locked forking, or in a lesson that starts locked).
 func (rr *remoteRoom) mirrorDashboard(b []byte) {
+	var d protocol.Dashboard
+	if json.Unmarshal(b, &d) != nil {
+		return
+	}
 	g := &rr.room.roster
 	g.mu.Lock()
 	g.last = b
+	changed := g.locked == d.Forks
+	g.locked = !d.Forks
 	g.mu.Unlock()
 	for _, c := range rr.clients {
 		if rr.owners[c] {
 			c.reply(b)
 		}
 	}
+	if changed {
+		go rr.cs.srv.class.announce(rr.room) // the students' pages show or hide Fork
+	}
+}
+
+// typeClassRelay is the type of the message by which the home hands the
+// other replicas the teacher's "class" action; never sent to a page.
+const typeClassRelay = "class_relay"
+
+// classRelayMsg is the teacher's class action for the other replicas.
+type classRelayMsg struct {
+	Type string           `json:"type"`
+	Args protocol.CmdArgs `json:"args"`
+}
+
+// clusterClass hands the other replicas the teacher's class action, done
+// on this replica (the room's home): they do it to their students' pages
+// and forks.
+func (s *Server) clusterClass(room *Room, args protocol.CmdArgs) {
+	if s.cluster == nil || room.mirror != nil {
+		return
+	}
+	b, _ := json.Marshal(classRelayMsg{Type: typeClassRelay, Args: protocol.CmdArgs{Action: args.Action, Student: args.Student}})
+	s.cluster.link.Publish(s.cluster.link.Event(room.Code, cluster.EvReply), b)
+}
+
+// classRelay does the home's class action b to this replica's students of
+// the mirrored room (one this replica does not know is no error).
+func (rr *remoteRoom) classRelay(b []byte) {
+	var m classRelayMsg
+	if json.Unmarshal(b, &m) != nil {
+		return
+	}
+	go rr.cs.srv.classAction(rr.room, m.Args) // it may end a fork: not in the mirror's loop
 }

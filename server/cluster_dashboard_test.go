@@ -31,7 +31,8 @@ func (c *wsClient) untilDashboard(what string, ok func(protocol.Dashboard) bool)
 
 // TestClusterDashboard: the teacher's dashboard lists the students whose
 // pages another replica serves, with their nicknames and what they do, on
-// the owner's pages of the room's home and of other replicas; a student
+// the owner's pages of the room's home and of other replicas; the
+// teacher's lock and removal reach that replica's students; a student
 // whose page closes there is gone.
 func TestClusterDashboard(t *testing.T) {
 	_, natsURL := natstest.Start(t)
@@ -69,11 +70,48 @@ func TestClusterDashboard(t *testing.T) {
 		}
 	}
 
-	student.conn.Close()
+	// The teacher locks forking on C: the student on B is told, and B
+	// refuses the fork.
+	if r := ownerC.reply(ownerC.cmd("class", map[string]any{"action": "lock_forks"})); r.Type != protocol.TypeAck {
+		t.Fatalf("lock_forks: %+v", r)
+	}
+	for {
+		var rm protocol.Room
+		student.expect("room", &rm)
+		if !rm.Forks {
+			break
+		}
+	}
+	fork := dialPath(t, websocket.DefaultDialer, tsB, "/ws/fork/"+room.Code, cookies(ada, ""))
+	var refused protocol.Reply
+	fork.expect("error", &refused)
+	if refused.Code != protocol.CodeForbidden {
+		t.Errorf("fork on B after lock_forks: %+v, want forbidden", refused)
+	}
+
+	// The teacher removes Ada from A: her page on B gets bye, and her row
+	// goes from the dashboards.
+	if r := ownerA.reply(ownerA.cmd("class", map[string]any{"action": "remove", "student": ada})); r.Type != protocol.TypeAck {
+		t.Fatalf("remove: %+v", r)
+	}
+	student.expect("bye", nil)
+	for name, owner := range map[string]*wsClient{"A (home)": ownerA, "C": ownerC} {
+		owner.untilDashboard("Ada removed, seen from "+name, func(d protocol.Dashboard) bool { return rowOf(d, ada) == nil && !d.Forks })
+	}
+
+	// A student whose page on B closes is gone.
+	const bo = "00000000000000b0"
+	other := dialPath(t, websocket.DefaultDialer, tsB, "/ws/room/"+room.Code, cookies(bo, "Bo"))
+	other.expect("welcome", nil)
+	ownerA.untilDashboard("Bo watching", func(d protocol.Dashboard) bool {
+		r := rowOf(d, bo)
+		return r != nil && r.Status == protocol.StudentWatching
+	})
+	other.conn.Close()
 	gone := func(d protocol.Dashboard) bool {
-		r := rowOf(d, ada)
+		r := rowOf(d, bo)
 		return r != nil && r.Status == protocol.StudentGone
 	}
-	ownerA.untilDashboard("Ada gone", gone)
-	ownerC.untilDashboard("Ada gone, seen from C", gone)
+	ownerA.untilDashboard("Bo gone", gone)
+	ownerC.untilDashboard("Bo gone, seen from C", gone)
 }

@@ -190,8 +190,12 @@ func (rr *remoteRoom) event(m *nats.Msg) bool {
 			break
 		}
 		msg := m.Data
-		if t == protocol.TypeDashboard { // the owner's pages only
+		switch t {
+		case protocol.TypeDashboard: // the owner's pages only
 			rr.mirrorDashboard(msg) // cluster_dashboard.go
+			return false
+		case typeClassRelay: // the teacher's action, on this replica's students
+			rr.classRelay(msg) // cluster_dashboard.go
 			return false
 		}
 		if t == protocol.TypeWelcome { // the network was rebuilt
