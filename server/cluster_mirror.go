@@ -196,6 +196,9 @@ func (rr *remoteRoom) applySync(s syncReply) error {
 	rr.welcome, rr.state = w, s.State
 	rr.history, rr.tests = charts.Points, charts.Test
 	rr.sample, rr.probe = s.Sample, s.Probe
+	if l := s.Lesson.lesson(); l != nil {
+		rr.room.lesson.Store(l) // lesson_cluster.go
+	}
 	return nil
 }
 

@@ -94,7 +94,7 @@ func (h *homeRoom) sync(b []byte) ([]byte, error) {
 		s := h.sess
 		s.flushPoints()
 		rep = syncReply{Welcome: s.welcome(true), State: s.stateJSON(), Metrics: s.chartHistory(),
-			Sample: s.params.Sample, Probe: s.params.Probe}
+			Sample: s.params.Sample, Probe: s.params.Probe, Lesson: toLessonWire(h.room.Lesson())}
 	}) {
 		return nil, errEnded
 	}

@@ -28,6 +28,7 @@ type syncReply struct {
 	Metrics json.RawMessage `json:"metrics"` // the chart history: a metrics message with reset
 	Sample  int             `json:"sample"`  // the room's visualized sample: a new page's subscription
 	Probe   bool            `json:"probe"`
+	Lesson  *lessonWire     `json:"lesson,omitempty"` // the lesson the room was started from (lesson_cluster.go)
 }
 
 // interestMsg is RPCInterest: a replica's pages of the room, which the

@@ -82,10 +82,13 @@ func (sess *session) lessonModelLoad() *modelError {
 }
 
 // forkOffers is the controls the fork page of the room of join code code
-// offers: nil for all (no lesson, or a room homed on another replica).
+// offers: nil for all (no lesson, or no such room here).
 func (s *Server) forkOffers(code string) []string {
 	room, err := s.class.rooms.lookup(code)
-	if err != nil || room.Lesson() == nil {
+	if err != nil && s.cluster != nil {
+		room = s.cluster.mirrorOf(code) // lesson_cluster.go
+	}
+	if room == nil || room.Lesson() == nil {
 		return nil
 	}
 	return room.Lesson().Fork.Controls

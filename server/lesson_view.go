@@ -40,7 +40,7 @@ func lessonView(room *Room) *web.LessonView {
 		return nil
 	}
 	var layers []engine.LayerInfo
-	if room.session != nil {
+	if room.session != nil && room.mirror == nil { // a mirror's trainer is on the room's home
 		room.session.inSession(func() { layers = room.session.t.Layers() })
 	}
 	vm := &web.LessonView{Title: l.Title, Description: l.Description, Forks: forksInWords(l.Fork), Specs: l.Prompts}
