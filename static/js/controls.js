@@ -110,10 +110,11 @@ export function syncSampleChoices(app) {
   s.value = p.sample === undefined ? '0' : p.sample;
 }
 
-// drives reports whether the page drives its session: a room's student
-// page has no run controls (the server would refuse them).
+// drives reports whether the page may step its session: a room's student
+// page has no run controls (the server would refuse them), nor has a
+// lesson's fork that offers no stepping.
 function drives() {
-  return !!($('play') || $('step-phase'));
+  return !!$('step-phase');
 }
 
 // togglePlay plays or pauses.
