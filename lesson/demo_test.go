@@ -103,6 +103,7 @@ func TestDyingReLULesson(t *testing.T) {
 	hot := trainerOf(t, l, data)
 	steps(t, hot, 30)
 	dead, total := deadChannels(hot)
+	t.Logf("lr %v, 30 steps: %d of %d ReLU channels dead for the whole batch, loss %.4f", hot.Config().Hyper.LearningRate, dead, total, hot.Metrics().LastLoss)
 	if dead*4 < total*3 {
 		t.Errorf("lr %v after 30 steps: %d of %d ReLU channels dead, want at least 3/4", hot.Config().Hyper.LearningRate, dead, total)
 	}
@@ -116,7 +117,9 @@ func TestDyingReLULesson(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps(t, cool, 30)
-	if dead, total := deadChannels(cool); dead != 0 {
+	dead, total = deadChannels(cool)
+	t.Logf("lr 0.01, 30 steps: %d of %d ReLU channels dead, loss %.4f", dead, total, cool.Metrics().LastLoss)
+	if dead != 0 {
 		t.Errorf("lr 0.01 after 30 steps: %d of %d ReLU channels dead, want none", dead, total)
 	}
 }
@@ -149,6 +152,7 @@ func TestSGDvsAdamLesson(t *testing.T) {
 	}
 	sgdLoss, sgdAcc := run(false)
 	adamLoss, adamAcc := run(true)
+	t.Logf("100 steps, seed %d: SGD 0.01 loss %.4f test acc %.3f; Adam 0.001 loss %.4f test acc %.3f", *l.Seed, sgdLoss, sgdAcc, adamLoss, adamAcc)
 	if adamLoss >= sgdLoss || adamAcc <= sgdAcc {
 		t.Errorf("after 100 steps: SGD loss %.4f acc %.3f, Adam loss %.4f acc %.3f: want Adam lower loss and higher accuracy", sgdLoss, sgdAcc, adamLoss, adamAcc)
 	}
