@@ -196,6 +196,9 @@ func (rr *remoteRoom) applySync(s syncReply) error {
 	rr.welcome, rr.state = w, s.State
 	rr.history, rr.tests = charts.Points, charts.Test
 	rr.sample, rr.probe = s.Sample, s.Probe
+	if l := s.Lesson.lesson(); l != nil {
+		rr.room.lesson.Store(l) // lesson_cluster.go
+	}
 	return nil
 }
 
@@ -311,6 +314,7 @@ func (rr *remoteRoom) tick(now time.Time) bool {
 			m.Viewers++
 		}
 	}
+	m.Students = rr.room.roster.studentsForHome(now) // cluster_dashboard.go
 	b, _ := json.Marshal(m)
 	rr.request(cluster.RPCInterest, b, mirrorHeartbeat, func(_ *nats.Msg, err error) {
 		rr.interestBusy = false

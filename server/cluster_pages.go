@@ -190,6 +190,14 @@ func (rr *remoteRoom) event(m *nats.Msg) bool {
 			break
 		}
 		msg := m.Data
+		switch t {
+		case protocol.TypeDashboard: // the owner's pages only
+			rr.mirrorDashboard(msg) // cluster_dashboard.go
+			return false
+		case typeClassRelay: // the teacher's action, on this replica's students
+			rr.classRelay(msg) // cluster_dashboard.go
+			return false
+		}
 		if t == protocol.TypeWelcome { // the network was rebuilt
 			w, ok := rr.cs.patchWelcome(m.Data)
 			if !ok {

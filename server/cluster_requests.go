@@ -94,7 +94,7 @@ func (h *homeRoom) sync(b []byte) ([]byte, error) {
 		s := h.sess
 		s.flushPoints()
 		rep = syncReply{Welcome: s.welcome(true), State: s.stateJSON(), Metrics: s.chartHistory(),
-			Sample: s.params.Sample, Probe: s.params.Probe}
+			Sample: s.params.Sample, Probe: s.params.Probe, Lesson: toLessonWire(h.room.Lesson())}
 	}) {
 		return nil, errEnded
 	}
@@ -118,10 +118,12 @@ func (h *homeRoom) interest(b []byte) ([]byte, error) {
 	h.mu.Lock()
 	if m.Pages == 0 {
 		delete(h.interests, m.Replica)
+		m.Students = nil
 	} else {
 		h.interests[m.Replica] = &interest{subs: subs, viewers: m.Viewers, seen: time.Now()}
 	}
 	h.mu.Unlock()
+	h.room.roster.setElsewhere(m.Replica, m.Students) // cluster_dashboard.go
 	select {
 	case h.kick <- struct{}{}:
 	default:
@@ -133,10 +135,19 @@ func (h *homeRoom) interest(b []byte) ([]byte, error) {
 // whether there were any.
 func (h *homeRoom) expire(now time.Time) bool {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := len(h.interests)
-	maps.DeleteFunc(h.interests, func(_ string, in *interest) bool { return now.Sub(in.seen) > interestTTL })
-	return len(h.interests) != n
+	var gone []string
+	maps.DeleteFunc(h.interests, func(replica string, in *interest) bool {
+		if now.Sub(in.seen) > interestTTL {
+			gone = append(gone, replica)
+			return true
+		}
+		return false
+	})
+	h.mu.Unlock()
+	for _, replica := range gone {
+		h.room.roster.setElsewhere(replica, nil) // cluster_dashboard.go
+	}
+	return len(gone) > 0
 }
 
 // reconcile makes the relays match the interests: a relay for every

@@ -28,6 +28,7 @@ type syncReply struct {
 	Metrics json.RawMessage `json:"metrics"` // the chart history: a metrics message with reset
 	Sample  int             `json:"sample"`  // the room's visualized sample: a new page's subscription
 	Probe   bool            `json:"probe"`
+	Lesson  *lessonWire     `json:"lesson,omitempty"` // the lesson the room was started from (lesson_cluster.go)
 }
 
 // interestMsg is RPCInterest: a replica's pages of the room, which the
@@ -39,6 +40,9 @@ type interestMsg struct {
 	Subs    []protocol.Subscription `json:"subs"`    // one per distinct subscription key
 	Viewers int                     `json:"viewers"` // students' pages
 	Pages   int                     `json:"pages"`   // every page, the owner's too
+	// Students are the students of the replica's pages, for the
+	// teacher's dashboard (cluster_dashboard.go).
+	Students []protocol.StudentRow `json:"students,omitempty"`
 }
 
 // keyframeReq is RPCKeyframe: an exact keyframe for one subscription,

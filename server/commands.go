@@ -81,6 +81,7 @@ func (s *session) command(m *sessionMsg) {
 			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
 			return
 		}
+		s.srv.clusterClass(s.room, m.args) // the students of other replicas (cluster_dashboard.go)
 		c.reply(protocol.Ack(m.id))
 	case protocol.CmdUndo:
 		s.undoLast(m) // undo.go

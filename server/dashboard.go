@@ -82,6 +82,9 @@ type student struct {
 	lastCmd  time.Time // the fork's last command
 	removed  bool
 	seen     int // order of arrival
+	// What other replicas serving the room see of the student, by replica
+	// (cluster_dashboard.go).
+	elsewhere map[string]remoteStudent
 }
 
 // roster is the students of a room and whether they may fork.
@@ -200,6 +203,7 @@ func (r *roster) dashboard(now time.Time) protocol.Dashboard {
 				row.Fork = st.stats
 			}
 		}
+		mergeElsewhere(&row, st) // cluster_dashboard.go
 		d.Students = append(d.Students, row)
 	}
 	return d
@@ -241,6 +245,7 @@ func (s *Server) dashboards(room *Room, done <-chan struct{}) {
 		case now := <-tick.C:
 			if b := room.roster.changed(now); b != nil {
 				s.class.toOwners(room, b)
+				s.clusterDashboard(room, b) // cluster_dashboard.go
 			}
 		}
 	}

@@ -31,6 +31,10 @@ type DataConfig struct {
 	// MaxModel bounds a saved model a page loads, in bytes (model_http.go);
 	// a larger one gets 413; default 8 MiB.
 	MaxModel int64
+	// MaxLesson bounds a lesson file (lesson.go): uploaded on the
+	// create-room form (a larger one gets 413) or named by -lesson;
+	// default 64 KiB more than a base64 model of the default MaxModel.
+	MaxLesson int64
 	// MaxImage bounds an image a page sends as its own input (drawn or
 	// uploaded), in bytes; a larger one gets 413; default 2 MiB.
 	MaxImage int64

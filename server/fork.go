@@ -68,6 +68,9 @@ func (s *Server) forkFor(room *Room, from netip.Addr, st *student) (*session, er
 	if st != nil {
 		sess.student, sess.roster = st, &room.roster
 	}
+	if l := room.Lesson(); l != nil {
+		sess.lessonFork = &l.Fork // lesson_fork.go
+	}
 	if err := s.sessions.add(sess, 0); err != nil {
 		return nil, err
 	}

@@ -38,8 +38,8 @@ func (s *Server) roomForm(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 		}
 		return nil, true
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxModel+formSlack)
-	if err := r.ParseMultipartForm(s.cfg.MaxModel + formSlack); err != nil {
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxModel+s.cfg.MaxLesson+formSlack) // a model or a lesson (lesson_form.go)
+	if err := r.ParseMultipartForm(s.cfg.MaxModel + s.cfg.MaxLesson + formSlack); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			s.metrics.limitHits.WithLabelValues("model_bytes").Inc()

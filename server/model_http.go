@@ -158,6 +158,10 @@ func (s *Server) serveLoadModel(w http.ResponseWriter, r *http.Request) {
 		modelReply(w, err)
 		return
 	}
+	if me := sess.lessonModelLoad(); me != nil { // lesson_fork.go
+		modelReply(w, me)
+		return
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxModel))
 	var tooLarge *http.MaxBytesError
 	var ne net.Error

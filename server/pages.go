@@ -65,6 +65,10 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	lsn, ok := s.formLesson(w, r, model != nil) // lesson_form.go
+	if !ok {
+		return
+	}
 	var err error
 	var room *Room
 	switch {
@@ -72,6 +76,11 @@ func (s *Server) serveCreateRoom(w http.ResponseWriter, r *http.Request) {
 		err = refuseRoomKey()
 	case s.cfg.RoomKey == "" && !s.roomsOpen():
 		err = refuseRoomsClosed()
+	case lsn != nil:
+		if room, err = s.CreateRoomFromLesson(r.PostForm.Get("name"), lsn); err != nil && isLessonError(err) {
+			s.site.CreateRoomFailed(w, r, http.StatusUnprocessableEntity, lessonRefused(err))
+			return
+		}
 	case model != nil:
 		if room, err = s.CreateRoomFromModel(r.PostForm.Get("name"), model); err != nil && isModelError(err) {
 			s.site.CreateRoomFailed(w, r, http.StatusUnprocessableEntity, "The saved model was refused: "+err.Error())
@@ -154,6 +163,7 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("owner") != "" { // the owner link itself: its settings apply once
 			reach.Note = s.ownerLinkSettings(room, r.URL.Query())
 		}
+		reach.Lesson = lessonView(room) // lesson_view.go
 	} else {
 		s.rememberStudent(w, r, room.Code, "")
 	}
@@ -212,7 +222,7 @@ func (s *Server) serveForkPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The page's websocket resumes the fork of the cookie or forks anew.
-	s.site.Fork(w, r, code, name, s.forkAllows(layersOf(trainer)))
+	s.site.Fork(w, r, code, name, s.forkAllows(layersOf(trainer)), s.forkOffers(code))
 }
 
 // ownerLinkSettings applies the lab settings an owner link carries

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/backpropviz/backpropviz/cluster"
+	"github.com/backpropviz/backpropviz/lesson"
 )
 
 // A room is one trainer driven by its owner (the teacher) and watched by
@@ -135,6 +136,8 @@ type Room struct {
 	joined map[netip.Addr]struct{} // addresses that found the room by its code
 
 	roster roster // the students and the teacher's dashboard (dashboard.go)
+
+	lesson atomic.Pointer[lesson.Lesson] // the lesson it was started from (lesson.go); nil for none
 }
 
 // maxRoomAddrs bounds the addresses a room remembers as having found it.

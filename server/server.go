@@ -110,7 +110,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		}
 	}
 	s.site = web.New(web.Config{Version: cfg.Version, DevStatic: cfg.DevStatic,
-		RoomKeyRequired: cfg.RoomKey != "", Logger: log, Datasets: s.data.menu()})
+		RoomKeyRequired: cfg.RoomKey != "", Logger: log, Datasets: s.data.menu(), Lessons: lessonMenu()})
 	s.up.CheckOrigin = s.checkOrigin
 	s.forms = newFormGuard(cfg.AllowedOrigins)
 	// permessage-deflate when the browser offers it: a prepared frame is

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/lesson"
 	"github.com/backpropviz/backpropviz/protocol"
 )
 
@@ -39,6 +40,9 @@ type session struct {
 	// before run starts; see dashboard.go).
 	student *student
 	roster  *roster
+	// A fork of a lesson's room: what its students may do (set before run
+	// starts; see lesson_fork.go); nil: anything a fork may.
+	lessonFork *lesson.Fork
 
 	// Owned by run.
 	lastCmd  time.Time // when a client last sent a command (see admit)

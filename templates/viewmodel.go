@@ -29,6 +29,9 @@ type Lab struct {
 	// NoEpoch: the session refuses "Step epoch" (a student's fork), so
 	// the page does not offer it.
 	NoEpoch bool
+	// Only, if not nil, lists the only controls the page offers: a fork of
+	// a lesson's room (see Offers).
+	Only []string
 
 	Datasets   []Option
 	Optimizers []Option

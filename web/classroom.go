@@ -16,14 +16,14 @@ import (
 // (shown back) and why looking it up failed, both "" for a blank page.
 func (s *Site) Join(w http.ResponseWriter, r *http.Request, status int, typed, message string) {
 	s.render(w, r, status, templates.JoinPage(templates.Join{Version: s.cfg.Version,
-		Code: typed, Message: message, NeedKey: s.cfg.RoomKeyRequired}))
+		Code: typed, Message: message, NeedKey: s.cfg.RoomKeyRequired, Lessons: s.cfg.Lessons}))
 }
 
 // CreateRoomFailed renders the join page with the given HTTP status and why
 // creating a room failed.
 func (s *Site) CreateRoomFailed(w http.ResponseWriter, r *http.Request, status int, message string) {
 	s.render(w, r, status, templates.JoinPage(templates.Join{Version: s.cfg.Version,
-		Create: message, NeedKey: s.cfg.RoomKeyRequired}))
+		Create: message, NeedKey: s.cfg.RoomKeyRequired, Lessons: s.cfg.Lessons}))
 }
 
 // ResumeRoom renders the join page with a button that resumes the room of
@@ -31,7 +31,7 @@ func (s *Site) CreateRoomFailed(w http.ResponseWriter, r *http.Request, status i
 // is kept: the page of a room's owner after the room's server went away.
 func (s *Site) ResumeRoom(w http.ResponseWriter, r *http.Request, code, note string) {
 	s.render(w, r, http.StatusOK, templates.JoinPage(templates.Join{Version: s.cfg.Version,
-		Code: code, Resume: code, ResumeNote: note, NeedKey: s.cfg.RoomKeyRequired}))
+		Code: code, Resume: code, ResumeNote: note, NeedKey: s.cfg.RoomKeyRequired, Lessons: s.cfg.Lessons}))
 }
 
 // Room renders the page of the room with join code code and name name, for
@@ -48,6 +48,7 @@ func (s *Site) Room(w http.ResponseWriter, r *http.Request, base, code, name, ow
 			bar.JoinLinks = append(bar.JoinLinks, l+"/r/"+code)
 		}
 		bar.Unreachable, bar.Command, bar.Note = reach.Unreachable, reach.Command, reach.Note
+		bar.Lesson = reach.Lesson
 		bar.QR = "/r/" + code + "/qr.png"
 	} else {
 		vm.Viewer = true
@@ -65,15 +66,24 @@ type Reach struct {
 	Unreachable bool
 	Command     string
 	Note        string
+	Lesson      *LessonView // the lesson the room was started from, nil for none
 }
+
+// LessonView is the lesson panel of a room's owner page.
+type LessonView = templates.LessonView
+
+// LessonPrompt is one prompt of the lesson panel.
+type LessonPrompt = templates.LessonPrompt
 
 // Fork renders the page of a student's fork of the room with join code
 // code and name name. Its websocket resumes the browser's fork or forks
 // the room anew. The fork refuses Step epoch and plays at speeds allowed
-// accepts (unit, rate per second): the page offers only those.
-func (s *Site) Fork(w http.ResponseWriter, r *http.Request, code, name string, allowed func(unit string, rate float64) bool) {
+// accepts (unit, rate per second): the page offers only those, and, if
+// only is not nil, only the lesson's controls it lists.
+func (s *Site) Fork(w http.ResponseWriter, r *http.Request, code, name string, allowed func(unit string, rate float64) bool, only []string) {
 	vm := s.labModel(url.Values{}, "/ws/fork/"+code)
 	vm.NoEpoch = true
+	vm.Only = only // a lesson's fork: only these controls (nil: all)
 	var speeds []templates.Option
 	for _, o := range vm.Speeds {
 		unit, rate, ok := strings.Cut(o.Value, ":")

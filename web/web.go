@@ -35,6 +35,8 @@ type Config struct {
 	RoomKeyRequired bool
 	// Datasets is the lab's data menu; default MNIST and shapes.
 	Datasets []Option
+	// Lessons are the embedded lessons the create-room form offers.
+	Lessons []Option
 	// Logger receives render errors; default slog.Default().
 	Logger *slog.Logger
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/backpropviz/backpropviz/lesson"
 	"github.com/backpropviz/backpropviz/server"
 )
 
@@ -59,13 +60,18 @@ func printReach(w io.Writer, addr string) {
 }
 
 // openRoom opens the start-up room with the default lab settings, or from
-// a saved model if model is not nil, and prints its links: what students
+// the lesson l or a saved model if not nil, and prints its links: what students
 // open (on the machine's network addresses when it listens on every
 // interface), and the owner link.
-func openRoom(w io.Writer, srv *server.Server, name string, model []byte, base, addr string) error {
+func openRoom(w io.Writer, srv *server.Server, name string, model []byte, l *lesson.Lesson, base, addr string) error {
 	var room *server.Room
 	var err error
-	if model != nil {
+	if l != nil {
+		room, err = srv.CreateRoomFromLesson(name, l) // named after the lesson if name is ""
+		if name == "" {
+			name = l.Title
+		}
+	} else if model != nil {
 		room, err = srv.CreateRoomFromModel(name, model)
 	} else {
 		room, err = srv.CreateRoom(name, server.DefaultLabParams())

@@ -52,6 +52,7 @@ type options struct {
 	cfg      server.Config
 	room     string // a room to open at start-up, "" for none
 	load     string // a saved model the start-up room starts from, "" for none
+	lesson   string // a lesson the start-up room starts from (a file or an embedded lesson's name), "" for none
 	logLevel string
 	drain    time.Duration // how long /healthz answers 503 before the server closes
 }
@@ -93,6 +94,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	clusterFlags(fs, cfg) // cluster.go
 	dataFlags(fs, cfg)    // data.go
 	fs.StringVar(&o.load, "load", "", "start the -room from this saved model (docs/model-format.md) instead of new weights (env BPV_LOAD)")
+	lessonFlags(fs, cfg, &o.lesson) // lesson.go
 	if err := fromEnv(fs); err != nil {
 		return o, err
 	}
@@ -112,6 +114,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	o.room, err = finishClassroom()
 	if err == nil && o.load != "" && o.room == "" {
 		err = errors.New("-load FILE starts a room: give its name with -room NAME")
+	}
+	if err == nil && o.load != "" && o.lesson != "" {
+		err = errors.New("-load and -lesson: a lesson names its own starting model (docs/lessons.md)")
 	}
 	return o, err
 }
@@ -142,6 +147,10 @@ func run(args []string) error {
 		return err
 	}
 	setMemoryLimit(srv.Config().MaxMemory, log)
+	lsn, err := openLesson(o.lesson, srv.Config()) // lesson.go
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", srv.Config().Addr)
 	if err != nil {
 		return err
@@ -154,8 +163,8 @@ func run(args []string) error {
 	go func() { errc <- hs.Serve(srv.LimitListener(ln)) }()
 	fmt.Printf("backpropviz listening on %s\n", listenURL(ln.Addr()))
 	printReach(os.Stdout, ln.Addr().String())
-	if room != "" {
-		if err := openRoom(os.Stdout, srv, room, model, listenURL(ln.Addr()), ln.Addr().String()); err != nil {
+	if room != "" || lsn != nil {
+		if err := openRoom(os.Stdout, srv, room, model, lsn, listenURL(ln.Addr()), ln.Addr().String()); err != nil {
 			return err
 		}
 	}

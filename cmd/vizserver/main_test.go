@@ -146,13 +146,13 @@ func TestLoadFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := openRoom(&out, srv, "Biology", model.Bytes(), "http://x", "127.0.0.1:8080"); err != nil {
+	if err := openRoom(&out, srv, "Biology", model.Bytes(), nil, "http://x", "127.0.0.1:8080"); err != nil {
 		t.Fatalf("openRoom from a model: %v", err)
 	}
 	if !strings.Contains(out.String(), "owner link") {
 		t.Errorf("openRoom printed %q", out.String())
 	}
-	if err := openRoom(&out, srv, "Broken", model.Bytes()[:50], "http://x", "127.0.0.1:8080"); err == nil || !strings.Contains(err.Error(), "truncated") {
+	if err := openRoom(&out, srv, "Broken", model.Bytes()[:50], nil, "http://x", "127.0.0.1:8080"); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("openRoom from a truncated model: %v", err)
 	}
 }

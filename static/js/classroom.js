@@ -5,8 +5,9 @@
 // and sends its actions as "bpv:cmd" events, which controls.js sends; takes
 // a student's page back to the room when the teacher says so ("class").
 
-import { dashboardRows, STATUS_WORDS } from './dashboard.js';
+import { dashboardRows, STATUS_WORDS, studentsWord } from './dashboard.js';
 import { showAlert } from './dom.js';
+import { installLessonPlan } from './lessonplan.js';
 
 const viewers = document.getElementById('room-viewers');
 const word = document.getElementById('room-viewers-word');
@@ -20,6 +21,7 @@ function command(cmd, args) {
 const dash = {
   rows: document.getElementById('dash-rows'),
   count: document.getElementById('dash-count'),
+  countWord: document.getElementById('dash-count-word'),
   forks: document.getElementById('dash-forks'),
   back: document.getElementById('dash-back'),
   allowed: true,
@@ -32,7 +34,9 @@ function drawDashboard(msg) {
   dash.forks.textContent = dash.allowed ? 'Lock forking' : 'Allow forking';
   dash.forks.setAttribute('aria-pressed', dash.allowed ? 'false' : 'true');
   const rows = dashboardRows(msg);
-  dash.count.textContent = String(rows.filter((r) => r.status !== 'gone').length);
+  const here = rows.filter((r) => r.status !== 'gone').length;
+  dash.count.textContent = String(here);
+  if (dash.countWord) dash.countWord.textContent = studentsWord(here);
   dash.rows.replaceChildren(...rows.map((r) => {
     const tr = document.createElement('tr');
     tr.dataset.testid = 'student-row';
@@ -64,6 +68,8 @@ function drawDashboard(msg) {
   }));
 }
 
+installLessonPlan(document); // the lesson panel's Ask buttons (owner's page of a lesson's room)
+
 dash.back?.addEventListener('click', () => command('class', { action: 'bring_back' }));
 dash.forks?.addEventListener('click', () => command('class', { action: dash.allowed ? 'lock_forks' : 'allow_forks' }));
 
@@ -74,7 +80,7 @@ document.addEventListener('bpv:message', (ev) => {
     case 'room': {
       const n = Number(msg.viewers) || 0;
       if (viewers) viewers.textContent = String(n);
-      if (word) word.textContent = n === 1 ? 'student' : 'students';
+      if (word) word.textContent = studentsWord(n);
       // the teacher may lock forking: the button goes while it is
       if (forkButton) forkButton.closest('form').hidden = msg.forks === false;
       break;

@@ -110,15 +110,16 @@ export function syncSampleChoices(app) {
   s.value = p.sample === undefined ? '0' : p.sample;
 }
 
-// drives reports whether the page drives its session: a room's student
-// page has no run controls (the server would refuse them).
+// drives reports whether the page may step its session: a room's student
+// page has no run controls (the server would refuse them), nor has a
+// lesson's fork that offers no stepping.
 function drives() {
-  return !!$('play');
+  return !!$('step-phase');
 }
 
 // togglePlay plays or pauses.
 export function togglePlay(app) {
-  if (!drives()) return;
+  if (!$('play')) return; // a lesson's fork may offer stepping only
   hideAlert();
   const { lab } = app;
   app.transport.cmd(lab.state && lab.state.playing ? 'pause' : 'play');

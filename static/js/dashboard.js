@@ -10,6 +10,11 @@ export const STATUS_WORDS = Object.freeze({
   gone: 'gone',
 });
 
+// studentsWord is the word after a count of students: "1 student", "2 students".
+export function studentsWord(n) {
+  return n === 1 ? 'student' : 'students';
+}
+
 // dashboardRows turns a dashboard message into table rows: nickname,
 // status, and the fork's step, loss and training accuracy as text ('' when
 // the student has no fork, '—' before its first step).
