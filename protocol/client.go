@@ -43,6 +43,9 @@ type ClientMsg struct {
 	// this page frames.
 	Seq  *uint64 `json:"seq,omitempty"`
 	Send *bool   `json:"send,omitempty"`
+	// answer: the prompt answered (Prompt.ID) and the answer.
+	PromptID *int        `json:"prompt_id,omitempty"`
+	Pick     *PromptPick `json:"pick,omitempty"`
 }
 
 // CmdArgs are the arguments of set, reset and test; a nil field is absent.
@@ -67,6 +70,7 @@ type CmdArgs struct {
 	Max      *int            `json:"max,omitempty"`     // test: images at most
 	Action   *string         `json:"action,omitempty"`  // class: one of ClassActions
 	Student  *string         `json:"student,omitempty"` // class: a StudentRow.ID
+	Prompt   *PromptSpec     `json:"prompt,omitempty"`  // prompt: the question asked
 }
 
 // Arguments are the command's arguments: those inside "args" if given,

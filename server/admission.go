@@ -18,6 +18,9 @@ func (sess *session) admit(m *sessionMsg) error {
 	if err := sess.forkLimit(m); err != nil {
 		return err
 	}
+	if err := sess.promptHold(m); err != nil { // prompt_session.go
+		return err
+	}
 	sess.lastCmd = time.Now()
 	return nil
 }

@@ -242,6 +242,9 @@ func (s *Server) dashboards(room *Room, done <-chan struct{}) {
 			if b := room.roster.changed(now); b != nil {
 				s.class.toOwners(room, b)
 			}
+			if b := room.prompts.tallyDue(room.Viewers()); b != nil { // prompt.go
+				s.class.toOwners(room, b)
+			}
 		}
 	}
 }

@@ -134,7 +134,8 @@ type Room struct {
 	mu     sync.Mutex
 	joined map[netip.Addr]struct{} // addresses that found the room by its code
 
-	roster roster // the students and the teacher's dashboard (dashboard.go)
+	roster  roster    // the students and the teacher's dashboard (dashboard.go)
+	prompts promptBox // predict, then reveal (prompt.go)
 }
 
 // maxRoomAddrs bounds the addresses a room remembers as having found it.
