@@ -7,6 +7,7 @@
 
 import { dashboardRows, STATUS_WORDS } from './dashboard.js';
 import { showAlert } from './dom.js';
+import './prompt.js'; // predict, then reveal
 
 const viewers = document.getElementById('room-viewers');
 const word = document.getElementById('room-viewers-word');
