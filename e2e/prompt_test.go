@@ -55,6 +55,9 @@ func TestPromptInBrowser(t *testing.T) {
 	if got := eval[string](teacher, `document.getElementById('prompt-form-note').textContent`); !strings.Contains(got, "maxpool 1") {
 		t.Errorf("form note after the pick: %q", got)
 	}
+	if eval[bool](teacher, `!document.getElementById('explain').hidden`) {
+		t.Errorf("picking the question's cell opened the drill-down")
+	}
 	teacher.do("type the question", chromedp.SendKeys(chromedp.CSS(`#prompt-question`), "Where does the gradient go?"))
 	teacher.do("ask", chromedp.Click(chromedp.CSS(`[data-testid=prompt-send]`)))
 	teacher.waitFor("the question on the projector", `!document.querySelector('[data-testid=prompt]').hidden`)

@@ -294,6 +294,7 @@ if (owner) {
   pickButton.addEventListener('click', () => setPicking(!st.picking));
   document.addEventListener('bpv:cell', (ev) => {
     if (!st.picking) return;
+    ev.preventDefault(); // the cell is the question's, not a drill-down's
     const c = cellForPrompt(kind.value, ev.detail || {}, st.layers);
     if (c.error) { $('prompt-pick-note').textContent = c.error; return; }
     for (const f of ['layer', 'channel', 'in', 'row', 'col']) $(`prompt-${f}`).value = String(c[f]);
