@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/backpropviz/backpropviz/server"
@@ -118,4 +119,110 @@ func TestPromptInBrowser(t *testing.T) {
 	for _, s := range students {
 		s.checkClean()
 	}
+}
+
+// TestPromptKindsInBrowser: a teacher and a student on the shapes with a
+// conv of stride 3 and kernel 2. A prompt that does not fit the network is
+// refused in the teacher's form, changing nothing. The student marks, by
+// dragging over the grid as a person does, the cells of the conv's input
+// that no window covers, and is told right; then predicts a weight's
+// change and is told what the update did.
+func TestPromptKindsInBrowser(t *testing.T) {
+	srv, base := startServerWith(t, server.Config{})
+	p := server.DefaultLabParams()
+	p.Data, p.Config.Spec = "shapes", "conv(2,2,s3,p0) relu maxpool(2,s2,p0) dense(5)"
+	room, err := srv.CreateRoom("Kinds", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher := openBrowser(t, 1366, 900)
+	teacher.do("open the owner link", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
+	teacher.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	student := isolatedTab(t, teacher)
+	student.do("open the room", chromedp.Navigate(base+"/r/"+room.Code))
+	waitAfterNavigation(student, "the room page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer'`)
+	student.waitFor("the room's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+
+	ask := func(kind string, fields map[string]int) {
+		teacher.t.Helper()
+		eval[bool](teacher, fmt.Sprintf(`(() => { const k = document.getElementById('prompt-kind'); k.value = %q; k.dispatchEvent(new Event('change')); return true; })()`, kind))
+		for f, v := range fields {
+			teacher.do("clear "+f, chromedp.SetValue(chromedp.CSS(`#prompt-`+f), ""))
+			teacher.do("type "+f, chromedp.SendKeys(chromedp.CSS(`#prompt-`+f), fmt.Sprint(v)))
+		}
+		teacher.do("ask", chromedp.Click(chromedp.CSS(`[data-testid=prompt-send]`)))
+	}
+	teacher.do("open the form", chromedp.Click(chromedp.CSS(`[data-testid=prompt-ask] summary`)))
+	ask("pool_switch", map[string]int{"layer": 1})
+	teacher.waitFor("the refusal in the form", `document.getElementById('prompt-form-note').dataset.kind === 'error'`)
+	if got := eval[string](teacher, `document.getElementById('prompt-form-note').textContent`); !strings.Contains(got, "layer 1 is relu 1") {
+		t.Errorf("refusal %q, want it to name relu 1", got)
+	}
+	if !eval[bool](student, `document.querySelector('[data-testid=prompt]').hidden`) {
+		t.Errorf("a refused prompt reached the student's page")
+	}
+
+	// Which cells of conv 1's input get no gradient? Rows and columns 2, 5,
+	// 8 and 11: the student drags along each.
+	ask("conv_reach", map[string]int{"layer": 0, "channel": 0})
+	student.waitFor("the grid", `document.querySelectorAll('[data-testid=prompt-cell]:not([disabled])').length === 144`)
+	cell := func(i int) (float64, float64) {
+		r := rectOf(student, fmt.Sprintf(`[data-testid=prompt-cell][data-value="%d"]`, i))
+		return r[0] + r[2]/2, r[1] + r[3]/2
+	}
+	student.do("see the grid", chromedp.ScrollIntoView(chromedp.CSS(`[data-testid=prompt-cell][data-value="0"]`)))
+	drag := func(cells []int) {
+		x, y := cell(cells[0])
+		steps := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1))}
+		for _, c := range cells[1:] {
+			x, y = cell(c)
+			steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, x, y, chromedp.ButtonLeft))
+		}
+		steps = append(steps, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+		student.do("drag over cells", steps...)
+	}
+	for _, k := range []int{2, 5, 8, 11} {
+		var row, col []int
+		for j := range 12 {
+			row, col = append(row, k*12+j), append(col, j*12+k)
+		}
+		drag(row)
+		drag(col)
+	}
+	if n := eval[int](student, `document.querySelectorAll('[data-testid=prompt-cell][aria-pressed=true]').length`); n != 80 {
+		t.Errorf("%d cells marked after the drags, want 80", n)
+	}
+	student.do("send", chromedp.Click(chromedp.CSS(`[data-testid=prompt-send-cells]`)))
+	student.waitFor("counted", `/counted/.test(document.querySelector('[data-testid=prompt-status]').textContent)`)
+	teacher.waitFor("one answer", `document.querySelector('[data-testid=prompt-tally]').dataset.answered === '1'`)
+	teacher.do("reveal", chromedp.Click(chromedp.CSS(`[data-testid=prompt-reveal]`)))
+	student.waitFor("the verdict", `document.querySelector('[data-testid=prompt-status]').dataset.result !== ''`)
+	if got := eval[string](student, `document.querySelector('[data-testid=prompt-status]').dataset.result`); got != "right" {
+		t.Errorf("the 80 uncovered cells marked: told %q, want right (%s)", got, eval[string](student, `document.querySelector('[data-testid=prompt-why]').textContent`))
+	}
+	if n := eval[int](teacher, `document.querySelectorAll('[data-testid=prompt-cell].truth').length`); n != 80 {
+		t.Errorf("the projector marks %d cells as the truth, want 80", n)
+	}
+
+	// Will W[1, 0, 1, 0] of conv 1 go up or down, and by how much?
+	ask("weight_sign", map[string]int{"layer": 0, "channel": 1, "in": 0, "row": 1, "col": 0})
+	student.waitFor("the new question", `document.querySelectorAll('[data-testid=prompt-sign]:not([disabled])').length === 3`)
+	student.do("up", chromedp.Click(chromedp.CSS(`[data-testid=prompt-sign][data-value=up]`)))
+	student.do("size", chromedp.Click(chromedp.CSS(`[data-testid=prompt-size][data-value="1"]`)))
+	student.waitFor("counted", `/counted/.test(document.querySelector('[data-testid=prompt-status]').textContent)`)
+	teacher.waitFor("one answer", `document.querySelector('[data-testid=prompt-tally]').dataset.answered === '1'`)
+	teacher.do("reveal", chromedp.Click(chromedp.CSS(`[data-testid=prompt-reveal]`)))
+	student.waitFor("the verdict", `document.querySelector('[data-testid=prompt-status]').dataset.result !== ''`)
+	sign := eval[string](student, `document.querySelector('[data-testid=prompt-sign].truth')?.dataset.value || ''`)
+	size := eval[string](student, `document.querySelector('[data-testid=prompt-size].truth')?.dataset.value || ''`)
+	want := map[bool]string{true: "right", false: "wrong"}[sign == "up" && size == "1"]
+	if got := eval[string](student, `document.querySelector('[data-testid=prompt-status]').dataset.result`); got != want || sign == "" {
+		t.Errorf("truth %q size %q, told %q, want %q", sign, size, got, want)
+	}
+	if got := teacher.text("phase"); !strings.Contains(got, "update") {
+		t.Errorf("after the weight's reveal the room's phase is %q, want the update", got)
+	}
+	teacher.checkClean()
+	student.checkClean()
 }

@@ -26,17 +26,35 @@ const st = {
 
 addEventListener('pointerup', () => { st.paint = null; });
 
-function command(cmd, args) {
-  document.dispatchEvent(new CustomEvent('bpv:cmd', { detail: { cmd, args } }));
+// send sends a message through the lab's connection; onReply (if given)
+// gets its ack or error.
+const waiting = new Map(); // id → onReply
+function send(msg, onReply) {
+  const detail = { msg };
+  document.dispatchEvent(new CustomEvent('bpv:send', { detail }));
+  if (onReply && detail.id !== undefined) waiting.set(detail.id, onReply);
 }
 
-function send(msg) {
-  document.dispatchEvent(new CustomEvent('bpv:send', { detail: { msg } }));
+function command(cmd, args, onReply) {
+  send({ type: 'cmd', cmd, ...(args || {}) }, onReply);
 }
+
+document.addEventListener('bpv:reply', (ev) => {
+  const r = ev.detail;
+  const f = waiting.get(r.id);
+  if (!f) return;
+  waiting.delete(r.id);
+  f(r);
+});
 
 function answer(pick) {
   if (!st.msg || st.msg.status !== 'open' || owner) return;
-  send({ type: 'answer', prompt_id: st.msg.prompt_id, pick });
+  send({ type: 'answer', prompt_id: st.msg.prompt_id, pick }, (r) => {
+    if (r.type !== 'error') return;
+    const s = $('prompt-status');
+    s.textContent = `Not counted: ${r.message}`;
+    s.dataset.result = 'wrong';
+  });
 }
 
 function button(label, attrs, onClick) {
@@ -314,10 +332,14 @@ if (owner) {
       spec.answer = int('prompt-answer') - 1;
       if (spec.options.length < 2) { note('Type at least two options, one a line.', true); return; }
     }
-    note('Asked: the room pauses before the phase that answers it.');
+    note('Asking…');
     st.tally = null;
-    command('prompt', { prompt: spec });
+    command('prompt', { prompt: spec }, (r) => {
+      if (r.type === 'error') note(r.message, true);
+      else note(spec.kind === 'choice' ? 'Asked.' : 'Asked: the room waits before the phase that answers it; Reveal runs it.');
+    });
   });
-  $('prompt-reveal').addEventListener('click', () => command('reveal'));
-  $('prompt-close').addEventListener('click', () => command('close_prompt'));
+  const refused = (r) => { if (r.type === 'error') note(r.message, true); else note(''); };
+  $('prompt-reveal').addEventListener('click', () => command('reveal', null, refused));
+  $('prompt-close').addEventListener('click', () => command('close_prompt', null, refused));
 }
