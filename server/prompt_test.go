@@ -1,6 +1,8 @@
 package server
 
 import (
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -306,5 +308,30 @@ func TestPromptHoldsThePhase(t *testing.T) {
 	}
 	if r := owner.reply(owner.cmd("step_phase", nil)); r.Type != "ack" {
 		t.Errorf("step_phase after the reveal: %+v", r)
+	}
+}
+
+// TestPromptTallyCoalesces: however many answers arrive between two looks
+// (Server.dashboards looks every dashboardEvery), the owner's pages get
+// one tally with all of them, and none while nothing changed.
+func TestPromptTallyCoalesces(t *testing.T) {
+	srv, _ := newTestServer(t, Config{})
+	room := roomWithSpec(t, srv, reachSpec)
+	if err := room.askPrompt(protocol.PromptSpec{Kind: protocol.PromptClass}); err != nil {
+		t.Fatal(err)
+	}
+	room.prompts.tallyDue(0) // the empty tally of the new prompt
+	for i := range 200 {
+		if err := room.prompts.answer(fmt.Sprintf("s%d", i), 1, protocol.PromptPick{Choice: intp(i % 5)}, time.Now(), 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var tally protocol.PromptTallyMsg
+	b := room.prompts.tallyDue(200)
+	if err := json.Unmarshal(b, &tally); err != nil || tally.Answered != 200 || tally.Counts[4] != 40 || tally.Students != 200 {
+		t.Fatalf("tally after 200 answers: %s (%v)", b, err)
+	}
+	if b := room.prompts.tallyDue(200); b != nil {
+		t.Errorf("a second tally without a new answer: %s", b)
 	}
 }
