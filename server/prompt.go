@@ -33,6 +33,7 @@ type roomPrompt struct {
 	plan    *promptPlan
 	msg     protocol.Prompt // as the pages show it (Truth and Tally after the reveal)
 	step    int             // t.Step() when it was asked
+	net     string          // the network's spec and data then: the plan holds for it alone
 	asked   time.Time
 	answers map[string]*promptAnswer // by student id
 	order   []string                 // student ids, by first answer
@@ -67,12 +68,15 @@ func (b *promptBox) open(plan *promptPlan, t *engine.Trainer, tr *engine.Trace, 
 	if len(b.all) >= maxPrompts {
 		return protocol.Prompt{}, fmt.Errorf("this room has asked %d questions, as many as it keeps; open a new room", maxPrompts)
 	}
-	p := &roomPrompt{plan: plan, step: t.Step(), asked: now, answers: map[string]*promptAnswer{}}
+	p := &roomPrompt{plan: plan, step: t.Step(), net: netOf(t), asked: now, answers: map[string]*promptAnswer{}}
 	p.msg = plan.message(len(b.all)+1, t, tr)
 	b.all = append(b.all, p)
 	b.cur, b.dirty = p, true
 	return p.msg, nil
 }
+
+// netOf names the network a prompt's plan holds for: its spec and data.
+func netOf(t *engine.Trainer) string { return t.Config().Spec + " on " + t.Data().Name }
 
 // current is the prompt on the pages and its message (nil: none).
 func (b *promptBox) current() (*roomPrompt, protocol.Prompt) {

@@ -158,6 +158,9 @@ func (s *session) revealPrompt() error {
 	if p == nil {
 		return errors.New("reveal: no question is open")
 	}
+	if p.plan.hasPhase && netOf(s.t) != p.net {
+		return fmt.Errorf("reveal: the network has changed since the question was asked (now %s); ask it again", netOf(s.t))
+	}
 	s.mode = modePaused
 	ran := 0
 	if p.plan.hasPhase && !s.answered(p) {

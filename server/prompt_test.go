@@ -335,3 +335,22 @@ func TestPromptTallyCoalesces(t *testing.T) {
 		t.Errorf("a second tally without a new answer: %s", b)
 	}
 }
+
+// TestPromptRevealAfterTheNetworkChanged: a prompt asked of one network is
+// not revealed on another (a new spec): the reveal says so, nothing panics.
+func TestPromptRevealAfterTheNetworkChanged(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	room := roomWithSpec(t, srv, reachSpec)
+	owner := joinAsOwner(t, ts, room)
+	owner.expect("welcome", nil)
+	if err := room.askPrompt(protocol.PromptSpec{Kind: protocol.PromptConvReach, Layer: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if r := owner.reply(owner.cmd("set", map[string]any{"spec": "conv(2,3,s1,p1) relu maxpool(2,s2,p0) dense(5)"})); r.Type != "ack" {
+		t.Fatalf("set spec: %+v", r)
+	}
+	err := room.revealPrompt()
+	if err == nil || !strings.Contains(err.Error(), "the network has changed") {
+		t.Errorf("reveal on another network: %v", err)
+	}
+}
