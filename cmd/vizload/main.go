@@ -26,6 +26,14 @@
 //	vizload -replicas 2 -nats nats://127.0.0.1:4222 -viewers 400
 //	vizload -addrs http://10.0.0.1:8080,http://10.0.0.2:8080 -pids 123,456
 //
+// With -prompt it then measures predict, then reveal: the owner asks a
+// prompt, every viewer answers within -prompt-within (2 s), and the report
+// gives whether each answer was counted once, the time to the owner's full
+// tally, the server's CPU meanwhile and the time for the reveal to reach
+// every student (prompt.go):
+//
+//	vizload -viewers 200 -forks 0 -duration 3s -view default -prompt
+//
 // Latency needs the server's publish time in the frame header
 // (published_unix_ms, same clock: loopback); without it, latency is measured
 // from the first client that received the same frame.
