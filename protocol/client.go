@@ -46,6 +46,9 @@ type ClientMsg struct {
 	// timeline (besides CmdArgs.Action, Layer and Filter): the step of
 	// history to look at (see ParseTimeline).
 	Step *int `json:"step,omitempty"`
+	// answer: the prompt answered (Prompt.ID) and the answer.
+	PromptID *int        `json:"prompt_id,omitempty"`
+	Pick     *PromptPick `json:"pick,omitempty"`
 }
 
 // CmdArgs are the arguments of set, reset and test; a nil field is absent.
@@ -70,6 +73,7 @@ type CmdArgs struct {
 	Max      *int            `json:"max,omitempty"`     // test: images at most
 	Action   *string         `json:"action,omitempty"`  // class: one of ClassActions
 	Student  *string         `json:"student,omitempty"` // class: a StudentRow.ID
+	Prompt   *PromptSpec     `json:"prompt,omitempty"`  // prompt: the question asked
 }
 
 // Arguments are the command's arguments: those inside "args" if given,

@@ -48,7 +48,7 @@ const (
 )
 
 // ClientTypes lists the message types a client may send.
-var ClientTypes = []string{TypeCmd, TypeSubscribe, TypePing, TypeExplain, TypeWalk, TypeGradCheck, TypeLook, TypeReceived, TypeFrames, TypeTimeline}
+var ClientTypes = []string{TypeCmd, TypeSubscribe, TypePing, TypeExplain, TypeWalk, TypeGradCheck, TypeLook, TypeReceived, TypeFrames, TypeTimeline, TypeAnswer}
 
 // Commands of a "cmd" message.
 const (
@@ -64,7 +64,7 @@ const (
 )
 
 // Commands lists the commands a server accepts.
-var Commands = []string{CmdPlay, CmdPause, CmdStepPhase, CmdStepBatch, CmdStepEpoch, CmdReset, CmdSet, CmdTest, CmdUndo, CmdClass}
+var Commands = []string{CmdPlay, CmdPause, CmdStepPhase, CmdStepBatch, CmdStepEpoch, CmdReset, CmdSet, CmdTest, CmdUndo, CmdClass, CmdPrompt, CmdReveal, CmdPromptClose}
 
 // Error codes of an "error" message.
 const (

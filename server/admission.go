@@ -21,6 +21,9 @@ func (sess *session) admit(m *sessionMsg) error {
 	if err := sess.lessonLimit(m); err != nil { // lesson_fork.go
 		return err
 	}
+	if err := sess.promptHold(m); err != nil { // prompt_session.go
+		return err
+	}
 	sess.lastCmd = time.Now()
 	return nil
 }

@@ -85,6 +85,8 @@ func (s *session) command(m *sessionMsg) {
 		c.reply(protocol.Ack(m.id))
 	case protocol.CmdUndo:
 		s.undoLast(m) // undo.go
+	case protocol.CmdPrompt, protocol.CmdReveal, protocol.CmdPromptClose:
+		s.promptCommand(m) // prompt_session.go
 	case protocol.CmdTest:
 		n := 1000
 		if m.args.Max != nil {

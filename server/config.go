@@ -243,6 +243,10 @@ type ClassroomConfig struct {
 	// (addresses whose budget has not refilled) new addresses share one
 	// budget; default 16384.
 	JoinAddrs int
+	// MaxPromptAnswers bounds the answers to the teacher's prompts one
+	// room keeps (every prompt together; a changed answer counts once);
+	// default 20000.
+	MaxPromptAnswers int
 }
 
 // Classroom defaults.
@@ -257,6 +261,7 @@ const (
 	defaultForkRate        = 5
 	defaultIdleTimeout     = 30 * time.Minute
 	defaultJoinAddrs       = 16384
+	defaultPromptAnswers   = 20000
 )
 
 // withDefaults fills zero fields and checks the others.
@@ -271,6 +276,7 @@ func (c ClassroomConfig) withDefaults() (ClassroomConfig, error) {
 	def(&c.ForkRate, defaultForkRate)
 	def(&c.IdleTimeout, defaultIdleTimeout)
 	def(&c.JoinAddrs, defaultJoinAddrs)
+	def(&c.MaxPromptAnswers, defaultPromptAnswers)
 	var p problems
 	check := p.check
 	check(c.MaxRooms > 0, "max rooms %d: want > 0", c.MaxRooms)
@@ -279,6 +285,7 @@ func (c ClassroomConfig) withDefaults() (ClassroomConfig, error) {
 	check(c.JoinRate > 0 && c.JoinBurst > 0, "join rate %v, burst %d: want > 0", c.JoinRate, c.JoinBurst)
 	check(c.JoinAddrs > 0, "join budget addresses %d: want > 0", c.JoinAddrs)
 	check(c.IdleTimeout > 0, "idle timeout %v: want > 0", c.IdleTimeout)
+	check(c.MaxPromptAnswers > 0, "max prompt answers %d: want > 0", c.MaxPromptAnswers)
 	check(c.ForkRate > 0, "fork rate %v: want > 0 steps per second", c.ForkRate)
 	check(c.JoinRateTotal > 0 && c.JoinBurstTotal > 0, "total join rate %v, burst %d: want > 0", c.JoinRateTotal, c.JoinBurstTotal)
 	for _, o := range c.AllowedOrigins {

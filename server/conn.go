@@ -47,6 +47,10 @@ type client struct {
 	sub    protocol.Subscription
 	subKey string
 
+	// student is the student of a room's page (nil: the owner's, a lab's,
+	// a fork's); set before the read pump starts.
+	student *student
+
 	// relay is set on the clients that stand for other replicas' pages in
 	// a room's session (cluster_relay.go); such a client has no conn.
 	relay *relay
@@ -301,5 +305,7 @@ func (c *client) handle(b []byte) {
 		c.question(&m) // questions.go
 	case protocol.TypeTimeline:
 		c.timeline(&m) // timeline_session.go
+	case protocol.TypeAnswer:
+		c.answer(&m) // prompt_session.go
 	}
 }

@@ -21,6 +21,8 @@ type serverMetrics struct {
 	memBudget     prometheus.Gauge
 	chunkedWrites prometheus.Counter // flow.go
 	coarseFrames  prometheus.Counter // flow.go
+	prompts       prometheus.Counter // prompt_session.go
+	promptAnswers prometheus.Counter
 }
 
 func newServerMetrics() *serverMetrics {
@@ -38,6 +40,10 @@ func newServerMetrics() *serverMetrics {
 			Help: "Bytes of websocket messages written to clients (payloads)."}),
 		steps: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_steps_total",
 			Help: "Optimizer steps run by all sessions."}),
+		prompts: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_prompts_total",
+			Help: "Prompts (predict, then reveal) asked in rooms."}),
+		promptAnswers: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_prompt_answers_total",
+			Help: "Students' answers to prompts counted (a changed answer counts again)."}),
 		limitHits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bpv_limit_hits_total",
 			Help: "Requests refused by a limit, by limit."}, []string{"limit"}),
 		evicted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bpv_sessions_evicted_total",
@@ -55,7 +61,7 @@ func newServerMetrics() *serverMetrics {
 		Help: "Large messages written in chunks with pings between them (a slow link, a chart history)."})
 	m.coarseFrames = prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_frames_coarse_total",
 		Help: "Trace frames sent 8-bit instead of exact to a page whose link is slow."})
-	m.reg.MustRegister(m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
+	m.reg.MustRegister(m.prompts, m.promptAnswers, m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
 		m.limitHits, m.evicted, m.memInUse, m.memBudget, m.chunkedWrites, m.coarseFrames,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -135,7 +135,8 @@ type Room struct {
 	mu     sync.Mutex
 	joined map[netip.Addr]struct{} // addresses that found the room by its code
 
-	roster roster // the students and the teacher's dashboard (dashboard.go)
+	roster  roster    // the students and the teacher's dashboard (dashboard.go)
+	prompts promptBox // predict, then reveal (prompt.go)
 
 	lesson atomic.Pointer[lesson.Lesson] // the lesson it was started from (lesson.go); nil for none
 }

@@ -158,6 +158,8 @@ func (s *Server) routes() chi.Router {
 	r.Get("/r/{code}/fork", s.serveForkPage)
 	// GET /r/{code}/qr.png: a QR code of the room's join link (qr.go).
 	r.Get("/r/{code}/qr.png", s.serveRoomQR)
+	// GET /r/{code}/answers.csv: the answers to the room's prompts, for its owner (prompt_http.go).
+	r.Get("/r/{code}/answers.csv", s.serveAnswersCSV)
 	// POST /r/{code}/resume: the owner resumes here a room whose replica went away.
 	r.Post("/r/{code}/resume", s.serveResume)
 

@@ -125,6 +125,7 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 		if !owner {
 			if st = room.roster.enter(id, nickOf(r, room.Code)); st != nil {
 				room.roster.page(st, c, false, true)
+				c.student = st
 			}
 		}
 		return sess, true, nil
@@ -133,6 +134,7 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 		if owner {
 			c.mb.reply(room.roster.latest(time.Now()))
 		}
+		s.promptOnAttach(room, c) // prompt_session.go
 	}, func(c *client) {
 		s.class.leave(room, c)
 		if st != nil {

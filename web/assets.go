@@ -36,7 +36,7 @@ import (
 var bundled = []string{"js/main.js", "js/classroom.js"}
 
 // minified are the styles, minified alone.
-var minified = []string{"css/lab.css", "css/explain.css", "css/devices.css", "css/lesson.css", "css/drawpad.css", "css/timeline.css", "css/classroom.css", "vendor/uplot/uPlot.min.css"}
+var minified = []string{"css/lab.css", "css/explain.css", "css/devices.css", "css/lesson.css", "css/drawpad.css", "css/timeline.css", "css/classroom.css", "css/prompt.css", "vendor/uplot/uPlot.min.css"}
 
 // hashedAsIs are files served under a content-hashed name unchanged.
 var hashedAsIs = []string{"vendor/uplot/uPlot.iife.min.js", "favicon.svg"}

@@ -89,8 +89,9 @@ type client struct {
 	wire0     int64
 	wire1     int64
 	errors    []string
-	classAt   time.Time // when the teacher's first "class" message came (a fork's page)
-	students  int       // the students of the last dashboard (the owner's page)
+	classAt   time.Time  // when the teacher's first "class" message came (a fork's page)
+	students  int        // the students of the last dashboard (the owner's page)
+	prompt    promptSeen // predict, then reveal (prompt.go)
 	done      chan struct{}
 }
 
@@ -223,6 +224,7 @@ func (c *client) endWindow() {
 // class notes the teacher's messages: when a fork's page is first told to
 // go back to the room, and how many students the owner's dashboard lists.
 func (c *client) class(typ string, b []byte, at time.Time) {
+	c.promptMsg(typ, b, at)
 	switch typ {
 	case protocol.TypeClass:
 		c.mu.Lock()

@@ -26,6 +26,14 @@
 //	vizload -replicas 2 -nats nats://127.0.0.1:4222 -viewers 400
 //	vizload -addrs http://10.0.0.1:8080,http://10.0.0.2:8080 -pids 123,456
 //
+// With -prompt it then measures predict, then reveal: the owner asks a
+// prompt, every viewer answers within -prompt-within (2 s), and the report
+// gives whether each answer was counted once, the time to the owner's full
+// tally, the server's CPU meanwhile and the time for the reveal to reach
+// every student (prompt.go):
+//
+//	vizload -viewers 200 -forks 0 -duration 3s -view default -prompt
+//
 // Latency needs the server's publish time in the frame header
 // (published_unix_ms, same clock: loopback); without it, latency is measured
 // from the first client that received the same frame.
@@ -103,9 +111,11 @@ type options struct {
 	replicas  int    // children to start
 	nats      string // the NATS server of the children
 	natsPid   int
-	serveAddr string // child mode: run the server on this address
-	serveNATS string // child mode: … connected to this NATS server
-	serveID   string // child mode: … as this replica
+	serveAddr string        // child mode: run the server on this address
+	serveNATS string        // child mode: … connected to this NATS server
+	serveID   string        // child mode: … as this replica
+	prompt    bool          // measure a prompt answered by every viewer (prompt.go)
+	within    time.Duration // … within this time
 }
 
 // target is one server (or replica) under load.
@@ -136,6 +146,8 @@ func run(args []string) error {
 	fs.IntVar(&o.replicas, "replicas", 1, "replicas to start as child processes when neither -url nor -addrs is given (more than 1 needs -nats)")
 	fs.StringVar(&o.nats, "nats", "", "NATS server the replicas started with -replicas share, e.g. nats://127.0.0.1:4222")
 	fs.IntVar(&o.natsPid, "nats-pid", 0, "pid of the NATS server, for its CPU (0: not measured)")
+	fs.BoolVar(&o.prompt, "prompt", false, "after the measured time, the owner asks a prompt that every viewer answers (a third change their answer once), and reveals it: answers counted, tally time, server CPU")
+	fs.DurationVar(&o.within, "prompt-within", 2*time.Second, "with -prompt: the viewers answer at random moments within this time")
 	fs.StringVar(&o.serveAddr, "serve", "", "run only the server on this address (used by vizload itself)")
 	fs.StringVar(&o.serveNATS, "serve-nats", "", "with -serve: the NATS server of the cluster (used by vizload itself)")
 	fs.StringVar(&o.serveID, "serve-replica", "", "with -serve: the replica id (used by vizload itself)")
@@ -432,6 +444,10 @@ func load(ctx context.Context, o options, targets []target) (*report, error) {
 		if reached == len(forks) {
 			break
 		}
+	}
+	if o.prompt {
+		pr := measurePrompt(ctx, owner, viewers, o.within, o.pid)
+		rep.prompt = &pr
 	}
 	return rep, nil
 }

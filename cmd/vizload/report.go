@@ -23,11 +23,12 @@ type report struct {
 	code                  string
 	elapsed               time.Duration
 	owner, viewers, forks group
-	replicas              []replica // the servers, the room's first
-	natsCPU               float64   // the NATS server's CPU, cores
-	selfCPU               float64   // this process's CPU, cores
-	dashboard             int       // students on the owner's dashboard
-	backReached           int       // forks' pages told to go back to the room
+	replicas              []replica     // the servers, the room's first
+	natsCPU               float64       // the NATS server's CPU, cores
+	prompt                *promptReport // -prompt (prompt.go)
+	selfCPU               float64       // this process's CPU, cores
+	dashboard             int           // students on the owner's dashboard
+	backReached           int           // forks' pages told to go back to the room
 	backLast              time.Duration
 }
 
@@ -141,4 +142,7 @@ func (r *report) print(w io.Writer, o options) {
 	fmt.Fprintf(w, "vizload  CPU %.2f cores (the clients share the machine with the server)\n", r.selfCPU)
 	fmt.Fprintf(w, "class    the dashboard lists %d students; bring everyone back reached %d of %d forks' pages, the last %.0f ms after it was sent\n",
 		r.dashboard, r.backReached, o.forks, float64(r.backLast)/float64(time.Millisecond))
+	if r.prompt != nil {
+		r.prompt.print(w, o.within)
+	}
 }

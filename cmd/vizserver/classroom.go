@@ -33,6 +33,7 @@ func classroomFlags(fs *flag.FlagSet, cfg *server.Config) func() (room string, e
 	fs.StringVar(&c.RoomKey, "room-key", "", "if set, creating a room from the page asks for this key (env BPV_ROOM_KEY)")
 	fs.BoolVar(&c.OpenRooms, "open-rooms", false, "let anyone who reaches the server create rooms from the page without a key; without it and without -room-key only a server on a loopback address lets the page create rooms (env BPV_OPEN_ROOMS)")
 	fs.IntVar(&c.JoinAddrs, "join-addrs", 16384, "addresses whose join budget is kept; beyond it new addresses share one budget (env BPV_JOIN_ADDRS)")
+	fs.IntVar(&c.MaxPromptAnswers, "max-prompt-answers", 20000, "answers to the teacher's prompts one room keeps, every prompt together (env BPV_MAX_PROMPT_ANSWERS)")
 	fs.StringVar(&room, "room", "", "open a room with this name at start-up and print its links (env BPV_ROOM)")
 	return func() (string, error) {
 		var err error

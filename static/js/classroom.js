@@ -8,6 +8,7 @@
 import { dashboardRows, STATUS_WORDS, studentsWord } from './dashboard.js';
 import { showAlert } from './dom.js';
 import { installLessonPlan } from './lessonplan.js';
+import './prompt.js'; // predict, then reveal
 
 const viewers = document.getElementById('room-viewers');
 const word = document.getElementById('room-viewers-word');

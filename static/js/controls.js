@@ -177,6 +177,8 @@ export function installControls(app) {
   on('undo', 'click', () => { hideAlert(); transport.cmd('undo'); });
   // the room bar's actions (classroom.js: the teacher's dashboard)
   document.addEventListener('bpv:cmd', (ev) => transport.cmd(ev.detail.cmd, ev.detail.args));
+  // other messages of the room bar's scripts (prompt.js: a student's answer)
+  document.addEventListener('bpv:send', (ev) => { ev.detail.id = transport.send(ev.detail.msg); });
   on('alert-restart', 'click', () => location.reload());
   // a control that shows the value in effect again (after a refused change)
   // may fire change on blur: only a different value is sent

@@ -25,6 +25,8 @@ export function handleMessage(app, msg) {
   // replies to the page's questions (explain, walk, gradcheck), their
   // refusals, and a room's look
   if (handleQuestion(app, msg)) return;
+  // a reply to a message of the room bar's scripts (prompt.js) is theirs to read too
+  if ((msg.type === 'ack' || msg.type === 'error') && msg.id !== undefined) document.dispatchEvent(new CustomEvent('bpv:reply', { detail: msg }));
   switch (msg.type) {
     case 'welcome':
       lab.setWelcome(msg);

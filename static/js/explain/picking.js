@@ -44,6 +44,9 @@ export function cellAt(app, canvas, px) {
 export function explainCell(app, canvas, px, t0) {
   const c = cellAt(app, canvas, px);
   if (!c) return;
+  // the room bar's scripts may be waiting for a cell (prompt.js: the cell a
+  // question is about); one that takes it cancels the event: no drill-down
+  if (!document.dispatchEvent(new CustomEvent('bpv:cell', { detail: c.query, cancelable: true }))) return;
   if (c.query.reason) {
     showPanelStatus(app, { title: 'Nothing to explain here' }, c.query.reason);
     return;

@@ -1,0 +1,63 @@
+// Predict, then reveal without a DOM: the choices a question offers, the
+// tally as rows with the truth marked, verdicts, and a map click turned
+// into the cell of a question.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { choices, tallyRows, verdict, countLine, cellForPrompt, parseOptions, fmt, subtitle } from '../static/js/promptview.js';
+
+const pool = {
+  kind: 'pool_switch', prompt_id: 2, status: 'open', layer: 2, layer_name: 'maxpool 1', channel: 1, row: 1, col: 0,
+  window: { rows: 2, cols: 2, y0: 2, x0: 0, values: [0.5, null, -0.25, 1.5] }, phase: 'backward · maxpool 1',
+};
+
+test('a pooling window offers its cells, padding disabled', () => {
+  const cs = choices(pool);
+  assert.deepEqual(cs.map((c) => [c.label, c.value, !!c.disabled, c.row, c.col]),
+    [['0.5', 0, false, 0, 0], ['pad', 1, true, 0, 1], ['-0.25', 2, false, 1, 0], ['1.5', 3, false, 1, 1]]);
+  assert.match(subtitle(pool), /input rows 2–3, columns 0–1\. Reveal runs backward · maxpool 1\./);
+});
+
+test('the tally marks the truth and shares the answers', () => {
+  const revealed = { ...pool, status: 'revealed', truth: { choice: 3, why: '' } };
+  const rows = tallyRows(revealed, { answered: 4, students: 5, right: 3, counts: [1, 0, 0, 3] });
+  assert.deepEqual(rows.map((r) => [r.count, r.share, r.truth]), [[1, 0.25, false], [0, 0, false], [0, 0, false], [3, 0.75, true]]);
+  assert.equal(rows[3].label, 'cell (1, 1) = 1.5');
+  assert.equal(countLine({ answered: 4, students: 5, right: 3 }), '4 of 5 students answered · 3 right');
+  assert.equal(countLine({ answered: 4, students: 5, right: null }), '4 of 5 students answered');
+});
+
+test('a weight question tallies signs and sizes', () => {
+  const m = { kind: 'weight_sign', buckets: ['a', 'b'], truth: { sign: 'down', size: 1 } };
+  const rows = tallyRows(m, { answered: 2, counts: [1, 1, 0], sizes: [0, 2] });
+  assert.deepEqual(rows.map((r) => [r.label, r.count, r.truth]),
+    [['goes up', 1, false], ['goes down', 1, true], ['stays the same', 0, false], ['|ΔW| a', 0, false], ['|ΔW| b', 2, true]]);
+});
+
+test('verdicts', () => {
+  const open = { status: 'open' };
+  const done = { status: 'revealed' };
+  assert.match(verdict(open, null).text, /Answer on this card/);
+  assert.match(verdict(open, { pick: { choice: 1 } }).text, /counted/);
+  assert.equal(verdict(done, { pick: { choice: 1 }, correct: true }).result, 'right');
+  assert.equal(verdict(done, { pick: { choice: 1 }, correct: false }).result, 'wrong');
+  assert.match(verdict(done, { pick: null }).text, /did not answer/);
+  assert.equal(verdict(done, { pick: { choice: 0 }, correct: null }).result, '');
+});
+
+test('a click on a map points a question at a cell', () => {
+  const layers = [{ kind: 'conv' }, { kind: 'relu' }, { kind: 'maxpool' }, { kind: 'conv' }, { kind: 'dense' }];
+  assert.deepEqual(cellForPrompt('pool_switch', { layer: 2, tensor: 'Y', index: [3, 4, 5] }, layers), { layer: 2, channel: 3, in: 0, row: 4, col: 5 });
+  assert.ok(cellForPrompt('pool_switch', { layer: 1, tensor: 'Y', index: [3, 4, 5] }, layers).error);
+  assert.deepEqual(cellForPrompt('conv_reach', { layer: 2, tensor: 'Y', index: [6, 0, 0] }, layers), { layer: 3, channel: 6, in: 0, row: 0, col: 0 });
+  assert.deepEqual(cellForPrompt('conv_reach', { layer: 3, tensor: 'dX', index: [2, 1, 1] }, layers), { layer: 3, channel: 2, in: 0, row: 0, col: 0 });
+  assert.deepEqual(cellForPrompt('weight_sign', { layer: 0, tensor: 'dW', index: [1, 0, 2, 3] }, layers), { layer: 0, channel: 1, in: 0, row: 2, col: 3 });
+  assert.deepEqual(cellForPrompt('weight_sign', { layer: 4, tensor: 'updateW', index: [7, 9] }, layers), { layer: 4, channel: 0, in: 0, row: 7, col: 9 });
+  assert.ok(cellForPrompt('weight_sign', { layer: 2, tensor: 'Y', index: [0, 0, 0] }, layers).error);
+});
+
+test('options and numbers', () => {
+  assert.deepEqual(parseOptions(' up \n\n down\n'), ['up', 'down']);
+  assert.equal(fmt(null), 'pad');
+  assert.equal(fmt(0.000012345), '1.23e-5');
+  assert.equal(fmt(0.123456), '0.1235');
+});
