@@ -10,7 +10,9 @@ import (
 // TestRoomFromLessonInBrowser: a teacher creates a room from an embedded
 // lesson on the join page; the owner's page shows the lesson's title and
 // its prompts in order, and an Ask button hands its prompt to the page as a
-// "lesson-prompt" event; a student's page shows none of it, the dashboard
+// "lesson-prompt" event, which asks the class: the room pauses before the
+// phase that answers it, a student joining then answers and is told after
+// the reveal; a student's page shows none of the panel, the dashboard
 // counts "1 student", and the student's fork offers only the lesson's
 // controls (stepping), which work.
 func TestRoomFromLessonInBrowser(t *testing.T) {
@@ -47,10 +49,21 @@ func TestRoomFromLessonInBrowser(t *testing.T) {
 		t.Errorf("current prompt %q, want 1", got)
 	}
 
-	// A student sees the room, not the lesson's plan, and is counted.
+	// ... and the class is asked it: the room pauses before the phase that
+	// answers it, the projector shows the lesson's words.
+	teacher.waitFor("the lesson's question on the projector", `(() => { const c = document.querySelector('[data-testid=prompt]'); return !c.hidden && c.dataset.kind === 'pool_switch' && c.textContent.includes('2×2 window of the ReLU'); })()`)
+	teacher.waitFor("the room paused before the backward phase", `document.getElementById('next-phase').textContent === 'next: backward · maxpool 1'`)
+
+	// A student sees the room and the question asked, not the lesson's
+	// plan, and is counted.
 	student := isolatedTab(t, teacher)
 	joinAs(student, base, teacher.text("room-code"))
 	student.waitFor("the room's state", `/step 60$/.test(document.getElementById('phase').textContent)`)
+	student.waitFor("the lesson's question", `(() => { const c = document.querySelector('[data-testid=prompt]'); return !c.hidden && c.textContent.includes('2×2 window of the ReLU') && c.querySelectorAll('[data-testid=prompt-choice]').length === 4; })()`)
+	student.do("answer", chromedp.Click(chromedp.CSS(`[data-testid=prompt-choice][data-value="0"]:not([disabled])`)))
+	teacher.waitFor("the answer in the tally", `document.querySelector('[data-testid=prompt-tally]').dataset.answered === '1'`)
+	teacher.do("reveal", chromedp.Click(chromedp.CSS(`[data-testid=prompt-reveal]`)))
+	student.waitFor("the verdict", `['right', 'wrong'].includes(document.querySelector('[data-testid=prompt-status]').dataset.result)`)
 	if n := eval[int](student, `document.querySelectorAll('[data-testid=lesson], [data-testid=lesson-ask]').length`); n != 0 {
 		t.Errorf("student's page shows %d parts of the lesson panel", n)
 	}

@@ -11,8 +11,8 @@ import templruntime "github.com/a-h/templ/runtime"
 
 // PromptAsk is the teacher's form for predict, then reveal: the kind of
 // question, the cell it is about (picked on the maps, or typed), the
-// question's words and, for a choice, the options and the right one; the
-// reveal, closing the question, and the room's answers as CSV. The
+// question's words and, for a choice, the options and the right one, and
+// the room's answers as CSV. The
 // page's script (prompt.js) sends it as a "prompt" command.
 func PromptAsk(code string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
@@ -31,14 +31,14 @@ func PromptAsk(code string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<details class=\"prompt-ask\" data-testid=\"prompt-ask\"><summary>ask the class: predict, then reveal</summary><form id=\"prompt-form\" class=\"prompt-form\" novalidate><label class=\"field\"><span>Question kind</span> <select id=\"prompt-kind\" data-testid=\"prompt-kind\"><option value=\"pool_switch\">which cell of a max-pool window gets the gradient</option> <option value=\"conv_reach\">which input cells of a conv get no gradient</option> <option value=\"class\" selected>which class the network predicts</option> <option value=\"weight_sign\">will a weight go up or down, and by how much</option> <option value=\"choice\">a choice among options I type</option></select></label><fieldset id=\"prompt-cell\" class=\"prompt-cell\"><legend>The cell it is about</legend> <button type=\"button\" id=\"prompt-pick\" data-testid=\"prompt-pick\" aria-pressed=\"false\">Pick a cell on the maps</button> <span id=\"prompt-pick-note\" class=\"prompt-note\" role=\"status\"></span> <label>layer <input id=\"prompt-layer\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\" data-testid=\"prompt-layer\"></label> <label>channel <input id=\"prompt-channel\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\" data-testid=\"prompt-channel\"></label> <label>input channel <input id=\"prompt-in\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\"></label> <label>row <input id=\"prompt-row\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\" data-testid=\"prompt-row\"></label> <label>column <input id=\"prompt-col\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\" data-testid=\"prompt-col\"></label></fieldset><label class=\"field\"><span>Question (empty: the kind's own)</span> <input id=\"prompt-question\" maxlength=\"500\" data-testid=\"prompt-question\"></label><fieldset id=\"prompt-choice\" class=\"prompt-choice\" hidden><legend>Options, one a line (2 to 8)</legend> <textarea id=\"prompt-options\" rows=\"4\" data-testid=\"prompt-options\"></textarea> <label>right option <input id=\"prompt-answer\" type=\"number\" min=\"0\" value=\"1\" inputmode=\"numeric\" data-testid=\"prompt-answer\"> (1 for the first; 0: none, a poll)</label></fieldset><div class=\"prompt-actions\"><button type=\"submit\" class=\"primary\" data-testid=\"prompt-send\">Ask the class</button> <button type=\"button\" id=\"prompt-reveal\" data-testid=\"prompt-reveal\" disabled>Reveal</button> <button type=\"button\" id=\"prompt-close\" data-testid=\"prompt-close\" disabled>Take the question down</button> <a href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<details class=\"prompt-ask\" data-testid=\"prompt-ask\"><summary>ask the class: predict, then reveal</summary><form id=\"prompt-form\" class=\"prompt-form\" novalidate><label class=\"field\"><span>Question kind</span> <select id=\"prompt-kind\" data-testid=\"prompt-kind\"><option value=\"pool_switch\">which cell of a max-pool window gets the gradient</option> <option value=\"conv_reach\">which input cells of a conv get no gradient</option> <option value=\"class\" selected>which class the network predicts</option> <option value=\"weight_sign\">will a weight go up or down, and by how much</option> <option value=\"choice\">a choice among options I type</option></select></label><fieldset id=\"prompt-cell\" class=\"prompt-cell\"><legend>The cell it is about</legend> <button type=\"button\" id=\"prompt-pick\" data-testid=\"prompt-pick\" aria-pressed=\"false\">Pick a cell on the maps</button> <span id=\"prompt-pick-note\" class=\"prompt-note\" role=\"status\"></span> <label>layer <input id=\"prompt-layer\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\" data-testid=\"prompt-layer\"></label> <label>channel <input id=\"prompt-channel\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\" data-testid=\"prompt-channel\"></label> <label>input channel <input id=\"prompt-in\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\"></label> <label>row <input id=\"prompt-row\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\" data-testid=\"prompt-row\"></label> <label>column <input id=\"prompt-col\" type=\"number\" min=\"0\" value=\"0\" inputmode=\"numeric\" data-testid=\"prompt-col\"></label></fieldset><label class=\"field\"><span>Question (empty: the kind's own)</span> <input id=\"prompt-question\" maxlength=\"500\" data-testid=\"prompt-question\"></label><fieldset id=\"prompt-choice\" class=\"prompt-choice\" hidden><legend>Options, one a line (2 to 8)</legend> <textarea id=\"prompt-options\" rows=\"4\" data-testid=\"prompt-options\"></textarea> <label>right option <input id=\"prompt-answer\" type=\"number\" min=\"0\" value=\"1\" inputmode=\"numeric\" data-testid=\"prompt-answer\"> (1 for the first; 0: none, a poll)</label></fieldset><div class=\"prompt-actions\"><button type=\"submit\" class=\"primary\" data-testid=\"prompt-send\">Ask the class</button> <a href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/r/" + code + "/answers.csv")).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/prompt.templ`, Line: 45, Col: 58}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/prompt.templ`, Line: 43, Col: 58}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 		if templ_7745c5c3_Err != nil {
@@ -54,7 +54,8 @@ func PromptAsk(code string) templ.Component {
 
 // PromptCard is where a room's page shows the question the teacher asked:
 // a student answers in it; on the owner's page (the projector) it shows
-// the class's tally and, after the reveal, the truth beside it.
+// the class's tally, the Reveal and take-down buttons (whether the form or
+// a lesson's Ask asked it) and, after the reveal, the truth beside it.
 func PromptCard(owner bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -82,7 +83,17 @@ func PromptCard(owner bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p id=\"prompt-why\" class=\"prompt-why\" data-testid=\"prompt-why\" hidden></p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p id=\"prompt-why\" class=\"prompt-why\" data-testid=\"prompt-why\" hidden></p>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if owner {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div class=\"prompt-actions\"><button type=\"button\" id=\"prompt-reveal\" class=\"primary\" data-testid=\"prompt-reveal\" disabled>Reveal</button> <button type=\"button\" id=\"prompt-close\" data-testid=\"prompt-close\" disabled>Take the question down</button></div>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

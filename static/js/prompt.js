@@ -4,9 +4,12 @@
 // "bpv:send" events), which may change until the reveal, then says whether
 // it was right. The owner's page asks ("prompt" command: the kind, a cell
 // picked on the maps or typed, the words, a choice's options), reveals or
-// takes the question down, and shows on the projector the class's tally
+// takes the question down (a lesson's prompts too, from the lesson panel's
+// Ask buttons), and shows on the projector the class's tally
 // live and, after the reveal, the truth the engine computed beside it.
 
+import { showAlert } from './dom.js';
+import { LESSON_PROMPT } from './lessonplan.js';
 import { choices, subtitle, verdict, tallyRows, countLine, cellForPrompt, parseOptions, SIGNS, SIGN_WORDS } from './promptview.js';
 
 const $ = (id) => document.getElementById(id);
@@ -332,13 +335,23 @@ if (owner) {
       spec.answer = int('prompt-answer') - 1;
       if (spec.options.length < 2) { note('Type at least two options, one a line.', true); return; }
     }
+    ask(spec);
+  });
+  // ask asks the class the prompt spec (protocol.PromptSpec): the form's,
+  // or a lesson's when its Ask button is pressed (lessonplan.js).
+  // A lesson's prompt refused (the room mid-phase, say) is said in the
+  // page's alert too: the form holding the note may be closed.
+  function ask(spec, lessonIndex) {
     note('Asking…');
     st.tally = null;
     command('prompt', { prompt: spec }, (r) => {
-      if (r.type === 'error') note(r.message, true);
-      else note(spec.kind === 'choice' ? 'Asked.' : 'Asked: the room waits before the phase that answers it; Reveal runs it.');
+      if (r.type === 'error') {
+        note(r.message, true);
+        if (lessonIndex !== undefined) showAlert(`Question ${lessonIndex + 1} not asked: ${r.message}`, 'error');
+      } else note(spec.kind === 'choice' ? 'Asked.' : 'Asked: the room waits before the phase that answers it; Reveal runs it.');
     });
-  });
+  }
+  document.addEventListener(LESSON_PROMPT, (ev) => { if (ev.detail && ev.detail.spec) ask(ev.detail.spec, ev.detail.index); });
   const refused = (r) => { if (r.type === 'error') note(r.message, true); else note(''); };
   $('prompt-reveal').addEventListener('click', () => command('reveal', null, refused));
   $('prompt-close').addEventListener('click', () => command('close_prompt', null, refused));
