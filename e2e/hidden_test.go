@@ -43,6 +43,8 @@ func TestHiddenTabGetsNoFrames(t *testing.T) {
 	spec := "conv(2,3,s1,p1) relu maxpool(2,s2,p0) dense(5)"
 	p.do("open the lab", chromedp.Navigate(base+"/?data=shapes&speed=step&rate=20&spec="+neturl.QueryEscape(spec)))
 	p.waitFor("the first state", `document.getElementById('step-count').textContent === '0'`)
+	// the page's script has the network (the step counter is in the HTML)
+	p.waitFor("the network", `document.querySelectorAll('#strip canvas[data-testid=act-map]').length > 0`)
 	p.click("play")
 	p.waitFor("playing", `Number(document.getElementById('step-count').textContent) >= 5`)
 
