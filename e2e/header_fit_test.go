@@ -12,7 +12,7 @@ import (
 // while hidden) has a box of its own: none drawn over another, none past
 // the screen's edge, and each counter (step, epoch, batch loss, train and
 // test accuracy, seed) shows its whole label and value once every counter
-// holds a number.
+// holds a number; the phase, the longest of the network's, is said whole.
 func TestHeaderFits(t *testing.T) {
 	for _, size := range [][2]int{{1024, 768}, {1100, 800}, {1280, 720}, {1440, 900}} {
 		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
@@ -21,7 +21,7 @@ func TestHeaderFits(t *testing.T) {
 			p.waitFor("a step", `document.getElementById('step-count').textContent === '1'`)
 			p.click("step-batch")
 			p.waitFor("two steps", `document.getElementById('step-count').textContent === '2'`)
-			stepTo(p, "loss")
+			stepTo(p, "backward · maxpool 2") // the longest phase of the network
 			shot(p, fmt.Sprintf("header-%dx%d.png", size[0], size[1]))
 			var parts []struct {
 				Name                     string
@@ -41,6 +41,9 @@ func TestHeaderFits(t *testing.T) {
 			})())`)
 			if err := json.Unmarshal([]byte(raw), &parts); err != nil {
 				t.Fatal(err)
+			}
+			if cut := eval[bool](p, `(() => { const e = document.getElementById('phase'); return e.scrollWidth > e.clientWidth; })()`); cut {
+				t.Errorf("the phase %q is cut short", p.text("phase"))
 			}
 			if len(parts) < 12 {
 				t.Fatalf("found %d parts of the header: %s", len(parts), raw)

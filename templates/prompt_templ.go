@@ -73,27 +73,27 @@ func PromptCard(owner bool) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<section id=\"prompt\" class=\"prompt-card\" data-testid=\"prompt\" aria-label=\"The teacher's question\" aria-live=\"polite\" hidden><p class=\"prompt-head\"><span id=\"prompt-number\"></span> <strong id=\"prompt-question-text\" data-testid=\"prompt-question-text\"></strong></p><p id=\"prompt-sub\" class=\"prompt-sub\"></p><div id=\"prompt-answers\" class=\"prompt-answers\" data-testid=\"prompt-answers\"></div><p id=\"prompt-status\" class=\"prompt-status\" data-testid=\"prompt-status\"></p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<section id=\"prompt\" class=\"prompt-card\" data-testid=\"prompt\" aria-label=\"The teacher's question\" aria-live=\"polite\" hidden><p class=\"prompt-head\"><span id=\"prompt-number\"></span> <strong id=\"prompt-question-text\" data-testid=\"prompt-question-text\"></strong></p><p id=\"prompt-sub\" class=\"prompt-sub\"></p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if owner {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div id=\"prompt-tally\" class=\"prompt-tally\" data-testid=\"prompt-tally\"></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div class=\"prompt-actions prompt-owner-actions\"><button type=\"button\" id=\"prompt-reveal\" class=\"primary\" data-testid=\"prompt-reveal\" disabled>Reveal</button> <button type=\"button\" id=\"prompt-close\" data-testid=\"prompt-close\" disabled>Take the question down</button></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<p id=\"prompt-why\" class=\"prompt-why\" data-testid=\"prompt-why\" hidden></p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div id=\"prompt-answers\" class=\"prompt-answers\" data-testid=\"prompt-answers\"></div><p id=\"prompt-status\" class=\"prompt-status\" data-testid=\"prompt-status\"></p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if owner {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div class=\"prompt-actions\"><button type=\"button\" id=\"prompt-reveal\" class=\"primary\" data-testid=\"prompt-reveal\" disabled>Reveal</button> <button type=\"button\" id=\"prompt-close\" data-testid=\"prompt-close\" disabled>Take the question down</button></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div id=\"prompt-tally\" class=\"prompt-tally\" data-testid=\"prompt-tally\"></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p id=\"prompt-why\" class=\"prompt-why\" data-testid=\"prompt-why\" hidden></p></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
