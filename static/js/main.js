@@ -152,6 +152,10 @@ app.transport = new Transport(wsURL(location, app.wsPath, app.lab.params), {
 
 // a hidden tab receives no trace frames; shown again, it gets a keyframe
 document.addEventListener('visibilitychange', () => app.transport.setFrames(!document.hidden));
+// leaving the page (for another, or into the back-forward cache) lets its
+// session go; coming back from that cache resumes it
+addEventListener('pagehide', () => app.transport.suspend());
+addEventListener('pageshow', (ev) => { if (ev.persisted) app.transport.wake(); });
 
 addEventListener('resize', () => scheduleSubscription(app));
 // the sticky header never covers what focus or a scroll brings into view

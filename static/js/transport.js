@@ -177,6 +177,26 @@ export class Transport {
     this.connect();
   }
 
+  // suspend closes the websocket while the page is put away (pagehide: a
+  // navigation to another page, perhaps into the browser's back-forward
+  // cache), so the session it leaves has no page and makes room for the
+  // next; wake, when the page is shown again from that cache, connects
+  // again and resumes the session (if it is still kept).
+  suspend() {
+    if (this.closed) return;
+    this.suspended = true;
+    clearInterval(this.heartbeat);
+    const ws = this.ws;
+    this.ws = null; // its onclose is then not a lost connection
+    if (ws) ws.close(1000, 'page put away');
+  }
+
+  wake() {
+    if (!this.suspended || this.closed) return;
+    this.suspended = false;
+    this.connect();
+  }
+
   close() {
     this.closed = true;
     clearInterval(this.heartbeat);
