@@ -98,5 +98,6 @@ func Open(arg string, maxLesson, maxModel int64) (*Lesson, error) {
 		return nil, fmt.Errorf("%s: %w", arg, err)
 	}
 	l.Name = filepath.Base(arg)
+	l.Path = arg
 	return l, nil
 }

@@ -51,6 +51,7 @@ var Controls = []string{ControlPlay, ControlStep, ControlLR, ControlOptimizer, C
 // Lesson is a parsed, checked lesson.
 type Lesson struct {
 	Name        string // the embedded lesson's name, or the file's name ("" for an upload)
+	Path        string // the lesson file as -lesson named it ("" for an embedded lesson or an upload)
 	Title       string
 	Description string
 	Spec        string // "" with a model: the model's

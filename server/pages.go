@@ -159,7 +159,7 @@ func (s *Server) serveRoomPage(w http.ResponseWriter, r *http.Request) {
 	}
 	var reach web.Reach
 	if tok != "" {
-		reach = s.reachOf(r, room.Name)
+		reach = s.reachOf(r, room)
 		if r.URL.Query().Get("owner") != "" { // the owner link itself: its settings apply once
 			reach.Note = s.ownerLinkSettings(room, r.URL.Query())
 		}

@@ -22,7 +22,7 @@ func (s *Server) serveRoomQR(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, rf.message, rf.status())
 		return
 	}
-	reach := s.reachOf(r, room.Name)
+	reach := s.reachOf(r, room)
 	if len(reach.Links) == 0 {
 		http.Error(w, "students cannot reach this server: it listens on this machine only", http.StatusNotFound)
 		return

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -147,8 +148,9 @@ func portOfAddr(addr string) string {
 
 // ListenCommand is the command that starts the server listening on every
 // interface at port (8080 if ""), opening a room named name ("" for
-// none).
-func ListenCommand(port, name string) string {
+// none), with the flags args that open it as it was opened (e.g. "-lesson",
+// the lesson's name), each value quoted for the shell if it needs it.
+func ListenCommand(port, name string, args ...string) string {
 	if port == "" || port == "0" {
 		port = "8080"
 	}
@@ -156,7 +158,38 @@ func ListenCommand(port, name string) string {
 	if name != "" {
 		cmd += " -room " + shellQuote(name)
 	}
+	for _, a := range args {
+		if !shellSafe.MatchString(a) {
+			a = shellQuote(a)
+		}
+		cmd += " " + a
+	}
 	return cmd
+}
+
+// shellSafe matches the words a POSIX shell reads as they are.
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+-]+$`)
+
+// ListenCommand is the command that serves room r's network on every
+// interface at port: r opened again as it was (see roomFlags).
+func (r *Room) ListenCommand(port string) string {
+	return ListenCommand(port, r.Name, roomFlags(r)...)
+}
+
+// roomFlags are the flags that open room r again as it was opened: its
+// lesson's (an embedded lesson's name, or the lesson file's as the server
+// read it); none for a room of the default lab, a saved model or an
+// uploaded lesson, which the create-room form opens again.
+func roomFlags(r *Room) []string {
+	switch l := r.Lesson(); {
+	case l == nil:
+		return nil
+	case l.Path != "":
+		return []string{"-lesson", l.Path}
+	case l.Name != "":
+		return []string{"-lesson", l.Name}
+	}
+	return nil
 }
 
 // shellQuote quotes s for a POSIX shell.
@@ -164,7 +197,7 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// reachOf says how students reach a room named name, for the owner's page
+// reachOf says how students reach room, for the owner's page
 // requested with r: the base URLs students can open, best first, or that
 // none can (Unreachable) and the command that serves the network (Command;
 // "" when the server listens everywhere but the machine has no network
@@ -172,7 +205,7 @@ func shellQuote(s string) string {
 // address students can use too (a network address, or a reverse proxy's
 // name); a browser on this machine did not, and the server's own network
 // addresses are shown instead.
-func (s *Server) reachOf(r *http.Request, name string) web.Reach {
+func (s *Server) reachOf(r *http.Request, room *Room) web.Reach {
 	if !isLoopbackHost(r.Host) {
 		return web.Reach{Links: []string{s.baseURL(r)}}
 	}
@@ -182,7 +215,7 @@ func (s *Server) reachOf(r *http.Request, name string) web.Reach {
 	}
 	switch scope {
 	case scopeLoopback:
-		return web.Reach{Unreachable: true, Command: ListenCommand(port, name)}
+		return web.Reach{Unreachable: true, Command: room.ListenCommand(port)}
 	case scopeOne:
 		return web.Reach{Links: []string{"http://" + s.cfg.Addr}}
 	}

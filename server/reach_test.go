@@ -108,6 +108,27 @@ func TestOwnerPageOnLoopback(t *testing.T) {
 	}
 }
 
+// TestListenCommandOpensTheRoomAgain: the command an owner on loopback is
+// given opens the room as it was opened: a lesson's room from its lesson
+// (an embedded lesson by name, a file by its path, quoted for the shell),
+// not an empty room of the lesson's title.
+func TestListenCommandOpensTheRoomAgain(t *testing.T) {
+	srv, _ := newTestServer(t, Config{Addr: "127.0.0.1:8080"})
+	room := lessonRoom(t, srv, "")
+	if got := room.ListenCommand("8080"); got != "go run ./cmd/vizserver -addr 0.0.0.0:8080 -room 'Tiny'" {
+		t.Errorf("an uploaded lesson's room: %q (the form opens it again)", got)
+	}
+	l := room.Lesson()
+	l.Name = "conv-pool-backward"
+	if got := room.ListenCommand("8080"); got != "go run ./cmd/vizserver -addr 0.0.0.0:8080 -room 'Tiny' -lesson conv-pool-backward" {
+		t.Errorf("an embedded lesson's room: %q", got)
+	}
+	l.Name, l.Path = "my lesson.json", "lessons/my lesson.json"
+	if got := room.ListenCommand("9000"); got != "go run ./cmd/vizserver -addr 0.0.0.0:9000 -room 'Tiny' -lesson 'lessons/my lesson.json'" {
+		t.Errorf("a lesson file's room: %q", got)
+	}
+}
+
 // TestOwnerPageOnEveryInterface: a server listening on every interface,
 // opened by its owner on the machine itself (127.0.0.1), shows join links
 // on the machine's network addresses and a QR code that encodes the first.

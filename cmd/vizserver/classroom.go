@@ -85,7 +85,7 @@ func openRoom(w io.Writer, srv *server.Server, name string, model []byte, l *les
 		students = links[0]
 	} else {
 		_, port, _ := net.SplitHostPort(addr)
-		fmt.Fprintf(w, "students cannot reach this room: the server listens on this machine only; run instead: %s\n", server.ListenCommand(port, name))
+		fmt.Fprintf(w, "students cannot reach this room: the server listens on this machine only; run instead: %s\n", room.ListenCommand(port))
 	}
 	fmt.Fprintf(w, "room %q: students open %s/join and type %s (or open %s/r/%s)\n", room.Name, students, room.Code, students, room.Code)
 	fmt.Fprintf(w, "owner link (keep it to yourself): %s/r/%s?owner=%s\n", base, room.Code, room.OwnerToken())
