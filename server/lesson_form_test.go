@@ -98,6 +98,8 @@ func TestCreateRoomFormWithLesson(t *testing.T) {
 		{"both lessons", map[string]string{"lesson": "dying-relu"}, upload, nil, http.StatusUnprocessableEntity, "not both"},
 		{"lesson and model", map[string]string{"lesson": "dying-relu"}, nil, []byte("{}"), http.StatusUnprocessableEntity, "a saved model or a lesson"},
 		{"too large", nil, bytes.Repeat([]byte(" "), 5000), nil, http.StatusRequestEntityTooLarge, "4096 bytes at most"},
+		// larger than the whole form may be: the message names no model the teacher did not send
+		{"far too large", nil, bytes.Repeat([]byte(" "), int(srv.cfg.MaxModel+srv.cfg.MaxLesson+formSlack)), nil, http.StatusRequestEntityTooLarge, "a lesson file at most 4096"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := postLessonForm(t, ts, tc.fields, tc.file, tc.model)

@@ -41,9 +41,9 @@ func (s *Server) roomForm(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxModel+s.cfg.MaxLesson+formSlack) // a model or a lesson (lesson_form.go)
 	if err := r.ParseMultipartForm(s.cfg.MaxModel + s.cfg.MaxLesson + formSlack); err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			s.metrics.limitHits.WithLabelValues("model_bytes").Inc()
-			s.site.CreateRoomFailed(w, r, http.StatusRequestEntityTooLarge, modelTooLarge(s.cfg.MaxModel))
+		if errors.As(err, &tooLarge) { // the form cut short: which file was over is not known
+			s.metrics.limitHits.WithLabelValues("room_form_bytes").Inc()
+			s.site.CreateRoomFailed(w, r, http.StatusRequestEntityTooLarge, filesTooLarge(s.cfg.MaxModel, s.cfg.MaxLesson))
 			return nil, false
 		}
 		http.Error(w, "bad form", http.StatusBadRequest)
@@ -74,6 +74,12 @@ func (s *Server) roomForm(w http.ResponseWriter, r *http.Request) ([]byte, bool)
 // modelTooLarge is the message of a model file over the limit.
 func modelTooLarge(max int64) string {
 	return fmt.Sprintf("The model file is larger than this server accepts (%d bytes at most).", max)
+}
+
+// filesTooLarge is the message of a create-room form larger than a model
+// and a lesson file together may be.
+func filesTooLarge(maxModel, maxLesson int64) string {
+	return fmt.Sprintf("The files sent are larger than this server accepts: a saved model has at most %d bytes, a lesson file at most %d.", maxModel, maxLesson)
 }
 
 // isModelError says whether err is a saved model's refusal (engine.Load's
