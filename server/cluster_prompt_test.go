@@ -1,13 +1,18 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
 
+	"github.com/backpropviz/backpropviz/cluster"
 	"github.com/backpropviz/backpropviz/internal/natstest"
 	"github.com/backpropviz/backpropviz/protocol"
 )
@@ -72,7 +77,17 @@ func TestClusterPrompt(t *testing.T) {
 		return r != nil && r.Status == protocol.StudentWatching && rowOf(d, cy) != nil
 	})
 
-	// The teacher asks: Ada's page on B shows the question, not yet answered.
+	// Di trains her fork on B.
+	const di = "00000000000000d1"
+	fork := dialPath(t, websocket.DefaultDialer, tsB, "/ws/fork/"+room.Code, cookies(di, "Di"))
+	fork.expect("welcome", nil)
+	owner.untilDashboard("Di in her fork", func(d protocol.Dashboard) bool {
+		r := rowOf(d, di)
+		return r != nil && r.Status == protocol.StudentFork
+	})
+
+	// The teacher asks: Ada's page on B shows the question, not yet
+	// answered; Di's fork's page goes back to the room.
 	ask := map[string]any{"prompt": map[string]any{"kind": "choice", "question": "Which?", "options": []string{"x", "y", "z"}, "answer": 2}}
 	if r := owner.reply(owner.cmd(protocol.CmdPrompt, ask)); r.Type != protocol.TypeAck {
 		t.Fatalf("prompt: %+v", r)
@@ -83,6 +98,11 @@ func TestClusterPrompt(t *testing.T) {
 		t.Fatalf("Ada's page on B got %+v", asked)
 	}
 	adaB.untilMine("no answer yet", func(m protocol.PromptMine) bool { return m.PromptID == asked.PromptID && m.Pick == nil })
+	var back protocol.Class
+	fork.expect(protocol.TypeClass, &back)
+	if back.Action != "back" || back.To != "/r/"+room.Code || back.Message != msgPromptBack {
+		t.Errorf("Di's fork's page on B got %+v", back)
+	}
 	owner.untilDashboard("nobody answered", func(d protocol.Dashboard) bool {
 		r, l := rowOf(d, ada), rowOf(d, cy)
 		return r != nil && r.Answer == protocol.AnswerNone && l != nil && l.Answer == protocol.AnswerNone
@@ -90,6 +110,7 @@ func TestClusterPrompt(t *testing.T) {
 
 	// Ada answers on B, then changes her mind: one answer, her last.
 	answer := func(c *wsClient, choice int) protocol.Reply {
+		t.Helper()
 		return c.reply(c.send(map[string]any{"type": "answer", "prompt_id": asked.PromptID, "pick": map[string]any{"choice": choice}}))
 	}
 	if r := answer(adaB, 0); r.Type != protocol.TypeAck {
@@ -100,16 +121,31 @@ func TestClusterPrompt(t *testing.T) {
 		t.Fatalf("Ada's second answer on B: %+v", r)
 	}
 	adaB.untilMine("her second answer", func(m protocol.PromptMine) bool { return m.Pick != nil && *m.Pick.Choice == 2 })
-	owner.untilDashboard("Ada answered, Cy not", func(d protocol.Dashboard) bool {
-		r, l := rowOf(d, ada), rowOf(d, cy)
-		return r != nil && r.Answer == protocol.AnswerGiven && l != nil && l.Answer == protocol.AnswerNone
-	})
-	var tally protocol.PromptTallyMsg
-	for tally.Answered != 1 || tally.Counts[2] != 1 {
-		owner.expect(protocol.TypePromptTally, &tally)
-		if tally.Answered > 1 {
-			t.Fatalf("tally counts %d answers of one student", tally.Answered)
+	// The owner's page: Ada answered, Cy not; one answer in the tally, her
+	// last (the dashboard and the tally come in either order).
+	answered, counted := false, false
+	for range 10000 {
+		if answered && counted {
+			break
 		}
+		m := owner.next()
+		switch m.typ {
+		case protocol.TypeDashboard:
+			var d protocol.Dashboard
+			json.Unmarshal(m.raw, &d)
+			r, l := rowOf(d, ada), rowOf(d, cy)
+			answered = r != nil && r.Answer == protocol.AnswerGiven && l != nil && l.Answer == protocol.AnswerNone
+		case protocol.TypePromptTally:
+			var tally protocol.PromptTallyMsg
+			json.Unmarshal(m.raw, &tally)
+			if tally.Answered > 1 {
+				t.Fatalf("tally counts %d answers of one student", tally.Answered)
+			}
+			counted = tally.Answered == 1 && tally.Counts[2] == 1
+		}
+	}
+	if !answered || !counted {
+		t.Fatalf("the owner's page: Ada answered %v, her last answer counted %v", answered, counted)
 	}
 	// The owner's page cannot answer, on B either.
 	ownerB := ownerOn(t, tsB, room)
@@ -149,6 +185,13 @@ func TestClusterPrompt(t *testing.T) {
 			t.Errorf("%s: told %+v, want choice 2, right", name, mine)
 		}
 	}
+	var tallyB protocol.PromptTallyMsg // the owner's page on B gets the tally
+	for tallyB.Right == nil {
+		ownerB.expect(protocol.TypePromptTally, &tallyB)
+	}
+	if tallyB.Answered != 1 || *tallyB.Right != 1 {
+		t.Errorf("the tally on the owner's page on B: %+v", tallyB)
+	}
 	owner.untilDashboard("Ada right", func(d protocol.Dashboard) bool {
 		r, l := rowOf(d, ada), rowOf(d, bo)
 		return r != nil && r.Answer == protocol.AnswerRight && l != nil && l.Answer == protocol.AnswerNone
@@ -171,6 +214,16 @@ func TestClusterPrompt(t *testing.T) {
 	h := a.cluster.homes[room.Code]
 	a.cluster.mu.Unlock()
 	h.rpc.Unsubscribe()
+	// Once the NATS server has the unsubscription, a request has no
+	// responders (A's own request follows it on A's connection).
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := a.cluster.link.Request(ctx, a.cluster.link.RPC(room.Code, cluster.RPCPing), nil)
+		cancel()
+		if errors.Is(err, nats.ErrNoResponders) {
+			break
+		}
+	}
 	if r := answer(boB, 1); r.Type != "error" || r.Code != protocol.CodeNotFound || !strings.Contains(r.Message, "not counted") {
 		t.Errorf("Bo's answer with the home unreachable: %+v", r)
 	}
