@@ -164,7 +164,8 @@ func TestClusterPrompt(t *testing.T) {
 	boB.untilMine("no answer", func(m protocol.PromptMine) bool { return m.PromptID == asked.PromptID && m.Pick == nil })
 	owner.untilDashboard("Bo on B", func(d protocol.Dashboard) bool { r := rowOf(d, bo); return r != nil && r.Answer == protocol.AnswerNone })
 
-	// The reveal: the truth on every page, each student's own verdict.
+	// The reveal: the truth on every page, with the tally of the students
+	// of both replicas; each student's own verdict.
 	if r := owner.reply(owner.cmd(protocol.CmdReveal, nil)); r.Type != protocol.TypeAck {
 		t.Fatalf("reveal: %+v", r)
 	}
@@ -173,7 +174,9 @@ func TestClusterPrompt(t *testing.T) {
 		for revealed.Status != protocol.PromptRevealed {
 			c.expect(protocol.TypePrompt, &revealed)
 		}
-		if revealed.Truth == nil || revealed.Truth.Choice == nil || *revealed.Truth.Choice != 2 || revealed.Tally == nil || revealed.Tally.Answered != 1 {
+		if revealed.Truth == nil || revealed.Truth.Choice == nil || *revealed.Truth.Choice != 2 || revealed.Tally == nil || revealed.Tally.Answered != 1 ||
+			revealed.Tally.Students < 2 { // Cy on A, and at least Ada on B
+
 			t.Errorf("%s on B: revealed %+v", name, revealed)
 		}
 		mine := c.untilMine("the verdict", func(m protocol.PromptMine) bool { return m.Correct != nil || m.Pick == nil })

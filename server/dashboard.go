@@ -252,7 +252,7 @@ func (s *Server) dashboards(room *Room, done <-chan struct{}) {
 				s.class.toOwners(room, b)
 				s.clusterDashboard(room, b) // cluster_dashboard.go
 			}
-			if b := room.prompts.tallyDue(room.Viewers()); b != nil { // prompt.go
+			if b := room.prompts.tallyDue(room.allViewers()); b != nil { // prompt.go
 				s.class.toOwners(room, b)
 				s.clusterDashboard(room, b) // the owner's pages on other replicas
 			}

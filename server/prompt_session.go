@@ -185,7 +185,7 @@ func (s *session) revealPrompt() error {
 	if err != nil {
 		return err
 	}
-	msg, mine, err := s.room.prompts.reveal(p, truth, s.room.Viewers())
+	msg, mine, err := s.room.prompts.reveal(p, truth, s.room.allViewers())
 	if err != nil {
 		return err
 	}
