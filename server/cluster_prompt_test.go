@@ -176,7 +176,6 @@ func TestClusterPrompt(t *testing.T) {
 		}
 		if revealed.Truth == nil || revealed.Truth.Choice == nil || *revealed.Truth.Choice != 2 || revealed.Tally == nil || revealed.Tally.Answered != 1 ||
 			revealed.Tally.Students < 2 { // Cy on A, and at least Ada on B
-
 			t.Errorf("%s on B: revealed %+v", name, revealed)
 		}
 		mine := c.untilMine("the verdict", func(m protocol.PromptMine) bool { return m.Correct != nil || m.Pick == nil })
