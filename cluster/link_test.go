@@ -65,6 +65,7 @@ func TestSubjects(t *testing.T) {
 		{l.Frames("ABCDEF", h), "bpv.s1.room.ABCDEF.frame." + h, "frame"},
 		{l.RPC("ABCDEF", RPCCmd), "bpv.s1.room.ABCDEF.rpc.cmd", "cmd"},
 		{l.RPC("ABCDEF", RPCAsk), "bpv.s1.room.ABCDEF.rpc.ask", "ask"},
+		{l.RPC("ABCDEF", RPCAnswer), "bpv.s1.room.ABCDEF.rpc.answer", "answer"},
 		{"bpv.s1.room.ABCDEF.rpc.anything", "bpv.s1.room.ABCDEF.rpc.anything", "other"},
 	} {
 		if tt.got != tt.want || kindOf(tt.got) != tt.kind {

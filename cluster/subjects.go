@@ -22,6 +22,7 @@ const (
 	RPCCmd      = "cmd"
 	RPCFork     = "fork"
 	RPCAsk      = "ask"
+	RPCAnswer   = "answer"
 	RPCPing     = "ping"
 )
 
@@ -76,7 +77,7 @@ func kindOf(subj string) string {
 		return "frame"
 	case "ev", "rpc":
 		switch k := tok[len(tok)-1]; k {
-		case EvState, EvMetrics, EvReply, EvCount, EvGone, RPCSync, RPCInterest, RPCKeyframe, RPCCmd, RPCFork, RPCAsk, RPCPing:
+		case EvState, EvMetrics, EvReply, EvCount, EvGone, RPCSync, RPCInterest, RPCKeyframe, RPCCmd, RPCFork, RPCAsk, RPCAnswer, RPCPing:
 			return k
 		}
 	}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dashboardRows, STATUS_WORDS } from '../static/js/dashboard.js';
+import { ANSWER_WORDS, dashboardRows, STATUS_WORDS } from '../static/js/dashboard.js';
 
 test('dashboard rows: nickname, status, fork numbers formatted', () => {
   const rows = dashboardRows({
@@ -21,4 +21,24 @@ test('dashboard rows: nickname, status, fork numbers formatted', () => {
 test('dashboard rows: no students', () => {
   assert.deepEqual(dashboardRows({ students: [] }), []);
   assert.deepEqual(dashboardRows({}), []);
+});
+
+test('dashboard rows: what each student did with the question, never what they answered', () => {
+  const rows = dashboardRows({
+    students: [
+      { id: 'a', nick: 'Ada', status: 'watching', fork: null, answer: 'answered' },
+      { id: 'b', nick: 'Bo', status: 'watching', fork: null, answer: 'none' },
+      { id: 'c', nick: 'Cy', status: 'gone', fork: null, answer: 'right' },
+      { id: 'd', nick: 'Di', status: 'watching', fork: null, answer: 'wrong' },
+      { id: 'e', nick: 'Ed', status: 'watching', fork: null },
+    ],
+  });
+  assert.deepEqual(rows.map((r) => [r.answerState, r.answer]), [
+    ['answered', 'answered'],
+    ['none', '—'],
+    ['right', 'right'],
+    ['wrong', 'wrong'],
+    ['', ''],
+  ]);
+  assert.deepEqual(Object.keys(ANSWER_WORDS), ['none', 'answered', 'right', 'wrong']);
 });

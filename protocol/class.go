@@ -30,6 +30,18 @@ const (
 // StudentStatuses are the values of StudentRow.Status.
 var StudentStatuses = []string{StudentWatching, StudentFork, StudentIdle, StudentGone}
 
+// What a student did with the prompt on the pages (StudentRow.Answer),
+// never what they answered.
+const (
+	AnswerNone  = "none"     // no answer
+	AnswerGiven = "answered" // answered; before the reveal, or a poll's
+	AnswerRight = "right"    // after the reveal: the answer was right
+	AnswerWrong = "wrong"    // after the reveal: the answer was wrong
+)
+
+// AnswerStates are the values of StudentRow.Answer.
+var AnswerStates = []string{AnswerNone, AnswerGiven, AnswerRight, AnswerWrong}
+
 // Message types of the class.
 const (
 	TypeDashboard = "dashboard" // to the owner's pages
@@ -49,6 +61,9 @@ type StudentRow struct {
 	Nick   string     `json:"nick"`   // typed when joining, else "student N"
 	Status string     `json:"status"` // one of StudentStatuses
 	Fork   *ForkStats `json:"fork"`   // null without a fork
+	// Answer is what the student did with the prompt on the pages, one
+	// of AnswerStates; absent while no prompt is on the pages.
+	Answer string `json:"answer,omitempty"`
 }
 
 // Dashboard is the list of a room's students, sent to the owner's pages

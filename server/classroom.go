@@ -271,7 +271,7 @@ func (cl *classroom) announce(r *Room) {
 		roles = append(roles, owner)
 	}
 	cl.mu.Unlock()
-	n := r.Viewers() + int(r.elsewhere.Load())
+	n := r.allViewers()
 	msg := map[bool][]byte{} // by role: true for the owner's
 	for i, c := range members {
 		b := msg[roles[i]]

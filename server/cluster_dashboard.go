@@ -32,7 +32,7 @@ var statusRank = map[string]int{protocol.StudentGone: 0, protocol.StudentWatchin
 // merges them: the nickname only if the student typed one (the home
 // numbers the others).
 func (r *roster) studentsForHome(now time.Time) []protocol.StudentRow {
-	rows := r.dashboard(now).Students
+	rows := r.dashboard(now, nil).Students
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for i := range rows {
@@ -95,8 +95,8 @@ func mergeElsewhere(row *protocol.StudentRow, st *student) {
 	}
 }
 
-// clusterDashboard sends the room's dashboard b to the owner's pages on
-// the other replicas (none without a cluster).
+// clusterDashboard sends the room's dashboard b (or the prompt's tally) to
+// the owner's pages on the other replicas (none without a cluster).
 func (s *Server) clusterDashboard(room *Room, b []byte) {
 	if s.cluster == nil || room.mirror != nil {
 		return
@@ -137,6 +137,9 @@ const typeClassRelay = "class_relay"
 type classRelayMsg struct {
 	Type string           `json:"type"`
 	Args protocol.CmdArgs `json:"args"`
+	// Message: a bring_back that says this (a prompt asked) rather than
+	// that the teacher brought everyone back.
+	Message string `json:"message,omitempty"`
 }
 
 // clusterClass hands the other replicas the teacher's class action, done
@@ -157,5 +160,20 @@ func (rr *remoteRoom) classRelay(b []byte) {
 	if json.Unmarshal(b, &m) != nil {
 		return
 	}
+	if m.Message != "" && m.Args.Action != nil && *m.Args.Action == protocol.ClassBringBack {
+		rr.cs.srv.bringBack(rr.room, m.Message) // prompt_session.go
+		return
+	}
 	go rr.cs.srv.classAction(rr.room, m.Args) // it may end a fork: not in the mirror's loop
+}
+
+// clusterBringBack hands the other replicas a bring_back that says
+// message, done on this replica (the room's home).
+func (s *Server) clusterBringBack(room *Room, message string) {
+	if s.cluster == nil || room.mirror != nil {
+		return
+	}
+	action := protocol.ClassBringBack
+	b, _ := json.Marshal(classRelayMsg{Type: typeClassRelay, Args: protocol.CmdArgs{Action: &action}, Message: message})
+	s.cluster.link.Publish(s.cluster.link.Event(room.Code, cluster.EvReply), b)
 }

@@ -30,11 +30,12 @@ type remoteRoom struct {
 	home    string // the home replica
 	room    *Room
 	sess    *session
-	in      chan *nats.Msg // events and frames from NATS
-	results chan func()    // answers of requests, run in run
-	cmds    chan cmdJob    // owners' commands, sent one at a time by forward
-	stop    chan struct{}  // closed by close
-	ready   chan struct{}  // closed when open has returned (err set)
+	in      chan *nats.Msg   // events and frames from NATS
+	results chan func()      // answers of requests, run in run
+	cmds    chan cmdJob      // owners' commands, sent one at a time by forward
+	answers []chan answerJob // students' answers, by student (cluster_prompt.go)
+	stop    chan struct{}    // closed by close
+	ready   chan struct{}    // closed when open has returned (err set)
 	err     error
 	evSub   *nats.Subscription
 
@@ -56,6 +57,7 @@ type remoteRoom struct {
 	tests        []protocol.TestPoint
 	sample       int
 	probe        bool
+	prompt       []byte // the prompt on the pages, nil if none (cluster_prompt.go)
 	interestDue  bool
 	interestBusy bool
 	interestAt   time.Time // last sent
@@ -91,6 +93,10 @@ func (cs *clusterState) mirror(code string) (*remoteRoom, error) {
 			tokens: map[*client]string{}, owners: map[*client]bool{}, hashes: map[*client]string{},
 			keys: map[string]*mirrorKey{}, waiting: map[string][]*client{},
 			looking: map[*client]int{}, held: map[*client][][]byte{}}
+		rr.answers = make([]chan answerJob, answerWorkers)
+		for i := range rr.answers {
+			rr.answers[i] = make(chan answerJob, answerQueue)
+		}
 		cs.mirrors[code] = rr
 		cs.mu.Unlock()
 		rr.err = rr.open()
@@ -152,7 +158,7 @@ func (rr *remoteRoom) open() error {
 	}
 	rr.home = rec.Replica
 	rr.sess = &session{id: "mirror", srv: rr.cs.srv, log: rr.cs.log.With("room", rr.code, "home", rec.Replica),
-		cmds: make(chan sessionMsg, 16), quit: make(chan struct{}), done: make(chan struct{})}
+		cmds: make(chan sessionMsg, 16), quit: make(chan struct{}), done: make(chan struct{}), mirror: rr}
 	rr.room = &Room{Code: rr.code, Name: cleanRoomName(rec.Name), Created: rec.Created,
 		ownerHash: rec.OwnerSHA256, mirror: rr, session: rr.sess}
 	if rr.evSub, err = link.Subscribe(link.Events(rr.code), rr.receive); err != nil {
@@ -180,6 +186,9 @@ func (rr *remoteRoom) open() error {
 	}
 	go rr.run()
 	go rr.forward()
+	for _, jobs := range rr.answers {
+		go rr.forwardAnswers(jobs) // cluster_prompt.go
+	}
 	rr.sess.log.Info("room mirrored")
 	return nil
 }
@@ -196,6 +205,9 @@ func (rr *remoteRoom) applySync(s syncReply) error {
 	rr.welcome, rr.state = w, s.State
 	rr.history, rr.tests = charts.Points, charts.Test
 	rr.sample, rr.probe = s.Sample, s.Probe
+	if typeOf(s.Prompt) == protocol.TypePrompt {
+		rr.prompt = s.Prompt
+	}
 	if l := s.Lesson.lesson(); l != nil {
 		rr.room.lesson.Store(l) // lesson_cluster.go
 	}

@@ -197,6 +197,18 @@ func (rr *remoteRoom) event(m *nats.Msg) bool {
 		case typeClassRelay: // the teacher's action, on this replica's students
 			rr.classRelay(msg) // cluster_dashboard.go
 			return false
+		case protocol.TypePromptTally: // the owner's pages only
+			rr.toOwners(msg)
+			return false
+		case protocol.TypePrompt: // every page; a student's, their answer
+			rr.mirrorPrompt(msg) // cluster_prompt.go
+			return false
+		case typePromptMines: // each of this replica's students their own
+			rr.mirrorMines(msg) // cluster_prompt.go
+			return false
+		case protocol.TypePromptMine: // one student's: never to every page
+			link.Dropped("malformed")
+			return false
 		}
 		if t == protocol.TypeWelcome { // the network was rebuilt
 			w, ok := rr.cs.patchWelcome(m.Data)

@@ -66,6 +66,8 @@ func (h *homeRoom) serve(m *nats.Msg) {
 		data, err = h.fork()
 	case cluster.RPCAsk:
 		data, err = h.ask(m.Data)
+	case cluster.RPCAnswer:
+		data, err = h.answer(m.Data) // cluster_prompt.go
 	default:
 		err = errMalformed
 	}
@@ -95,6 +97,9 @@ func (h *homeRoom) sync(b []byte) ([]byte, error) {
 		s.flushPoints()
 		rep = syncReply{Welcome: s.welcome(true), State: s.stateJSON(), Metrics: s.chartHistory(),
 			Sample: s.params.Sample, Probe: s.params.Probe, Lesson: toLessonWire(h.room.Lesson())}
+		if _, msg := h.room.prompts.current(); msg.Type != "" {
+			rep.Prompt = protocol.Marshal(msg)
+		}
 	}) {
 		return nil, errEnded
 	}

@@ -29,6 +29,7 @@ type syncReply struct {
 	Sample  int             `json:"sample"`  // the room's visualized sample: a new page's subscription
 	Probe   bool            `json:"probe"`
 	Lesson  *lessonWire     `json:"lesson,omitempty"` // the lesson the room was started from (lesson_cluster.go)
+	Prompt  json.RawMessage `json:"prompt,omitempty"` // the prompt on the pages, if any (cluster_prompt.go)
 }
 
 // interestMsg is RPCInterest: a replica's pages of the room, which the
@@ -79,6 +80,39 @@ type cmdReply struct {
 type askReq struct {
 	Token string              `json:"token,omitempty"`
 	Msg   *protocol.ClientMsg `json:"msg"`
+}
+
+// answerReq is RPCAnswer: a student's answer to the room's prompt from
+// their page on another replica (PromptID and Pick set; ID is the page's
+// request id), or, without them, the question what the student answered
+// (a page that opens while a prompt is on the pages).
+type answerReq struct {
+	Student  string               `json:"student"` // the student's cookie id
+	ID       json.RawMessage      `json:"id,omitempty"`
+	PromptID *int                 `json:"prompt_id,omitempty"`
+	Pick     *protocol.PromptPick `json:"pick,omitempty"`
+}
+
+// answerReply answers RPCAnswer: the page's reply (ack or error) to an
+// answer, and the student's answer as their pages show it (a prompt_mine
+// message; absent if the answer was not counted or no prompt is on the
+// pages).
+type answerReply struct {
+	Reply json.RawMessage `json:"reply,omitempty"`
+	Mine  json.RawMessage `json:"mine,omitempty"`
+}
+
+// typePromptMines is the type of the message by which the home hands the
+// other replicas, after a reveal, each student's verdict; never sent to a
+// page.
+const typePromptMines = "prompt_mines"
+
+// promptMinesMsg is, after a reveal, the prompt_mine message of each
+// student another replica serves, by student id; a large class takes
+// several.
+type promptMinesMsg struct {
+	Type  string                     `json:"type"` // typePromptMines
+	Mines map[string]json.RawMessage `json:"mines"`
 }
 
 // maxAskReq bounds an RPCAsk request: a page's message is at most

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -172,8 +173,9 @@ func (r *roster) forksAllowed() bool {
 }
 
 // dashboard is the list of students as the owner's page shows it, by order
-// of arrival.
-func (r *roster) dashboard(now time.Time) protocol.Dashboard {
+// of arrival; answers says what each did with the prompt on the pages (see
+// promptBox.answerStates; nil: none is).
+func (r *roster) dashboard(now time.Time, answers map[string]string) protocol.Dashboard {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	d := protocol.Dashboard{Type: protocol.TypeDashboard, V: protocol.Version, Forks: !r.locked, Students: []protocol.StudentRow{}}
@@ -204,6 +206,9 @@ func (r *roster) dashboard(now time.Time) protocol.Dashboard {
 			}
 		}
 		mergeElsewhere(&row, st) // cluster_dashboard.go
+		if answers != nil {
+			row.Answer = cmp.Or(answers[st.id], protocol.AnswerNone)
+		}
 		d.Students = append(d.Students, row)
 	}
 	return d
@@ -211,8 +216,8 @@ func (r *roster) dashboard(now time.Time) protocol.Dashboard {
 
 // changed returns the dashboard's message if it differs from the last one
 // sent (nil if not), and notes it as sent.
-func (r *roster) changed(now time.Time) []byte {
-	b := protocol.Marshal(r.dashboard(now))
+func (r *roster) changed(now time.Time, answers map[string]string) []byte {
+	b := protocol.Marshal(r.dashboard(now, answers))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if bytes.Equal(b, r.last) {
@@ -223,12 +228,12 @@ func (r *roster) changed(now time.Time) []byte {
 }
 
 // latest is the dashboard last sent (for a page of the owner that opens).
-func (r *roster) latest(now time.Time) []byte {
+func (r *roster) latest(now time.Time, answers map[string]string) []byte {
 	r.mu.Lock()
 	b := r.last
 	r.mu.Unlock()
 	if b == nil {
-		return protocol.Marshal(r.dashboard(now))
+		return protocol.Marshal(r.dashboard(now, answers))
 	}
 	return b
 }
@@ -243,12 +248,13 @@ func (s *Server) dashboards(room *Room, done <-chan struct{}) {
 		case <-done:
 			return
 		case now := <-tick.C:
-			if b := room.roster.changed(now); b != nil {
+			if b := room.roster.changed(now, room.prompts.answerStates()); b != nil {
 				s.class.toOwners(room, b)
 				s.clusterDashboard(room, b) // cluster_dashboard.go
 			}
-			if b := room.prompts.tallyDue(room.Viewers()); b != nil { // prompt.go
+			if b := room.prompts.tallyDue(room.allViewers()); b != nil { // prompt.go
 				s.class.toOwners(room, b)
+				s.clusterDashboard(room, b) // the owner's pages on other replicas
 			}
 		}
 	}

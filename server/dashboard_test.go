@@ -174,3 +174,67 @@ func TestDashboard(t *testing.T) {
 	b, _ := json.Marshal(d)
 	t.Logf("dashboard of %d students: %d bytes", len(d.Students), len(b))
 }
+
+// TestDashboardAnswered: while a prompt is on the pages, each row of the
+// owner's dashboard says whether the student answered it (never what),
+// live; after the reveal, whether they were right; once the prompt is
+// closed, nothing.
+func TestDashboardAnswered(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	room := newRoom(t, srv, "Dashboard")
+	owner := joinAsOwner(t, ts, room)
+	owner.expect("welcome", nil)
+	const ada, bo, cy = "00000000000000ad", "00000000000000b0", "00000000000000c1"
+	students := map[string]*wsClient{}
+	for _, id := range []string{ada, bo, cy} {
+		students[id] = dialPath(t, websocket.DefaultDialer, ts, "/ws/room/"+room.Code, studentHeader(room, id, ""))
+		students[id].expect("welcome", nil)
+	}
+	answers := func(want map[string]string) {
+		t.Helper()
+		var last []byte
+		for range 1000 {
+			last = owner.expect(protocol.TypeDashboard, nil)
+			var d protocol.Dashboard
+			json.Unmarshal(last, &d)
+			ok := len(d.Students) == len(want)
+			for id, w := range want {
+				r := rowOf(d, id)
+				ok = ok && r != nil && r.Answer == w
+			}
+			if ok {
+				return
+			}
+		}
+		t.Fatalf("no dashboard with answers %v; last %s", want, last)
+	}
+	none := protocol.AnswerNone
+	answers(map[string]string{ada: "", bo: "", cy: ""}) // no prompt: no answer column
+
+	ask := map[string]any{"prompt": map[string]any{"kind": "choice", "options": []string{"x", "y"}, "answer": 1}}
+	if r := owner.reply(owner.cmd(protocol.CmdPrompt, ask)); r.Type != protocol.TypeAck {
+		t.Fatalf("prompt: %+v", r)
+	}
+	answers(map[string]string{ada: none, bo: none, cy: none})
+	answer := func(id string, choice int) {
+		t.Helper()
+		c := students[id]
+		if r := c.reply(c.send(map[string]any{"type": "answer", "prompt_id": 1, "pick": map[string]any{"choice": choice}})); r.Type != protocol.TypeAck {
+			t.Fatalf("%s's answer: %+v", id, r)
+		}
+	}
+	answer(ada, 1)
+	answers(map[string]string{ada: protocol.AnswerGiven, bo: none, cy: none})
+	answer(bo, 1)
+	answer(bo, 0) // a change of mind: still answered, the last counts
+	answers(map[string]string{ada: protocol.AnswerGiven, bo: protocol.AnswerGiven, cy: none})
+
+	if r := owner.reply(owner.cmd(protocol.CmdReveal, nil)); r.Type != protocol.TypeAck {
+		t.Fatalf("reveal: %+v", r)
+	}
+	answers(map[string]string{ada: protocol.AnswerRight, bo: protocol.AnswerWrong, cy: none})
+	if r := owner.reply(owner.cmd(protocol.CmdPromptClose, nil)); r.Type != protocol.TypeAck {
+		t.Fatalf("close_prompt: %+v", r)
+	}
+	answers(map[string]string{ada: "", bo: "", cy: ""})
+}

@@ -149,6 +149,30 @@ func (b *promptBox) mine(student string) []byte {
 	return protocol.Marshal(m)
 }
 
+// answerStates are, for the teacher's dashboard, what each student who
+// answered the prompt on the pages did: answered or, after the reveal,
+// right or wrong (a poll's stay answered). Nil while no prompt is on the
+// pages; a student it does not list has not answered.
+func (b *promptBox) answerStates() map[string]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cur == nil {
+		return nil
+	}
+	states := make(map[string]string, len(b.cur.answers))
+	for id, a := range b.cur.answers {
+		switch {
+		case a.correct == nil:
+			states[id] = protocol.AnswerGiven
+		case *a.correct:
+			states[id] = protocol.AnswerRight
+		default:
+			states[id] = protocol.AnswerWrong
+		}
+	}
+	return states
+}
+
 // tallyOf counts p's answers (held under b.mu).
 func (p *roomPrompt) tallyOf(students int) protocol.PromptTally {
 	t := protocol.PromptTally{PromptID: p.msg.PromptID, Answered: len(p.answers), Students: students}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -92,11 +93,14 @@ func (s *session) askPrompt(spec protocol.PromptSpec) error {
 		return err
 	}
 	s.srv.metrics.prompts.Inc()
-	s.srv.class.toAll(s.room, protocol.Marshal(msg))
+	b := protocol.Marshal(msg)
+	s.srv.class.toAll(s.room, b)
 	for _, id := range s.room.roster.watching() {
 		s.room.roster.toStudent(id, s.room.prompts.mine(id))
 	}
+	s.srv.clusterPrompt(s.room, msg, b, nil) // cluster_prompt.go
 	s.srv.bringBack(s.room, msgPromptBack)
+	s.srv.clusterBringBack(s.room, msgPromptBack) // cluster_dashboard.go
 	return nil
 }
 
@@ -181,19 +185,26 @@ func (s *session) revealPrompt() error {
 	if err != nil {
 		return err
 	}
-	msg, mine, err := s.room.prompts.reveal(p, truth, s.room.Viewers())
+	msg, mine, err := s.room.prompts.reveal(p, truth, s.room.allViewers())
 	if err != nil {
 		return err
 	}
-	s.srv.class.toAll(s.room, protocol.Marshal(msg))
+	b := protocol.Marshal(msg)
+	s.srv.class.toAll(s.room, b)
 	for _, id := range s.room.roster.watching() {
-		b := mine[id]
-		if b == nil { // no answer: the page says so
-			b = protocol.Marshal(protocol.PromptMine{Type: protocol.TypePromptMine, V: protocol.Version, PromptID: msg.PromptID})
-		}
-		s.room.roster.toStudent(id, b)
+		s.room.roster.toStudent(id, mineOrNone(mine, id, msg.PromptID))
 	}
+	s.srv.clusterPrompt(s.room, msg, b, mine) // cluster_prompt.go
 	return nil
+}
+
+// mineOrNone is student id's answer message of mine (as promptBox.reveal
+// returns them), or, without an answer, the message that says so.
+func mineOrNone(mine map[string][]byte, id string, promptID int) []byte {
+	if b := mine[id]; b != nil {
+		return b
+	}
+	return protocol.Marshal(protocol.PromptMine{Type: protocol.TypePromptMine, V: protocol.Version, PromptID: promptID})
 }
 
 // closePrompt takes the room's prompt off every page (its answers stay in
@@ -206,7 +217,9 @@ func (s *session) closePrompt() error {
 	if !ok {
 		return errors.New("close_prompt: no question is on the pages")
 	}
-	s.srv.class.toAll(s.room, protocol.Marshal(msg))
+	b := protocol.Marshal(msg)
+	s.srv.class.toAll(s.room, b)
+	s.srv.clusterPrompt(s.room, msg, b, nil) // cluster_prompt.go
 	return nil
 }
 
@@ -236,10 +249,11 @@ func (s *Server) bringBack(room *Room, message string) {
 }
 
 // answer counts a student's answer (an "answer" message) in the read
-// pump: it never waits for the room's trainer.
+// pump: it never waits for the room's trainer. A page of a room homed on
+// another replica hands the answer to the mirror, which forwards it.
 func (c *client) answer(m *protocol.ClientMsg) {
 	room := c.sess.room
-	if room == nil || c.student == nil {
+	if (room == nil && c.sess.mirror == nil) || c.student == nil {
 		c.reply(protocol.ErrorReply(m.ID, protocol.CodeForbidden, errOnlyStudents.Error()))
 		return
 	}
@@ -247,24 +261,40 @@ func (c *client) answer(m *protocol.ClientMsg) {
 		c.reply(protocol.ErrorReply(m.ID, protocol.CodeInvalid, "answer: prompt_id and pick are needed"))
 		return
 	}
-	err := room.prompts.answer(c.student.id, *m.PromptID, *m.Pick, time.Now(), c.srv.cfg.MaxPromptAnswers)
+	if rr := c.sess.mirror; rr != nil {
+		rr.answer(c, m) // cluster_prompt.go
+		return
+	}
+	reply, mine := c.srv.countAnswer(room, c.student.id, m.ID, *m.PromptID, *m.Pick)
+	c.reply(reply)
+	if mine != nil {
+		room.roster.toStudent(c.student.id, mine) // the student's other tabs too
+	}
+}
+
+// countAnswer counts student's answer pick to the prompt promptID of room
+// (on this replica, its home) and returns the reply to the page's request
+// id and, if it counted, the student's answer as their pages show it.
+func (s *Server) countAnswer(room *Room, student string, id json.RawMessage, promptID int, pick protocol.PromptPick) (reply, mine []byte) {
+	err := room.prompts.answer(student, promptID, pick, time.Now(), s.cfg.MaxPromptAnswers)
 	var r refusal
 	switch {
 	case errors.As(err, &r):
-		c.reply(c.srv.counted(r).reply(m.ID))
-		return
+		return s.counted(r).reply(id), nil
 	case err != nil:
-		c.reply(protocol.ErrorReply(m.ID, protocol.CodeInvalid, err.Error()))
-		return
+		return protocol.ErrorReply(id, protocol.CodeInvalid, err.Error()), nil
 	}
-	c.srv.metrics.promptAnswers.Inc()
-	c.reply(protocol.Ack(m.ID))
-	room.roster.toStudent(c.student.id, room.prompts.mine(c.student.id)) // the student's other tabs too
+	s.metrics.promptAnswers.Inc()
+	return protocol.Ack(id), room.prompts.mine(student)
 }
 
 // promptOnAttach shows a page that opens the room's current prompt and,
 // for a student, their answer.
 func (s *Server) promptOnAttach(room *Room, c *client) {
+	if room.mirror != nil {
+		room.mirror.promptOnAttach(c) // cluster_prompt.go
+		return
+	}
 	_, msg := room.prompts.current()
 	if msg.Type == "" {
 		return

@@ -185,6 +185,10 @@ func (r *Room) OwnerToken() string { return r.ownerToken }
 // Viewers is the number of connected viewers (the owner's pages excluded).
 func (r *Room) Viewers() int { return int(r.viewers.Load()) }
 
+// allViewers is the number of viewers on every replica that serves the
+// room (Viewers without a cluster).
+func (r *Room) allViewers() int { return r.Viewers() + int(r.elsewhere.Load()) }
+
 // roomRegistry holds the rooms of a server by join code.
 type roomRegistry struct {
 	max int // rooms at most

@@ -43,6 +43,9 @@ type session struct {
 	// A fork of a lesson's room: what its students may do (set before run
 	// starts; see lesson_fork.go); nil: anything a fork may.
 	lessonFork *lesson.Fork
+	// A mirror's session: the mirror of a room homed on another replica,
+	// which its pages' messages reach (cluster_mirror.go); nil otherwise.
+	mirror *remoteRoom
 
 	// Owned by run.
 	lastCmd  time.Time // when a client last sent a command (see admit)

@@ -132,7 +132,7 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 	}, func(c *client) {
 		s.class.announce(room)
 		if owner {
-			c.mb.reply(room.roster.latest(time.Now()))
+			c.mb.reply(room.roster.latest(time.Now(), room.prompts.answerStates()))
 		}
 		s.promptOnAttach(room, c) // prompt_session.go
 	}, func(c *client) {

@@ -48,6 +48,12 @@ function drawDashboard(msg) {
       td.textContent = text;
       tr.append(td);
     }
+    const answered = document.createElement('td');
+    answered.dataset.testid = 'student-answered';
+    answered.dataset.answer = r.answerState;
+    answered.textContent = r.answer;
+    if (r.answerState === 'none') answered.setAttribute('aria-label', 'not answered');
+    tr.append(answered);
     const td = document.createElement('td');
     if (r.hasFork) {
       const end = document.createElement('button');

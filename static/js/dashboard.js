@@ -10,6 +10,16 @@ export const STATUS_WORDS = Object.freeze({
   gone: 'gone',
 });
 
+// ANSWER_WORDS say what a student did with the question on the pages
+// (never what they answered): before the reveal whether they answered,
+// after it whether they were right.
+export const ANSWER_WORDS = Object.freeze({
+  none: '—',
+  answered: 'answered',
+  right: 'right',
+  wrong: 'wrong',
+});
+
 // studentsWord is the word after a count of students: "1 student", "2 students".
 export function studentsWord(n) {
   return n === 1 ? 'student' : 'students';
@@ -17,7 +27,8 @@ export function studentsWord(n) {
 
 // dashboardRows turns a dashboard message into table rows: nickname,
 // status, and the fork's step, loss and training accuracy as text ('' when
-// the student has no fork, '—' before its first step).
+// the student has no fork, '—' before its first step), and what they did
+// with the question on the pages ('' while there is none).
 export function dashboardRows(msg) {
   return (msg.students || []).map((s) => {
     const f = s.fork;
@@ -29,6 +40,8 @@ export function dashboardRows(msg) {
       step: f ? String(f.step) : '',
       loss: f ? (f.loss == null ? '—' : Number(f.loss).toPrecision(4)) : '',
       acc: f ? (f.train_acc == null ? '—' : `${(Number(f.train_acc) * 100).toFixed(1)}%`) : '',
+      answerState: s.answer ? String(s.answer) : '',
+      answer: s.answer ? (ANSWER_WORDS[s.answer] || String(s.answer)) : '',
     };
   });
 }
