@@ -33,6 +33,17 @@ test('a weight question tallies signs and sizes', () => {
     [['goes up', 1, false], ['goes down', 1, true], ['stays the same', 0, false], ['|ΔW| a', 0, false], ['|ΔW| b', 2, true]]);
 });
 
+test('a weight_sign answer half picked says what is missing', () => {
+  const open = { status: 'open', kind: 'weight_sign' };
+  assert.match(verdict(open, null, { sign: 'down', size: null }).text, /^Pick a size too/);
+  assert.match(verdict(open, null, { sign: null, size: 2 }).text, /^Pick a direction too/);
+  assert.match(verdict(open, null, { sign: null, size: null }).text, /Answer on this card/);
+  // both picked and counted: counted
+  assert.match(verdict(open, { pick: { sign: 'down', size: 2 } }, { sign: 'down', size: 2 }).text, /counted/);
+  // another kind never asks for a size
+  assert.match(verdict({ status: 'open', kind: 'choice' }, null, { sign: 'down', size: null }).text, /Answer on this card/);
+});
+
 test('verdicts', () => {
   const open = { status: 'open' };
   const done = { status: 'revealed' };

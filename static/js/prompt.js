@@ -113,7 +113,7 @@ function drawAnswers() {
     signs.className = 'prompt-row';
     signs.append(Object.assign(document.createElement('span'), { textContent: 'W' }));
     for (const s of SIGNS) {
-      const b = button(SIGN_WORDS[s], { 'data-testid': 'prompt-sign', 'data-value': s }, () => { st.sign = s; sendWeight(); drawAnswers(); });
+      const b = button(SIGN_WORDS[s], { 'data-testid': 'prompt-sign', 'data-value': s }, () => { st.sign = s; sendWeight(); drawAnswers(); drawStatus(); });
       b.disabled = !open;
       signs.append(b);
     }
@@ -121,7 +121,7 @@ function drawAnswers() {
     sizes.className = 'prompt-row';
     sizes.append(Object.assign(document.createElement('span'), { textContent: 'by |ΔW|' }));
     (m.buckets || []).forEach((label, i) => {
-      const b = button(label, { 'data-testid': 'prompt-size', 'data-value': String(i) }, () => { st.size = i; sendWeight(); drawAnswers(); });
+      const b = button(label, { 'data-testid': 'prompt-size', 'data-value': String(i) }, () => { st.size = i; sendWeight(); drawAnswers(); drawStatus(); });
       b.disabled = !open;
       sizes.append(b);
     });
@@ -200,7 +200,7 @@ function drawStatus() {
     s.dataset.result = '';
     drawTally();
   } else {
-    const v = verdict(m, st.mine && st.mine.prompt_id === m.prompt_id ? st.mine : null);
+    const v = verdict(m, st.mine && st.mine.prompt_id === m.prompt_id ? st.mine : null, { sign: st.sign, size: st.size });
     s.textContent = v.text;
     s.dataset.result = v.result;
   }

@@ -57,9 +57,17 @@ export function weightIndex(msg) {
 }
 
 // verdict says what the student's page tells after the reveal (or
-// before it): {text, result: "right" | "wrong" | ""}.
-export function verdict(msg, mine) {
+// before it): {text, result: "right" | "wrong" | ""}. draft is a
+// weight_sign answer being picked ({sign, size}, null where not picked):
+// half of one is not sent, and the page says what is missing.
+export function verdict(msg, mine, draft) {
   const answered = mine && mine.pick;
+  if (msg && msg.status === 'open' && msg.kind === 'weight_sign' && !answered && draft) {
+    const sign = draft.sign != null;
+    const size = draft.size != null;
+    if (sign && !size) return { text: 'Pick a size too: your answer counts once it has a direction and a size.', result: '' };
+    if (size && !sign) return { text: 'Pick a direction too: your answer counts once it has a direction and a size.', result: '' };
+  }
   if (!msg || msg.status === 'open') {
     return { text: answered ? 'Your answer is counted. You may change it until the teacher reveals.' : 'Answer on this card: the teacher will reveal the truth.', result: '' };
   }
