@@ -3,7 +3,7 @@
 // into the cell of a question.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { choices, tallyRows, verdict, countLine, cellForPrompt, parseOptions, fmt, subtitle } from '../static/js/promptview.js';
+import { promptNumber, choices, tallyRows, verdict, countLine, cellForPrompt, parseOptions, fmt, subtitle } from '../static/js/promptview.js';
 
 const pool = {
   kind: 'pool_switch', prompt_id: 2, status: 'open', layer: 2, layer_name: 'maxpool 1', channel: 1, row: 1, col: 0,
@@ -71,4 +71,10 @@ test('options and numbers', () => {
   assert.equal(fmt(null), 'pad');
   assert.equal(fmt(0.000012345), '1.23e-5');
   assert.equal(fmt(0.123456), '0.1235');
+});
+
+test("a lesson's question is numbered as the lesson numbers it, any other by the order asked", () => {
+  assert.equal(promptNumber({ prompt_id: 1, lesson: 2, lesson_of: 5 }), 'Question 2 of 5:');
+  assert.equal(promptNumber({ prompt_id: 2, lesson: 5, lesson_of: 5 }), 'Question 5 of 5:');
+  assert.equal(promptNumber({ prompt_id: 3 }), 'Question 3:');
 });

@@ -10,7 +10,7 @@
 
 import { showAlert } from './dom.js';
 import { LESSON_PROMPT } from './lessonplan.js';
-import { choices, subtitle, verdict, tallyRows, countLine, cellForPrompt, parseOptions, SIGNS, SIGN_WORDS } from './promptview.js';
+import { choices, promptNumber, subtitle, verdict, tallyRows, countLine, cellForPrompt, parseOptions, SIGNS, SIGN_WORDS } from './promptview.js';
 
 const $ = (id) => document.getElementById(id);
 const card = $('prompt');
@@ -254,7 +254,7 @@ function showPrompt(msg) {
   card.hidden = false;
   card.dataset.status = msg.status;
   card.dataset.kind = msg.kind;
-  $('prompt-number').textContent = `Question ${msg.prompt_id}:`;
+  $('prompt-number').textContent = promptNumber(msg);
   $('prompt-question-text').textContent = msg.question;
   $('prompt-sub').textContent = subtitle(msg);
   drawAnswers();

@@ -56,6 +56,13 @@ export function weightIndex(msg) {
   return msg.layer_name && msg.layer_name.startsWith('dense') ? [msg.row, msg.col] : [msg.channel, msg.in, msg.row, msg.col];
 }
 
+// promptNumber is the card's number of the question: a lesson's question
+// by its number in the lesson ("Question 2 of 5:"), any other by the order
+// asked in the room.
+export function promptNumber(msg) {
+  return msg.lesson ? `Question ${msg.lesson} of ${msg.lesson_of}:` : `Question ${msg.prompt_id}:`;
+}
+
 // verdict says what the student's page tells after the reveal (or
 // before it): {text, result: "right" | "wrong" | ""}. draft is a
 // weight_sign answer being picked ({sign, size}, null where not picked):
