@@ -87,3 +87,63 @@ func TestRoomPagesFitAPhone(t *testing.T) {
 	owner.checkClean()
 	students[0].checkClean()
 }
+
+// TestQuestionCardMinimizes (1440×900, the projector): the owner's question
+// card, over the maps, is made small with a click: what it still covers of
+// the dense and loss columns shrinks to its heading's bar, Reveal stays on
+// it and works; Show brings the whole card back, and a new question is
+// shown whole.
+func TestQuestionCardMinimizes(t *testing.T) {
+	srv, base := startServerWith(t, server.Config{})
+	room := createRoom(t, srv, "Projector")
+	owner := openBrowser(t, 1440, 900)
+	owner.do("open the owner link", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
+	owner.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	askClass(owner, "Which class is the image?")
+	// the maps on the screen, the last columns in view
+	owner.do("show the last columns", chromedp.Evaluate[chromedp.Void](`(() => { const w = document.querySelector('.strip-wrap'); w.scrollIntoView({ block: 'start' }); scrollBy(0, -120); w.scrollLeft = w.scrollWidth; })()`))
+	// covered is the area of the dense and loss columns on the screen that
+	// the card covers
+	const covered = `(() => {
+		const c = document.querySelector('[data-testid=prompt]').getBoundingClientRect();
+		let a = 0;
+		for (const col of document.querySelectorAll('#strip .col-dense, #strip .col-loss')) {
+			const r = col.getBoundingClientRect();
+			const x = Math.max(0, Math.min(r.right, c.right, innerWidth) - Math.max(r.left, c.left, 0));
+			const y = Math.max(0, Math.min(r.bottom, c.bottom, innerHeight) - Math.max(r.top, c.top, 0));
+			a += x * y;
+		}
+		return a;
+	})()`
+	whole := eval[float64](owner, covered)
+	if got := eval[string](owner, `document.getElementById('prompt-min').getAttribute('aria-expanded')`); got != "true" {
+		t.Errorf("the card's minimize button: aria-expanded %q, want true", got)
+	}
+	r := rectOf(owner, "#prompt-min")
+	owner.do("minimize", chromedp.MouseClickXY(r[0]+r[2]/2, r[1]+r[3]/2))
+	owner.waitFor("the card made small", `document.querySelector('[data-testid=prompt]').dataset.min === 'true'`)
+	small := eval[float64](owner, covered)
+	shot(owner, "question-card-minimized.png")
+	card := rectOf(owner, "[data-testid=prompt]")
+	t.Logf("the card covers %.0f px² of the dense and loss columns whole, %.0f px² minimized (%.0f×%.0f)", whole, small, card[2], card[3])
+	if card[3] > 90 || small > whole/3 {
+		t.Errorf("minimized, the card is %.0f×%.0f px and covers %.0f px² of the dense and loss columns (whole: %.0f)", card[2], card[3], small, whole)
+	}
+	// Reveal stays on the card, on top, and works
+	rv := rectOf(owner, "[data-testid=prompt-reveal]")
+	if !eval[bool](owner, fmt.Sprintf(`document.elementFromPoint(%f, %f)?.closest('[data-testid=prompt-reveal]') !== null`, rv[0]+rv[2]/2, rv[1]+rv[3]/2)) {
+		t.Errorf("minimized, Reveal (at %v) is not reachable", rv)
+	}
+	owner.do("reveal", chromedp.MouseClickXY(rv[0]+rv[2]/2, rv[1]+rv[3]/2))
+	owner.waitFor("revealed", `document.querySelector('[data-testid=prompt]').dataset.status === 'revealed'`)
+	// Show: the whole card again
+	r = rectOf(owner, "#prompt-min")
+	owner.do("show", chromedp.MouseClickXY(r[0]+r[2]/2, r[1]+r[3]/2))
+	owner.waitFor("the whole card", `document.querySelector('[data-testid=prompt]').dataset.min === 'false' && document.getElementById('prompt-min').getAttribute('aria-expanded') === 'true' && !document.querySelector('[data-testid=prompt-why]').hidden`)
+	// a new question is shown whole
+	owner.do("minimize again", chromedp.Click(chromedp.ID("prompt-min")))
+	owner.waitFor("small", `document.querySelector('[data-testid=prompt]').dataset.min === 'true'`)
+	askClass(owner, "And now?")
+	owner.waitFor("the new question whole", `document.querySelector('[data-testid=prompt]').dataset.min === 'false'`)
+	owner.checkClean()
+}

@@ -251,6 +251,7 @@ function showPrompt(msg) {
     st.size = null;
   }
   if (!card) return;
+  if (fresh) setMinimized(false); // a new question is shown whole
   card.hidden = false;
   card.dataset.status = msg.status;
   card.dataset.kind = msg.kind;
@@ -261,6 +262,17 @@ function showPrompt(msg) {
   drawStatus();
   syncOwner();
 }
+
+// setMinimized makes the card small (its heading and the owner's buttons)
+// or whole again.
+function setMinimized(on) {
+  card.dataset.min = on ? 'true' : 'false';
+  const b = $('prompt-min');
+  b.setAttribute('aria-expanded', on ? 'false' : 'true');
+  b.textContent = on ? 'Show' : 'Minimize';
+  b.title = on ? 'Show the whole question' : 'Make the card small: the maps behind it show';
+}
+if (card) $('prompt-min').addEventListener('click', () => setMinimized(card.dataset.min !== 'true'));
 
 // syncOwner enables the owner's Reveal and close buttons as the question
 // stands.
