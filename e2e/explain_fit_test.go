@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -55,6 +56,28 @@ func TestDrillDownFits(t *testing.T) {
 				t.Errorf("the gradient check of %s is wider than its panel: %v", what, wide)
 			}
 		}
+	}
+	p.checkClean()
+}
+
+// TestNotComputedYetNamesTheCell: a δ cell clicked before the backward
+// pass computed it is refused in the page's words: the panel's heading
+// and the server's message name the layer as the page does (conv 1) and
+// the cell as its map does (δ), as an answer would.
+func TestNotComputedYetNamesTheCell(t *testing.T) {
+	p := openShapes(t, 1440, 900, "")
+	stepTo(p, "forward · conv 1")
+	sel := `#strip .col[data-layer="0"] canvas[data-kind=grad]`
+	p.do("see the map", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.querySelector(%q).scrollIntoView({ block: "center" })`, sel)))
+	x, y := cellPoint(p, sel, 5, 4)
+	p.do("click a δ cell", chromedp.MouseClickXY(x, y))
+	p.waitFor("the refusal", `document.getElementById('explain').dataset.state === 'refused'`)
+	if got := eval[string](p, `document.getElementById('explain-title').textContent`); got != "conv 1 · δ[0,5,4]" {
+		t.Errorf("the panel's heading %q, want \"conv 1 · δ[0,5,4]\"", got)
+	}
+	got := eval[string](p, `document.getElementById('explain-body').textContent`)
+	if !strings.HasPrefix(got, "δ[0,5,4] of conv 1 is not computed yet: backward · relu 1 has not run") || strings.Contains(got, "dY") || strings.Contains(got, "layer 0") {
+		t.Errorf("the refusal says %q, want δ[0,5,4] of conv 1 named as the page names it", got)
 	}
 	p.checkClean()
 }
