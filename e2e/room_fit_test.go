@@ -100,6 +100,7 @@ func TestQuestionCardMinimizes(t *testing.T) {
 	owner.do("open the owner link", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
 	owner.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	askClass(owner, "Which class is the image?")
+	owner.waitFor("the class's tally on the card", `document.querySelectorAll('[data-testid=prompt-tally] tr').length === 10`)
 	// the maps on the screen, the last columns in view
 	owner.do("show the last columns", chromedp.Evaluate[chromedp.Void](`(() => { const w = document.querySelector('.strip-wrap'); w.scrollIntoView({ block: 'start' }); scrollBy(0, -120); w.scrollLeft = w.scrollWidth; })()`))
 	// covered is the area of the dense and loss columns on the screen that
