@@ -60,6 +60,12 @@ func TestRoomFromLessonInBrowser(t *testing.T) {
 	joinAs(student, base, teacher.text("room-code"))
 	student.waitFor("the room's state", `/step 60$/.test(document.getElementById('phase').textContent)`)
 	student.waitFor("the lesson's question", `(() => { const c = document.querySelector('[data-testid=prompt]'); return !c.hidden && c.textContent.includes('2×2 window of the ReLU') && c.querySelectorAll('[data-testid=prompt-choice]').length === 4; })()`)
+	// asked first, it is still the lesson's second question
+	for _, p := range []*labPage{teacher, student} {
+		if got := eval[string](p, `document.getElementById('prompt-number').textContent`); got != "Question 2 of 5:" {
+			t.Errorf("the card numbers the lesson's second question %q, want \"Question 2 of 5:\"", got)
+		}
+	}
 	student.do("answer", chromedp.Click(chromedp.CSS(`[data-testid=prompt-choice][data-value="0"]:not([disabled])`)))
 	teacher.waitFor("the answer in the tally", `document.querySelector('[data-testid=prompt-tally]').dataset.answered === '1'`)
 	teacher.do("reveal", chromedp.Click(chromedp.CSS(`[data-testid=prompt-reveal]`)))

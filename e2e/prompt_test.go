@@ -209,6 +209,8 @@ func TestPromptKindsInBrowser(t *testing.T) {
 	ask("weight_sign", map[string]int{"layer": 0, "channel": 1, "in": 0, "row": 1, "col": 0})
 	student.waitFor("the new question", `document.querySelectorAll('[data-testid=prompt-sign]:not([disabled])').length === 3`)
 	student.do("up", chromedp.Click(chromedp.CSS(`[data-testid=prompt-sign][data-value=up]`)))
+	// a direction alone is not an answer: the page says a size is needed too
+	student.waitFor("the size asked for", `/^Pick a size too/.test(document.querySelector('[data-testid=prompt-status]').textContent)`)
 	student.do("size", chromedp.Click(chromedp.CSS(`[data-testid=prompt-size][data-value="1"]`)))
 	student.waitFor("counted", `/counted/.test(document.querySelector('[data-testid=prompt-status]').textContent)`)
 	teacher.waitFor("one answer", `document.querySelector('[data-testid=prompt-tally]').dataset.answered === '1'`)

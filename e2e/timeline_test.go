@@ -78,6 +78,27 @@ func TestTimelineInBrowser(t *testing.T) {
 		t.Errorf("comparison drew %+v, want 3 canvases of 9 cells in several colours", st)
 	}
 
+	// another step looked at: the comparison follows it, captions and all
+	p.click("tl-fwd")
+	p.waitFor("step 1 of history", `document.getElementById('tl-status').textContent.startsWith('Viewing step 1 of history')`)
+	p.waitFor("the comparison of step 1", `document.getElementById('tl-compare-then').textContent === 'step 1' && document.getElementById('tl-then-cap').textContent.includes('filter 1 at step 1') && document.getElementById('tl-compare').dataset.stale === 'false'`)
+	// closed, it is not asked again: the maps say they are of another step
+	p.do("close compare", chromedp.Evaluate[chromedp.Void](`document.getElementById('tl-compare').open = false`))
+	p.click("tl-fwd")
+	p.waitFor("step 2 of history", `document.getElementById('tl-status').textContent.startsWith('Viewing step 2 of history')`)
+	p.waitFor("the comparison marked stale", `document.getElementById('tl-compare').dataset.stale === 'true' && document.getElementById('tl-compare-note').textContent.includes('step 1, not step 2')`)
+	p.do("open compare again", chromedp.Evaluate[chromedp.Void](`document.getElementById('tl-compare').open = true`))
+	p.waitFor("the comparison of step 2", `document.getElementById('tl-then-cap').textContent.includes('at step 2') && document.getElementById('tl-compare').dataset.stale === 'false'`)
+
+	// the buttons' icons are drawn, not glyphs a font may lack; their
+	// names are kept
+	if bad := eval[[]string](p, `[...document.querySelectorAll('#timeline .tl-bar button')].filter((b) => /[^\u0000-\u00ff]/.test(b.textContent) || !b.querySelector('svg.tl-icon') || [...b.querySelectorAll('svg.tl-icon')].every((i) => i.getBoundingClientRect().width < 8)).map((b) => b.id + ' ' + JSON.stringify(b.textContent))`); len(bad) > 0 {
+		t.Errorf("timeline buttons with a glyph of text or no drawn icon: %v", bad)
+	}
+	if got := eval[string](p, `['tl-start', 'tl-now'].map((id) => document.getElementById(id).getAttribute('aria-label') + ' / ' + document.getElementById(id).textContent.trim()).join(' | ')`); got != "Start: the first kept step of the history / Start | Now: back to the live training / Now" {
+		t.Errorf("Start and Now read %q", got)
+	}
+
 	p.do("the timeline at the top", chromedp.Evaluate[chromedp.Void](`document.getElementById('timeline').scrollIntoView()`))
 	shot(p, "timeline.png")
 

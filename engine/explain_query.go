@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -142,6 +143,32 @@ func (t *Trainer) notYet(what string, p Phase) error {
 	return fmt.Errorf("%s is not computed yet: %s has not run in this step", what, t.PhaseLabel(p))
 }
 
+// tensorWords are the page's words for a layer's tensors (δ for dL/dY, as
+// its maps and drill-down write it).
+var tensorWords = map[string]string{
+	TensorY: "Y", TensorDY: "δ", TensorDX: "dL/dX", TensorDW: "dL/dW", TensorDB: "dL/db",
+	TensorUpdateW: "W", TensorUpdateB: "b",
+}
+
+// cellWords writes a cell of a layer's tensor as the page does: "δ[0,12,12]".
+func cellWords(tensor string, idx []int) string {
+	w := tensorWords[tensor]
+	if w == "" {
+		w = tensor
+	}
+	if len(idx) > 0 {
+		s := make([]string, len(idx))
+		for i, v := range idx {
+			s[i] = strconv.Itoa(v)
+		}
+		w += "[" + strings.Join(s, ",") + "]"
+	}
+	if tensor == TensorUpdateW || tensor == TensorUpdateB {
+		w += " after the update"
+	}
+	return w
+}
+
 // checkIndex validates idx against shape; what names the tensor.
 func checkIndex(what string, idx []int, shape []int) error {
 	if len(idx) != len(shape) {
@@ -203,22 +230,24 @@ func (v *view) explainLayer(i int, tensor string, idx []int) (Explanation, error
 	l := t.layers[i]
 	name := t.layerName(i)
 	what := fmt.Sprintf("%s of %s", tensor, name)
+	// a number not computed yet is named as the page names the cell clicked
+	cell := cellWords(tensor, idx) + " of " + name
 	var shape []int
 	switch tensor {
 	case TensorY:
 		shape = l.OutShape()
 		if !v.forwardDone(i) {
-			return Explanation{}, t.notYet(what, Phase{PhaseForward, i})
+			return Explanation{}, t.notYet(cell, Phase{PhaseForward, i})
 		}
 	case TensorDY:
 		shape = l.OutShape()
 		if !v.gradOutputDone(i) {
-			return Explanation{}, t.notYet(what, t.gradOutputPhase(i))
+			return Explanation{}, t.notYet(cell, t.gradOutputPhase(i))
 		}
 	case TensorDX:
 		shape = l.InShape()
 		if !v.backwardDone(i) {
-			return Explanation{}, t.notYet(what, Phase{PhaseBackward, i})
+			return Explanation{}, t.notYet(cell, Phase{PhaseBackward, i})
 		}
 	case TensorDW, TensorDB, TensorUpdateW, TensorUpdateB:
 		ps := t.params[i]
@@ -232,10 +261,10 @@ func (v *view) explainLayer(i int, tensor string, idx []int) (Explanation, error
 		shape = ps[j].Value.Shape
 		if tensor == TensorDW || tensor == TensorDB {
 			if !v.backwardDone(i) {
-				return Explanation{}, t.notYet(what, Phase{PhaseBackward, i})
+				return Explanation{}, t.notYet(cell, Phase{PhaseBackward, i})
 			}
 		} else if !t.updated {
-			return Explanation{}, t.notYet(what, Phase{PhaseUpdate, -1})
+			return Explanation{}, t.notYet(cell, Phase{PhaseUpdate, -1})
 		}
 	default:
 		return Explanation{}, fmt.Errorf("tensor %q of %s: want one of %s", tensor, name, strings.Join(layerTensors, ", "))

@@ -34,6 +34,14 @@ test('fmtShort writes 3 significant digits with typographic minus signs', () => 
   for (const [v, want] of cases) assert.equal(fmtShort(v), want, `fmtShort(${v})`);
 });
 
+test('fmtShort keeps the 3 digits of a rounded value, and drops the zeros of an exact one', () => {
+  // the header's batch loss: 1.0035 is not 1
+  const cases = [[1.0035, '1.00'], [2.30001, '2.30'], [0.49996, '0.500'], [-0.10004, '−0.100'], [10004, '1.00e4'], [1.2e-7 + 1e-12, '1.20e−7'],
+    // ticks, colour-scale ends, constants: exact values read as before
+    [2, '2'], [0.5, '0.5'], [-1, '−1'], [0.1 + 0.2, '0.3'], [Math.fround(0.1), '0.1'], [12000, '1.2e4'], [Math.fround(2.5), '2.5']];
+  for (const [v, want] of cases) assert.equal(fmtShort(v), want, `fmtShort(${v})`);
+});
+
 test('a diverging scale is white at 0 and symmetric around it', () => {
   const div = makeScale(stats([new Float32Array([-1, 0, 2])]), { diverging: true, mode: 'full', palette: 'blue-orange' });
   assert.deepEqual(rgb(div, 0), [247, 247, 247]);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { explanationView, orderTerms, termRow, totalOf, updateRows, cellName } from '../static/js/explain/rows.js';
+import { explanationView, orderTerms, termRow, totalOf, updateRows, cellName, questionTitle } from '../static/js/explain/rows.js';
 import { windowGrids, dilatedPlane, planeOfExplanation, windowCovers, PLANE } from '../static/js/explain/geometry.js';
 import { cellQuery, shapeOf, unflat, sameCell } from '../static/js/explain/cellquery.js';
 import { checkView, parseH, relText } from '../static/js/explain/checkview.js';
@@ -178,4 +178,12 @@ test('a gradient check as text: both numbers, the relative error, the kinks', ()
   assert.equal(parseH('-1'), null);
   assert.equal(parseH('x'), null);
   assert.equal(parseH(''), null);
+});
+
+test('a question asked or refused is headed as its answer is: the layer as the page names it, then the cell', () => {
+  const layers = [{ name: 'conv 1' }, { name: 'relu 1' }];
+  assert.equal(questionTitle({ layer: 0, tensor: 'dY', index: [0, 12, 12] }, layers), 'conv 1 · δ[0,12,12]');
+  assert.equal(questionTitle({ layer: 1, tensor: 'dX', index: [2, 3, 4] }, layers), 'relu 1 · dL/dX[2,3,4]');
+  assert.equal(questionTitle({ layer: -1, tensor: 'p', index: [3] }, layers), 'loss · p[3]');
+  assert.equal(questionTitle({ layer: 5, tensor: 'Y', index: [0] }, []), 'layer 5 · Y[0]');
 });

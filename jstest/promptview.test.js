@@ -3,7 +3,7 @@
 // into the cell of a question.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { choices, tallyRows, verdict, countLine, cellForPrompt, parseOptions, fmt, subtitle } from '../static/js/promptview.js';
+import { promptNumber, choices, tallyRows, verdict, countLine, cellForPrompt, parseOptions, fmt, subtitle } from '../static/js/promptview.js';
 
 const pool = {
   kind: 'pool_switch', prompt_id: 2, status: 'open', layer: 2, layer_name: 'maxpool 1', channel: 1, row: 1, col: 0,
@@ -33,6 +33,17 @@ test('a weight question tallies signs and sizes', () => {
     [['goes up', 1, false], ['goes down', 1, true], ['stays the same', 0, false], ['|ΔW| a', 0, false], ['|ΔW| b', 2, true]]);
 });
 
+test('a weight_sign answer half picked says what is missing', () => {
+  const open = { status: 'open', kind: 'weight_sign' };
+  assert.match(verdict(open, null, { sign: 'down', size: null }).text, /^Pick a size too/);
+  assert.match(verdict(open, null, { sign: null, size: 2 }).text, /^Pick a direction too/);
+  assert.match(verdict(open, null, { sign: null, size: null }).text, /Answer on this card/);
+  // both picked and counted: counted
+  assert.match(verdict(open, { pick: { sign: 'down', size: 2 } }, { sign: 'down', size: 2 }).text, /counted/);
+  // another kind never asks for a size
+  assert.match(verdict({ status: 'open', kind: 'choice' }, null, { sign: 'down', size: null }).text, /Answer on this card/);
+});
+
 test('verdicts', () => {
   const open = { status: 'open' };
   const done = { status: 'revealed' };
@@ -60,4 +71,10 @@ test('options and numbers', () => {
   assert.equal(fmt(null), 'pad');
   assert.equal(fmt(0.000012345), '1.23e-5');
   assert.equal(fmt(0.123456), '0.1235');
+});
+
+test("a lesson's question is numbered as the lesson numbers it, any other by the order asked", () => {
+  assert.equal(promptNumber({ prompt_id: 1, lesson: 2, lesson_of: 5 }), 'Question 2 of 5:');
+  assert.equal(promptNumber({ prompt_id: 2, lesson: 5, lesson_of: 5 }), 'Question 5 of 5:');
+  assert.equal(promptNumber({ prompt_id: 3 }), 'Question 3:');
 });

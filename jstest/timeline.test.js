@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { indexOf, statusText, filterGrid } from '../static/js/timeline-state.js';
+import { indexOf, statusText, filterGrid, compareTarget, compareStale, staleNote } from '../static/js/timeline-state.js';
 
 test('indexOf finds the latest kept step at or before a step', () => {
   const steps = [0, 8, 16, 20, 22, 23];
@@ -30,4 +30,14 @@ test('filterGrid lays the channels of a filter side by side', () => {
   const d = filterGrid([1, 1, 256]);
   assert.equal(d.w, 256);
   assert.equal(d.h, 1);
+});
+
+test('a comparison follows the step looked at: another step makes it stale', () => {
+  assert.equal(compareTarget({ viewing: 160, steps: [0, 100, 160] }), 160);
+  assert.equal(compareTarget({ viewing: null, steps: [4, 100, 160] }), 4);
+  assert.equal(compareTarget({ viewing: null, steps: [] }), 0);
+  assert.equal(compareStale(null, 160), false);
+  assert.equal(compareStale({ asked: 0 }, 0), false);
+  assert.equal(compareStale({ asked: 0 }, 160), true);
+  assert.match(staleNote(0, 160), /step 0, not step 160.*Compare/);
 });

@@ -130,8 +130,10 @@ type PromptTallyMsg struct {
 type Prompt struct {
 	Type      string        `json:"type"` // TypePrompt
 	V         int           `json:"v"`
-	PromptID  int           `json:"prompt_id"` // 1, 2, … in the room
-	Status    string        `json:"status"`    // PromptOpen, PromptRevealed or PromptClosed
+	PromptID  int           `json:"prompt_id"`           // 1, 2, … in the room
+	Lesson    int           `json:"lesson,omitempty"`    // asked from the room's lesson: its number there (1, 2, …)
+	LessonOf  int           `json:"lesson_of,omitempty"` // … of this many of the lesson's questions
+	Status    string        `json:"status"`              // PromptOpen, PromptRevealed or PromptClosed
 	Kind      string        `json:"kind"`
 	Question  string        `json:"question"` // the teacher's words or the kind's own
 	Layer     int           `json:"layer"`

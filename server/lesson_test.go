@@ -133,3 +133,38 @@ func TestLessonRefusedByServer(t *testing.T) {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// TestLessonPromptsKeepTheirNumbers: a lesson's prompt is shown with its
+// number in the lesson, whichever order the teacher asks them in; a prompt
+// of the teacher's own is numbered by the order asked in the room.
+func TestLessonPromptsKeepTheirNumbers(t *testing.T) {
+	srv, _ := newTestServer(t, Config{})
+	l, err := lesson.LoadEmbedded("conv-pool-backward", srv.cfg.MaxModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, err := srv.CreateRoomFromLesson("", l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := protocol.PromptSpec{Kind: protocol.PromptClass, Question: "Which digit is it?"}
+	tests := []struct {
+		name            string
+		spec            protocol.PromptSpec
+		id, lesson, ofN int
+	}{
+		{"the lesson's second first", l.Prompts[1], 1, 2, len(l.Prompts)},
+		{"the lesson's fifth", l.Prompts[4], 2, 5, len(l.Prompts)},
+		{"the teacher's own", own, 3, 0, 0},
+		{"the lesson's first", l.Prompts[0], 4, 1, len(l.Prompts)},
+	}
+	for _, tc := range tests {
+		if err := room.askPrompt(tc.spec); err != nil {
+			t.Fatalf("%s: askPrompt: %v", tc.name, err)
+		}
+		_, msg := room.prompts.current()
+		if msg.PromptID != tc.id || msg.Lesson != tc.lesson || msg.LessonOf != tc.ofN {
+			t.Errorf("%s: prompt_id %d, lesson %d of %d; want %d, %d of %d", tc.name, msg.PromptID, msg.Lesson, msg.LessonOf, tc.id, tc.lesson, tc.ofN)
+		}
+	}
+}

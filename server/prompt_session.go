@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
+	"github.com/backpropviz/backpropviz/lesson"
 	"github.com/backpropviz/backpropviz/protocol"
 )
 
@@ -79,6 +81,7 @@ func (s *session) askPrompt(spec protocol.PromptSpec) error {
 	if err != nil {
 		return err
 	}
+	plan.lesson, plan.lessonOf = lessonNumber(s.room.Lesson(), spec)
 	s.mode = modePaused
 	ran, err := s.runTo(func() bool { return s.t.Next() == plan.phase }, plan.hasPhase)
 	if ran > 0 || err != nil {
@@ -102,6 +105,28 @@ func (s *session) askPrompt(spec protocol.PromptSpec) error {
 	s.srv.bringBack(s.room, msgPromptBack)
 	s.srv.clusterBringBack(s.room, msgPromptBack) // cluster_dashboard.go
 	return nil
+}
+
+// lessonNumber is spec's number among the prompts of the room's lesson l
+// (1, 2, …; 0 when it is not one of them, or there is no lesson) and how
+// many prompts the lesson has: a class reads a lesson's questions by the
+// lesson's numbers, whichever order they are asked in.
+func lessonNumber(l *lesson.Lesson, spec protocol.PromptSpec) (int, int) {
+	if l == nil {
+		return 0, 0
+	}
+	for i, p := range l.Prompts {
+		if samePrompt(p, spec) {
+			return i + 1, len(l.Prompts)
+		}
+	}
+	return 0, 0
+}
+
+// samePrompt reports whether a and b ask the same question.
+func samePrompt(a, b protocol.PromptSpec) bool {
+	return a.Kind == b.Kind && a.Question == b.Question && a.Layer == b.Layer && a.Channel == b.Channel && a.In == b.In &&
+		a.Row == b.Row && a.Col == b.Col && a.Answer == b.Answer && slices.Equal(a.Options, b.Options)
 }
 
 // runTo runs phases until done reports true (if run is set; at most two

@@ -28,6 +28,8 @@ type promptPlan struct {
 	geo      engine.LayerSpec // the layer's kernel, stride and padding
 	n        int              // choices (window cells, classes, options) or cells (conv_reach)
 	classes  []string
+	lesson   int // the number of spec among the room's lesson's prompts (0: not one of them)
+	lessonOf int // how many prompts the lesson has
 }
 
 // planPrompt checks spec against the trainer's network (layer kinds, index
@@ -139,7 +141,7 @@ func (p *promptPlan) message(id int, t *engine.Trainer, tr *engine.Trace) protoc
 	s := p.spec
 	m := protocol.Prompt{Type: protocol.TypePrompt, V: protocol.Version, PromptID: id, Status: protocol.PromptOpen,
 		Kind: s.Kind, Question: s.Question, Layer: s.Layer, Channel: s.Channel, In: s.In, Row: s.Row, Col: s.Col,
-		Options: slices.Clone(s.Options), Step: t.Step()}
+		Options: slices.Clone(s.Options), Step: t.Step(), Lesson: p.lesson, LessonOf: p.lessonOf}
 	if s.Kind != protocol.PromptChoice && s.Kind != protocol.PromptClass {
 		m.LayerName = p.layer.Name
 	}

@@ -56,6 +56,8 @@ func PromptAsk(code string) templ.Component {
 // a student answers in it; on the owner's page (the projector) it shows
 // the class's tally, the Reveal and take-down buttons (whether the form or
 // a lesson's Ask asked it) and, after the reveal, the truth beside it.
+// Minimized, it keeps only its heading and the owner's buttons, so the
+// projector shows the maps behind it; a new question opens it again.
 func PromptCard(owner bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -73,7 +75,7 @@ func PromptCard(owner bool) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<section id=\"prompt\" class=\"prompt-card\" data-testid=\"prompt\" aria-label=\"The teacher's question\" aria-live=\"polite\" hidden><p class=\"prompt-head\"><span id=\"prompt-number\"></span> <strong id=\"prompt-question-text\" data-testid=\"prompt-question-text\"></strong></p><p id=\"prompt-sub\" class=\"prompt-sub\"></p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<section id=\"prompt\" class=\"prompt-card\" data-testid=\"prompt\" data-min=\"false\" aria-label=\"The teacher's question\" aria-live=\"polite\" hidden><div class=\"prompt-top\"><p class=\"prompt-head\"><span id=\"prompt-number\"></span> <strong id=\"prompt-question-text\" data-testid=\"prompt-question-text\"></strong></p><button type=\"button\" id=\"prompt-min\" class=\"prompt-min\" data-testid=\"prompt-minimize\" aria-expanded=\"true\" aria-controls=\"prompt-body\" title=\"Make the card small: the maps behind it show\">Minimize</button></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -83,7 +85,7 @@ func PromptCard(owner bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div id=\"prompt-answers\" class=\"prompt-answers\" data-testid=\"prompt-answers\"></div><p id=\"prompt-status\" class=\"prompt-status\" data-testid=\"prompt-status\"></p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div id=\"prompt-body\" class=\"prompt-body\"><p id=\"prompt-sub\" class=\"prompt-sub\"></p><div id=\"prompt-answers\" class=\"prompt-answers\" data-testid=\"prompt-answers\"></div><p id=\"prompt-status\" class=\"prompt-status\" data-testid=\"prompt-status\"></p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -93,7 +95,7 @@ func PromptCard(owner bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p id=\"prompt-why\" class=\"prompt-why\" data-testid=\"prompt-why\" hidden></p></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p id=\"prompt-why\" class=\"prompt-why\" data-testid=\"prompt-why\" hidden></p></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -8,6 +8,7 @@
 import { $, el, showAlert, hideAlert } from './dom.js';
 import { writeURL, parseSpeed, speedChoice, rateText } from './state.js';
 import { sendSubscription } from './onscreen.js';
+import { numberProblem, keptText } from './fieldcheck.js';
 
 // the most samples of a batch the sample control offers
 const MAX_SAMPLE_CHOICES = 64;
@@ -38,10 +39,24 @@ function showOptimizerFields(opt) {
   if (hyper) hyper.dataset.opt = opt;
 }
 
-// showFieldMessage writes the server's message under a field ('' clears it).
-export function showFieldMessage(id, text) {
+// messageKept holds, for each field with a message, the value in effect
+// when it was shown: once another is in effect the message is gone.
+const messageKept = new Map();
+
+// showFieldMessage writes a message under a field ('' clears it); kept,
+// if given, is the value still in effect, which the message says.
+export function showFieldMessage(id, text, kept) {
   const m = $(`${id}-msg`);
-  if (m && m.textContent !== text) m.textContent = text;
+  const t = text ? keptText(text, kept) : '';
+  if (m && m.textContent !== t) m.textContent = t;
+  if (t && kept !== undefined) messageKept.set(id, kept);
+  else messageKept.delete(id);
+}
+
+// valueInEffect is the server's value of field id.
+export function valueInEffect(app, id) {
+  const { lab } = app;
+  return lab.hyper && lab.hyper[id] !== undefined ? lab.hyper[id] : lab.params[id];
 }
 
 // syncControls shows the values in effect (the server's), except in the
@@ -54,13 +69,19 @@ export function syncControls(app) {
     if (e && document.activeElement !== e && v !== undefined && v !== null) e.value = String(v);
   };
   const h = lab.hyper || {};
-  for (const id of HYPER_FIELDS) set(id, h[id] !== undefined ? h[id] : p[id]);
+  for (const id of HYPER_FIELDS) {
+    const v = h[id] !== undefined ? h[id] : p[id];
+    set(id, v);
+    // a message about a value no longer in effect is gone
+    if (messageKept.has(id) && Number(messageKept.get(id)) !== Number(v)) showFieldMessage(id, '');
+  }
   for (const id of HYPER_CHECKS) {
     const e = $(id);
     if (e && h[id] !== undefined && document.activeElement !== e) e.checked = !!h[id];
   }
   if ($('lr-now')) $('lr-now').textContent = rateText(lab.state);
   set('seed', p.seed);
+  if (messageKept.has('seed') && Number(messageKept.get('seed')) !== Number(p.seed)) showFieldMessage('seed', '');
   set('data', p.data);
   set('opt', optChoice(app));
   showOptimizerFields(optChoice(app));
@@ -169,8 +190,8 @@ export function installControls(app) {
   on('measure-test', 'click', () => transport.cmd('test', { max: 1000 }));
   on('reset', 'click', () => {
     hideAlert();
+    if (!checked('seed')) return;
     const seed = num('seed');
-    if (!Number.isInteger(seed)) { showAlert('The seed must be a whole number.', 'error'); return; }
     if (!confirmRoomChange(app, 'Reset the network on every screen of the room?')) return;
     transport.cmd('reset', { seed });
   });
@@ -180,17 +201,35 @@ export function installControls(app) {
   // other messages of the room bar's scripts (prompt.js: a student's answer)
   document.addEventListener('bpv:send', (ev) => { ev.detail.id = transport.send(ev.detail.msg); });
   on('alert-restart', 'click', () => location.reload());
-  // a control that shows the value in effect again (after a refused change)
-  // may fire change on blur: only a different value is sent
-  const changed = (id, current) => $(id).value.trim() !== '' && Number($(id).value) !== Number(current);
-  // the hyperparameters apply live (from the next batch); a refused value
-  // gets the server's message under its field, and the field the value in
-  // effect again
-  const current = (id) => (lab.hyper && lab.hyper[id] !== undefined ? lab.hyper[id] : lab.params[id]);
+  // the hyperparameters apply live (from the next batch). Text that is no
+  // number is not sent: the field says so and shows the value in effect
+  // again; a value the server refuses gets its message under the field,
+  // and the field the value in effect again. The message goes when the
+  // field is typed into, its value accepted, or the value in effect typed
+  // back (a control shown the value in effect again may fire change on
+  // blur: only a different value is sent).
+  const current = (id) => valueInEffect(app, id);
+  // checked reports whether number field id reads as a number; if not, it
+  // says why under the field and shows the value in effect again
+  const checked = (id) => {
+    const e = $(id);
+    const problem = numberProblem(id, e.value, !!(e.validity && e.validity.badInput));
+    if (!problem) return true;
+    const kept = current(id);
+    showFieldMessage(id, problem, kept);
+    if (kept !== undefined && kept !== null) e.value = String(kept);
+    return false;
+  };
   for (const id of HYPER_FIELDS) {
     on(id, 'input', () => showFieldMessage(id, ''));
-    on(id, 'change', () => { if (changed(id, current(id))) sendSet(app, { [id]: num(id) }, id); });
+    on(id, 'change', () => {
+      if (!checked(id)) return;
+      if (Number($(id).value) === Number(current(id))) { showFieldMessage(id, ''); return; }
+      sendSet(app, { [id]: num(id) }, id);
+    });
   }
+  on('seed', 'input', () => showFieldMessage('seed', ''));
+  on('seed', 'change', () => checked('seed'));
   for (const id of HYPER_CHECKS) {
     on(id, 'change', () => { showFieldMessage(id, ''); sendSet(app, { [id]: $(id).checked }, id); });
   }

@@ -6,7 +6,10 @@
 
 import { VOCAB } from './vocab.js';
 import { writeURL } from './state.js';
-import { syncControls, showFieldMessage } from './controls.js';
+import { syncControls, showFieldMessage, valueInEffect } from './controls.js';
+
+// HYPER_NUMBER are the number fields whose refusal says the value kept.
+const HYPER_NUMBER = new Set(['lr', 'batch', 'momentum', 'beta1', 'beta2', 'alpha', 'eps', 'wd', 'decay']);
 import { handleQuestion } from './explain/requests.js';
 
 // confirmSpecChange asks whether the data set chosen may replace a network
@@ -55,7 +58,8 @@ export function handleMessage(app, msg) {
       if (msg.id !== undefined && msg.id === pending.spec.id) pending.spec.id = 0;
       // a refused hyperparameter: the server's message under its field
       if (pending.fields.has(msg.id)) {
-        showFieldMessage(pending.fields.get(msg.id), msg.message || 'refused');
+        const f = pending.fields.get(msg.id);
+        showFieldMessage(f, msg.message || 'refused', HYPER_NUMBER.has(f) ? valueInEffect(app, f) : undefined);
         pending.fields.delete(msg.id);
       }
       syncControls(app); // nothing changed: show the values in effect again

@@ -10,7 +10,7 @@
 
 import { showAlert } from './dom.js';
 import { LESSON_PROMPT } from './lessonplan.js';
-import { choices, subtitle, verdict, tallyRows, countLine, cellForPrompt, parseOptions, SIGNS, SIGN_WORDS } from './promptview.js';
+import { choices, promptNumber, subtitle, verdict, tallyRows, countLine, cellForPrompt, parseOptions, SIGNS, SIGN_WORDS } from './promptview.js';
 
 const $ = (id) => document.getElementById(id);
 const card = $('prompt');
@@ -113,7 +113,7 @@ function drawAnswers() {
     signs.className = 'prompt-row';
     signs.append(Object.assign(document.createElement('span'), { textContent: 'W' }));
     for (const s of SIGNS) {
-      const b = button(SIGN_WORDS[s], { 'data-testid': 'prompt-sign', 'data-value': s }, () => { st.sign = s; sendWeight(); drawAnswers(); });
+      const b = button(SIGN_WORDS[s], { 'data-testid': 'prompt-sign', 'data-value': s }, () => { st.sign = s; sendWeight(); drawAnswers(); drawStatus(); });
       b.disabled = !open;
       signs.append(b);
     }
@@ -121,7 +121,7 @@ function drawAnswers() {
     sizes.className = 'prompt-row';
     sizes.append(Object.assign(document.createElement('span'), { textContent: 'by |ΔW|' }));
     (m.buckets || []).forEach((label, i) => {
-      const b = button(label, { 'data-testid': 'prompt-size', 'data-value': String(i) }, () => { st.size = i; sendWeight(); drawAnswers(); });
+      const b = button(label, { 'data-testid': 'prompt-size', 'data-value': String(i) }, () => { st.size = i; sendWeight(); drawAnswers(); drawStatus(); });
       b.disabled = !open;
       sizes.append(b);
     });
@@ -200,7 +200,7 @@ function drawStatus() {
     s.dataset.result = '';
     drawTally();
   } else {
-    const v = verdict(m, st.mine && st.mine.prompt_id === m.prompt_id ? st.mine : null);
+    const v = verdict(m, st.mine && st.mine.prompt_id === m.prompt_id ? st.mine : null, { sign: st.sign, size: st.size });
     s.textContent = v.text;
     s.dataset.result = v.result;
   }
@@ -251,16 +251,28 @@ function showPrompt(msg) {
     st.size = null;
   }
   if (!card) return;
+  if (fresh) setMinimized(false); // a new question is shown whole
   card.hidden = false;
   card.dataset.status = msg.status;
   card.dataset.kind = msg.kind;
-  $('prompt-number').textContent = `Question ${msg.prompt_id}:`;
+  $('prompt-number').textContent = promptNumber(msg);
   $('prompt-question-text').textContent = msg.question;
   $('prompt-sub').textContent = subtitle(msg);
   drawAnswers();
   drawStatus();
   syncOwner();
 }
+
+// setMinimized makes the card small (its heading and the owner's buttons)
+// or whole again.
+function setMinimized(on) {
+  card.dataset.min = on ? 'true' : 'false';
+  const b = $('prompt-min');
+  b.setAttribute('aria-expanded', on ? 'false' : 'true');
+  b.textContent = on ? 'Show' : 'Minimize';
+  b.title = on ? 'Show the whole question' : 'Make the card small: the maps behind it show';
+}
+if (card) $('prompt-min').addEventListener('click', () => setMinimized(card.dataset.min !== 'true'));
 
 // syncOwner enables the owner's Reveal and close buttons as the question
 // stands.

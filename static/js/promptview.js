@@ -56,10 +56,25 @@ export function weightIndex(msg) {
   return msg.layer_name && msg.layer_name.startsWith('dense') ? [msg.row, msg.col] : [msg.channel, msg.in, msg.row, msg.col];
 }
 
+// promptNumber is the card's number of the question: a lesson's question
+// by its number in the lesson ("Question 2 of 5:"), any other by the order
+// asked in the room.
+export function promptNumber(msg) {
+  return msg.lesson ? `Question ${msg.lesson} of ${msg.lesson_of}:` : `Question ${msg.prompt_id}:`;
+}
+
 // verdict says what the student's page tells after the reveal (or
-// before it): {text, result: "right" | "wrong" | ""}.
-export function verdict(msg, mine) {
+// before it): {text, result: "right" | "wrong" | ""}. draft is a
+// weight_sign answer being picked ({sign, size}, null where not picked):
+// half of one is not sent, and the page says what is missing.
+export function verdict(msg, mine, draft) {
   const answered = mine && mine.pick;
+  if (msg && msg.status === 'open' && msg.kind === 'weight_sign' && !answered && draft) {
+    const sign = draft.sign != null;
+    const size = draft.size != null;
+    if (sign && !size) return { text: 'Pick a size too: your answer counts once it has a direction and a size.', result: '' };
+    if (size && !sign) return { text: 'Pick a direction too: your answer counts once it has a direction and a size.', result: '' };
+  }
   if (!msg || msg.status === 'open') {
     return { text: answered ? 'Your answer is counted. You may change it until the teacher reveals.' : 'Answer on this card: the teacher will reveal the truth.', result: '' };
   }

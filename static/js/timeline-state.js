@@ -44,3 +44,21 @@ export function filterGrid(shape) {
   for (let i = 0; i < c; i++) maps.push({ x0: i * (kw + 1), off: i * kh * kw });
   return { h: kh, w: c * kw + Math.max(0, c - 1), kh, kw, maps };
 }
+
+// compareTarget is the step "Compare" sets beside now: the step looked at,
+// or the first kept step while live (0 when none is kept).
+export function compareTarget(tl) {
+  if (tl.viewing !== null) return tl.viewing;
+  return tl.steps.length ? tl.steps[0] : 0;
+}
+
+// compareStale says whether the comparison shown (shown: {asked: the step
+// it was asked for}, or null for none) is of another step than target.
+export function compareStale(shown, target) {
+  return !!shown && shown.asked !== target;
+}
+
+// staleNote says that the comparison shown is of another step.
+export function staleNote(asked, target) {
+  return `These maps compare with step ${asked}, not step ${target} looked at now: press Compare to compare with step ${target}.`;
+}

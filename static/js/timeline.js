@@ -11,7 +11,7 @@
 import { $ } from './dom.js';
 import { Surface } from './render/heatmap.js';
 import { makeScale } from './render/colormap.js';
-import { indexOf, statusText, filterGrid } from './timeline-state.js';
+import { indexOf, statusText, filterGrid, compareTarget, compareStale, staleNote } from './timeline-state.js';
 
 // PLAY_MS is the time each kept step is shown while the history replays.
 const PLAY_MS = 220;
@@ -31,6 +31,9 @@ export function installTimeline(app) {
     playing: false,
     timer: 0,
     listedAt: -1, // the live step when the list was last asked for
+    compared: null, // the comparison shown: {asked: step, layer, filter}
+    comparing: null, // the comparison asked for and not answered yet
+    refused: null, // the step whose comparison the server refused
   };
   app.timeline = tl;
   const range = $('tl-range');
@@ -46,11 +49,13 @@ export function installTimeline(app) {
   $('tl-now').addEventListener('click', () => { stopPlay(app); live(app); });
   $('tl-play').addEventListener('click', () => (tl.playing ? stopPlay(app) : startPlay(app)));
   $('tl-compare-go').addEventListener('click', () => compare(app));
+  $('tl-compare').addEventListener('toggle', () => syncCompare(app));
   document.addEventListener('bpv:welcome', (e) => {
     // a new connection: what was asked on the old one is not answered
     tl.pending.clear();
     tl.inflight = false;
     tl.want = null;
+    tl.comparing = null;
     stopPlay(app);
     fillLayers(e.detail);
     list(app);
@@ -148,13 +153,21 @@ export function timelineMessage(app, msg) {
   }
   if (msg.type === 'error') {
     tl.note = msg.message || 'refused';
-    if (action === 'compare') $('tl-compare-note').textContent = tl.note;
+    if (action === 'compare') {
+      tl.refused = tl.comparing ? tl.comparing.asked : null;
+      tl.comparing = null;
+      $('tl-compare-note').textContent = tl.note;
+    }
     stopPlay(app);
     render(app);
     return true;
   }
   if (msg.type === 'timeline_compare') {
+    tl.compared = tl.comparing;
+    tl.comparing = null;
+    tl.refused = null;
     drawCompare(msg);
+    syncCompare(app);
     return true;
   }
   Object.assign(tl, {
@@ -195,9 +208,28 @@ function render(app) {
   range.value = String(looking ? Math.max(0, indexOf(tl.steps, tl.viewing)) : Math.max(0, tl.steps.length - 1));
   range.setAttribute('aria-valuetext', looking ? `step ${tl.viewing} of history` : 'live');
   const play = $('tl-play');
-  play.textContent = tl.playing ? '❚❚ Stop' : '⟲ Replay';
+  $('tl-play-label').textContent = tl.playing ? 'Stop' : 'Replay';
   play.setAttribute('aria-pressed', tl.playing ? 'true' : 'false');
   $('tl-compare-then').textContent = looking ? `step ${tl.viewing}` : tl.steps.length ? `step ${tl.steps[0]}` : '—';
+  syncCompare(app);
+}
+
+// syncCompare keeps the comparison with the step looked at: shown open, it
+// is asked again for the new step (once the replay stops); until then, or
+// while the section is closed, the maps are dimmed and said to be of
+// another step.
+function syncCompare(app) {
+  const tl = app.timeline;
+  const box = $('tl-compare');
+  const target = compareTarget(tl);
+  const stale = compareStale(tl.compared, target);
+  box.dataset.stale = stale ? 'true' : 'false';
+  if (!stale || tl.comparing || tl.refused === target) return; // a refusal stays said
+  if (box.open && !tl.playing) {
+    compare(app, tl.compared.layer, tl.compared.filter);
+    return;
+  }
+  $('tl-compare-note').textContent = staleNote(tl.compared.asked, target);
 }
 
 // fillLayers lists the layers with weights in the compare form.
@@ -214,12 +246,14 @@ function fillLayers(welcome) {
 }
 
 // compare asks for a filter now beside the same filter at the step looked
-// at (the first kept step while live).
-function compare(app) {
+// at (the first kept step while live): the form's layer and filter, or
+// those given (the comparison shown, asked again for another step).
+function compare(app, layer = Number($('tl-layer').value), filter = Math.max(0, Number($('tl-filter').value) | 0)) {
   const tl = app.timeline;
-  const step = tl.viewing !== null ? tl.viewing : tl.steps.length ? tl.steps[0] : 0;
+  const step = compareTarget(tl);
+  tl.comparing = { asked: step, layer, filter };
   $('tl-compare-note').textContent = 'asking…';
-  send(app, 'compare', { step, layer: Number($('tl-layer').value), filter: Math.max(0, Number($('tl-filter').value) | 0) });
+  send(app, 'compare', { step, layer, filter });
 }
 
 // drawCompare paints the filter then, now (one colour scale for both) and

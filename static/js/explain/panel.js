@@ -7,7 +7,7 @@
 // the cell to every page. A weight's cell offers the gradient check.
 
 import { $, el } from '../dom.js';
-import { explanationView, cellName } from './rows.js';
+import { explanationView, questionTitle } from './rows.js';
 import { picture } from './pictures.js';
 import { sendLook, askExplain } from './requests.js';
 import { setCheckParam } from './checkpanel.js';
@@ -34,16 +34,11 @@ export function closePanel(app) {
   if (back && back.isConnected && typeof back.focus === 'function') back.focus({ preventScroll: true });
 }
 
-// titleOf is the panel's heading for a question.
-function titleOf(q) {
-  return q.layer === -1 ? `loss · ${cellName(q.tensor, q.index)}` : `${cellName(q.tensor, q.index)} of layer ${q.layer}`;
-}
-
 // showPanelStatus opens the panel on question q with a status line instead
 // of an answer (asking, or refused: code).
 export function showPanelStatus(app, q, text, code) {
   openPanel(app);
-  if (q) $('explain-title').textContent = q.title || titleOf(q);
+  if (q) $('explain-title').textContent = q.title || questionTitle(q, app.lab.welcome && app.lab.welcome.layers);
   const body = $('explain-body');
   const s = el('p', code ? 'xp-status refused' : 'xp-status', text);
   s.setAttribute('role', code ? 'alert' : 'status');

@@ -27,6 +27,15 @@ export function cellName(tensor, index) {
   return `${TENSOR_WORDS[tensor] || tensor}${indexText(index)}`;
 }
 
+// questionTitle is the panel's heading for question q while it is asked
+// or refused, as an answer's title reads: "conv 1 · δ[0,12,12]"; layers
+// are the network's (welcome), whose names the page shows.
+export function questionTitle(q, layers) {
+  if (q.layer === -1) return `loss · ${cellName(q.tensor, q.index)}`;
+  const name = ((layers || [])[q.layer] || {}).name || `layer ${q.layer}`;
+  return `${name} · ${cellName(q.tensor, q.index)}`;
+}
+
 // num writes one of the engine's numbers (null: not finite).
 export function num(v) {
   return v === null || v === undefined ? 'NaN' : fmt32(v);

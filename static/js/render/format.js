@@ -18,13 +18,21 @@ export function fmt32(v) {
 }
 
 // fmtShort writes a value with 3 significant digits for legends and captions,
-// with typographic minus signs.
+// with typographic minus signs. A value the digits give exactly (to float32)
+// drops its trailing zeros (2, 0.5, a scale's ticks); a rounded one keeps
+// all three, so 1.0035 reads "1.00", never "1".
 export function fmtShort(v) {
   if (!Number.isFinite(v)) return fmt32(v);
   if (v === 0) return '0';
   const a = Math.abs(v);
   const s = a >= 1e4 || a < 1e-3 ? v.toExponential(2) : v.toPrecision(3);
-  return tidy(s).replaceAll('-', '−');
+  const exact = Math.abs(parseFloat(s) - v) <= 1e-7 * a;
+  return (exact ? tidy(s) : plus(s)).replaceAll('-', '−');
+}
+
+// plus drops only the exponent's plus: 1.00e+4 → 1.00e4.
+function plus(s) {
+  return s.replace('e+', 'e');
 }
 
 // tidy drops trailing zeros and the exponent's plus: 1.50e+3 → 1.5e3, 2.00 → 2.
