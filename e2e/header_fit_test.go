@@ -62,6 +62,10 @@ func TestHeaderFits(t *testing.T) {
 					}
 				}
 			}
+			// while playing the "approximate" badge shows its words in its place
+			if w := eval[float64](p, `(() => { const a = document.getElementById('approx'); a.dataset.shown = 'true'; return a.getBoundingClientRect().width; })()`); w < 50 {
+				t.Errorf("the approximate badge is %.0f px wide while shown: its words are missing", w)
+			}
 			p.checkClean()
 		})
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -34,6 +35,22 @@ func TestOneTabManyLabs(t *testing.T) {
 	waitAfterNavigation(p, "lab 6's session going on", `/step 1$/.test(document.getElementById('phase').textContent) && document.getElementById('step-count').textContent === '1'`)
 	if !eval[bool](p, `document.getElementById('alert-box').hidden`) {
 		t.Errorf("back at lab 6: %q", p.text("alert"))
+	}
+
+	// Further back, to lab 3 (opt=sgd), whose session made room for lab 7:
+	// the page says its session has ended, or opens a new one; Start again
+	// gives a new session of lab 3, never one of the labs opened since.
+	eval[bool](p, `(history.go(-3), true)`)
+	waitAfterNavigation(p, "lab 3's page", `location.search.includes('opt=sgd') && (document.getElementById('conn').textContent === 'connected' || !document.getElementById('alert-box').hidden)`)
+	if !eval[bool](p, `document.getElementById('alert-box').hidden`) {
+		if got := p.text("alert"); !strings.Contains(got, "ended") {
+			t.Errorf("back at lab 3: %q", got)
+		}
+		eval[bool](p, `(document.getElementById('alert-restart').click(), true)`)
+	}
+	waitAfterNavigation(p, "lab 3 anew, connected", `document.getElementById('conn').textContent === 'connected' && document.getElementById('alert-box').hidden && document.getElementById('step-count').textContent === '0'`)
+	if got := eval[string](p, `location.search + ' ' + document.getElementById('opt').value`); !strings.Contains(got, "opt=sgd") || !strings.HasSuffix(got, " sgd") {
+		t.Errorf("after Start again at lab 3: %q, want lab 3 (opt=sgd)", got)
 	}
 	p.checkClean()
 }

@@ -60,7 +60,7 @@ const (
 	msgConns         = "The server has too many open connections; try again later."
 	msgNoSession     = "The session could not be started."
 	msgRoomKey       = "Wrong room key. Ask the server's operator for it."
-	msgSessionEnded  = "This page's session has ended (it was left without a page for too long, or the server restarted); nothing was started in its place. Start again for a new one at step 0."
+	msgSessionEnded  = "This page's session has ended: it was left without a page for too long, or made room for labs opened since from this network address, or the server restarted. Nothing was started in its place. Start again for a new one at step 0."
 	msgRoomsClosed   = "This server serves a network, and creating rooms from the page needs a room key, which it has none of. " +
 		"Whoever runs the server can start it with -room-key KEY (and type the key here), with -room \"NAME\" to open a room at start-up, " +
 		"or with -open-rooms to let everyone who reaches it create rooms."

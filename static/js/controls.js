@@ -200,7 +200,9 @@ export function installControls(app) {
   document.addEventListener('bpv:cmd', (ev) => transport.cmd(ev.detail.cmd, ev.detail.args));
   // other messages of the room bar's scripts (prompt.js: a student's answer)
   document.addEventListener('bpv:send', (ev) => { ev.detail.id = transport.send(ev.detail.msg); });
-  on('alert-restart', 'click', () => location.reload());
+  // Start again: a new session of the lab in the address bar, not one this
+  // entry's token would resume
+  on('alert-restart', 'click', () => { transport.setResume(''); location.reload(); });
   // the hyperparameters apply live (from the next batch). Text that is no
   // number is not sent: the field says so and shows the value in effect
   // again; a value the server refuses gets its message under the field,

@@ -39,7 +39,7 @@ export function queryString(params, view) {
 export function writeURL(params, view) {
   const qs = queryString(params, view);
   const url = `${location.pathname}${qs ? `?${qs}` : ''}${location.hash}`;
-  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(null, '', url);
+  if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(history.state, '', url); // the entry's resume token stays
 }
 
 // wsURL is the websocket address for the given training parameters.

@@ -5,19 +5,23 @@
 import { VOCAB } from './vocab.js';
 import { decodeFrame } from './frame.js';
 
-// loadToken reads a resume token kept in sessionStorage ('' if none, or if
-// the browser keeps no storage).
+// A resume token is kept in the history entry of the page (history.state,
+// under key): a reload, or Back to the entry without the browser's
+// back-forward cache, resumes that entry's session, never the session of
+// another lab the tab opened since (all of a tab's entries share its
+// sessionStorage). loadToken reads it ('' if none, or without a history).
 function loadToken(key) {
-  if (!key) return '';
-  try { return sessionStorage.getItem(key) || ''; } catch { return ''; }
+  if (!key || typeof history === 'undefined') return '';
+  const st = history.state;
+  return (st && typeof st === 'object' && typeof st[key] === 'string') ? st[key] : '';
 }
 
 function storeToken(key, token) {
-  if (!key) return;
-  try {
-    if (token) sessionStorage.setItem(key, token);
-    else sessionStorage.removeItem(key);
-  } catch { /* no storage: the token lives in memory only */ }
+  if (!key || typeof history === 'undefined') return;
+  const st = (history.state && typeof history.state === 'object') ? { ...history.state } : {};
+  if (token) st[key] = token;
+  else delete st[key];
+  try { history.replaceState(st, ''); } catch { /* the token lives in memory only */ }
 }
 
 // HEARTBEAT_MS is how often an open websocket sends a ping: the server
@@ -45,8 +49,8 @@ export function reconnectDelay(retry, random = Math.random) {
 // welcome. It acknowledges every trace frame ("received", the server then
 // paces frames to the link), sends a heartbeat ping every HEARTBEAT_MS,
 // and asks for no frames while setFrames(false) (a hidden tab). Options:
-// storeKey, the sessionStorage key (per tab) that also keeps the token, so
-// a reloaded tab resumes its session ('' keeps it in memory only); resume:
+// storeKey, the key in the history entry's state that also keeps the
+// token, so a reloaded page resumes its session ('' keeps it in memory only); resume:
 // false starts a new session even if a token is stored; frames: false
 // starts without frames.
 // resumeProtocols are the websocket subprotocols that carry a resume token
