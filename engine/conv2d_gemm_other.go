@@ -5,6 +5,9 @@ package engine
 // useFMAKernels is false: gemmGo runs everywhere but on amd64.
 const useFMAKernels = false
 
+// useAVX512Kernels is false too (a variable, as on amd64, for the tests).
+var useAVX512Kernels = false
+
 // gemmFast returns false: there are no assembly kernels for this
 // architecture.
 func gemmFast(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {

@@ -7,14 +7,33 @@ import (
 	"testing"
 )
 
-// TestGemmKernelsMatchGo holds gemmNN (the assembly kernels where the CPU
-// has them) equal bit for bit to gemmGo, on the shapes of the default
-// network and on shapes that exercise every edge: rows not a multiple of 4,
-// columns not a multiple of 8 or 4, strides wider than the matrices.
-func TestGemmKernelsMatchGo(t *testing.T) {
+// kernelSets runs f once for each set of assembly kernels the CPU has
+// (AVX-512 and AVX2, or AVX2 alone; with neither, once for gemmGo), as
+// subtests named after the set.
+func kernelSets(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
 	if !useFMAKernels {
-		t.Log("no AVX2+FMA kernels on this CPU: gemmNN is gemmGo")
+		t.Log("no AVX2+FMA kernels on this CPU: gemmNN and gemmOff run in Go")
 	}
+	detected := useAVX512Kernels
+	defer func() { useAVX512Kernels = detected }()
+	if detected {
+		t.Run("avx512", f)
+	}
+	useAVX512Kernels = false
+	t.Run("avx2", f)
+}
+
+// TestGemmKernelsMatchGo holds gemmNN (the assembly kernels where the CPU
+// has them, each set of them) equal bit for bit to gemmGo, on the shapes of
+// the default network and on shapes that exercise every edge: rows not a
+// multiple of 8 or 4, columns not a multiple of 16, 8 or 4, strides wider
+// than the matrices.
+func TestGemmKernelsMatchGo(t *testing.T) {
+	kernelSets(t, testGemmKernelsMatchGo)
+}
+
+func testGemmKernelsMatchGo(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
 	tests := []struct{ m, n, k, pad int }{
 		{8, 784, 25, 0},   // conv 1 forward
@@ -24,6 +43,10 @@ func TestGemmKernelsMatchGo(t *testing.T) {
 		{200, 196, 16, 0}, // conv 2 dL/dcols
 		{1, 1, 1, 0}, {3, 7, 5, 2}, {4, 4, 1, 1}, {5, 12, 3, 3}, {7, 13, 9, 1},
 		{4, 20, 2, 0}, {9, 31, 4, 5}, {2, 8, 6, 0}, {6, 3, 2, 1},
+		// Blocks of 8 rows: columns 16·nb, + 8, + 4, + 1 … 3 left; rows
+		// 8·mb + 4 … 7 left.
+		{8, 16, 1, 0}, {8, 8, 3, 1}, {8, 24, 5, 2}, {8, 29, 4, 0}, {16, 47, 7, 3},
+		{12, 40, 6, 1}, {13, 33, 9, 0}, {15, 7, 2, 2}, {23, 19, 11, 1}, {31, 64, 8, 0},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%dx%dx%d+%d", tc.m, tc.n, tc.k, tc.pad), func(t *testing.T) {
@@ -163,20 +186,34 @@ func TestIm2colMatchesDefinition(t *testing.T) {
 	}
 }
 
-// TestGemmOffMatchesDefinition holds gemmOff (the assembly kernel where the
-// CPU has it) to its definition, every C[i,j] its fused sum of
-// A[i,p]·b[boff[p]+j] in increasing p, bit for bit: on the shape of the
-// default network's conv 2 dL/dX, and on rows and columns that leave
-// remainders, B rows that overlap, and C rows wider than n.
+// TestGemmOffMatchesDefinition holds gemmOff (the assembly kernels where the
+// CPU has them, each set of them) to its definition, every C[i,j] its fused
+// sum of A[i,p]·b[boff[p]+j] in increasing p, bit for bit: on the shapes of
+// the default network's conv 2 forward pass and dL/dX, and on rows and
+// columns that leave remainders, B rows that overlap, and C rows wider
+// than n.
 func TestGemmOffMatchesDefinition(t *testing.T) {
+	kernelSets(t, testGemmOffMatchesDefinition)
+}
+
+func testGemmOffMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewSource(17))
 	tests := []struct{ m, n, k, ldc, blen int }{
 		{8, 248, 400, 248, 16 * 18 * 18}, // conv 2 dL/dX
+		{16, 248, 200, 248, 8 * 18 * 18}, // conv 2 forward
 		{4, 8, 1, 8, 8},
 		{5, 13, 7, 15, 40},
 		{3, 9, 4, 9, 30},
 		{9, 21, 6, 24, 50},
 		{1, 3, 2, 3, 5},
+		// Blocks of 8 rows: columns 16·nb, + 8, + 1 … 7 left; rows
+		// 8·mb + 4 … 7 left.
+		{8, 16, 1, 16, 20},
+		{8, 8, 3, 9, 12},
+		{8, 24, 5, 24, 60},
+		{12, 37, 4, 40, 90},
+		{15, 50, 9, 50, 120},
+		{23, 7, 6, 7, 20},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%dx%dx%d", tc.m, tc.n, tc.k), func(t *testing.T) {
