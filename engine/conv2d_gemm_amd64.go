@@ -56,6 +56,47 @@ func kern8x16ZOff(k, nb int, a *float64, lda int, b *float64, boff *int, c *floa
 //go:noescape
 func kern8x8ZOff(k, nb int, a *float64, lda int, b *float64, boff *int, c *float64, ldc int)
 
+// kern8x16ZRows does rows 0 … 7 of gemmRows and columns 0 … 15 (AVX-512).
+//
+//go:noescape
+func kern8x16ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+
+// kern8x8ZRows does rows 0 … 7 of gemmRows and columns 0 … 7 (AVX-512).
+//
+//go:noescape
+func kern8x8ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+
+// gemmRowsFastRows returns how many of the first of m rows of a gemmRows
+// product n columns wide its assembly kernels do: blocks of 8 rows with
+// AVX-512, none without.
+func gemmRowsFastRows(m, n int) int {
+	if !useAVX512Kernels || n < 8 {
+		return 0
+	}
+	return m / 8 * 8
+}
+
+// gemmRowsFast runs gemmRows's blocks of 8 rows × 16 or 8 columns with the
+// AVX-512 kernels and returns the rows and columns it did, or 0, 0 without
+// AVX-512. gemmRows has checked the arguments.
+func gemmRowsFast(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) (rows, cols int) {
+	rows = gemmRowsFastRows(m, n)
+	if rows == 0 {
+		return 0, 0
+	}
+	cols = n / 8 * 8
+	for i := 0; i < rows; i += 8 {
+		j := 0
+		for ; j+16 <= n; j += 16 {
+			kern8x16ZRows(segs, w, lds, &a[0], &aoff[i], &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+		if j < cols {
+			kern8x8ZRows(segs, w, lds, &a[0], &aoff[i], &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+	}
+	return rows, cols
+}
+
 // gemmOffFast runs gemmOff's full blocks with the assembly kernels (8 rows
 // × 16 or 8 columns with AVX-512, then 4 rows × 8 columns) and returns the
 // rows and columns it did (multiples of 4 and 8), or 0, 0 if the CPU lacks

@@ -126,6 +126,36 @@
 	ADDQ         $8, R8;                 \
 	ADDQ         $8, R15
 
+// ROWS sets R8 … R15 to the rows of A, DI + 8·aoff[r] for aoff at SI.
+#define ROWS \
+	MOVQ 0(SI), R8;          \
+	LEAQ (DI)(R8*8), R8;     \
+	MOVQ 8(SI), R9;          \
+	LEAQ (DI)(R9*8), R9;     \
+	MOVQ 16(SI), R10;        \
+	LEAQ (DI)(R10*8), R10;   \
+	MOVQ 24(SI), R11;        \
+	LEAQ (DI)(R11*8), R11;   \
+	MOVQ 32(SI), R12;        \
+	LEAQ (DI)(R12*8), R12;   \
+	MOVQ 40(SI), R13;        \
+	LEAQ (DI)(R13*8), R13;   \
+	MOVQ 48(SI), R14;        \
+	LEAQ (DI)(R14*8), R14;   \
+	MOVQ 56(SI), R15;        \
+	LEAQ (DI)(R15*8), R15
+
+// NEXTSEG moves R8 … R15 to the next segment of their rows, DI bytes on.
+#define NEXTSEG \
+	ADDQ DI, R8;             \
+	ADDQ DI, R9;             \
+	ADDQ DI, R10;            \
+	ADDQ DI, R11;            \
+	ADDQ DI, R12;            \
+	ADDQ DI, R13;            \
+	ADDQ DI, R14;            \
+	ADDQ DI, R15
+
 // ARGS loads the arguments the kernels share; the fifth (ldb or boff)
 // goes to DX.
 #define ARGS \
@@ -261,5 +291,135 @@ z8oloop:
 	ADDQ $64, DI
 	DECQ BX
 	JNZ  z8oblock
+	VZEROUPPER
+	RET
+
+// func kern8x16ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+//
+// For r = 0 … 7 and j = 0 … 15:
+// c[r·ldc + j] += Σ_{p<segs·w} A[r, p] · b[p·ldb + j], in increasing p,
+// where row r of A runs in segs segments of w elements lds apart from
+// a + aoff[r]: A[r, p] = a[aoff[r] + (p/w)·lds + p%w]. segs, w ≥ 1.
+// R8 … R15 are the rows of A, CX the column within a segment, AX w,
+// BX the segments left, DI lds in bytes, SI B's row, DX ldb in bytes.
+TEXT ·kern8x16ZRows(SB), NOSPLIT, $0-72
+	MOVQ    c+56(FP), R12
+	MOVQ    ldc+64(FP), R13
+	SHLQ    $3, R13
+	LEAQ    (R13)(R13*2), R14
+	LOADC16
+	MOVQ    a+24(FP), DI
+	MOVQ    aoff+32(FP), SI
+	ROWS
+	MOVQ    b+40(FP), SI
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $3, DX
+	MOVQ    segs+0(FP), BX
+	MOVQ    w+8(FP), AX
+	MOVQ    lds+16(FP), DI
+	SHLQ    $3, DI
+
+z16rseg:
+	XORQ CX, CX
+
+z16rloop:
+	VMOVUPD      (SI), Z16
+	VMOVUPD      64(SI), Z17
+	VBROADCASTSD (R8)(CX*8), Z18
+	VFMADD231PD  Z16, Z18, Z0
+	VFMADD231PD  Z17, Z18, Z1
+	VBROADCASTSD (R9)(CX*8), Z19
+	VFMADD231PD  Z16, Z19, Z2
+	VFMADD231PD  Z17, Z19, Z3
+	VBROADCASTSD (R10)(CX*8), Z20
+	VFMADD231PD  Z16, Z20, Z4
+	VFMADD231PD  Z17, Z20, Z5
+	VBROADCASTSD (R11)(CX*8), Z21
+	VFMADD231PD  Z16, Z21, Z6
+	VFMADD231PD  Z17, Z21, Z7
+	VBROADCASTSD (R12)(CX*8), Z22
+	VFMADD231PD  Z16, Z22, Z8
+	VFMADD231PD  Z17, Z22, Z9
+	VBROADCASTSD (R13)(CX*8), Z23
+	VFMADD231PD  Z16, Z23, Z10
+	VFMADD231PD  Z17, Z23, Z11
+	VBROADCASTSD (R14)(CX*8), Z24
+	VFMADD231PD  Z16, Z24, Z12
+	VFMADD231PD  Z17, Z24, Z13
+	VBROADCASTSD (R15)(CX*8), Z25
+	VFMADD231PD  Z16, Z25, Z14
+	VFMADD231PD  Z17, Z25, Z15
+	ADDQ         DX, SI
+	INCQ         CX
+	CMPQ         CX, AX
+	JNE          z16rloop
+
+	NEXTSEG
+	DECQ BX
+	JNZ  z16rseg
+
+	MOVQ c+56(FP), R12
+	MOVQ ldc+64(FP), R13
+	SHLQ $3, R13
+	LEAQ (R13)(R13*2), R14
+	STOREC16
+	VZEROUPPER
+	RET
+
+// func kern8x8ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+//
+// kern8x16ZRows for 8 columns.
+TEXT ·kern8x8ZRows(SB), NOSPLIT, $0-72
+	MOVQ    c+56(FP), R12
+	MOVQ    ldc+64(FP), R13
+	SHLQ    $3, R13
+	LEAQ    (R13)(R13*2), R14
+	LOADC8
+	MOVQ    a+24(FP), DI
+	MOVQ    aoff+32(FP), SI
+	ROWS
+	MOVQ    b+40(FP), SI
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $3, DX
+	MOVQ    segs+0(FP), BX
+	MOVQ    w+8(FP), AX
+	MOVQ    lds+16(FP), DI
+	SHLQ    $3, DI
+
+z8rseg:
+	XORQ CX, CX
+
+z8rloop:
+	VMOVUPD      (SI), Z16
+	VBROADCASTSD (R8)(CX*8), Z18
+	VFMADD231PD  Z16, Z18, Z0
+	VBROADCASTSD (R9)(CX*8), Z19
+	VFMADD231PD  Z16, Z19, Z1
+	VBROADCASTSD (R10)(CX*8), Z20
+	VFMADD231PD  Z16, Z20, Z2
+	VBROADCASTSD (R11)(CX*8), Z21
+	VFMADD231PD  Z16, Z21, Z3
+	VBROADCASTSD (R12)(CX*8), Z22
+	VFMADD231PD  Z16, Z22, Z4
+	VBROADCASTSD (R13)(CX*8), Z23
+	VFMADD231PD  Z16, Z23, Z5
+	VBROADCASTSD (R14)(CX*8), Z24
+	VFMADD231PD  Z16, Z24, Z6
+	VBROADCASTSD (R15)(CX*8), Z25
+	VFMADD231PD  Z16, Z25, Z7
+	ADDQ         DX, SI
+	INCQ         CX
+	CMPQ         CX, AX
+	JNE          z8rloop
+
+	NEXTSEG
+	DECQ BX
+	JNZ  z8rseg
+
+	MOVQ c+56(FP), R12
+	MOVQ ldc+64(FP), R13
+	SHLQ $3, R13
+	LEAQ (R13)(R13*2), R14
+	STOREC8
 	VZEROUPPER
 	RET

@@ -244,3 +244,88 @@ func testGemmOffMatchesDefinition(t *testing.T) {
 		})
 	}
 }
+
+// TestGemmRowsMatchesDefinition holds gemmRows (the AVX-512 kernels where
+// the CPU has them) to gemmNN on A written out, bit for bit: on the shapes
+// of the default network's dL/dW (A the im2col matrix of a zero-padded
+// input), and on rows not a multiple of 8, columns not a multiple of 16
+// or 8, rows of A that overlap, and C rows wider than n.
+func TestGemmRowsMatchesDefinition(t *testing.T) {
+	kernelSets(t, testGemmRowsMatchesDefinition)
+}
+
+func testGemmRowsMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewSource(19))
+	tests := []struct{ m, n, segs, w, lds, ldb, ldc, alen int }{
+		{200, 16, 14, 14, 18, 16, 16, 8 * 18 * 18}, // conv 2 dL/dW
+		{25, 8, 28, 28, 32, 8, 8, 32 * 32},         // conv 1 dL/dW
+		{8, 16, 1, 1, 1, 16, 16, 4},
+		{8, 8, 3, 2, 5, 9, 8, 30},
+		{8, 24, 2, 3, 3, 24, 26, 20},
+		{16, 31, 4, 5, 7, 33, 31, 60},
+		{13, 16, 2, 6, 6, 16, 17, 40},
+		{7, 16, 3, 3, 4, 16, 16, 30},
+		{9, 5, 2, 2, 3, 5, 5, 12},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d", tc.m, tc.n, tc.segs, tc.w), func(t *testing.T) {
+			k := tc.segs * tc.w
+			a := randFloats(rng, tc.alen)
+			aoff := make([]int, tc.m)
+			span := (tc.segs-1)*tc.lds + tc.w
+			for i := range aoff {
+				aoff[i] = rng.Intn(tc.alen - span + 1)
+			}
+			b := randFloats(rng, (k-1)*tc.ldb+tc.n)
+			c := randFloats(rng, tc.m*tc.ldc)
+			// A written out, and gemmGo's product.
+			full := make([]float64, tc.m*k)
+			for i := range tc.m {
+				for p := range k {
+					full[i*k+p] = a[aoff[i]+p/tc.w*tc.lds+p%tc.w]
+				}
+			}
+			want := append([]float64(nil), c...)
+			gemmGo(tc.m, tc.n, k, full, k, b, tc.ldb, want, tc.ldc)
+			gemmRows(tc.m, tc.n, tc.segs, tc.w, tc.lds, a, aoff, b, tc.ldb, c, tc.ldc)
+			for i := range c {
+				if math.Float64bits(c[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("gemmRows C[%d] = %v, want %v", i, c[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestPadPlanes holds padPlanes, which must write every cell of its buffer
+// (it starts as NaN), to x zero-padded, with and without padding on
+// either axis.
+func TestPadPlanes(t *testing.T) {
+	rng := rand.New(rand.NewSource(23))
+	for _, tc := range []struct{ C, H, W, PH, PW int }{
+		{1, 28, 28, 2, 2}, {8, 14, 14, 2, 2}, {16, 14, 14, 2, 2},
+		{2, 6, 8, 0, 2}, {3, 5, 4, 1, 0}, {2, 1, 1, 3, 1}, {1, 3, 3, 0, 0},
+	} {
+		x := randFloats(rng, tc.C*tc.H*tc.W)
+		Hp, Wp := tc.H+2*tc.PH, tc.W+2*tc.PW
+		dst := make([]float64, tc.C*Hp*Wp)
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		padPlanes(x, tc.C, tc.H, tc.W, tc.PH, tc.PW, dst)
+		for c := range tc.C {
+			for y := range Hp {
+				for xx := range Wp {
+					want := 0.0
+					iy, ix := y-tc.PH, xx-tc.PW
+					if iy >= 0 && iy < tc.H && ix >= 0 && ix < tc.W {
+						want = x[(c*tc.H+iy)*tc.W+ix]
+					}
+					if got := dst[(c*Hp+y)*Wp+xx]; math.Float64bits(got) != math.Float64bits(want) {
+						t.Fatalf("%+v: padPlanes[c=%d y=%d x=%d] = %v, want %v", tc, c, y, xx, got, want)
+					}
+				}
+			}
+		}
+	}
+}
