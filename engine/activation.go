@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 )
 
@@ -40,13 +41,12 @@ func (l *ReLU) Forward(x *Tensor) *Tensor {
 
 // positiveMask returns all ones if v > 0 and 0 otherwise (also for NaN):
 // the ReLU mask without a branch, which random signs would mispredict.
-// The bits of v > 0 (+Inf included) are exactly 1 … 0x7FF0000000000000.
+// The bits of v > 0 (+Inf included) are exactly 1 … 0x7FF0000000000000,
+// those less 1 the values below 0x7FF0000000000000: the subtraction's
+// borrow (an intrinsic, no branch) is 1 for them.
 func positiveMask(v float64) uint64 {
-	var m uint64
-	if math.Float64bits(v)-1 < 0x7FF0000000000000 {
-		m = ^uint64(0)
-	}
-	return m
+	_, borrow := bits.Sub64(math.Float64bits(v)-1, 0x7FF0000000000000, 0)
+	return -borrow
 }
 
 // Backward returns dL/dX = dL/dY · [X > 0].
