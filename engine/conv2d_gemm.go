@@ -283,12 +283,7 @@ func (l *Conv2D) weightGradRows(k0, k1 int, s *convPart) {
 	s.dyT = growFloats(s.dyT, PP*F)
 	s.cols = growFloats(s.cols, (k1-kr)*PP)
 	for n := range N {
-		dyn := l.gemm.dy[n*F*PP : (n+1)*F*PP]
-		for f := range F {
-			for p, g := range dyn[f*PP : (f+1)*PP] {
-				s.dyT[p*F+f] = g
-			}
-		}
+		transpose(l.gemm.dy[n*F*PP:(n+1)*F*PP], F, PP, s.dyT)
 		xn := l.X.Data[n*in : (n+1)*in]
 		if kr > k0 {
 			padPlanes(xn, C, H, W, P, P, s.xPad)

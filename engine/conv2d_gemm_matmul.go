@@ -13,6 +13,29 @@ func growFloats(s []float64, n int) []float64 {
 	return s[:n]
 }
 
+// transpose writes src (rows, cols) into dst (cols, rows) transposed,
+// four rows of src at a time (four streams read, four adjacent values
+// written).
+func transpose(src []float64, rows, cols int, dst []float64) {
+	src, dst = src[:rows*cols], dst[:rows*cols]
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		r0 := src[r*cols : (r+1)*cols]
+		r1 := src[(r+1)*cols : (r+2)*cols][:len(r0)]
+		r2 := src[(r+2)*cols : (r+3)*cols][:len(r0)]
+		r3 := src[(r+3)*cols : (r+4)*cols][:len(r0)]
+		for c, v := range r0 {
+			d := dst[c*rows+r : c*rows+r+4 : c*rows+r+4]
+			d[0], d[1], d[2], d[3] = v, r1[c], r2[c], r3[c]
+		}
+	}
+	for ; r < rows; r++ {
+		for c, v := range src[r*cols : (r+1)*cols] {
+			dst[c*rows+r] = v
+		}
+	}
+}
+
 // gemmNN adds A·B to C, all row-major: A (m, k) with row stride lda,
 // B (k, n) with stride ldb, C (m, n) with stride ldc. Each C[i,j] gets its
 // terms A[i,p]·B[p,j] one at a time in increasing p, each fused into the

@@ -329,3 +329,21 @@ func TestPadPlanes(t *testing.T) {
 		}
 	}
 }
+
+// TestTranspose holds transpose to its definition, with rows a multiple of
+// 4 and not.
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewSource(29))
+	for _, tc := range []struct{ rows, cols int }{{16, 196}, {8, 784}, {1, 1}, {3, 5}, {5, 3}, {7, 2}, {12, 1}} {
+		src := randFloats(rng, tc.rows*tc.cols)
+		dst := make([]float64, tc.rows*tc.cols)
+		transpose(src, tc.rows, tc.cols, dst)
+		for r := range tc.rows {
+			for c := range tc.cols {
+				if got, want := dst[c*tc.rows+r], src[r*tc.cols+c]; got != want {
+					t.Fatalf("transpose (%d, %d): dst[%d, %d] = %v, want %v", tc.rows, tc.cols, c, r, got, want)
+				}
+			}
+		}
+	}
+}
