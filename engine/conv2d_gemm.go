@@ -86,7 +86,10 @@ func (l *Conv2D) runSplit(pass convPass) {
 		parts, slots = parallelSplit(N, work, partsPerSlot)
 	} else {
 		K := l.in[0] * l.kh * l.kw
-		l.gemm.wParts, slots = parallelSplit((K+7)/8, work, 1)
+		// At least 4 blocks of 8 rows a part: every part transposes dY
+		// and pads X again, which fewer rows do not repay (the first
+		// layer's 25 rows ran slower on two cores than on one).
+		l.gemm.wParts, slots = parallelSplit(max(1, (K+7)/8/4), work, 1)
 		parts = l.gemm.wParts
 		if l.DX != nil {
 			dParts, dSlots := parallelSplit(N, work, partsPerSlot)
