@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 )
 
@@ -15,6 +16,9 @@ type ReLU struct {
 	in    Shape
 	X     *Tensor // (N, in...) the input of the last Forward (not a copy); the mask is X > 0
 	Y, DX *Tensor // (N, in...)
+
+	split parallelJob // a pass's samples split over the cores (parallel.go)
+	dy    *Tensor     // dL/dY of the running Backward, nil in Forward
 }
 
 // NewReLU returns a ReLU for per-sample shape in.
@@ -31,32 +35,53 @@ func (l *ReLU) Forward(x *Tensor) *Tensor {
 	checkInput("ReLU.Forward", x, l.in)
 	l.X = x
 	l.Y = resize(l.Y, x.Shape...)
-	y := l.Y.Data[:len(x.Data)]
-	for i, v := range x.Data {
-		y[i] = math.Float64frombits(math.Float64bits(v) & positiveMask(v))
-	}
+	l.runSplit(nil)
 	return l.Y
+}
+
+// runSplit runs Forward (dy nil) or Backward over the samples, split over
+// the cores: each value is its own, so any split gives the same values.
+func (l *ReLU) runSplit(dy *Tensor) {
+	l.dy = dy
+	parts, slots := parallelSplit(l.X.Shape[0], len(l.X.Data)*elementWork, partsPerSlot)
+	l.split.parallelFor(parts, slots, l)
+	l.dy = nil
+}
+
+// runPart runs the pass for part i of parts of the batch's samples.
+func (l *ReLU) runPart(i, parts, _ int) {
+	size := l.in.Size()
+	lo, hi := span(l.X.Shape[0], i, parts)
+	lo, hi = lo*size, hi*size
+	x := l.X.Data[lo:hi]
+	if l.dy == nil {
+		y := l.Y.Data[lo:hi]
+		for i, v := range x {
+			y[i] = math.Float64frombits(math.Float64bits(v) & positiveMask(v))
+		}
+		return
+	}
+	dx := l.DX.Data[lo:hi]
+	for i, g := range l.dy.Data[lo:hi] {
+		dx[i] = math.Float64frombits(math.Float64bits(g) & positiveMask(x[i]))
+	}
 }
 
 // positiveMask returns all ones if v > 0 and 0 otherwise (also for NaN):
 // the ReLU mask without a branch, which random signs would mispredict.
-// The bits of v > 0 (+Inf included) are exactly 1 … 0x7FF0000000000000.
+// The bits of v > 0 (+Inf included) are exactly 1 … 0x7FF0000000000000,
+// those less 1 the values below 0x7FF0000000000000: the subtraction's
+// borrow (an intrinsic, no branch) is 1 for them.
 func positiveMask(v float64) uint64 {
-	var m uint64
-	if math.Float64bits(v)-1 < 0x7FF0000000000000 {
-		m = ^uint64(0)
-	}
-	return m
+	_, borrow := bits.Sub64(math.Float64bits(v)-1, 0x7FF0000000000000, 0)
+	return -borrow
 }
 
 // Backward returns dL/dX = dL/dY · [X > 0].
 func (l *ReLU) Backward(dy *Tensor) *Tensor {
 	checkGrad("ReLU.Backward", dy, l.X, l.in)
 	l.DX = resize(l.DX, dy.Shape...)
-	dx, x := l.DX.Data[:len(dy.Data)], l.X.Data[:len(dy.Data)]
-	for i, g := range dy.Data {
-		dx[i] = math.Float64frombits(math.Float64bits(g) & positiveMask(x[i]))
-	}
+	l.runSplit(dy)
 	return l.DX
 }
 

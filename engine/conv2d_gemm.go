@@ -29,7 +29,7 @@ package engine
 //
 // A pass is split into parts run on every core (parallel.go): Forward and
 // dL/dX over the samples of the batch, dL/dW over the rows of dL/dWᵀ (K,
-// in blocks of 4). Each slot running parts has its own buffers (parts[i]);
+// in blocks of 8). Each slot running parts has its own buffers (parts[i]);
 // no sum crosses parts, so the results are those of one part.
 type convScratch struct {
 	gwT []float64 // (K, F) dL/dWᵀ, summed over the batch
@@ -86,7 +86,10 @@ func (l *Conv2D) runSplit(pass convPass) {
 		parts, slots = parallelSplit(N, work, partsPerSlot)
 	} else {
 		K := l.in[0] * l.kh * l.kw
-		l.gemm.wParts, slots = parallelSplit((K+3)/4, work, 1)
+		// At least 4 blocks of 8 rows a part: every part transposes dY
+		// and pads X again, which fewer rows do not repay (the first
+		// layer's 25 rows ran slower on two cores than on one).
+		l.gemm.wParts, slots = parallelSplit(max(1, (K+7)/8/4), work, 1)
 		parts = l.gemm.wParts
 		if l.DX != nil {
 			dParts, dSlots := parallelSplit(N, work, partsPerSlot)
@@ -116,8 +119,8 @@ func (l *Conv2D) runPart(i, parts, slot int) {
 	case passBackward:
 		if w := l.gemm.wParts; i < w {
 			K := l.in[0] * l.kh * l.kw
-			lo, hi := span((K+3)/4, i, w)
-			l.weightGradRows(4*lo, min(4*hi, K), s)
+			lo, hi := span((K+7)/8, i, w)
+			l.weightGradRows(8*lo, min(8*hi, K), s)
 			return
 		}
 		in, FP := l.in.Size(), l.out.Size()
@@ -201,17 +204,10 @@ func (l *Conv2D) forwardShift(lo, hi int, sc *convPart) {
 	n := (OH-1)*Wp + OW
 	sc.xPad = growFloats(sc.xPad, C*Hp*Wp)
 	sc.yWide = growFloats(sc.yWide, F*n)
-	clear(sc.xPad)
 	w, b := l.W.Value.Data[:F*K], l.B.Value.Data[:F]
 	in := l.in.Size()
 	for s := lo; s < hi; s++ {
-		xs := x.Data[s*in : (s+1)*in]
-		for c := range C {
-			for iy := range H {
-				o := (c*Hp+iy+P)*Wp + P
-				copy(sc.xPad[o:o+W], xs[(c*H+iy)*W:(c*H+iy+1)*W])
-			}
-		}
+		padPlanes(x.Data[s*in:(s+1)*in], C, H, W, P, P, sc.xPad)
 		for f := range F {
 			row := sc.yWide[f*n : (f+1)*n]
 			for i := range row {
@@ -238,6 +234,9 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 	// dWᵀ += cols·dYᵀ transposes the small matrices (F·K and F·P values)
 	// instead of cols (K·P).
 	l.setInputGradFilters()
+	if l.stride == 1 {
+		l.setForwardOffsets() // weightGradRows reads cols_n in place
+	}
 	l.gemm.gwT = growFloats(l.gemm.gwT, K*F)
 	for f := range F {
 		for k := range K {
@@ -262,25 +261,41 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 
 // weightGradRows adds rows [k0, k1) of dL/dWᵀ, Σ_n cols_n·dY_nᵀ, into
 // l.gemm.gwT, sample after sample: every element gets its terms in the
-// order of the whole product.
+// order of the whole product. At stride 1, where the assembly kernels of
+// gemmRows have them, blocks of 8 rows of cols_n are read in place from X_n
+// zero-padded (xPad (C, Hp, Wp), row (c, ky, kx) from l.gemm.fwdOff on, one
+// segment of W' a row of Y, Wp apart: the same values in the same order);
+// the other rows are written out by im2col.
 func (l *Conv2D) weightGradRows(k0, k1 int, s *convPart) {
 	if k0 >= k1 {
 		return
 	}
 	N := l.X.Shape[0]
-	F, P := l.out[0], l.out[1]*l.out[2]
+	C, H, W := l.in[0], l.in[1], l.in[2]
+	F, OH, OW, P := l.out[0], l.out[1], l.out[2], l.pad
+	PP := OH * OW
 	in := l.in.Size()
-	s.dyT = growFloats(s.dyT, P*F)
-	s.cols = growFloats(s.cols, (k1-k0)*P)
+	kr := k0 // rows [k0, kr) read in place
+	if l.stride == 1 {
+		kr += gemmRowsFastRows(k1-k0, F)
+	}
+	Hp, Wp := H+2*P, W+2*P
+	if kr > k0 {
+		s.xPad = growFloats(s.xPad, C*Hp*Wp)
+	}
+	s.dyT = growFloats(s.dyT, PP*F)
+	s.cols = growFloats(s.cols, (k1-kr)*PP)
 	for n := range N {
-		l.im2col(l.X.Data[n*in:(n+1)*in], k0, k1, s.cols)
-		dyn := l.gemm.dy[n*F*P : (n+1)*F*P]
-		for f := range F {
-			for p, g := range dyn[f*P : (f+1)*P] {
-				s.dyT[p*F+f] = g
-			}
+		transpose(l.gemm.dy[n*F*PP:(n+1)*F*PP], F, PP, s.dyT)
+		xn := l.X.Data[n*in : (n+1)*in]
+		if kr > k0 {
+			padPlanes(xn, C, H, W, P, P, s.xPad)
+			gemmRows(kr-k0, F, OH, OW, Wp, s.xPad, l.gemm.fwdOff[k0:kr], s.dyT, F, l.gemm.gwT[k0*F:], F)
 		}
-		gemmNN(k1-k0, F, P, s.cols, P, s.dyT, F, l.gemm.gwT[k0*F:], F)
+		if kr < k1 {
+			l.im2col(xn, kr, k1, s.cols)
+			gemmNN(k1-kr, F, PP, s.cols, PP, s.dyT, F, l.gemm.gwT[kr*F:], F)
+		}
 	}
 }
 
@@ -321,13 +336,7 @@ func (l *Conv2D) inputGradCorrelation(dyn, dx []float64, s *convPart) {
 	ph, pw := l.kh-1-l.pad, l.kw-1-l.pad
 	Hp, Wp := OH+2*ph, OW+2*pw
 	s.dyPad = growFloats(s.dyPad, F*Hp*Wp)
-	clear(s.dyPad)
-	for f := range F {
-		for y := range OH {
-			o := (f*Hp+y+ph)*Wp + pw
-			copy(s.dyPad[o:o+OW], dyn[(f*OH+y)*OW:(f*OH+y+1)*OW])
-		}
-	}
+	padPlanes(dyn, F, OH, OW, ph, pw, s.dyPad)
 	n := (H-1)*Wp + W
 	KR := F * l.kh * l.kw
 	s.dxWide = growFloats(s.dxWide, C*n)

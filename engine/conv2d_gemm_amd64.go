@@ -7,6 +7,12 @@ import "golang.org/x/sys/cpu"
 // term, in increasing p), so the results are identical bit for bit.
 var useFMAKernels = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
+// useAVX512Kernels selects, in addition, the AVX-512 kernels of
+// conv2d_gemm_avx512_amd64.s for blocks of 8 rows: the same fused sums in
+// the same order, 16 accumulators of 8 float64 instead of 8 of 4. (A
+// variable so that a test can run the AVX2 kernels on a CPU with both.)
+var useAVX512Kernels = useFMAKernels && cpu.X86.HasAVX512F
+
 // Assembly kernels (conv2d_gemm_amd64.s). Each adds Σ_p A[r,p]·B[p,j] into
 // its block of C, rows lda and ldc elements apart, B rows ldb apart; k ≥ 1.
 
@@ -30,19 +36,92 @@ func kern1x8FMA(k, nb int, a *float64, b *float64, ldb int, c *float64)
 //go:noescape
 func kern4x8FMAOff(k, nb int, a *float64, lda int, b *float64, boff *int, c *float64, ldc int)
 
-// gemmOffFast runs gemmOff's full blocks of 4 rows × 8 columns with the
-// assembly kernel and returns the rows and columns it did (multiples of 4
-// and 8), or 0, 0 if the CPU lacks AVX2 or FMA. gemmOff has checked the
-// arguments.
+// kern8x16Z does rows 0 … 7 and nb blocks of 16 columns (AVX-512).
+//
+//go:noescape
+func kern8x16Z(k, nb int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+
+// kern8x8Z does rows 0 … 7 and nb blocks of 8 columns (AVX-512).
+//
+//go:noescape
+func kern8x8Z(k, nb int, a *float64, lda int, b *float64, ldb int, c *float64, ldc int)
+
+// kern8x16ZOff is kern8x16Z with row p of B at b + boff[p].
+//
+//go:noescape
+func kern8x16ZOff(k, nb int, a *float64, lda int, b *float64, boff *int, c *float64, ldc int)
+
+// kern8x8ZOff is kern8x8Z with row p of B at b + boff[p].
+//
+//go:noescape
+func kern8x8ZOff(k, nb int, a *float64, lda int, b *float64, boff *int, c *float64, ldc int)
+
+// kern8x16ZRows does rows 0 … 7 of gemmRows and columns 0 … 15 (AVX-512).
+//
+//go:noescape
+func kern8x16ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+
+// kern8x8ZRows does rows 0 … 7 of gemmRows and columns 0 … 7 (AVX-512).
+//
+//go:noescape
+func kern8x8ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+
+// gemmRowsFastRows returns how many of the first of m rows of a gemmRows
+// product n columns wide its assembly kernels do: blocks of 8 rows with
+// AVX-512, none without.
+func gemmRowsFastRows(m, n int) int {
+	if !useAVX512Kernels || n < 8 {
+		return 0
+	}
+	return m / 8 * 8
+}
+
+// gemmRowsFast runs gemmRows's blocks of 8 rows × 16 or 8 columns with the
+// AVX-512 kernels and returns the rows and columns it did, or 0, 0 without
+// AVX-512. gemmRows has checked the arguments.
+func gemmRowsFast(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) (rows, cols int) {
+	rows = gemmRowsFastRows(m, n)
+	if rows == 0 {
+		return 0, 0
+	}
+	cols = n / 8 * 8
+	for i := 0; i < rows; i += 8 {
+		j := 0
+		for ; j+16 <= n; j += 16 {
+			kern8x16ZRows(segs, w, lds, &a[0], &aoff[i], &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+		if j < cols {
+			kern8x8ZRows(segs, w, lds, &a[0], &aoff[i], &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+	}
+	return rows, cols
+}
+
+// gemmOffFast runs gemmOff's full blocks with the assembly kernels (8 rows
+// × 16 or 8 columns with AVX-512, then 4 rows × 8 columns) and returns the
+// rows and columns it did (multiples of 4 and 8), or 0, 0 if the CPU lacks
+// AVX2 or FMA. gemmOff has checked the arguments.
 func gemmOffFast(m, n, k int, a []float64, lda int, b []float64, boff []int, c []float64, ldc int) (rows, cols int) {
 	if !useFMAKernels || m < 4 || n < 8 {
 		return 0, 0
 	}
-	nb := n / 8
-	for i := 0; i+4 <= m; i += 4 {
-		kern4x8FMAOff(k, nb, &a[i*lda], lda, &b[0], &boff[0], &c[i*ldc], ldc)
+	cols = n / 8 * 8
+	if useAVX512Kernels {
+		for ; rows+8 <= m; rows += 8 {
+			j := 0
+			if nb := n / 16; nb > 0 {
+				kern8x16ZOff(k, nb, &a[rows*lda], lda, &b[0], &boff[0], &c[rows*ldc], ldc)
+				j = 16 * nb
+			}
+			if j < cols {
+				kern8x8ZOff(k, 1, &a[rows*lda], lda, &b[j], &boff[0], &c[rows*ldc+j], ldc)
+			}
+		}
 	}
-	return m / 4 * 4, 8 * nb
+	for ; rows+4 <= m; rows += 4 {
+		kern4x8FMAOff(k, cols/8, &a[rows*lda], lda, &b[0], &boff[0], &c[rows*ldc], ldc)
+	}
+	return rows, cols
 }
 
 // gemmFast runs gemmNN with the assembly kernels and returns true, or
@@ -52,6 +131,32 @@ func gemmFast(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float
 	if !useFMAKernels {
 		return false
 	}
+	i := 0
+	if useAVX512Kernels {
+		for ; i+8 <= m; i += 8 {
+			j := 0
+			if nb := n / 16; nb > 0 {
+				kern8x16Z(k, nb, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc)
+				j = 16 * nb
+			}
+			if j+8 <= n {
+				kern8x8Z(k, 1, &a[i*lda], lda, &b[j], ldb, &c[i*ldc+j], ldc)
+				j += 8
+			}
+			if j < n {
+				gemmAVX2(8, n-j, k, a[i*lda:], lda, b[j:], ldb, c[i*ldc+j:], ldc)
+			}
+		}
+	}
+	if i < m {
+		gemmAVX2(m-i, n, k, a[i*lda:], lda, b, ldb, c[i*ldc:], ldc)
+	}
+	return true
+}
+
+// gemmAVX2 is gemmNN with the AVX2 kernels (blocks of 4 rows × 8 or 4
+// columns, single rows × 8 columns) and gemmGo for what is left.
+func gemmAVX2(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
 	i := 0
 	for ; i+4 <= m; i += 4 {
 		j := 0
@@ -77,5 +182,4 @@ func gemmFast(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float
 			gemmGo(1, n-j, k, a[i*lda:], lda, b[j:], ldb, c[i*ldc+j:], ldc)
 		}
 	}
-	return true
 }

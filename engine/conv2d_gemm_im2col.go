@@ -106,6 +106,30 @@ func im2colShift(plane, row []float64, dy, dx, W, oy0, oy1, lo, hi int) {
 	}
 }
 
+// padPlanes writes x (C, H, W) into dst (C, H+2·PH, W+2·PW) zero-padded by
+// PH rows above and below and PW columns left and right: it copies the
+// image and zeroes only the border (dst's every cell is written, so a
+// buffer reused from sample to sample is not cleared first).
+func padPlanes(x []float64, C, H, W, PH, PW int, dst []float64) {
+	Hp, Wp := H+2*PH, W+2*PW
+	for c := range C {
+		plane := dst[c*Hp*Wp : (c+1)*Hp*Wp]
+		src := x[c*H*W : (c+1)*H*W]
+		// The top rows and the first row's left border; each row, then the
+		// right border of it and the left border of the next; the last
+		// row's right border and the bottom rows.
+		clear(plane[:PH*Wp+PW])
+		for y := range H {
+			o := (y+PH)*Wp + PW
+			copy(plane[o:o+W], src[y*W:(y+1)*W])
+			if y < H-1 {
+				clear(plane[o+W : o+W+2*PW])
+			}
+		}
+		clear(plane[(H+PH)*Wp-PW:])
+	}
+}
+
 // col2im adds dcols (K, P) into one sample's dx (C, H, W).
 func (l *Conv2D) col2im(dcols, dx []float64) {
 	C, H, W := l.in[0], l.in[1], l.in[2]

@@ -13,6 +13,29 @@ func growFloats(s []float64, n int) []float64 {
 	return s[:n]
 }
 
+// transpose writes src (rows, cols) into dst (cols, rows) transposed,
+// four rows of src at a time (four streams read, four adjacent values
+// written).
+func transpose(src []float64, rows, cols int, dst []float64) {
+	src, dst = src[:rows*cols], dst[:rows*cols]
+	r := 0
+	for ; r+4 <= rows; r += 4 {
+		r0 := src[r*cols : (r+1)*cols]
+		r1 := src[(r+1)*cols : (r+2)*cols][:len(r0)]
+		r2 := src[(r+2)*cols : (r+3)*cols][:len(r0)]
+		r3 := src[(r+3)*cols : (r+4)*cols][:len(r0)]
+		for c, v := range r0 {
+			d := dst[c*rows+r : c*rows+r+4 : c*rows+r+4]
+			d[0], d[1], d[2], d[3] = v, r1[c], r2[c], r3[c]
+		}
+	}
+	for ; r < rows; r++ {
+		for c, v := range src[r*cols : (r+1)*cols] {
+			dst[c*rows+r] = v
+		}
+	}
+}
+
 // gemmNN adds A·B to C, all row-major: A (m, k) with row stride lda,
 // B (k, n) with stride ldb, C (m, n) with stride ldc. Each C[i,j] gets its
 // terms A[i,p]·B[p,j] one at a time in increasing p, each fused into the
@@ -64,6 +87,53 @@ func gemmOffGo(m, n, k int, a []float64, lda int, b []float64, boff []int, c []f
 		for p, aip := range a[i*lda : i*lda+k] {
 			for j, v := range b[boff[p] : boff[p]+n] {
 				ci[j] = math.FMA(aip, v, ci[j])
+			}
+		}
+	}
+}
+
+// gemmRows adds A·B to C as gemmNN does, with A (m, k) read in place: row
+// i of A runs in segs segments of w elements, lds apart, from a[aoff[i]],
+// so that A[i,p] = a[aoff[i] + (p/w)·lds + p%w] and k = segs·w. (At stride
+// 1 a row of the im2col matrix is the zero-padded input read so: see
+// weightGradRows.) B (k, n) has row stride ldb, C (m, n) ldc. Every C[i,j]
+// gets its terms in increasing p, each fused into the running sum: the
+// bits of gemmNN on A written out. The assembly kernels do blocks of 8
+// rows (gemmRowsFast); gemmRowsGo does the rest. It panics if a slice is
+// too short or an offset is out of range.
+func gemmRows(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) {
+	if m <= 0 || n <= 0 || segs <= 0 || w <= 0 {
+		return
+	}
+	k := segs * w
+	if len(aoff) < m || len(b) < (k-1)*ldb+n || len(c) < (m-1)*ldc+n {
+		panic("engine: gemmRows: matrix slices too short")
+	}
+	for _, o := range aoff[:m] {
+		if o < 0 || o+(segs-1)*lds+w > len(a) {
+			panic("engine: gemmRows: row offset out of range")
+		}
+	}
+	rows, cols := gemmRowsFast(m, n, segs, w, lds, a, aoff, b, ldb, c, ldc)
+	if cols < n && rows > 0 {
+		gemmRowsGo(rows, n-cols, segs, w, lds, a, aoff, b[cols:], ldb, c[cols:], ldc)
+	}
+	if rows < m {
+		gemmRowsGo(m-rows, n, segs, w, lds, a, aoff[rows:], b, ldb, c[rows*ldc:], ldc)
+	}
+}
+
+// gemmRowsGo is gemmRows in Go.
+func gemmRowsGo(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) {
+	for i := range m {
+		ci := c[i*ldc : i*ldc+n]
+		p := 0
+		for s := range segs {
+			for _, aip := range a[aoff[i]+s*lds : aoff[i]+s*lds+w] {
+				for j, v := range b[p*ldb : p*ldb+n] {
+					ci[j] = math.FMA(aip, v, ci[j])
+				}
+				p++
 			}
 		}
 	}

@@ -5,6 +5,9 @@ package engine
 // useFMAKernels is false: gemmGo runs everywhere but on amd64.
 const useFMAKernels = false
 
+// useAVX512Kernels is false too (a variable, as on amd64, for the tests).
+var useAVX512Kernels = false
+
 // gemmFast returns false: there are no assembly kernels for this
 // architecture.
 func gemmFast(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) bool {
@@ -13,5 +16,15 @@ func gemmFast(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float
 
 // gemmOffFast returns 0, 0: gemmOffGo does all of gemmOff.
 func gemmOffFast(m, n, k int, a []float64, lda int, b []float64, boff []int, c []float64, ldc int) (rows, cols int) {
+	return 0, 0
+}
+
+// gemmRowsFastRows returns 0: gemmRowsGo does all of gemmRows.
+func gemmRowsFastRows(m, n int) int {
+	return 0
+}
+
+// gemmRowsFast returns 0, 0: gemmRowsGo does all of gemmRows.
+func gemmRowsFast(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) (rows, cols int) {
 	return 0, 0
 }

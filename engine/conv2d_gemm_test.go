@@ -7,14 +7,33 @@ import (
 	"testing"
 )
 
-// TestGemmKernelsMatchGo holds gemmNN (the assembly kernels where the CPU
-// has them) equal bit for bit to gemmGo, on the shapes of the default
-// network and on shapes that exercise every edge: rows not a multiple of 4,
-// columns not a multiple of 8 or 4, strides wider than the matrices.
-func TestGemmKernelsMatchGo(t *testing.T) {
+// kernelSets runs f once for each set of assembly kernels the CPU has
+// (AVX-512 and AVX2, or AVX2 alone; with neither, once for gemmGo), as
+// subtests named after the set.
+func kernelSets(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
 	if !useFMAKernels {
-		t.Log("no AVX2+FMA kernels on this CPU: gemmNN is gemmGo")
+		t.Log("no AVX2+FMA kernels on this CPU: gemmNN and gemmOff run in Go")
 	}
+	detected := useAVX512Kernels
+	defer func() { useAVX512Kernels = detected }()
+	if detected {
+		t.Run("avx512", f)
+	}
+	useAVX512Kernels = false
+	t.Run("avx2", f)
+}
+
+// TestGemmKernelsMatchGo holds gemmNN (the assembly kernels where the CPU
+// has them, each set of them) equal bit for bit to gemmGo, on the shapes of
+// the default network and on shapes that exercise every edge: rows not a
+// multiple of 8 or 4, columns not a multiple of 16, 8 or 4, strides wider
+// than the matrices.
+func TestGemmKernelsMatchGo(t *testing.T) {
+	kernelSets(t, testGemmKernelsMatchGo)
+}
+
+func testGemmKernelsMatchGo(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
 	tests := []struct{ m, n, k, pad int }{
 		{8, 784, 25, 0},   // conv 1 forward
@@ -24,6 +43,10 @@ func TestGemmKernelsMatchGo(t *testing.T) {
 		{200, 196, 16, 0}, // conv 2 dL/dcols
 		{1, 1, 1, 0}, {3, 7, 5, 2}, {4, 4, 1, 1}, {5, 12, 3, 3}, {7, 13, 9, 1},
 		{4, 20, 2, 0}, {9, 31, 4, 5}, {2, 8, 6, 0}, {6, 3, 2, 1},
+		// Blocks of 8 rows: columns 16·nb, + 8, + 4, + 1 … 3 left; rows
+		// 8·mb + 4 … 7 left.
+		{8, 16, 1, 0}, {8, 8, 3, 1}, {8, 24, 5, 2}, {8, 29, 4, 0}, {16, 47, 7, 3},
+		{12, 40, 6, 1}, {13, 33, 9, 0}, {15, 7, 2, 2}, {23, 19, 11, 1}, {31, 64, 8, 0},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%dx%dx%d+%d", tc.m, tc.n, tc.k, tc.pad), func(t *testing.T) {
@@ -163,20 +186,34 @@ func TestIm2colMatchesDefinition(t *testing.T) {
 	}
 }
 
-// TestGemmOffMatchesDefinition holds gemmOff (the assembly kernel where the
-// CPU has it) to its definition, every C[i,j] its fused sum of
-// A[i,p]·b[boff[p]+j] in increasing p, bit for bit: on the shape of the
-// default network's conv 2 dL/dX, and on rows and columns that leave
-// remainders, B rows that overlap, and C rows wider than n.
+// TestGemmOffMatchesDefinition holds gemmOff (the assembly kernels where the
+// CPU has them, each set of them) to its definition, every C[i,j] its fused
+// sum of A[i,p]·b[boff[p]+j] in increasing p, bit for bit: on the shapes of
+// the default network's conv 2 forward pass and dL/dX, and on rows and
+// columns that leave remainders, B rows that overlap, and C rows wider
+// than n.
 func TestGemmOffMatchesDefinition(t *testing.T) {
+	kernelSets(t, testGemmOffMatchesDefinition)
+}
+
+func testGemmOffMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewSource(17))
 	tests := []struct{ m, n, k, ldc, blen int }{
 		{8, 248, 400, 248, 16 * 18 * 18}, // conv 2 dL/dX
+		{16, 248, 200, 248, 8 * 18 * 18}, // conv 2 forward
 		{4, 8, 1, 8, 8},
 		{5, 13, 7, 15, 40},
 		{3, 9, 4, 9, 30},
 		{9, 21, 6, 24, 50},
 		{1, 3, 2, 3, 5},
+		// Blocks of 8 rows: columns 16·nb, + 8, + 1 … 7 left; rows
+		// 8·mb + 4 … 7 left.
+		{8, 16, 1, 16, 20},
+		{8, 8, 3, 9, 12},
+		{8, 24, 5, 24, 60},
+		{12, 37, 4, 40, 90},
+		{15, 50, 9, 50, 120},
+		{23, 7, 6, 7, 20},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%dx%dx%d", tc.m, tc.n, tc.k), func(t *testing.T) {
@@ -205,5 +242,108 @@ func TestGemmOffMatchesDefinition(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestGemmRowsMatchesDefinition holds gemmRows (the AVX-512 kernels where
+// the CPU has them) to gemmNN on A written out, bit for bit: on the shapes
+// of the default network's dL/dW (A the im2col matrix of a zero-padded
+// input), and on rows not a multiple of 8, columns not a multiple of 16
+// or 8, rows of A that overlap, and C rows wider than n.
+func TestGemmRowsMatchesDefinition(t *testing.T) {
+	kernelSets(t, testGemmRowsMatchesDefinition)
+}
+
+func testGemmRowsMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewSource(19))
+	tests := []struct{ m, n, segs, w, lds, ldb, ldc, alen int }{
+		{200, 16, 14, 14, 18, 16, 16, 8 * 18 * 18}, // conv 2 dL/dW
+		{25, 8, 28, 28, 32, 8, 8, 32 * 32},         // conv 1 dL/dW
+		{8, 16, 1, 1, 1, 16, 16, 4},
+		{8, 8, 3, 2, 5, 9, 8, 30},
+		{8, 24, 2, 3, 3, 24, 26, 20},
+		{16, 31, 4, 5, 7, 33, 31, 60},
+		{13, 16, 2, 6, 6, 16, 17, 40},
+		{7, 16, 3, 3, 4, 16, 16, 30},
+		{9, 5, 2, 2, 3, 5, 5, 12},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d", tc.m, tc.n, tc.segs, tc.w), func(t *testing.T) {
+			k := tc.segs * tc.w
+			a := randFloats(rng, tc.alen)
+			aoff := make([]int, tc.m)
+			span := (tc.segs-1)*tc.lds + tc.w
+			for i := range aoff {
+				aoff[i] = rng.Intn(tc.alen - span + 1)
+			}
+			b := randFloats(rng, (k-1)*tc.ldb+tc.n)
+			c := randFloats(rng, tc.m*tc.ldc)
+			// A written out, and gemmGo's product.
+			full := make([]float64, tc.m*k)
+			for i := range tc.m {
+				for p := range k {
+					full[i*k+p] = a[aoff[i]+p/tc.w*tc.lds+p%tc.w]
+				}
+			}
+			want := append([]float64(nil), c...)
+			gemmGo(tc.m, tc.n, k, full, k, b, tc.ldb, want, tc.ldc)
+			gemmRows(tc.m, tc.n, tc.segs, tc.w, tc.lds, a, aoff, b, tc.ldb, c, tc.ldc)
+			for i := range c {
+				if math.Float64bits(c[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("gemmRows C[%d] = %v, want %v", i, c[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestPadPlanes holds padPlanes, which must write every cell of its buffer
+// (it starts as NaN), to x zero-padded, with and without padding on
+// either axis.
+func TestPadPlanes(t *testing.T) {
+	rng := rand.New(rand.NewSource(23))
+	for _, tc := range []struct{ C, H, W, PH, PW int }{
+		{1, 28, 28, 2, 2}, {8, 14, 14, 2, 2}, {16, 14, 14, 2, 2},
+		{2, 6, 8, 0, 2}, {3, 5, 4, 1, 0}, {2, 1, 1, 3, 1}, {1, 3, 3, 0, 0},
+	} {
+		x := randFloats(rng, tc.C*tc.H*tc.W)
+		Hp, Wp := tc.H+2*tc.PH, tc.W+2*tc.PW
+		dst := make([]float64, tc.C*Hp*Wp)
+		for i := range dst {
+			dst[i] = math.NaN()
+		}
+		padPlanes(x, tc.C, tc.H, tc.W, tc.PH, tc.PW, dst)
+		for c := range tc.C {
+			for y := range Hp {
+				for xx := range Wp {
+					want := 0.0
+					iy, ix := y-tc.PH, xx-tc.PW
+					if iy >= 0 && iy < tc.H && ix >= 0 && ix < tc.W {
+						want = x[(c*tc.H+iy)*tc.W+ix]
+					}
+					if got := dst[(c*Hp+y)*Wp+xx]; math.Float64bits(got) != math.Float64bits(want) {
+						t.Fatalf("%+v: padPlanes[c=%d y=%d x=%d] = %v, want %v", tc, c, y, xx, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTranspose holds transpose to its definition, with rows a multiple of
+// 4 and not.
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewSource(29))
+	for _, tc := range []struct{ rows, cols int }{{16, 196}, {8, 784}, {1, 1}, {3, 5}, {5, 3}, {7, 2}, {12, 1}} {
+		src := randFloats(rng, tc.rows*tc.cols)
+		dst := make([]float64, tc.rows*tc.cols)
+		transpose(src, tc.rows, tc.cols, dst)
+		for r := range tc.rows {
+			for c := range tc.cols {
+				if got, want := dst[c*tc.rows+r], src[r*tc.cols+c]; got != want {
+					t.Fatalf("transpose (%d, %d): dst[%d, %d] = %v, want %v", tc.rows, tc.cols, c, r, got, want)
+				}
+			}
+		}
 	}
 }

@@ -82,7 +82,7 @@ func (l *MaxPool2D) Forward(x *Tensor) *Tensor {
 	}
 	l.switches = l.switches[:len(l.Y.Data)]
 	l.x = x
-	parts, slots := parallelSplit(x.Shape[0], len(x.Data), partsPerSlot)
+	parts, slots := parallelSplit(x.Shape[0], len(x.Data)*elementWork, partsPerSlot)
 	l.split.parallelFor(parts, slots, l)
 	l.x = nil
 	return l.Y
