@@ -38,6 +38,10 @@ func TestRoomFromLessonInBrowser(t *testing.T) {
 		t.Errorf("prompt 1 reads %q", q)
 	}
 
+	shot(teacher, "lesson-owner.png")
+	if top := eval[float64](teacher, `document.querySelector('.topbar').getBoundingClientRect().top`); top > 900 {
+		t.Errorf("the owner's lab starts at y %.0f, below the first screen", top)
+	}
 	// Ask hands the prompt to the page, as the lesson gives it.
 	eval[bool](teacher, `(window.__asked = [], document.addEventListener('lesson-prompt', (e) => window.__asked.push(e.detail)), true)`)
 	teacher.do("ask prompt 1", chromedp.Click(chromedp.CSS(`[data-testid=lesson-ask][data-prompt-index="1"]`)))
