@@ -99,7 +99,10 @@ func TestDrawPadInBrowser(t *testing.T) {
 	// a file that is no image: refused with the reason
 	bad := filepath.Join(t.TempDir(), "notes.png")
 	os.WriteFile(bad, []byte("not a picture"), 0o644)
+	// the message closes itself after a while: record it when shown, as a
+	// loaded machine may look later than a person would
+	eval[bool](p, `(window.__alerts = [], new MutationObserver(() => __alerts.push(document.getElementById('alert').textContent)).observe(document.getElementById('alert'), { childList: true, characterData: true, subtree: true }), true)`)
 	p.do("upload a non-image", chromedp.SetUploadFiles(chromedp.ID("upload-input"), []string{bad}))
-	p.waitFor("the refusal", `!document.getElementById('alert-box').hidden && document.getElementById('alert').textContent.includes('not a PNG or JPEG')`)
+	p.waitFor("the refusal", `__alerts.some((a) => a.includes('not a PNG or JPEG'))`)
 	p.checkClean()
 }

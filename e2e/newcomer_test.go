@@ -91,7 +91,7 @@ func TestTokensOutOfAddresses(t *testing.T) {
 		t.Errorf("download: %s", p.text("alert"))
 	}
 
-	tok := eval[string](p, `sessionStorage.getItem('bpv.resume /ws') || ''`)
+	tok := eval[string](p, `(history.state && history.state['bpv.resume /ws']) || ''`)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var ws, probe, model int
