@@ -193,6 +193,20 @@ func TestPromptKindsInBrowser(t *testing.T) {
 	if n := eval[int](student, `document.querySelectorAll('[data-testid=prompt-cell][aria-pressed=true]').length`); n != 80 {
 		t.Errorf("%d cells marked after the drags, want 80", n)
 	}
+	// a click without a pointerdown (assistive technology) toggles a cell;
+	// a mouse click toggles it once
+	pressed := func() string {
+		return eval[string](student, `document.querySelector('[data-testid=prompt-cell][data-value="0"]').getAttribute('aria-pressed')`)
+	}
+	if eval[bool](student, `(document.querySelector('[data-testid=prompt-cell][data-value="0"]').click(), true)`); pressed() != "true" {
+		t.Errorf("element.click() left cell 0 unmarked")
+	}
+	if x, y := cell(0); true {
+		student.do("click cell 0", chromedp.MouseClickXY(x, y))
+	}
+	if pressed() != "false" {
+		t.Errorf("a mouse click on a marked cell left it %s", pressed())
+	}
 	student.do("send", chromedp.Click(chromedp.CSS(`[data-testid=prompt-send-cells]`)))
 	student.waitFor("counted", `/counted/.test(document.querySelector('[data-testid=prompt-status]').textContent)`)
 	teacher.waitFor("one answer", `document.querySelector('[data-testid=prompt-tally]').dataset.answered === '1'`)

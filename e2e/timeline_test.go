@@ -71,6 +71,13 @@ func TestTimelineInBrowser(t *testing.T) {
 	p.click("tl-start")
 	p.waitFor("step 0 once more", `document.getElementById('tl-status').textContent.startsWith('Viewing step 0 of history')`)
 	p.do("open compare", chromedp.Evaluate[chromedp.Void](`document.getElementById('tl-compare').open = true`))
+	// a filter the layer lacks: said, and nothing compared
+	p.do("filter 9", chromedp.SetValue(chromedp.ID("tl-filter"), "9"))
+	p.click("tl-compare-go")
+	p.waitFor("the filter refused", `document.getElementById('tl-compare-note').textContent.includes('no filter 9')`)
+	if got := p.text("tl-then-cap"); got != "then" {
+		t.Errorf("a filter the layer lacks was compared: %q", got)
+	}
 	p.do("filter 1", chromedp.SetValue(chromedp.ID("tl-filter"), "1"))
 	p.click("tl-compare-go")
 	p.waitFor("the comparison drawn", `document.getElementById('tl-then-cap').textContent.includes('at step 0') && document.getElementById('tl-diff').width === 3`)
@@ -109,5 +116,17 @@ func TestTimelineInBrowser(t *testing.T) {
 	if eval[string](p, `document.body.dataset.history`) != "" {
 		t.Errorf("the page still marks history when live")
 	}
+
+	// looking back while training goes on: the live step and the
+	// slider's range follow it
+	p.click("tl-start")
+	p.waitFor("step 0, live 6", `document.getElementById('tl-status').textContent.startsWith('Viewing step 0 of history (live: step 6)')`)
+	kept := eval[int](p, `Number(document.getElementById('tl-range').max)`)
+	for i := 7; i <= 8; i++ {
+		p.click("step-batch")
+		p.waitFor("the step", `document.getElementById('step-count').textContent === '`+strconv.Itoa(i)+`'`)
+	}
+	p.waitFor("the live step followed", `document.getElementById('tl-status').textContent.startsWith('Viewing step 0 of history (live: step 8)')`)
+	p.waitFor("the range followed", `Number(document.getElementById('tl-range').max) > `+strconv.Itoa(kept))
 	p.checkClean()
 }

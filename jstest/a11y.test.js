@@ -57,7 +57,10 @@ test('mapLabel names the layer, the tensor, the channel, the shape and the colou
   assert.equal(mapLabel({ name: 'conv 1', word: 'δ = dL/dY', channel: 3, h: 28, w: 28, drawn: true, scale }),
     'conv 1 · δ = dL/dY · channel 3 · 28 × 28 · colour scale −0.0123 … 0.0123 (linear, clamped at the 99th percentile of |x| > 0)');
   assert.equal(mapLabel({ name: 'conv 1', word: 'W', h: 5, w: 5, tiles: { rows: 2, cols: 4 }, drawn: false, scale: null }),
-    'conv 1 · W · 2 × 4 maps of 5 × 5 · not computed yet');
+    'conv 1 · W · 2 × 4 maps of 5 × 5 · not computed yet in this step');
+  // a step of the history lacks what the history does not keep (ΔW …)
+  assert.equal(mapLabel({ name: 'conv 1', word: 'ΔW', h: 5, w: 5, drawn: false, scale: null, history: true }),
+    'conv 1 · ΔW · 5 × 5 · not kept in the history');
   assert.equal(mapLabel({ name: 'input', word: 'input image x', h: 28, w: 28, drawn: true, scale: { lo: 0, hi: 1, mode: 'full' } }),
     'input · input image x · 28 × 28 · colour scale 0 … 1 (linear, full range)');
 });

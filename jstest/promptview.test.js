@@ -3,7 +3,7 @@
 // into the cell of a question.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { promptNumber, choices, tallyRows, verdict, countLine, cellForPrompt, parseOptions, fmt, subtitle } from '../static/js/promptview.js';
+import { cellPress, promptNumber, choices, tallyRows, verdict, countLine, cellForPrompt, parseOptions, fmt, subtitle } from '../static/js/promptview.js';
 
 const pool = {
   kind: 'pool_switch', prompt_id: 2, status: 'open', layer: 2, layer_name: 'maxpool 1', channel: 1, row: 1, col: 0,
@@ -77,4 +77,18 @@ test("a lesson's question is numbered as the lesson numbers it, any other by the
   assert.equal(promptNumber({ prompt_id: 1, lesson: 2, lesson_of: 5 }), 'Question 2 of 5:');
   assert.equal(promptNumber({ prompt_id: 2, lesson: 5, lesson_of: 5 }), 'Question 5 of 5:');
   assert.equal(promptNumber({ prompt_id: 3 }), 'Question 3:');
+});
+
+test('cellPress: a click without a pointerdown toggles a cell, the click ending a press does not', () => {
+  const p = cellPress();
+  assert.equal(p.click(3), true, 'element.click(), assistive technology');
+  assert.equal(p.click(3), true, 'and again');
+  p.down(3);
+  assert.equal(p.click(3), false, 'the click of a mouse press that already toggled');
+  assert.equal(p.click(3), true, 'the next click without a press');
+  p.down(4); // a drag from 4 ends elsewhere: its click reaches no cell
+  p.released();
+  assert.equal(p.click(4), true, 'a later click on 4 is not taken for the end of that press');
+  p.down(5);
+  assert.equal(p.click(6), true, 'a press on another cell');
 });

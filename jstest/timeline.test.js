@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { indexOf, statusText, filterGrid, compareTarget, compareStale, staleNote } from '../static/js/timeline-state.js';
+import { indexOf, statusText, filterGrid, compareTarget, compareStale, staleNote, followState, parseFilter } from '../static/js/timeline-state.js';
 
 test('indexOf finds the latest kept step at or before a step', () => {
   const steps = [0, 8, 16, 20, 22, 23];
@@ -40,4 +40,28 @@ test('a comparison follows the step looked at: another step makes it stale', () 
   assert.equal(compareStale({ asked: 0 }, 0), false);
   assert.equal(compareStale({ asked: 0 }, 160), true);
   assert.match(staleNote(0, 160), /step 0, not step 160.*Compare/);
+});
+
+test('statusText counts one kept step in the singular', () => {
+  assert.match(statusText({ steps: [0], live: 0, viewing: null, shared: false, bytes: 0, budget: 1 }), /^Live\. History: 1 step kept from 0 to 0,/);
+});
+
+test('followState: looking back, the live step and the list follow training', () => {
+  const tl = { steps: [0, 25, 51], live: 51, viewing: 0, listedAt: 51 };
+  assert.deepEqual(followState(tl, 101), { live: 101, relist: true });
+  assert.match(statusText({ ...tl, live: followState(tl, 101).live, shared: false }), /\(live: step 101\)/);
+  assert.deepEqual(followState({ ...tl, listedAt: 101, live: 101 }, 101), { live: 101, relist: false });
+  // live, the list's own answers name the live step
+  assert.deepEqual(followState({ ...tl, viewing: null }, 101), { live: 51, relist: true });
+});
+
+test('parseFilter: a filter of the layer, else what is wrong with it', () => {
+  assert.deepEqual(parseFilter('3', 8), { filter: 3 });
+  assert.deepEqual(parseFilter(' 0 ', 8), { filter: 0 });
+  for (const bad of ['-1', 'abc', '', '1.5', '8', '12']) {
+    const got = parseFilter(bad, 8);
+    assert.equal(got.filter, undefined, bad);
+    assert.match(got.error, /0 to 7/, bad);
+  }
+  assert.match(parseFilter('8', 8).error, /no filter 8/);
 });

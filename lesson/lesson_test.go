@@ -155,6 +155,13 @@ func TestEmbeddedLessonsParse(t *testing.T) {
 		if l.Name != name || l.Title == "" || l.Description == "" || len(l.Prompts) == 0 {
 			t.Errorf("%s: %+v", name, l)
 		}
+		// the card asks to mark the cells that get no gradient: so does
+		// the lesson's question
+		for i, p := range l.Prompts {
+			if p.Kind == protocol.PromptConvReach && p.Question != "" && !strings.Contains(p.Question, "no gradient") {
+				t.Errorf("%s: prompt %d asks %q, not about the cells that get no gradient", name, i, p.Question)
+			}
+		}
 		trainerOf(t, l, mnist(t))
 	}
 	if got := len(Embedded()); n != 3 || got != n {

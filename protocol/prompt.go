@@ -12,7 +12,7 @@ const (
 	// gradient (the window's switch). Layer is a max-pool layer; Channel,
 	// Row, Col name the window in its output.
 	PromptPoolSwitch = "pool_switch"
-	// PromptConvReach: which cells of this conv's input receive any gradient
+	// PromptConvReach: which cells of this conv's input get no gradient
 	// (with stride 2 some receive none). Layer is a conv layer; Channel the
 	// input channel.
 	PromptConvReach = "conv_reach"

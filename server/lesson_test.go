@@ -3,10 +3,13 @@ package server
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/csv"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/backpropviz/backpropviz/engine"
 	"github.com/backpropviz/backpropviz/lesson"
@@ -166,5 +169,41 @@ func TestLessonPromptsKeepTheirNumbers(t *testing.T) {
 		if msg.PromptID != tc.id || msg.Lesson != tc.lesson || msg.LessonOf != tc.ofN {
 			t.Errorf("%s: prompt_id %d, lesson %d of %d; want %d, %d of %d", tc.name, msg.PromptID, msg.Lesson, msg.LessonOf, tc.id, tc.lesson, tc.ofN)
 		}
+	}
+}
+
+// TestAnswersCSVNumbersLessonQuestions: the CSV gives a lesson's question
+// the number the class saw ("2 of 5"), beside the order asked.
+func TestAnswersCSVNumbersLessonQuestions(t *testing.T) {
+	srv, _ := newTestServer(t, Config{})
+	l, err := lesson.LoadEmbedded("conv-pool-backward", srv.cfg.MaxModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, err := srv.CreateRoomFromLesson("", l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	for _, spec := range []protocol.PromptSpec{l.Prompts[1], {Kind: protocol.PromptClass, Question: "Which digit is it?"}} {
+		if err := room.askPrompt(spec); err != nil {
+			t.Fatal(err)
+		}
+		_, msg := room.prompts.current()
+		if err := room.prompts.answer("a", msg.PromptID, protocol.PromptPick{Choice: &zero}, time.Now(), 100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b strings.Builder
+	if err := room.writeAnswersCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(b.String())).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("answers.csv %q: %v", b.String(), err)
+	}
+	want := fmt.Sprintf("2 of %d", len(l.Prompts))
+	if rows[0][6] != "lesson_question" || rows[1][1] != "1" || rows[1][6] != want || rows[2][1] != "2" || rows[2][6] != "" {
+		t.Errorf("answers.csv rows %q, want the lesson's question %s, then the teacher's own without one", rows, want)
 	}
 }

@@ -17,7 +17,7 @@ import (
 // when the lesson gives none.
 var promptWords = map[string][2]string{
 	protocol.PromptPoolSwitch: {"pooling switch", "Which cell of this pooling window receives the gradient?"},
-	protocol.PromptConvReach:  {"conv reach", "Which cells of this conv's input receive any gradient?"},
+	protocol.PromptConvReach:  {"conv reach", "Which cells of this conv's input get no gradient?"},
 	protocol.PromptClass:      {"predicted class", "Which class will the network predict for this sample?"},
 	protocol.PromptWeightSign: {"weight after the update", "Will this weight go up or down after the update, and by about how much?"},
 	protocol.PromptChoice:     {"choice", "Which is right?"},

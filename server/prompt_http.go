@@ -16,11 +16,12 @@ import (
 // GET /r/{code}/answers.csv: the answers to a room's prompts, for its owner
 // (owner cookie or ?owner=): one row per student and prompt, with the
 // nickname the dashboard shows, the prompt, the answer in words, whether
-// it was right (empty before the reveal and for a poll) and when it was
-// last changed (UTC, RFC 3339).
+// it was right (empty before the reveal and for a poll), when it was
+// last changed (UTC, RFC 3339) and, for a question of the room's lesson,
+// its number there as the class saw it ("2 of 5").
 
 // answersCSVHeader is the first row of the CSV.
-var answersCSVHeader = []string{"nickname", "prompt", "question", "answer", "correct", "time"}
+var answersCSVHeader = []string{"nickname", "prompt", "question", "answer", "correct", "time", "lesson_question"}
 
 func (s *Server) serveAnswersCSV(w http.ResponseWriter, r *http.Request) {
 	room, err := s.findRoom(r, chi.URLParam(r, "code"))
@@ -57,8 +58,12 @@ func (r *Room) writeAnswersCSV(w io.Writer) error {
 			if a.correct != nil {
 				correct = map[bool]string{true: "yes", false: "no"}[*a.correct]
 			}
+			lq := ""
+			if p.msg.Lesson > 0 {
+				lq = fmt.Sprintf("%d of %d", p.msg.Lesson, p.msg.LessonOf)
+			}
 			rows = append(rows, row{id, []string{fmt.Sprint(p.msg.PromptID), p.msg.Question,
-				answerText(p, a.pick), correct, a.at.UTC().Format(time.RFC3339)}})
+				answerText(p, a.pick), correct, a.at.UTC().Format(time.RFC3339), lq}})
 		}
 	}
 	b.mu.Unlock()

@@ -147,6 +147,10 @@ func TestPromptTruthFromTheEngine(t *testing.T) {
 	if sw := int(lt.Switches[(1*2+1)*2+0]); sw != iy*lt.InShape[2]+ix {
 		t.Errorf("truth cell %d is input (%d,%d), the engine's switch is %d", cell, iy, ix, sw)
 	}
+	// The truth names the window's cell in the answer buttons' words.
+	if want := fmt.Sprintf("input cell (%d, %d), the window's cell (%d, %d)", iy, ix, cell/2, cell%2); !strings.Contains(msg.Truth.Why, want) {
+		t.Errorf("pool switch truth %q lacks %q", msg.Truth.Why, want)
+	}
 	g := lt.GradOutput.Data[(1*2+1)*2+0]
 	for d := range 4 {
 		y, x := 2+d/2, d%2
@@ -173,6 +177,9 @@ func TestPromptTruthFromTheEngine(t *testing.T) {
 		map[string]protocol.PromptPick{"a": {Cells: reversed}, "b": {Cells: wrong}})
 	if !slices.Equal(msg.Truth.Cells, wantCells) {
 		t.Errorf("conv reach: %d cells without gradient %v, want %d %v", len(msg.Truth.Cells), msg.Truth.Cells, len(wantCells), wantCells)
+	}
+	if strings.Contains(msg.Truth.Why, "−0") || !strings.Contains(msg.Truth.Why, "from 0 ") {
+		t.Errorf("conv reach truth without padding: %q", msg.Truth.Why)
 	}
 	dx := tr.Layers[0].GradInput
 	for _, c := range msg.Truth.Cells {

@@ -200,8 +200,8 @@ func (p *promptPlan) truth(tr *engine.Trace) (protocol.PromptTruth, error) {
 		iy, ix := sw/w, sw%w
 		y0, x0 := s.Row*p.geo.Stride-p.geo.Pad, s.Col*p.geo.Stride-p.geo.Pad
 		cell := (iy-y0)*p.geo.KW + (ix - x0)
-		why := fmt.Sprintf("The max-pool's switch for output (%d, %d, %d) is input cell (%d, %d), the window's largest value",
-			s.Channel, s.Row, s.Col, iy, ix)
+		why := fmt.Sprintf("The max-pool's switch for output (%d, %d, %d) is input cell (%d, %d), the window's cell (%d, %d), the window's largest value",
+			s.Channel, s.Row, s.Col, iy, ix, iy-y0, ix-x0)
 		if lt.Input != nil {
 			why += fmt.Sprintf(" X = %s", fmtF32(lt.Input.Data[(s.Channel*lt.InShape[1]+iy)*w+ix]))
 		}
@@ -280,12 +280,20 @@ func (p *promptPlan) reachTruth(lt engine.LayerTrace) protocol.PromptTruth {
 			}
 		}
 	}
-	out.Why = fmt.Sprintf("%s's windows start every %d cells from −%d and cover %d×%d: %s",
-		p.layer.Spec, p.geo.Stride, p.geo.Pad, p.geo.KH, p.geo.KW, uncovered(rows, cols, len(out.Cells)))
+	out.Why = fmt.Sprintf("%s's windows start every %d cells from %s and cover %d×%d: %s",
+		p.layer.Spec, p.geo.Stride, negInt(p.geo.Pad), p.geo.KH, p.geo.KW, uncovered(rows, cols, len(out.Cells)))
 	if out.Zero != nil {
 		out.Why += fmt.Sprintf(" In this sample's backward pass %d of the %d cells of dL/dX are exactly 0: those, and cells whose δ was 0 (a ReLU that was off, a max-pool cell that did not win).", len(out.Zero), h*w)
 	}
 	return out
+}
+
+// negInt writes −n, and 0 (never −0) for n = 0.
+func negInt(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("−%d", n)
 }
 
 // covered reports, for each of n input rows, whether one of the out

@@ -138,7 +138,7 @@ func TestPromptManyStudents(t *testing.T) {
 	if err != nil || len(rows) != n+1 {
 		t.Fatalf("answers.csv: %d rows (%v), want %d", len(rows), err, n+1)
 	}
-	if strings.Join(rows[0], ",") != "nickname,prompt,question,answer,correct,time" {
+	if strings.Join(rows[0], ",") != "nickname,prompt,question,answer,correct,time,lesson_question" {
 		t.Errorf("header %v", rows[0])
 	}
 	seen := map[string]bool{}
@@ -150,7 +150,7 @@ func TestPromptManyStudents(t *testing.T) {
 		}
 		seen[r[0]] = true
 		want := map[bool]string{true: "yes", false: "no"}[pick(i) == truth]
-		if r[1] != "1" || r[2] != "Which digit?" || r[3] != "class "+asked.Classes[pick(i)] || r[4] != want || r[5] == "" {
+		if r[1] != "1" || r[2] != "Which digit?" || r[3] != "class "+asked.Classes[pick(i)] || r[4] != want || r[5] == "" || r[6] != "" {
 			t.Errorf("row %v, want prompt 1, class %s, correct %s", r, asked.Classes[pick(i)], want)
 		}
 	}

@@ -10,7 +10,7 @@
 
 import { showAlert } from './dom.js';
 import { LESSON_PROMPT } from './lessonplan.js';
-import { choices, promptNumber, subtitle, verdict, tallyRows, countLine, cellForPrompt, parseOptions, SIGNS, SIGN_WORDS } from './promptview.js';
+import { cellPress, choices, promptNumber, subtitle, verdict, tallyRows, countLine, cellForPrompt, parseOptions, SIGNS, SIGN_WORDS } from './promptview.js';
 
 const $ = (id) => document.getElementById(id);
 const card = $('prompt');
@@ -27,7 +27,8 @@ const st = {
   paint: null, // conv_reach: what a drag over the cells paints (null: no drag)
 };
 
-addEventListener('pointerup', () => { st.paint = null; });
+const press = cellPress();
+addEventListener('pointerup', () => { st.paint = null; setTimeout(() => press.released(), 0); });
 
 // send sends a message through the lab's connection; onReply (if given)
 // gets its ack or error.
@@ -91,12 +92,14 @@ function drawAnswers() {
         'aria-label': `row ${Math.floor(i / m.grid.cols)}, column ${i % m.grid.cols}` });
       b.disabled = !open;
       b.addEventListener('pointerdown', (ev) => {
+        press.down(i);
         st.paint = !st.cells.has(i);
         set(b, st.paint);
         b.releasePointerCapture?.(ev.pointerId); // a drag (a touch too) reaches the next cells
         ev.preventDefault();
       });
       b.addEventListener('pointerenter', () => { if (st.paint !== null) set(b, st.paint); });
+      b.addEventListener('click', () => { if (press.click(i)) set(b, !st.cells.has(i)); });
       b.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { set(b, !st.cells.has(i)); ev.preventDefault(); } });
       g.append(b);
     }

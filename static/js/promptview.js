@@ -147,3 +147,21 @@ export function cellForPrompt(kind, q, layers) {
 export function parseOptions(text) {
   return String(text || '').split('\n').map((s) => s.trim()).filter((s) => s !== '');
 }
+
+// cellPress tells which events toggle a conv_reach cell: a pointerdown
+// does (and a drag from it paints), and the click that ends that press does
+// not toggle it again; a click with no pointerdown before it (assistive
+// technology, element.click()) does. released forgets the press once the
+// pointer is up (its click, if any, has been dispatched by then).
+export function cellPress() {
+  let pressed = null;
+  return {
+    down(i) { pressed = i; },
+    click(i) {
+      const ends = pressed === i;
+      pressed = null;
+      return !ends;
+    },
+    released() { pressed = null; },
+  };
+}

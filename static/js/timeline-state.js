@@ -32,7 +32,8 @@ export function statusText(tl) {
   if (!tl.steps.length) return tl.note ? `Live. ${tl.note}` : 'Live.';
   const first = tl.steps[0];
   const last = tl.steps[tl.steps.length - 1];
-  return `Live. History: ${tl.steps.length} steps kept from ${first} to ${last}, dense near now and sparser further back (${mib(tl.bytes)} of ${mib(tl.budget)}).`;
+  const n = tl.steps.length;
+  return `Live. History: ${n} ${n === 1 ? 'step' : 'steps'} kept from ${first} to ${last}, dense near now and sparser further back (${mib(tl.bytes)} of ${mib(tl.budget)}).`;
 }
 
 // filterGrid lays out one filter of shape (C, KH, KW) as C maps side by
@@ -61,4 +62,24 @@ export function compareStale(shown, target) {
 // staleNote says that the comparison shown is of another step.
 export function staleNote(asked, target) {
   return `These maps compare with step ${asked}, not step ${target} looked at now: press Compare to compare with step ${target}.`;
+}
+
+// followState is what a state message (the trainer's step) changes while
+// training goes on: the live step the status names while looking back (no
+// live frame comes then, the state does), and whether the list of kept
+// steps, the scrubber's range, is to be asked for again (the step moved
+// since it was last asked for).
+export function followState(tl, step) {
+  return { live: tl.viewing !== null ? step : tl.live, relist: step !== tl.listedAt };
+}
+
+// parseFilter reads the Compare form's filter: a whole number from 0 to
+// count − 1 (count: the layer's filters), or what is wrong with it.
+export function parseFilter(text, count) {
+  const t = String(text).trim();
+  if (t === '') return { error: `Type a filter number from 0 to ${count - 1}.` };
+  if (!/^\d+$/.test(t)) return { error: `The filter is a number from 0 to ${count - 1}; "${t}" is not one.` };
+  const f = Number(t);
+  if (f >= count) return { error: `This layer has ${count} filters, 0 to ${count - 1}: there is no filter ${f}.` };
+  return { filter: f };
 }

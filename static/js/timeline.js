@@ -11,7 +11,7 @@
 import { $ } from './dom.js';
 import { Surface } from './render/heatmap.js';
 import { makeScale } from './render/colormap.js';
-import { indexOf, statusText, filterGrid, compareTarget, compareStale, staleNote } from './timeline-state.js';
+import { indexOf, statusText, filterGrid, compareTarget, compareStale, staleNote, followState, parseFilter } from './timeline-state.js';
 
 // PLAY_MS is the time each kept step is shown while the history replays.
 const PLAY_MS = 220;
@@ -62,8 +62,14 @@ export function installTimeline(app) {
   });
   setInterval(() => {
     const s = app.lab.state;
-    if (document.hidden || tl.viewing !== null || !s || s.step === tl.listedAt) return;
-    list(app);
+    if (document.hidden || !s) return;
+    // looking back, no live frame comes: the state says where training is
+    const f = followState(tl, s.step);
+    if (f.live !== tl.live) {
+      tl.live = f.live;
+      render(app);
+    }
+    if (f.relist) list(app);
   }, LIST_MS);
   render(app);
 }
@@ -240,6 +246,7 @@ function fillLayers(welcome) {
     if (!l.params || !l.params.length) continue;
     const o = document.createElement('option');
     o.value = String(l.index);
+    o.dataset.filters = String(l.params[0][0]);
     o.textContent = `${l.name} (${l.params[0][0]} filters)`;
     sel.append(o);
   }
@@ -248,8 +255,20 @@ function fillLayers(welcome) {
 // compare asks for a filter now beside the same filter at the step looked
 // at (the first kept step while live): the form's layer and filter, or
 // those given (the comparison shown, asked again for another step).
-function compare(app, layer = Number($('tl-layer').value), filter = Math.max(0, Number($('tl-filter').value) | 0)) {
+function compare(app, layer, filter) {
   const tl = app.timeline;
+  if (layer === undefined) {
+    const sel = $('tl-layer');
+    const opt = sel.selectedOptions[0];
+    if (!opt) return;
+    const got = parseFilter($('tl-filter').value, Number(opt.dataset.filters));
+    if (got.error) {
+      $('tl-compare-note').textContent = got.error; // nothing is compared
+      return;
+    }
+    layer = Number(sel.value);
+    filter = got.filter;
+  }
   const step = compareTarget(tl);
   tl.comparing = { asked: step, layer, filter };
   $('tl-compare-note').textContent = 'asking…';

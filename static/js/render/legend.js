@@ -7,6 +7,7 @@ import { el } from '../dom.js';
 import { drawLegend, ticksOf } from './colormap.js';
 import { fmtShort } from './format.js';
 import { layoutTicks } from './ticks.js';
+import { missingWords } from './maplabel.js';
 
 // makeLegend builds a legend: title, a colour bar, tick labels and a line
 // saying how values map to colours.
@@ -57,14 +58,16 @@ function placeTicks(lg) {
   }));
 }
 
-// setLegendEmpty shows a legend of a tensor not computed yet in this step.
-export function setLegendEmpty(lg) {
+// setLegendEmpty shows a legend of a tensor the frame lacks: not computed
+// yet in this step, or (history) not kept in the history.
+export function setLegendEmpty(lg, history) {
   const ctx = lg.bar.getContext('2d');
   ctx.clearRect(0, 0, lg.bar.width, lg.bar.height);
-  if (lg.ticksKey !== 'empty') {
-    lg.ticksKey = 'empty';
+  const words = missingWords(history);
+  if (lg.ticksKey !== `empty ${words}`) {
+    lg.ticksKey = `empty ${words}`;
     lg.labels = [];
-    lg.ticks.replaceChildren(el('span', 'legend-none', 'not computed yet in this step'));
+    lg.ticks.replaceChildren(el('span', 'legend-none', words));
   }
   setLegendText(lg, '', '');
   lg.barKey = '';

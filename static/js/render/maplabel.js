@@ -11,16 +11,24 @@ import { MODES } from './colormap.js';
 //   channel      the channel the map shows, or undefined
 //   h, w         the map's cells
 //   tiles        {rows, cols} when the canvas holds rows×cols maps of h×w
-//   drawn        whether the frame had the tensor (else "not computed yet")
+//   drawn        whether the frame had the tensor (else missingWords)
 //   scale        the colour scale it was drawn with ({lo, hi, mode}), or null
-export function mapLabel({ name, word, channel, h, w, tiles, drawn, scale }) {
+//   history      whether the frame is a step of the history
+export function mapLabel({ name, word, channel, h, w, tiles, drawn, scale, history }) {
   const parts = [`${name} · ${word}`];
   if (tiles && tiles.rows * tiles.cols > 1) parts.push(`${tiles.rows} × ${tiles.cols} maps of ${h} × ${w}`);
   else {
     if (channel !== undefined) parts.push(`channel ${channel}`);
     parts.push(`${h} × ${w}`);
   }
-  if (!drawn) parts.push('not computed yet');
+  if (!drawn) parts.push(missingWords(history));
   else if (scale) parts.push(`colour scale ${fmtShort(scale.lo)} … ${fmtShort(scale.hi)} (${MODES[scale.mode] || scale.mode})`);
   return parts.join(' · ');
+}
+
+// missingWords says why a frame lacks a tensor: a live frame has not
+// computed it yet in this step; the history does not keep it (ΔW, the
+// gradients of the input, the switches …).
+export function missingWords(history) {
+  return history ? 'not kept in the history' : 'not computed yet in this step';
 }

@@ -198,11 +198,12 @@ export function drawView(view, frame, opts) {
   const t = view.find(frame);
   view.tensor = t;
   view.approx = !!(frame && frame.header && frame.header.exact === false);
+  view.history = !!(frame && frame.header && frame.header.history);
   if (!t) {
     for (const p of view.planes) { p.surface.blank(p.x0, p.y0, p.h, p.w); p.scale = null; setBadge(p, ''); }
     for (const s of view.surfaces) s.flush();
     if (view.marks) view.marks.draw(view.planes, null, null);
-    if (view.legend) setLegendEmpty(view.legend);
+    if (view.legend) setLegendEmpty(view.legend, view.history);
     labelSurfaces(view, null);
     return;
   }
@@ -283,6 +284,7 @@ function labelSurface(view, s, t, plane) {
     channel, h, w, tiles,
     drawn: !!(t && plane && plane.at !== null),
     scale: plane ? plane.scale : null,
+    history: !!view.history,
   });
   if (text !== s.label) {
     s.label = text;
