@@ -215,6 +215,8 @@ func TestPromptKindsInBrowser(t *testing.T) {
 	if got := eval[string](student, `document.querySelector('[data-testid=prompt-status]').dataset.result`); got != "right" {
 		t.Errorf("the 80 uncovered cells marked: told %q, want right (%s)", got, eval[string](student, `document.querySelector('[data-testid=prompt-why]').textContent`))
 	}
+	// the projector hears the reveal on its own socket, perhaps after the student
+	teacher.waitFor("the truth on the projector", `document.querySelectorAll('[data-testid=prompt-cell].truth').length > 0`)
 	if n := eval[int](teacher, `document.querySelectorAll('[data-testid=prompt-cell].truth').length`); n != 80 {
 		t.Errorf("the projector marks %d cells as the truth, want 80", n)
 	}
