@@ -129,7 +129,8 @@ func waitAfterNavigation(p *labPage, what, cond string) {
 		last = err
 		time.Sleep(50 * time.Millisecond)
 	}
-	p.t.Fatalf("waiting for %s (%s): %v; page %s", what, cond, last, eval[string](p, `location.href`))
+	p.t.Fatalf("waiting for %s (%s): %v; page %s", what, cond, last, eval[string](p, `location.href + ' conn: ' + document.getElementById('conn')?.textContent +
+		', alert: ' + (document.getElementById('alert-box')?.hidden ? 'hidden' : document.getElementById('alert')?.textContent) + ', step: ' + document.getElementById('step-count')?.textContent`))
 }
 
 // wrongCode is a well-formed code other than code.

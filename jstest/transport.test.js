@@ -102,6 +102,25 @@ test('a hidden page turns its frames off, also after reconnecting', () => withFa
   assert.deepEqual(ws2.sent.map((m) => [m.type, m.send]), [['frames', false]]);
 }));
 
+test('a page is connected once welcomed; put away, not until it is woken and welcomed again', () => withFakes(() => {
+  const status = [];
+  const t = new Transport('ws://h/ws', { onStatus: (text, ok) => status.push([text, ok]) });
+  t.connect();
+  FakeSocket.all[0].open();
+  FakeSocket.all[0].onmessage({ data: JSON.stringify({ type: 'welcome', resume: 'abc' }) });
+  assert.deepEqual(status.at(-1), ['connected', true]);
+  t.suspend();
+  assert.equal(FakeSocket.all[0].readyState, 3);
+  assert.deepEqual(status.at(-1), ['disconnected — reconnecting…', false]);
+  t.wake();
+  assert.equal(FakeSocket.all.length, 2);
+  assert.deepEqual(status.at(-1), ['disconnected — reconnecting…', false]);
+  FakeSocket.all[1].open();
+  assert.deepEqual(status.at(-1), ['connecting…', false]);
+  FakeSocket.all[1].onmessage({ data: JSON.stringify({ type: 'welcome', resume: 'abc' }) });
+  assert.deepEqual(status.at(-1), ['connected', true]);
+}));
+
 test('the transport sends only the protocol\'s client message types', () => withFakes((timers) => {
   const t = new Transport('ws://h/ws', {}, { frames: false });
   t.connect();

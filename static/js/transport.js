@@ -93,7 +93,9 @@ export class Transport {
     ws.onopen = () => {
       this.retry = 0;
       this.opened = true;
-      this.h.onStatus?.('connected', true);
+      // 'connected' once the server has welcomed the page: until then it
+      // may still refuse it (a session that has ended, a limit)
+      this.h.onStatus?.('connecting…', false);
       if (!this.frames) this.send({ type: 'frames', send: false });
       for (const m of this.pending.splice(0)) ws.send(m);
       clearInterval(this.heartbeat);
@@ -105,7 +107,11 @@ export class Transport {
       if (typeof ev.data === 'string') {
         let msg;
         try { msg = JSON.parse(ev.data); } catch { return; }
-        if (msg.type === 'welcome') { welcomed = true; this.setResume(msg.resume || ''); }
+        if (msg.type === 'welcome') {
+          if (!welcomed) this.h.onStatus?.('connected', true);
+          welcomed = true;
+          this.setResume(msg.resume || '');
+        }
         // an error before the welcome is a refusal (a limit, a room or
         // session that has ended): said once, and no reconnecting in a loop
         if (msg.type === 'error' && !welcomed) { msg.refusal = true; this.closed = true; }
@@ -193,6 +199,8 @@ export class Transport {
     const ws = this.ws;
     this.ws = null; // its onclose is then not a lost connection
     if (ws) ws.close(1000, 'page put away');
+    // a page shown again from the cache never says 'connected' before it is
+    this.h.onStatus?.('disconnected — reconnecting…', false);
   }
 
   wake() {
