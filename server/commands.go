@@ -72,7 +72,7 @@ func (s *session) command(m *sessionMsg) {
 		s.restarted(false)
 	case protocol.CmdSet:
 		s.set(m)
-	case protocol.CmdClass:
+	case protocol.CmdClass: // an owner's page on this replica: carried out in its read pump (dashboard.go); one on another replica: forwarded here
 		if s.room == nil {
 			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, "class: only a room has a class"))
 			return

@@ -293,6 +293,9 @@ func (c *client) handle(b []byte) {
 	case protocol.TypeFrames:
 		c.setFrames(&m)
 	case protocol.TypeCmd:
+		if m.Cmd == protocol.CmdClass && c.classCommand(&m) { // dashboard.go
+			return
+		}
 		c.sess.send(sessionMsg{kind: msgCmd, c: c, id: m.ID, cmd: m.Cmd, args: m.Arguments()})
 	case protocol.TypeSubscribe:
 		sub, err := protocol.ParseSubscription(&m)

@@ -271,8 +271,34 @@ func (cl *classroom) toOwners(r *Room, b []byte) {
 	}
 }
 
-// classAction carries out a "class" command of the room's owner (the
-// room's session has admitted it); the error is what to tell the owner.
+// classCommand carries out the owner's "class" command in the read pump
+// of the owner's page, as an answer is counted: it touches only the
+// roster, so it never waits behind the room's step, which may queue for
+// the shared workers behind every fork of the class. It reports false
+// for a page of no room of this replica (the session answers it).
+func (c *client) classCommand(m *protocol.ClientMsg) bool {
+	room := c.sess.room
+	if room == nil {
+		return false
+	}
+	start := time.Now()
+	defer func() { c.srv.cmdtime.WithLabelValues(m.Cmd).Observe(time.Since(start).Seconds()) }()
+	if !c.srv.class.isOwnerClient(room, c) {
+		c.reply(refuseForbidden().reply(m.ID))
+		return true
+	}
+	args := m.Arguments()
+	if err := c.srv.classAction(room, args); err != nil {
+		c.reply(protocol.ErrorReply(m.ID, protocol.CodeInvalid, err.Error()))
+		return true
+	}
+	c.srv.clusterClass(room, args) // the students of other replicas (cluster_dashboard.go)
+	c.reply(protocol.Ack(m.ID))
+	return true
+}
+
+// classAction carries out a "class" command of the room's owner (its
+// page is the owner's); the error is what to tell the owner.
 func (s *Server) classAction(room *Room, args protocol.CmdArgs) error {
 	if args.Action == nil || !slices.Contains(protocol.ClassActions, *args.Action) {
 		return fmt.Errorf("class: action must be one of %s", strings.Join(protocol.ClassActions, ", "))

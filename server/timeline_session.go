@@ -222,8 +222,11 @@ func (s *session) timelineMsg(c *client, m *protocol.ClientMsg, r protocol.Timel
 			c.reply(protocol.ErrorReply(m.ID, protocol.CodeInvalid, s.tlEmpty()))
 			return
 		}
+		// the answer goes before the frame: a page knows it looks back
+		// before the step's frame comes
 		if owner {
 			s.tl.shared, s.tl.sharedAt = true, sn.step
+			c.reply(protocol.Marshal(s.timelineOf(c, m)))
 			for _, p := range s.clients {
 				if step, shared := s.viewOf(p); shared && step >= 0 {
 					s.sendHistory(p, step, true)
@@ -234,8 +237,10 @@ func (s *session) timelineMsg(c *client, m *protocol.ClientMsg, r protocol.Timel
 				s.tl.views = map[*client]int{}
 			}
 			s.tl.views[c] = sn.step
+			c.reply(protocol.Marshal(s.timelineOf(c, m)))
 			s.sendHistory(c, sn.step, false)
 		}
+		return
 	case protocol.TimelineLive:
 		var back []*client
 		if owner && s.tl.shared {
@@ -249,7 +254,9 @@ func (s *session) timelineMsg(c *client, m *protocol.ClientMsg, r protocol.Timel
 			delete(s.tl.views, c)
 			back = []*client{c}
 		}
+		c.reply(protocol.Marshal(s.timelineOf(c, m)))
 		s.publishFrames(back, true, true) // a page that follows the room's view gets it (tlHolds)
+		return
 	case protocol.TimelineCompare:
 		reply, err := s.compare(r)
 		if err != "" {

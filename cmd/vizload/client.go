@@ -89,9 +89,10 @@ type client struct {
 	wire0     int64
 	wire1     int64
 	errors    []string
-	classAt   time.Time  // when the teacher's first "class" message came (a fork's page)
-	students  int        // the students of the last dashboard (the owner's page)
-	prompt    promptSeen // predict, then reveal (prompt.go)
+	classAt   time.Time            // when the teacher's first "class" message came (a fork's page)
+	acks      map[string]time.Time // when each request was acknowledged, by id
+	students  int                  // the students of the last dashboard (the owner's page)
+	prompt    promptSeen           // predict, then reveal (prompt.go)
 	done      chan struct{}
 }
 
@@ -128,13 +129,15 @@ func dialClient(d *websocket.Dialer, url, name string, clk *clock, h http.Header
 	return c, nil
 }
 
-func (c *client) send(m map[string]any) {
+// send writes a request and returns its id.
+func (c *client) send(m map[string]any) int {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.id++
 	m["v"], m["id"] = protocol.Version, c.id
 	c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	c.conn.WriteJSON(m)
+	return c.id
 }
 
 // received acknowledges a frame (seq nil: one that did not decode).
@@ -149,12 +152,20 @@ func (c *client) received(seq *uint64) {
 	c.conn.WriteJSON(m)
 }
 
-func (c *client) cmd(name string, args map[string]any) {
+// cmd sends a command and returns its id.
+func (c *client) cmd(name string, args map[string]any) int {
 	m := map[string]any{"type": protocol.TypeCmd, "cmd": name}
 	for k, v := range args {
 		m[k] = v
 	}
-	c.send(m)
+	return c.send(m)
+}
+
+// ackedAt is when request id was acknowledged (zero: not yet).
+func (c *client) ackedAt(id int) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.acks[fmt.Sprint(id)]
 }
 
 func (c *client) close() {
@@ -180,6 +191,14 @@ func (c *client) read() {
 			if json.Unmarshal(buf.Bytes(), &m) == nil && (m.Type == protocol.TypeError || m.Type == protocol.TypeBye) {
 				c.mu.Lock()
 				c.errors = append(c.errors, m.Type+" "+m.Code+m.Reason+": "+m.Message)
+				c.mu.Unlock()
+			}
+			if m.Type == protocol.TypeAck && len(m.ID) > 0 {
+				c.mu.Lock()
+				if c.acks == nil {
+					c.acks = map[string]time.Time{}
+				}
+				c.acks[string(m.ID)] = at
 				c.mu.Unlock()
 			}
 			c.class(m.Type, buf.Bytes(), at)

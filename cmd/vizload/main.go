@@ -429,7 +429,7 @@ func load(ctx context.Context, o options, targets []target) (*report, error) {
 	// Bring everyone back: how long the teacher's action takes to reach
 	// every fork's page.
 	sent := time.Now()
-	owner.cmd("class", map[string]any{"action": protocol.ClassBringBack})
+	id := owner.cmd("class", map[string]any{"action": protocol.ClassBringBack})
 	for deadline := sent.Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		reached, last := 0, time.Duration(0)
 		for _, c := range forks {
@@ -444,6 +444,9 @@ func load(ctx context.Context, o options, targets []target) (*report, error) {
 		if reached == len(forks) {
 			break
 		}
+	}
+	if at := owner.ackedAt(id); !at.IsZero() {
+		rep.backAcked = at.Sub(sent) // the room's session has carried it out
 	}
 	if o.prompt {
 		pr := measurePrompt(ctx, owner, viewers, o.within, o.pid)

@@ -30,6 +30,7 @@ type report struct {
 	dashboard             int           // students on the owner's dashboard
 	backReached           int           // forks' pages told to go back to the room
 	backLast              time.Duration
+	backAcked             time.Duration // the owner's acknowledgement of it (0: none)
 }
 
 // replica is one server of the load: its viewers (with several) and its
@@ -140,8 +141,8 @@ func (r *report) print(w io.Writer, o options) {
 		fmt.Fprintf(w, "nats     pid %d  CPU %.2f cores\n", o.natsPid, r.natsCPU)
 	}
 	fmt.Fprintf(w, "vizload  CPU %.2f cores (the clients share the machine with the server)\n", r.selfCPU)
-	fmt.Fprintf(w, "class    the dashboard lists %d students; bring everyone back reached %d of %d forks' pages, the last %.0f ms after it was sent\n",
-		r.dashboard, r.backReached, o.forks, float64(r.backLast)/float64(time.Millisecond))
+	fmt.Fprintf(w, "class    the dashboard lists %d students; bring everyone back reached %d of %d forks' pages, the last %.0f ms after it was sent (acknowledged to the owner after %.0f ms)\n",
+		r.dashboard, r.backReached, o.forks, float64(r.backLast)/float64(time.Millisecond), float64(r.backAcked)/float64(time.Millisecond))
 	if r.prompt != nil {
 		r.prompt.print(w, o.within)
 	}
