@@ -118,6 +118,9 @@ type State struct {
 	// take at the speed so far (null until a step has been timed).
 	EpochDone *F32 `json:"epoch_done"`
 	EpochLeft *F32 `json:"epoch_left"`
+	// ForkShared: a fork's last step waited for the steps per second all
+	// forks of the server share, so it plays slower than its speed.
+	ForkShared bool `json:"fork_shared,omitempty"`
 }
 
 // ProbeChanged tells every page of a session that its probe image is now a

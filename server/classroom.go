@@ -28,7 +28,8 @@ type classroom struct {
 	joins *joinBudget  // wrong join codes per address and in all
 	now   func() time.Time
 
-	metrics classroomMetrics
+	metrics    classroomMetrics
+	forkBudget *forkBudget // the forks' steps per second (forkbudget.go)
 
 	mu      sync.Mutex
 	members map[*Room]map[*client]bool // connected clients of each room: true for the owner's
@@ -63,6 +64,7 @@ func newClassroom(cfg ClassroomConfig, reg prometheus.Registerer) *classroom {
 		},
 	}
 	c.joins.maxAddrs = cfg.JoinAddrs
+	c.forkBudget = newForkBudget(cfg.ForkBudget, reg)
 	reg.MustRegister(c.metrics.rooms, c.metrics.viewers, c.metrics.joinFailed, c.metrics.forks,
 		c.joins.tracked, c.joins.overflow)
 	return c

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/backpropviz/backpropviz/cluster"
@@ -227,6 +228,13 @@ type ClassroomConfig struct {
 	// play at (and forks may not run whole epochs at full speed), so 30
 	// forks share two cores and the room stays smooth; default 5.
 	ForkRate float64
+	// ForkBudget bounds the optimizer steps per second of all forks
+	// together (of every room): a fork whose step would exceed it waits,
+	// and its page is told that the class shares the server. Default 100
+	// a core (GOMAXPROCS): 200 forks playing on two cores get about a step
+	// a second each, and the teacher's actions still reach every page
+	// within a second (bench/README.md).
+	ForkBudget float64
 	// IdleTimeout ends a private session (a lab or a fork) whose pages have
 	// sent no command for this long, telling them why; default 30 minutes.
 	// Rooms are not ended while a page is connected.
@@ -259,10 +267,15 @@ const (
 	defaultJoinRateTotal   = 2
 	defaultJoinBurstTotal  = 100
 	defaultForkRate        = 5
+	forkBudgetPerCore      = 100
 	defaultIdleTimeout     = 30 * time.Minute
 	defaultJoinAddrs       = 16384
 	defaultPromptAnswers   = 20000
 )
+
+// defaultForkBudget is forkBudgetPerCore steps per second for each core
+// the server may use.
+func defaultForkBudget() float64 { return forkBudgetPerCore * float64(runtime.GOMAXPROCS(0)) }
 
 // withDefaults fills zero fields and checks the others.
 func (c ClassroomConfig) withDefaults() (ClassroomConfig, error) {
@@ -274,6 +287,7 @@ func (c ClassroomConfig) withDefaults() (ClassroomConfig, error) {
 	def(&c.JoinRate, defaultJoinRate)
 	def(&c.JoinRateTotal, defaultJoinRateTotal)
 	def(&c.ForkRate, defaultForkRate)
+	def(&c.ForkBudget, defaultForkBudget())
 	def(&c.IdleTimeout, defaultIdleTimeout)
 	def(&c.JoinAddrs, defaultJoinAddrs)
 	def(&c.MaxPromptAnswers, defaultPromptAnswers)
@@ -287,6 +301,7 @@ func (c ClassroomConfig) withDefaults() (ClassroomConfig, error) {
 	check(c.IdleTimeout > 0, "idle timeout %v: want > 0", c.IdleTimeout)
 	check(c.MaxPromptAnswers > 0, "max prompt answers %d: want > 0", c.MaxPromptAnswers)
 	check(c.ForkRate > 0, "fork rate %v: want > 0 steps per second", c.ForkRate)
+	check(c.ForkBudget > 0, "fork budget %v: want > 0 steps per second", c.ForkBudget)
 	check(c.JoinRateTotal > 0 && c.JoinBurstTotal > 0, "total join rate %v, burst %d: want > 0", c.JoinRateTotal, c.JoinBurstTotal)
 	for _, o := range c.AllowedOrigins {
 		_, ok := normalizeOrigin(o)

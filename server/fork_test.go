@@ -163,3 +163,53 @@ func TestForkTrainingRate(t *testing.T) {
 		t.Errorf("room's step_epoch: %+v", r)
 	}
 }
+
+// TestForkBudget: the forks of a server share its budget of steps per
+// second: with a budget of one step a second, two forks playing at 5
+// steps a second wait for it, each says so in its state (fork_shared),
+// and the waits are counted; paused, a fork no longer says it.
+func TestForkBudget(t *testing.T) {
+	srv, ts := newTestServer(t, Config{ClassroomConfig: ClassroomConfig{ForkRate: 5, ForkBudget: 1}})
+	room := newRoom(t, srv, "")
+	type sharedState struct {
+		Step       int  `json:"step"`
+		Playing    bool `json:"playing"`
+		ForkShared bool `json:"fork_shared"`
+	}
+	var forks []*wsClient
+	for range 2 {
+		f := dialPath(t, websocket.DefaultDialer, ts, "/ws/fork/"+room.Code, nil)
+		f.expect("welcome", nil)
+		if r := f.reply(f.cmd("set", map[string]any{"speed": map[string]any{"unit": "step", "rate": 5}})); r.Type != "ack" {
+			t.Fatalf("speed: %+v", r)
+		}
+		forks = append(forks, f)
+	}
+	for _, f := range forks {
+		f.reply(f.cmd("play", nil))
+	}
+	for i, f := range forks {
+		var st sharedState
+		for n := 0; !st.ForkShared; n++ {
+			if n == 100 {
+				t.Fatalf("fork %d: 100 states while playing, none says it waits for the budget (step %d)", i, st.Step)
+			}
+			f.expect("state", &st)
+		}
+	}
+	if n := counterValue(t, srv.class.forkBudget.waits); n < 2 {
+		t.Errorf("bpv_fork_budget_waits_total %v, want at least 2", n)
+	}
+	f := forks[0]
+	f.reply(f.cmd("pause", nil))
+	for {
+		var st sharedState
+		f.expect("state", &st)
+		if !st.Playing {
+			if st.ForkShared {
+				t.Errorf("a paused fork says it waits for the budget: %+v", st)
+			}
+			break
+		}
+	}
+}

@@ -59,6 +59,7 @@ func (s *session) stateJSON() []byte {
 		st.Error = &msg
 	}
 	st.Undo = len(s.undo)
+	st.ForkShared = s.forkShared && s.mode == modePlay
 	if s.mode == modeEpoch {
 		st.EpochDone, st.EpochLeft = s.epochProgress(time.Now())
 	}

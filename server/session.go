@@ -66,6 +66,12 @@ type session struct {
 	epochAt  time.Time   // when the step_epoch running started
 	epochP0  float64     // the part of the epoch done then
 	tl       tlState     // the history of training and the pages looking back (timeline_session.go)
+
+	// budgetAt: when the forks' shared budget lets a fork's next step
+	// start (zero: not reserved yet); forkShared: its last step waited
+	// for it (forkbudget.go)
+	budgetAt   time.Time
+	forkShared bool
 }
 
 type runMode int
@@ -170,6 +176,7 @@ func (s *session) run() {
 				timer.Stop()
 				return
 			case <-timer.C:
+				continue // due now: a fork's step may still wait for the forks' budget
 			}
 		}
 		s.advance(time.Now())
@@ -182,6 +189,11 @@ func (s *session) unitStart() bool {
 	if s.params.Speed.Unit == protocol.UnitPhase {
 		return true
 	}
+	return s.stepStart()
+}
+
+// stepStart reports whether the next phase is the first of a step.
+func (s *session) stepStart() bool {
 	done, ok := s.t.Done()
 	return !ok || done.Kind == engine.PhaseUpdate
 }
@@ -191,7 +203,11 @@ func (s *session) wait(now time.Time) time.Duration {
 	if s.mode != modePlay || s.params.Speed.Rate == 0 || !s.unitStart() {
 		return 0
 	}
-	return s.nextDue.Sub(now)
+	d := s.nextDue.Sub(now)
+	if d <= 0 && s.maxRate > 0 && s.stepStart() { // a fork: its steps share the class's budget
+		return s.budgetWait(now) // forkbudget.go
+	}
+	return d
 }
 
 // epochFPS bounds the trace frames per second of a step_epoch (MaxFPS
@@ -209,6 +225,9 @@ func (s *session) advance(now time.Time) {
 			s.nextDue = now // late by more than a unit: do not catch up in a burst
 		}
 		s.nextDue = s.nextDue.Add(period)
+	}
+	if s.stepStart() {
+		s.budgetAt = time.Time{} // the step reserved of the forks' budget is spent
 	}
 	p, err := s.t.StepPhase()
 	if err != nil {

@@ -23,6 +23,7 @@ func classroomFlags(fs *flag.FlagSet, cfg *server.Config) func() (room string, e
 	fs.IntVar(&c.MaxViewers, "max-viewers", 250, "students watching one room (env BPV_MAX_VIEWERS)")
 	fs.IntVar(&c.MaxConnsPerAddr, "max-conns-per-addr", 240, "open websockets of one client address; a class behind one NAT shares one (env BPV_MAX_CONNS_PER_ADDR)")
 	fs.Float64Var(&c.ForkRate, "fork-rate", 5, "optimizer steps per second a student's fork may play at (env BPV_FORK_RATE)")
+	fs.Float64Var(&c.ForkBudget, "fork-budget", 0, "optimizer steps per second of all forks together; a fork beyond it plays slower and its student is told (0: 100 for each core; env BPV_FORK_BUDGET)")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", 30*time.Minute, "end a lab or fork whose pages sent no command for this long (env BPV_IDLE_TIMEOUT)")
 	fs.Float64Var(&c.JoinRate, "join-rate", 0.2, "wrong join codes per second from one address; over it, 5 times as many look-ups, so a right code typed behind the same NAT still passes (env BPV_JOIN_RATE)")
 	fs.IntVar(&c.JoinBurst, "join-burst", 30, "wrong join codes one address may try at once (env BPV_JOIN_BURST)")

@@ -165,6 +165,8 @@ function className(app, k) {
 
 // drawState shows the state: the phase, the counters, the play button, the
 // flow of the phase and a divergence; it records the lab in the URL.
+const FORK_SHARED = 'Your fork plays slower than its speed: the whole class shares this server, and all forks together get a fixed number of steps a second.';
+
 function drawState(app) {
   const { lab } = app;
   const s = lab.state;
@@ -176,6 +178,12 @@ function drawState(app) {
   app.phaseLive.say(`${phase} · step ${s.step}`);
   $('next-phase').textContent = s.next ? `next: ${s.next.label}` : '';
   drawEpochProgress(s);
+  // a fork slowed by the steps all forks of the server share: said once
+  document.body.dataset.forkShared = s.fork_shared ? 'true' : 'false';
+  if (s.fork_shared && !lab.toldShared) {
+    lab.toldShared = true;
+    showAlert(FORK_SHARED, 'info');
+  }
   $('step-count').textContent = String(s.step);
   $('epoch').textContent = String(s.epoch ?? 0);
   drawBatchLoss(s);
