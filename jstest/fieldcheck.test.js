@@ -10,6 +10,7 @@ test('text that is no number says what is wrong, naming the field', () => {
     ['lr', '1e400', false, 'learning rate: 1e400 is too large a number'],
     ['seed', 'garbage', false, 'seed: type a whole number'],
     ['seed', '2.5', false, 'seed: type a whole number'],
+    ['seed', '9007199254740993', false, 'seed: at most 9,007,199,254,740,991 in magnitude (the page cannot send larger whole numbers exactly)'],
     ['wd', 'NaN', false, 'weight decay λ: type a number'],
     ['batch', '', false, 'batch size: type a whole number'],
     ['eps', 'Infinity', false, 'ε: Infinity is too large a number'],

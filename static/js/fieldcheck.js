@@ -22,6 +22,8 @@ export function numberProblem(id, raw, bad) {
   if (bad || v === '' || Number.isNaN(n)) return `${name}: type a ${whole ? 'whole ' : ''}number`;
   if (!Number.isFinite(n)) return `${name}: ${v} is too large a number`;
   if (whole && !Number.isInteger(n)) return `${name}: type a whole number`;
+  // beyond 2^53 a page's number is no longer the whole number typed
+  if (whole && !Number.isSafeInteger(n)) return `${name}: at most ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')} in magnitude (the page cannot send larger whole numbers exactly)`;
   return '';
 }
 
