@@ -63,8 +63,8 @@ func TestClassroomInBrowser(t *testing.T) {
 	waitAfterNavigation(student, "the room page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer'`)
 	student.waitFor("the room's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	teacher.waitFor("one student counted", `document.getElementById('room-viewers').textContent === '1'`)
-	if got := eval[string](teacher, `document.querySelector("[data-testid=room-role]").textContent`); !strings.HasSuffix(got, "1 student") {
-		t.Errorf("owner's bar = %q, want it to end in \"1 student\"", got)
+	if got := eval[string](teacher, `document.querySelector("[data-testid=room-role]").textContent`); !strings.HasSuffix(got, "1 student watching") {
+		t.Errorf("owner's bar = %q, want it to end in \"1 student watching\"", got)
 	}
 
 	// The teacher's step reaches the student's page.
@@ -150,8 +150,8 @@ func TestRoomShutdownMessage(t *testing.T) {
 	p.do("open the room as a student", chromedp.Navigate(base+"/r/"+room.Code))
 	p.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	p.waitFor("the student counted", `document.getElementById('room-viewers').textContent === '1'`)
-	if got := eval[string](p, `document.querySelector("[data-testid=room-role]").textContent`); !strings.HasSuffix(got, "1 student") {
-		t.Errorf("student's bar = %q, want it to end in \"1 student\"", got)
+	if got := eval[string](p, `document.querySelector("[data-testid=room-role]").textContent`); !strings.HasSuffix(got, "1 student watching") {
+		t.Errorf("student's bar = %q, want it to end in \"1 student watching\"", got)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -132,6 +132,14 @@ func TestPhoneTouch(t *testing.T) {
 	if h := eval[float64](s, `document.querySelector('.topbar').getBoundingClientRect().height`); h > 0.11*844 {
 		t.Errorf("a student's sticky header is %.0f px, more than 11%% of 844", h)
 	}
+	// the keys button covers nothing of the header
+	keys := rectOf(s, `.topbar > button.keys-open`)
+	for _, sel := range []string{".topbar .brand", ".topbar .phase-box", ".topbar .stats", ".topbar .badges"} {
+		r := rectOf(s, sel)
+		if keys[0] < r[0]+r[2] && r[0] < keys[0]+keys[2] && keys[1] < r[1]+r[3] && r[1] < keys[1]+keys[3] {
+			t.Errorf("the keys button at %v overlaps %s at %v on a student's phone", keys, sel, r)
+		}
+	}
 	mapTop := eval[float64](s, `document.querySelector('canvas.map').getBoundingClientRect().top + scrollY`)
 	ctl := eval[[]float64](s, `[...document.querySelectorAll('#controls, #spec-form')].filter(e => e.offsetParent !== null).map(e => e.getBoundingClientRect().top + scrollY)`)
 	t.Logf("student at 390×844: first map at y %.0f, teacher controls at %v", mapTop, ctl)

@@ -316,7 +316,7 @@ func RoomHeader(vm RoomBar) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else if vm.Owner {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<span class=\"room-role\" data-testid=\"room-role\">you drive this room · <span id=\"room-viewers\" data-testid=\"room-viewers\">0</span> <span id=\"room-viewers-word\">students</span></span> <button type=\"button\" id=\"undo\" data-testid=\"undo\" hidden aria-label=\"Undo the last reset, spec or data change\">↶ Undo</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<span class=\"room-role\" data-testid=\"room-role\" title=\"Students on the room's page now; the class's table below counts those in their forks too\">you drive this room · <span id=\"room-viewers\" data-testid=\"room-viewers\">0</span> <span id=\"room-viewers-word\">students</span> watching</span> <button type=\"button\" id=\"undo\" data-testid=\"undo\" hidden aria-label=\"Undo the last reset, spec or data change\">↶ Undo</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -523,7 +523,7 @@ func RoomHeader(vm RoomBar) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<span class=\"room-role\" data-testid=\"room-role\">watching · the teacher drives · <span id=\"room-viewers\" data-testid=\"room-viewers\">0</span> <span id=\"room-viewers-word\">students</span></span><form method=\"post\" action=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "<span class=\"room-role\" data-testid=\"room-role\">the teacher drives · <span id=\"room-viewers\" data-testid=\"room-viewers\">0</span> <span id=\"room-viewers-word\">students</span> watching</span><form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

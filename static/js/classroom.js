@@ -111,6 +111,6 @@ try {
   const said = sessionStorage.getItem('bpv.class');
   if (said) {
     sessionStorage.removeItem('bpv.class');
-    showAlert(said, 'error');
+    showAlert(said, 'info');
   }
 } catch { /* no storage */ }

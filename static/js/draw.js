@@ -42,7 +42,8 @@ function drawChanges(app, ts) {
   if (lab.dirty.error) {
     lab.dirty.error = false;
     const e = lab.error;
-    if (e) showAlert(`${e.message || 'The server refused the request.'}${e.code && e.code !== 'bye' ? ` (${e.code})` : ''}`, e.ended ? 'ended' : 'error');
+    // the server's message says what is wrong; its code is for programs
+    if (e) showAlert(e.message || `The server refused the request (${e.code || 'no reason given'}).`, e.ended ? 'ended' : 'error');
   }
   if (lab.dirty.frame) {
     lab.dirty.frame = false;

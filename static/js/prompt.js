@@ -8,7 +8,7 @@
 // Ask buttons), and shows on the projector the class's tally
 // live and, after the reveal, the truth the engine computed beside it.
 
-import { showAlert } from './dom.js';
+import { showAlert, hideAlert } from './dom.js';
 import { LESSON_PROMPT } from './lessonplan.js';
 import { cellPress, choices, promptNumber, subtitle, verdict, tallyRows, countLine, cellForPrompt, parseOptions, SIGNS, SIGN_WORDS } from './promptview.js';
 
@@ -255,6 +255,9 @@ function showPrompt(msg) {
   }
   if (!card) return;
   if (fresh) setMinimized(false); // a new question is shown whole
+  // a note (the teacher brought everyone back) gives way to the question,
+  // which takes the bottom of the screen it stood on
+  if (fresh && $('alert').dataset.kind === 'info') hideAlert();
   card.hidden = false;
   card.dataset.status = msg.status;
   card.dataset.kind = msg.kind;
