@@ -79,21 +79,34 @@ function relayout(app) {
   if (app.walk.open && !(walked && walked.kind === 'conv')) closeWalk(app);
 }
 
+// FIRST_DRAW_MS bounds, in one animation frame, the drawing of maps that
+// have never had a frame (a page just opened, a new network): the first
+// maps (the input, the first layers) show at once and the others follow
+// frame by frame, where one long task would leave every map grey until
+// all were drawn. Maps drawn before are always drawn whole.
+const FIRST_DRAW_MS = 12;
+
 // drawFrame draws the latest frame into the visible views that need it
-// (every view if force).
+// (every view if force). It counts a frame drawn once every view is.
 function drawFrame(app, force) {
   const d = app.draw;
   const t0 = performance.now();
   const f = app.lab.frame;
   const opts = app.lab.view;
+  let later = false; // views left stale for the next animation frame
   for (const v of shownViews(app)) {
     if (!v.visible && !force) continue;
     if (!force && !v.stale && v.drawn === f) continue;
+    if (!force && f && !v.drawn && performance.now() - t0 > FIRST_DRAW_MS) {
+      later = true; // stays stale: drawChanges draws it next frame
+      continue;
+    }
     drawView(v, f, opts, d.scratch);
     v.drawn = f;
     v.stale = false;
   }
   drawSample(app, f);
+  if (later) return;
   if (f && d.firstDrawn) {
     // after the frame that shows them: what waited for the first maps
     const drawn = d.firstDrawn;
