@@ -85,7 +85,15 @@ func TestPhoneTouch(t *testing.T) {
 	// the reader scrolls to the map (a wheel, as a finger's swipe does): the
 	// page stops following the lesson, so the map stays where it is tapped
 	q.do("bring the map on screen", chromedp.Evaluate[chromedp.Void](`dispatchEvent(new WheelEvent('wheel')); document.querySelector('`+sel+`').scrollIntoView({ block: 'center' })`))
-	q.waitFor("the page to stop following or the map to be in place", `document.body.dataset.following === 'false' || Math.abs(document.querySelector('`+sel+`').getBoundingClientRect().top + document.querySelector('`+sel+`').getBoundingClientRect().height / 2 - innerHeight / 2) < 2`)
+	// a smooth scroll of the lesson already under way may still move the
+	// page: the map must stay in one place over two looks, so the tap lands on it
+	q.waitFor("the map still, the page no longer following", `(() => {
+		const r = document.querySelector('`+sel+`').getBoundingClientRect();
+		const at = Math.round(r.top) + ',' + Math.round(r.left);
+		const still = window.__mapAt === at;
+		window.__mapAt = at;
+		return still && r.top >= document.querySelector('.topbar').getBoundingClientRect().bottom && r.bottom <= innerHeight && document.body.dataset.following === 'false';
+	})()`)
 	x, y := cellPoint(q, sel, 2, 3)
 	q.do("tap a cell", chromedp.TapXY(x, y))
 	q.waitFor("the tooltip and the cursor", `!document.getElementById('tooltip').hidden && !document.getElementById('cell-cursor').hidden`)
