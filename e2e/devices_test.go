@@ -183,7 +183,17 @@ func TestTabletActiveColumn(t *testing.T) {
 			t.Errorf("at %q the active column is %.0f px high, more than the screen under the header (%.0f)", label, r[3], 1180-header)
 		}
 		// brought into view, it is all visible (the lesson's follow scrolls it there)
-		q.do("scroll to the active column", chromedp.Evaluate[chromedp.Void](`(() => { const r = document.querySelector('.col.active').getBoundingClientRect(); const h = document.querySelector('.topbar').getBoundingClientRect().height; if (r.top < h + 4) scrollBy(0, r.top - h - 4); else if (r.bottom > innerHeight) scrollBy(0, r.bottom - innerHeight); })()`))
+		// (a smooth scroll still under way is waited out: the column must
+		// stand still over two looks)
+		q.waitFor("the active column in view and still", `(() => {
+			const r = document.querySelector('.col.active').getBoundingClientRect();
+			const h = document.querySelector('.topbar').getBoundingClientRect().height;
+			if (r.top < h + 4) scrollBy(0, r.top - h - 4); else if (r.bottom > innerHeight) scrollBy(0, r.bottom - innerHeight);
+			const at = Math.round(r.top) + ',' + Math.round(r.bottom);
+			const still = window.__colAt === at;
+			window.__colAt = at;
+			return still && r.top >= h - 1 && r.bottom <= innerHeight + 1;
+		})()`)
 		header = eval[float64](q, `document.querySelector('.topbar').getBoundingClientRect().height`)
 		if r := rectOf(q, ".col.active"); r[1] < header-1 || r[1]+r[3] > 1181 {
 			t.Errorf("at %q the active column spans y %.0f…%.0f, not all visible under the %.0f px header", label, r[1], r[1]+r[3], header)
