@@ -392,6 +392,16 @@ func TestLabInBrowser(t *testing.T) {
 	p.waitFor("Space to pause", `document.getElementById('play').getAttribute('aria-pressed') === 'false'`)
 	p.waitFor("an exact frame after pausing with Space", `document.getElementById('approx').dataset.shown === 'false'`)
 
+	// → on a focused, closed list steps the lab; the list keeps its value
+	speed := eval[string](p, `document.getElementById('speed').value`)
+	before = p.text("phase")
+	p.do("focus the speed list", chromedp.Evaluate[chromedp.Void](`document.getElementById("speed").focus()`))
+	p.do("press → on the focused list", chromedp.KeyEvent(kb.ArrowRight))
+	p.waitFor("→ to step a phase with a list focused", fmt.Sprintf(`document.getElementById('phase').textContent !== %q`, before))
+	if got := eval[string](p, `document.getElementById('speed').value`); got != speed {
+		t.Errorf("→ on the speed list changed it from %q to %q", speed, got)
+	}
+
 	// an invalid setting: the server's error shows, nothing changes
 	lr := eval[string](p, `document.getElementById('lr').value`)
 	p.do("type an invalid learning rate", chromedp.SetValue(chromedp.ID("lr"), "-1"),

@@ -119,9 +119,9 @@ func TestColoursSameOnEveryScreen(t *testing.T) {
 			t.Errorf("%s, %s: %s: pixel hash %d after scrolling, %d before", mode.rng, mode.outliers, sel, after, before)
 		}
 		desc := eval[string](small, `document.querySelector('.col[data-layer="4"] .legend .legend-desc').textContent`)
-		want := []string{"scale: whole tensor, sample 0", "99th percentile of |x| > 0 = "}
+		want := []string{"scale from the whole tensor, sample 0", ", the 99th percentile of |x| > 0"}
 		if mode.rng == "map" {
-			want = []string{"scale: each whole map's own values, sample 0", "symmetric log"}
+			want = []string{"scale from each whole map's own values, sample 0", "symmetric log"}
 		}
 		for _, w := range want {
 			if !strings.Contains(desc, w) {

@@ -221,10 +221,10 @@ func TestScrolledMapsAreFinite(t *testing.T) {
 	if tt.Stats == nil {
 		t.Fatalf("layer %d act: no colour-scale statistics in the header", layer)
 	}
-	if want := "scale: whole tensor, sample 0"; !strings.Contains(desc, want) {
+	if want := "scale from the whole tensor, sample 0"; !strings.Contains(desc, want) {
 		t.Errorf("legend %q does not say its scale is of the whole tensor (%q)", desc, want)
 	}
-	if m := regexp.MustCompile(`99th percentile of \|x\| > 0 = ([−-]?\d+(\.\d+)?(e[−-]?\d+)?)`).FindStringSubmatch(desc); m == nil {
+	if m := regexp.MustCompile(`clamped at ±?([−-]?\d+(\.\d+)?(e[−-]?\d+)?), the 99th percentile of \|x\| > 0`).FindStringSubmatch(desc); m == nil {
 		t.Errorf("legend %q does not give the clamp's percentile", desc)
 	} else if g, _ := strconv.ParseFloat(strings.ReplaceAll(m[1], "−", "-"), 64); math.Abs(g-float64(tt.Stats.P99Abs)) > 0.005*float64(tt.Stats.P99Abs) {
 		t.Errorf("legend %q: percentile %s, want the header's %v (the whole tensor's)", desc, m[1], tt.Stats.P99Abs)

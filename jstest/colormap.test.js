@@ -180,3 +180,14 @@ test('reused scratch buffers do not carry values from one call to the next', () 
   assert.equal(first.p99, 98);
   assert.deepEqual(second, stats([new Float32Array([5, -5])]));
 });
+
+test("a legend's description says first what the scale was computed from, and its number", async () => {
+  const { describe } = await import('../static/js/render/legend.js');
+  const st = { sample: 'sample 0', dead: 0 };
+  const clamp = describe(makeScale(server(-0.05, 0.04, 0.0394, 0), { diverging: true, mode: 'clamp' }), false, st);
+  assert.match(clamp, /^scale from the whole tensor, sample 0 · linear, clamped at ±0\.0394, the 99th percentile of \|x\| > 0 · diverging, 0 = white$/);
+  const full = describe(makeScale(server(0, 0.902, 0.9, 0), { diverging: false, mode: 'full' }), false, st);
+  assert.match(full, /^scale from the whole tensor, sample 0 · linear, full range, max \|x\| = 0\.902 · sequential, 0 = darkest$/);
+  const perMap = describe(makeScale(server(-1, 1, 0.9, 0.1), { diverging: true, mode: 'symlog' }), true, { sample: '', dead: 2 });
+  assert.match(perMap, /^scale from each whole map's own values · symmetric log \(linear within ±0\.1\) · diverging, 0 = white · 2 maps all zero$/);
+});

@@ -156,15 +156,20 @@ export function makeScale(st, opts) {
     out[o] = table[i]; out[o + 1] = table[i + 1]; out[o + 2] = table[i + 2];
   };
   const ticks = diverging ? [lo, 0, hi] : [lo, (lo + hi) / 2, hi];
-  let describe = `${diverging ? 'diverging, 0 = white' : lo === 0 ? 'sequential, 0 = darkest' : 'sequential'} · ${MODES[mode]}`;
+  // the legend's words: how colours read, and how values become colours
+  const words = {
+    palette: diverging ? 'diverging, 0 = white' : lo === 0 ? 'sequential, 0 = darkest' : 'sequential',
+    mode: MODES[mode],
+  };
   if (sl) {
     if (diverging) ticks.splice(1, 1, -sl.c, 0, sl.c);
     else ticks.splice(1, 1, lo + sl.c);
-    describe += ` (linear within ${diverging ? '±' : ''}${fmtShort(sl.c)})`;
+    words.mode += ` (linear within ${diverging ? '±' : ''}${fmtShort(sl.c)})`;
   }
+  const describe = `${words.palette} · ${words.mode}`;
   return {
     diverging, mode, lo, hi, t, rgb, ticks, approx: !!opts.approx, nonfinite: st.nonfinite, symlog: sl, describe,
-    palette, p99abs: clampAt,
+    words, palette, p99abs: clampAt,
   };
 }
 

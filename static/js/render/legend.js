@@ -74,7 +74,10 @@ export function setLegendEmpty(lg, history) {
 }
 
 function setLegendText(lg, desc, range) {
-  if (lg.desc.textContent !== desc) lg.desc.textContent = desc;
+  if (lg.desc.textContent !== desc) {
+    lg.desc.textContent = desc;
+    lg.desc.title = desc;
+  }
   if (lg.range.textContent !== range) lg.range.textContent = range;
 }
 
@@ -108,20 +111,24 @@ export function setLegend(lg, scale, perMap, st) {
   setLegendText(lg, describe(scale, perMap, st), rangeText(st, approx));
 }
 
-// describe says how values map to colours and what the scale's numbers were
-// computed from: always the whole tensor (or each whole map) of the sample
-// shown, by the server, whatever part of it is on this screen.
+// describe says what the scale's numbers were computed from (always the
+// whole tensor, or each whole map, of the sample shown, by the server,
+// whatever part of it is on this screen), then how values map to colours:
+// the first words are the ones a legend's few lines must show.
 export function describe(scale, perMap, st) {
-  let d = scale.describe;
   const of = st.sample ? `, ${st.sample}` : '';
+  const w = scale.words;
+  let d;
   if (perMap) {
-    d += ` · scale: each whole map's own values${of}`;
+    d = `scale from each whole map's own values${of} · ${w.mode}`;
   } else {
-    d += ` · scale: whole tensor${of}`;
-    if (scale.mode === 'clamp') d += ` · 99th percentile of |x| > 0 = ${fmtShort(scale.p99abs)}`;
-    else if (scale.symlog) d += ' · threshold: 10th percentile of |x| > 0';
-    else d += ` · max |x| = ${fmtShort(Math.max(Math.abs(scale.lo), Math.abs(scale.hi)))}`;
+    d = `scale from the whole tensor${of} · `;
+    const pm = scale.diverging ? '±' : '';
+    if (scale.mode === 'clamp') d += `linear, clamped at ${pm}${fmtShort(scale.p99abs)}, the 99th percentile of |x| > 0`;
+    else if (scale.symlog) d += `symmetric log, linear within ${pm}${fmtShort(scale.symlog.c)}, the 10th percentile of |x| > 0`;
+    else d += `linear, full range, max |x| = ${fmtShort(Math.max(Math.abs(scale.lo), Math.abs(scale.hi)))}`;
   }
+  d += ` · ${w.palette}`;
   if (st.dead) d += ` · ${st.dead} map${st.dead === 1 ? '' : 's'} all zero`;
   if (scale.approx) d += ' · ≈ 8-bit while playing';
   return d;
