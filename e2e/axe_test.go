@@ -93,6 +93,13 @@ func TestAxe(t *testing.T) {
 		}
 	}
 	add(checkAxe(t, p, "the lab"))
+	// the skip link, in the header's landmark, shows when it has the focus
+	p.do("focus the skip link", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0); document.querySelector('a.skip').focus()`))
+	if !eval[bool](p, `(() => { const a = document.querySelector('a.skip'), r = a.getBoundingClientRect();
+		return r.left >= 0 && r.top >= 0 && document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === a; })()`) {
+		t.Errorf("the focused skip link is not visible: %v", rectOf(p, "a.skip"))
+	}
+	p.do("leave the skip link", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
 	// the drill-down of a cell and the layer focus view
 	p.do("bring conv 1 on screen", chromedp.Evaluate[chromedp.Void](`document.querySelector('.col[data-layer="0"] canvas[data-testid=act-map]').scrollIntoView({ block: 'center' })`))
 	x, y := cellPoint(p, `.col[data-layer="0"] canvas[data-testid=act-map]`, 1, 1)

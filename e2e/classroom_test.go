@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,9 @@ func TestClassroomInBrowser(t *testing.T) {
 	student.do("join", chromedp.Click(chromedp.CSS(`[data-testid=join-submit]`)))
 	waitAfterNavigation(student, "the room page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'viewer'`)
 	student.waitFor("the room's state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	// a student's page opens drawn: conv 1's feature maps of the probe
+	// image, before the teacher has stepped
+	student.waitFor("conv 1's first feature map drawn on the student's page", fmt.Sprintf(`%s(%q)`, colouredJS, mapSel(0, "act-map", 0)))
 	teacher.waitFor("one student counted", `document.getElementById('room-viewers').textContent === '1'`)
 	if got := eval[string](teacher, `document.querySelector("[data-testid=room-role]").textContent`); !strings.HasSuffix(got, "1 student watching") {
 		t.Errorf("owner's bar = %q, want it to end in \"1 student watching\"", got)
@@ -87,6 +91,7 @@ func TestClassroomInBrowser(t *testing.T) {
 	student.waitFor("the fork's state", `/step 1$/.test(document.getElementById('phase').textContent)`)
 	student.waitFor("the sample caption", `document.querySelector('.sample-info').textContent !== ''`)
 	// a fork opens drawn: the probe image's forward pass until its first batch
+	student.waitFor("conv 1's first feature map drawn in the fork", fmt.Sprintf(`%s(%q)`, colouredJS, mapSel(0, "act-map", 0)))
 	if got := eval[string](student, `document.querySelector('.sample-info').textContent`); !strings.HasPrefix(got, "no batch yet") && !strings.HasPrefix(got, "probe image") {
 		t.Errorf("fork's sample caption = %q, want \"no batch yet …\" or the probe image's", got)
 	}
