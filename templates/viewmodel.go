@@ -1,5 +1,7 @@
 package templates
 
+import "strings"
+
 // Option is one choice of a <select>.
 type Option struct {
 	Value    string
@@ -49,4 +51,15 @@ type Lab struct {
 type LabConfig struct {
 	WS      string `json:"ws"`      // websocket path, "/ws"
 	Version string `json:"version"` // build version
+}
+
+// optHas reports whether a field for the optimizers opts ("all" or names
+// separated by spaces) belongs to optimizer opt.
+func optHas(opts, opt string) bool {
+	for _, o := range strings.Fields(opts) {
+		if o == "all" || o == opt {
+			return true
+		}
+	}
+	return false
 }
