@@ -226,7 +226,7 @@ func keepsFinite(l Layer) bool {
 }
 
 // layerName is layer i's name, e.g. "conv 2".
-func (t *Trainer) layerName(i int) string { return t.Layers()[i].Name }
+func (t *Trainer) layerName(i int) string { return t.infos[i].Name }
 
 // allFinite reports whether every x is finite, in one pass: x − x is 0 for
 // a finite x and NaN for ±Inf and NaN, and a NaN stays NaN through any sum

@@ -60,7 +60,7 @@ func (t *Trainer) Trace(opt TraceOptions) *Trace {
 		tr.Loss = src.loss.PerSample[sample]
 		tr.Prediction = argmax(tr.Probs)
 	}
-	infos := t.Layers()
+	infos := t.infos
 	tr.Layers = make([]LayerTrace, len(t.layers))
 	for i, info := range infos {
 		lt := LayerTrace{Index: i, Kind: info.Kind, Spec: info.Spec, Name: info.Name,

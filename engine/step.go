@@ -52,7 +52,7 @@ func (t *Trainer) PhaseLabel(p Phase) string {
 			dir = "backward"
 		}
 		if p.Layer >= 0 && p.Layer < len(t.layers) {
-			return dir + " · " + t.Layers()[p.Layer].Name
+			return dir + " · " + t.infos[p.Layer].Name
 		}
 		return dir
 	case PhaseLoss:

@@ -87,7 +87,8 @@ type Trainer struct {
 	data    Data
 	specs   []LayerSpec
 	layers  []Layer
-	params  [][]*Param // per layer
+	infos   []LayerInfo // the layers described (Layers), shared, never changed
+	params  [][]*Param  // per layer
 	loss    SoftmaxCrossEntropy
 	in      Shape // (C, H, W)
 	cost    Cost  // per image
@@ -213,6 +214,7 @@ func (t *Trainer) setLayers(layers []Layer) {
 	t.outs = make([]*Tensor, len(layers))
 	t.gradOuts = make([]*Tensor, len(layers))
 	t.gradIns = make([]*Tensor, len(layers))
+	t.infos = layerInfos(layers, t.params)
 }
 
 // ResetSeed sets the seed and resets.
@@ -354,15 +356,30 @@ func (t *Trainer) EpochProgress() float64 {
 // Diverged returns the *DivergedError that stopped training, or nil.
 func (t *Trainer) Diverged() error { return t.diverged }
 
-// Layers describes the network's layers.
+// Layers describes the network's layers: a copy the caller may keep.
 func (t *Trainer) Layers() []LayerInfo {
-	infos := make([]LayerInfo, len(t.layers))
+	infos := slices.Clone(t.infos)
+	for i := range infos {
+		in := &infos[i]
+		in.InShape, in.OutShape = slices.Clone(in.InShape), slices.Clone(in.OutShape)
+		in.ParamShapes = slices.Clone(in.ParamShapes)
+		for j := range in.ParamShapes {
+			in.ParamShapes[j] = slices.Clone(in.ParamShapes[j])
+		}
+	}
+	return infos
+}
+
+// layerInfos describes layers with their parameters: made once for a
+// network (setLayers), shared by every trace and label, never changed.
+func layerInfos(layers []Layer, params [][]*Param) []LayerInfo {
+	infos := make([]LayerInfo, len(layers))
 	counts := map[string]int{}
-	for i, l := range t.layers {
+	for i, l := range layers {
 		counts[l.Kind()]++
 		info := LayerInfo{Index: i, Kind: l.Kind(), Spec: l.String(), Name: fmt.Sprintf("%s %d", l.Kind(), counts[l.Kind()]),
 			InShape: slices.Clone(l.InShape()), OutShape: slices.Clone(l.OutShape())}
-		for _, p := range t.params[i] {
+		for _, p := range params[i] {
 			info.ParamShapes = append(info.ParamShapes, slices.Clone(p.Value.Shape))
 		}
 		infos[i] = info

@@ -77,12 +77,7 @@ func (s *session) command(m *sessionMsg) {
 			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, "class: only a room has a class"))
 			return
 		}
-		if err := s.srv.classAction(s.room, m.args); err != nil { // dashboard.go
-			c.reply(protocol.ErrorReply(m.id, protocol.CodeInvalid, err.Error()))
-			return
-		}
-		s.srv.clusterClass(s.room, m.args) // the students of other replicas (cluster_dashboard.go)
-		c.reply(protocol.Ack(m.id))
+		c.reply(s.srv.classReply(s.room, m.id, m.args)) // dashboard.go
 	case protocol.CmdUndo:
 		s.undoLast(m) // undo.go
 	case protocol.CmdPrompt, protocol.CmdReveal, protocol.CmdPromptClose:

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -287,14 +288,19 @@ func (c *client) classCommand(m *protocol.ClientMsg) bool {
 		c.reply(refuseForbidden().reply(m.ID))
 		return true
 	}
-	args := m.Arguments()
-	if err := c.srv.classAction(room, args); err != nil {
-		c.reply(protocol.ErrorReply(m.ID, protocol.CodeInvalid, err.Error()))
-		return true
-	}
-	c.srv.clusterClass(room, args) // the students of other replicas (cluster_dashboard.go)
-	c.reply(protocol.Ack(m.ID))
+	c.reply(c.srv.classReply(room, m.ID, m.Arguments()))
 	return true
+}
+
+// classReply carries out a class action of the room's owner, tells the
+// students of other replicas (cluster_dashboard.go), and returns the reply
+// to the command id: its acknowledgement, or what to tell the owner.
+func (s *Server) classReply(room *Room, id json.RawMessage, args protocol.CmdArgs) []byte {
+	if err := s.classAction(room, args); err != nil {
+		return protocol.ErrorReply(id, protocol.CodeInvalid, err.Error())
+	}
+	s.clusterClass(room, args)
+	return protocol.Ack(id)
 }
 
 // classAction carries out a "class" command of the room's owner (its
@@ -304,19 +310,9 @@ func (s *Server) classAction(room *Room, args protocol.CmdArgs) error {
 		return fmt.Errorf("class: action must be one of %s", strings.Join(protocol.ClassActions, ", "))
 	}
 	g := &room.roster
-	back := func(st *student, message string) {
-		b := protocol.Marshal(protocol.Class{Type: protocol.TypeClass, V: protocol.Version, Action: "back", To: "/r/" + room.Code, Message: message})
-		for c := range st.forkPage {
-			c.mb.reply(b)
-		}
-	}
 	switch *args.Action {
 	case protocol.ClassBringBack:
-		g.mu.Lock()
-		for _, st := range g.byID {
-			back(st, msgBroughtBack)
-		}
-		g.mu.Unlock()
+		s.bringBack(room, msgBroughtBack) // prompt_session.go
 		return nil
 	case protocol.ClassLockForks, protocol.ClassAllowForks:
 		g.mu.Lock()
@@ -337,7 +333,7 @@ func (s *Server) classAction(room *Room, args protocol.CmdArgs) error {
 	fork := st.fork
 	st.fork, st.stats = nil, nil
 	if *args.Action == protocol.ClassEndFork {
-		back(st, msgForkEnded)
+		st.sendBack(backMessage(room, msgForkEnded))
 	} else { // remove
 		st.removed = true
 		bye := protocol.Bye(msgRemoved)

@@ -262,14 +262,25 @@ func (s *session) promptHold(m *sessionMsg) error {
 
 // bringBack sends every student's fork page back to the room, saying why.
 func (s *Server) bringBack(room *Room, message string) {
-	b := protocol.Marshal(protocol.Class{Type: protocol.TypeClass, V: protocol.Version, Action: "back", To: "/r/" + room.Code, Message: message})
+	b := backMessage(room, message)
 	g := &room.roster
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, st := range g.byID {
-		for c := range st.forkPage {
-			c.mb.reply(b)
-		}
+		st.sendBack(b)
+	}
+}
+
+// backMessage tells a fork's page to go back to the room, saying why.
+func backMessage(room *Room, message string) []byte {
+	return protocol.Marshal(protocol.Class{Type: protocol.TypeClass, V: protocol.Version, Action: "back", To: "/r/" + room.Code, Message: message})
+}
+
+// sendBack sends b (backMessage) to the student's fork pages; the caller
+// holds the roster's lock.
+func (st *student) sendBack(b []byte) {
+	for c := range st.forkPage {
+		c.mb.reply(b)
 	}
 }
 
