@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"slices"
@@ -434,5 +435,24 @@ func TestInitSchemes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLayersIsACopy: the layers' description is made once and shared by
+// every trace; what Layers returns is the caller's to change.
+func TestLayersIsACopy(t *testing.T) {
+	tr := toyTrainer(t, sgdHyper(3))
+	a := tr.Layers()
+	want := fmt.Sprint(a)
+	a[0].Name, a[0].InShape[0], a[0].ParamShapes[0][0] = "changed", -1, -1
+	if got := fmt.Sprint(tr.Layers()); got != want {
+		t.Errorf("Layers after changing a copy = %s, want %s", got, want)
+	}
+	tr.ResetSeed(4)
+	if got := fmt.Sprint(tr.Layers()); got != want {
+		t.Errorf("Layers after a reset = %s, want %s", got, want)
+	}
+	if got := tr.PhaseLabel(Phase{PhaseForward, 0}); !strings.Contains(got, tr.Layers()[0].Name) {
+		t.Errorf("label of the first phase %q does not name the first layer %q", got, tr.Layers()[0].Name)
 	}
 }
