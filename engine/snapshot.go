@@ -290,3 +290,21 @@ func (t *Trainer) EvalTest(max int) float64 {
 	t.metrics.recordTest(acc, t.step)
 	return acc
 }
+
+// ParamViews calls f for each parameter of each layer, in order: the
+// layer's index, whether it is a bias, its value and the current step's
+// gradient of it (nil until the step's backward pass has reached the
+// layer), as a Borrow trace would carry them but without building one:
+// views of the trainer's buffers, to be read before the next phase.
+func (t *Trainer) ParamViews(f func(layer int, bias bool, value, grad *Tensor)) {
+	for i, ps := range t.params {
+		bwd := t.progress > 2*len(t.layers)-i
+		for _, p := range ps {
+			var g *Tensor
+			if bwd {
+				g = p.Grad
+			}
+			f(i, p.IsBias, p.Value, g)
+		}
+	}
+}

@@ -246,8 +246,6 @@ func (h *timeline) record(t *engine.Trainer, step int) {
 	}
 	// the batch's gradients and the weights: views of the trainer's
 	// buffers, copied at once
-	tr := t.Trace(engine.TraceOptions{Borrow: true,
-		Skip: engine.TraceMaps | engine.TraceGradOutput | engine.TraceGradInput | engine.TraceDeltas | engine.TraceOptState})
 	m := t.Metrics()
 	*sn = tlSnap{step: step, loss: m.LastLoss, acc: m.TrainAcc, probe: h.probeOf(t), data: sn.data}
 	l := h.layout
@@ -258,18 +256,20 @@ func (h *timeline) record(t *engine.Trainer, step int) {
 		}
 		copy(sn.data[sp.off:sp.off+sp.size()], x.Data)
 	}
-	sn.grads = hasGrads(tr)
-	for i := range l.layers {
-		ls, lt := &l.layers[i], &tr.Layers[i]
-		if ls.hasW {
-			put(ls.w, lt.Weights)
-			put(ls.dw, lt.GradWeights)
+	t.ParamViews(func(i int, bias bool, value, grad *engine.Tensor) {
+		ls := &l.layers[i]
+		if grad != nil {
+			sn.grads = true
 		}
-		if ls.hasBias {
-			put(ls.b, lt.Bias)
-			put(ls.db, lt.GradBias)
+		switch {
+		case bias && ls.hasBias:
+			put(ls.b, value)
+			put(ls.db, grad)
+		case !bias && ls.hasW:
+			put(ls.w, value)
+			put(ls.dw, grad)
 		}
-	}
+	})
 	h.snaps = append(h.snaps, sn)
 	h.thin(step)
 }
@@ -292,16 +292,6 @@ func (h *timeline) probeOf(t *engine.Trainer) *tlProbe {
 	}
 	h.spareProbe = nil
 	return &tlProbe{x: x, label: label}
-}
-
-// hasGrads reports whether the trace carries the batch's dL/dW.
-func hasGrads(tr *engine.Trace) bool {
-	for i := range tr.Layers {
-		if tr.Layers[i].GradWeights != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // thin drops what the history no longer keeps at step now, halving the
