@@ -230,10 +230,17 @@ func shootAt(t *testing.T, q *labPage, base string, w, h int64, dir string) {
 	t.Helper()
 	q.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=5&batch=8&speed=step"))
 	q.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
+	where := fmt.Sprintf("the lab at %d×%d", w, h)
+	// opening moved nothing: no layout shift from the first paint to the
+	// network drawn (every entry since the load, buffered)
+	q.waitFor("the network drawn", `Number(document.body.dataset.framesDrawn || 0) > 0`)
+	observeShifts(q)
+	if r := eval[shiftReport](q, `window.__shift`); r.SumSinceLoad > 0.001 {
+		t.Errorf("%s: layout shift %g while the page opened, want 0: %+v", where, r.SumSinceLoad, r.LoadEntries)
+	}
 	q.click("step-batch")
 	q.waitFor("a step", `document.getElementById('step-count').textContent === '1'`)
 	stepTo(q, "backward · conv 2")
-	where := fmt.Sprintf("the lab at %d×%d", w, h)
 	pageFits(t, q, where)
 	if hdr := eval[float64](q, `document.querySelector('.topbar').getBoundingClientRect().height`); hdr > 0.3*float64(h) {
 		t.Errorf("%s: header %.0f px", where, hdr)
