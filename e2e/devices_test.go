@@ -101,6 +101,9 @@ func TestPhoneTouch(t *testing.T) {
 	if len(first) < 3 || !strings.Contains(first[2], "row 2, column 3") {
 		t.Errorf("tooltip after a tap on row 2, column 3: %q", first)
 	}
+	if tr := rectOf(q, "#tooltip"); tr[0] < 0 || tr[0]+tr[2] > 390.5 {
+		t.Errorf("the tooltip spans x %.0f…%.0f on a 390 px screen", tr[0], tr[0]+tr[2])
+	}
 	q.waitFor("the drill-down", `!document.getElementById('explain').hidden && document.getElementById('explain').dataset.state === 'answered'`)
 	if got := eval[string](q, `document.querySelector('[data-testid=explain-total]').textContent`); got != first[0] {
 		t.Errorf("drill-down total %q, tooltip %q: want the tapped cell's value in both", got, first[0])
@@ -123,6 +126,16 @@ func TestPhoneTouch(t *testing.T) {
 	cur := rectOf(q, "#cell-cursor")
 	if !(cur[0] <= x2 && x2 <= cur[0]+cur[2] && cur[1] <= y2 && y2 <= cur[1]+cur[3]) {
 		t.Errorf("cell cursor at %v, the second tap at (%.0f, %.0f)", cur, x2, y2)
+	}
+	// the last column of the map on the right (channel 1): its tooltip, too
+	// wide for either side of the finger on a phone, stays on the screen
+	right := mapSel(0, "act-map", 1)
+	last := eval[int](q, fmt.Sprintf(`document.querySelector(%q).width - 1`, right))
+	x3, y3 := cellPoint(q, right, 4, last)
+	q.do("tap the right map's last column", chromedp.TapXY(x3, y3))
+	q.waitFor("the tooltip of the last column", fmt.Sprintf(`(document.querySelectorAll('#tooltip > div')[2]?.textContent || '').includes('row 4, column %d')`, last))
+	if tr := rectOf(q, "#tooltip"); tr[0] < 0 || tr[0]+tr[2] > 390.5 {
+		t.Errorf("after a tap on the right map's last column (x %.0f) the tooltip spans x %.0f…%.0f on a 390 px screen", x3, tr[0], tr[0]+tr[2])
 	}
 	q.do("close the drill-down", chromedp.Evaluate[chromedp.Void](`document.querySelector('#explain button.close, #explain [data-testid=explain-close]')?.click()`))
 
@@ -254,6 +267,10 @@ func shootAt(t *testing.T, q *labPage, base string, w, h int64, dir string) {
 	q.waitFor("every map on screen drawn", mapsOnScreenDrawn(2))
 	if s := painted(q, ".col[data-layer='0'] canvas[data-testid=act-map]"); s.Distinct < 3 {
 		t.Errorf("%s: conv 1's maps %+v, want them drawn", where, s)
+	}
+	// every legend's range shows whole (both ends), in the narrowest column
+	if cut := eval[[]string](q, `[...document.querySelectorAll('#strip .legend-range')].filter((e) => e.textContent && (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1)).map((e) => e.textContent)`); len(cut) > 0 {
+		t.Errorf("%s: legend ranges cut: %q", where, cut)
 	}
 	n := eval[[]int](q, `(() => { const on = [...document.querySelectorAll('#strip canvas.map')].filter((c) => { const r = c.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }); return [on.length, on.filter((c) => { const r = c.getBoundingClientRect(); return r.top < 0 || r.bottom > innerHeight; }).length]; })()`)
 	t.Logf("%s: %d maps on screen (%d of them partly), all drawn", where, n[0], n[1])

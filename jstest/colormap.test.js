@@ -189,5 +189,7 @@ test("a legend's description says first what the scale was computed from, and it
   const full = describe(makeScale(server(0, 0.902, 0.9, 0), { diverging: false, mode: 'full' }), false, st);
   assert.match(full, /^scale from the whole tensor, sample 0 · linear, full range, max \|x\| = 0\.902 · sequential, 0 = darkest$/);
   const perMap = describe(makeScale(server(-1, 1, 0.9, 0.1), { diverging: true, mode: 'symlog' }), true, { sample: '', dead: 2 });
-  assert.match(perMap, /^scale from each whole map's own values · symmetric log \(linear within ±0\.1\) · diverging, 0 = white · 2 maps all zero$/);
+  assert.match(perMap, /^scale from each whole map's own values · symmetric log \(linear within ±0\.1\) · 2 maps all zero · diverging, 0 = white$/);
+  const playing = describe(makeScale(server(-1, 1, 0.9, 0), { diverging: true, mode: 'clamp', approx: true }), false, st);
+  assert.match(playing, /^≈ 8-bit while playing · scale from the whole tensor, sample 0 · /);
 });

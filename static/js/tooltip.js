@@ -34,6 +34,9 @@ export function showTooltip(app, canvas, ev) {
   let y = ev.clientY + PAD;
   if (x + r.width > innerWidth - 4) x = ev.clientX - r.width - PAD;
   if (y + r.height > innerHeight - 4) y = ev.clientY - r.height - PAD;
+  // on a narrow screen neither side may hold it: it stays within the screen
+  x = Math.max(4, Math.min(x, innerWidth - 4 - r.width));
+  y = Math.max(4, y);
   tip.style.transform = `translate(${Math.round(x)}px, ${Math.round(y)}px)`;
 }
 

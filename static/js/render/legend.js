@@ -78,7 +78,10 @@ function setLegendText(lg, desc, range) {
     lg.desc.textContent = desc;
     lg.desc.title = desc;
   }
-  if (lg.range.textContent !== range) lg.range.textContent = range;
+  if (lg.range.textContent !== range) {
+    lg.range.textContent = range;
+    lg.range.title = range;
+  }
 }
 
 // setLegend shows a scale: perMap is true when each map has its own range
@@ -118,20 +121,18 @@ export function setLegend(lg, scale, perMap, st) {
 export function describe(scale, perMap, st) {
   const of = st.sample ? `, ${st.sample}` : '';
   const w = scale.words;
-  let d;
+  let d = scale.approx ? '≈ 8-bit while playing · ' : '';
   if (perMap) {
-    d = `scale from each whole map's own values${of} · ${w.mode}`;
+    d += `scale from each whole map's own values${of} · ${w.mode}`;
   } else {
-    d = `scale from the whole tensor${of} · `;
+    d += `scale from the whole tensor${of} · `;
     const pm = scale.diverging ? '±' : '';
     if (scale.mode === 'clamp') d += `linear, clamped at ${pm}${fmtShort(scale.p99abs)}, the 99th percentile of |x| > 0`;
     else if (scale.symlog) d += `symmetric log, linear within ${pm}${fmtShort(scale.symlog.c)}, the 10th percentile of |x| > 0`;
     else d += `linear, full range, max |x| = ${fmtShort(Math.max(Math.abs(scale.lo), Math.abs(scale.hi)))}`;
   }
-  d += ` · ${w.palette}`;
   if (st.dead) d += ` · ${st.dead} map${st.dead === 1 ? '' : 's'} all zero`;
-  if (scale.approx) d += ' · ≈ 8-bit while playing';
-  return d;
+  return `${d} · ${w.palette}`; // last: the bar and its ticks show it too
 }
 
 function rangeText(st, approx) {
