@@ -5,6 +5,7 @@ import (
 	"html"
 	"net"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -212,4 +213,25 @@ func TestPranksterBehindNATDoesNotStopTheClass(t *testing.T) {
 	// The class still reconnects.
 	c := dialPath(t, nat.ws, ts, "/ws/room/"+room.Code, nil)
 	c.expect("welcome", nil)
+}
+
+// TestWrongCodeKeepsTheName: a mistyped code is said on the join page,
+// which shows back both the code and the name typed, so the student
+// fixes the code without typing the name again.
+func TestWrongCodeKeepsTheName(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	room := newRoom(t, srv, "")
+	wrong := "222222"
+	if wrong == room.Code {
+		wrong = "333333"
+	}
+	p := newFrom("127.0.0.40").get(t, ts, "/join?code="+wrong+"&nick="+url.QueryEscape("Ana <3"))
+	if !strings.Contains(p.body, html.EscapeString(msgNoRoom)) {
+		t.Fatalf("wrong code: status %d, want the page saying no room has it", p.status)
+	}
+	for _, want := range []string{`value="` + wrong + `"`, `value="Ana &lt;3"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the join page after a wrong code lacks %s", want)
+		}
+	}
 }

@@ -13,10 +13,11 @@ import (
 // limits); these methods build the pages of its decisions.
 
 // Join renders the join page with the given HTTP status: the code typed
-// (shown back) and why looking it up failed, both "" for a blank page.
+// (shown back, with the name typed in the request's "nick") and why
+// looking it up failed, both "" for a blank page.
 func (s *Site) Join(w http.ResponseWriter, r *http.Request, status int, typed, message string) {
 	s.render(w, r, status, templates.JoinPage(templates.Join{Version: s.cfg.Version,
-		Code: typed, Message: message, NeedKey: s.cfg.RoomKeyRequired, Lessons: s.cfg.Lessons}))
+		Code: typed, Nick: r.URL.Query().Get("nick"), Message: message, NeedKey: s.cfg.RoomKeyRequired, Lessons: s.cfg.Lessons}))
 }
 
 // CreateRoomFailed renders the join page with the given HTTP status and why
