@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/backpropviz/backpropviz/protocol"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // overlaps lists, on the page p, the field messages shown that overlap
@@ -57,6 +59,18 @@ func TestFieldMessagesInFlow(t *testing.T) {
 	// the value kept typed back: its message goes; an accepted value: its message goes
 	typeInto(p, "lr", before)
 	p.waitFor("lr's message gone", `document.getElementById('lr-msg').textContent === ''`)
+	// a refused value sent with Enter, the field keeping the focus: the
+	// field shows the value in effect at once, as its message says
+	x, y := center(p, "lr")
+	p.do("type -2 into lr and press Enter", chromedp.MouseClickXY(x, y),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('lr').select()`),
+		chromedp.KeyEvent("-2"), chromedp.KeyEvent(kb.Enter))
+	p.waitFor("the refusal of -2 under lr", `document.getElementById('lr-msg').textContent.includes('-2')`)
+	if got := eval[[]string](p, `[document.getElementById('lr').value, document.activeElement.id]`); got[0] != before || got[1] != "lr" {
+		t.Errorf("after a refused lr sent with Enter the field shows %q (focus on %q), want the value in effect %q, focused", got[0], got[1], before)
+	}
+	typeInto(p, "lr", before)
+	p.waitFor("lr's message gone again", `document.getElementById('lr-msg').textContent === ''`)
 	typeInto(p, "beta1", "0.8")
 	waitHyper(p, tap, "β1 0.8", func(h protocol.Hyper) bool { return h.Beta1 == 0.8 })
 	p.waitFor("β1's message gone", `document.getElementById('beta1-msg').textContent === ''`)

@@ -57,9 +57,17 @@ export function handleMessage(app, msg) {
       // a refused spec stays in its field, as typed, to be corrected
       if (msg.id !== undefined && msg.id === pending.spec.id) pending.spec.id = 0;
       // a refused hyperparameter: the server's message under its field
+      // and the value in effect in it at once, though it has the focus
+      // (Enter keeps it there): the field never shows a value not in effect
       if (pending.fields.has(msg.id)) {
         const f = pending.fields.get(msg.id);
-        showFieldMessage(f, msg.message || 'refused', HYPER_NUMBER.has(f) ? valueInEffect(app, f) : undefined);
+        const kept = HYPER_NUMBER.has(f) ? valueInEffect(app, f) : undefined;
+        showFieldMessage(f, msg.message || 'refused', kept);
+        const e = document.getElementById(f);
+        if (e && kept !== undefined && kept !== null) {
+          e.value = String(kept);
+          if (document.activeElement === e) e.select(); // typing replaces it
+        }
         pending.fields.delete(msg.id);
       }
       syncControls(app); // nothing changed: show the values in effect again
