@@ -152,3 +152,29 @@ func TestQuestionCardMinimizes(t *testing.T) {
 	owner.waitFor("the new question whole", `document.querySelector('[data-testid=prompt]').dataset.min === 'false'`)
 	owner.checkClean()
 }
+
+// TestOwnerPageShowsTheNetwork: at 1280×720 (a projector) a room's owner
+// page, under its room bar and the lab's header and controls, starts the
+// network in the first screen: the optimizer's group starts folded, and
+// the bar's folded parts share a line. (Its maps come into view with the
+// first phase: the page follows the lesson.)
+func TestOwnerPageShowsTheNetwork(t *testing.T) {
+	srv, base := startServer(t)
+	room := createRoom(t, srv, "projector")
+	p := openBrowser(t, 1280, 720)
+	p.do("open the room as its owner", chromedp.Navigate(base+"/r/"+room.Code+"?owner="+room.OwnerToken()))
+	p.waitFor("the owner's page", `document.querySelector('[data-testid=room-bar]')?.dataset.role === 'owner' && /step 0$/.test(document.getElementById('phase').textContent)`)
+	p.waitFor("the network drawn", `Number(document.body.dataset.framesDrawn || 0) > 0`)
+	if open := eval[bool](p, `document.querySelector('[data-testid=group-optimizer]').open`); open {
+		t.Errorf("the optimizer's group is open on the owner's page")
+	}
+	// (here the bar also says students cannot reach a server on loopback)
+	if r := rectOf(p, `#strip .col[data-layer="0"] .col-head, #strip .col[data-layer="0"] h2, #strip .col[data-layer="0"]`); r[1]+60 > 720 {
+		t.Errorf("conv 1's column starts at y %.0f: its heading is not in the first 720 px of the owner's page", r[1])
+	}
+	t.Logf("owner's page at 1280×720: the network starts at y %.0f", rectOf(p, "#strip")[1])
+	// a click opens the group, with every field of the optimizer
+	p.do("open the optimizer's group", chromedp.Click(chromedp.CSS(`[data-testid=group-optimizer] > summary`)))
+	p.waitFor("the learning rate shown", `document.getElementById('lr').getBoundingClientRect().height > 0`)
+	p.checkClean()
+}

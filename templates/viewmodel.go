@@ -28,6 +28,9 @@ type Lab struct {
 	// room): no control that would change training is shown, only what a
 	// viewer can use (the sample shown, the colours, inspecting maps).
 	Viewer bool
+	// FoldOptimizer: the optimizer's group starts folded (a room's owner
+	// page, whose room bar already takes part of a projector's screen).
+	FoldOptimizer bool
 	// NoEpoch: the session refuses "Step epoch" (a student's fork), so
 	// the page does not offer it.
 	NoEpoch bool

@@ -51,6 +51,7 @@ func (s *Site) Room(w http.ResponseWriter, r *http.Request, base, code, name, ow
 		bar.Unreachable, bar.Command, bar.Note = reach.Unreachable, reach.Command, reach.Note
 		bar.Lesson = reach.Lesson
 		bar.QR = "/r/" + code + "/qr.png"
+		vm.FoldOptimizer = true // the room bar takes part of the screen: the network stays in the first one
 	} else {
 		vm.Viewer = true
 	}
