@@ -404,20 +404,23 @@ func TestLabInBrowser(t *testing.T) {
 
 	// an invalid setting: the server's error shows, nothing changes
 	lr := eval[string](p, `document.getElementById('lr').value`)
-	p.do("type an invalid learning rate", chromedp.SetValue(chromedp.ID("lr"), "-1"),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById('lr').dispatchEvent(new Event('change'))`))
-	p.waitFor("the error message", `!document.getElementById('alert-box').hidden && document.getElementById('alert').textContent.length > 0`)
-	if msg := p.text("alert"); !strings.Contains(strings.ToLower(msg), "learning rate") {
-		t.Errorf("alert = %q, want it to name the learning rate", msg)
+	// (SetValue fires input and change, as typing and leaving the field do)
+	p.do("type an invalid learning rate", chromedp.SetValue(chromedp.ID("lr"), "-1"))
+	p.waitFor("the error message under the field", `document.getElementById('lr-msg').textContent.length > 0`)
+	if msg := p.text("lr-msg"); !strings.Contains(strings.ToLower(msg), "learning rate") {
+		t.Errorf("lr's message = %q, want it to name the learning rate", msg)
 	}
-	if role := eval[string](p, `document.getElementById('alert').getAttribute('role')`); role != "alert" {
-		t.Errorf("alert role = %q, want alert", role)
+	if role := eval[string](p, `document.getElementById('lr-msg').getAttribute('role')`); role != "alert" {
+		t.Errorf("lr's message role = %q, want alert (read out)", role)
+	}
+	// said once, under the field: not again in the alert over the maps
+	if shown := eval[bool](p, `!document.getElementById('alert-box').hidden`); shown {
+		t.Errorf("the refused learning rate is also in the alert over the maps: %q", p.text("alert"))
 	}
 	p.waitFor("the learning rate restored", fmt.Sprintf(`document.getElementById('lr').value === %q`, lr))
 
 	// an invalid spec: the error shows and the field keeps the typed text
 	// to be corrected
-	p.click("alert-close")
 	const badSpec = "conv(8,5,s1,p2) relu nosuchlayer dense(5)"
 	p.do("open the spec group", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=group-spec]').open = true`))
 	p.do("type an invalid spec", chromedp.SetValue(chromedp.ID("spec"), badSpec),

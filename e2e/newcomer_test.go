@@ -126,9 +126,12 @@ func TestTokensOutOfAddresses(t *testing.T) {
 // closed at once (×), and closes itself after some seconds.
 func TestErrorClosesItself(t *testing.T) {
 	p := openShapes(t, 1280, 800, "")
-	p.do("open the optimizer group", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('details').forEach((d) => { if (d.querySelector('#lr')) d.open = true; })`))
-	p.do("type an invalid learning rate", chromedp.SetValue(chromedp.ID("lr"), "-1"),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById('lr').dispatchEvent(new Event('change'))`))
+	// a spec the server refuses (a refused field's value is said under the
+	// field instead)
+	p.do("open the spec group", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=group-spec]').open = true`))
+	p.do("type an invalid spec", chromedp.SetValue(chromedp.ID("spec"), "conv(8,5,s1,p2) relu nosuchlayer dense(5)"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('spec').dispatchEvent(new Event('input'))`))
+	p.click("apply-spec")
 	p.waitFor("the error message", `!document.getElementById('alert-box').hidden && document.getElementById('alert').textContent.length > 0`)
 	if role := eval[string](p, `document.getElementById('alert').getAttribute('role')`); role != "alert" {
 		t.Errorf("the message's role is %q, want alert (read out as it appears)", role)

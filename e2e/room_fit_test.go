@@ -35,6 +35,9 @@ func TestRoomPagesFitAPhone(t *testing.T) {
 	for _, nick := range []string{"Ada Lovelace-Byron", "Grace Brewster Murray Hopper"} {
 		s := device(t, desk, 390, 844, true)
 		s.do("open the join page", chromedp.Navigate(base+"/join"))
+		if r := rectOf(s, ".join h1"); r[2] < 50 || r[3] < 10 {
+			t.Errorf("the join page's heading on a phone is %.0f×%.0f px: hidden", r[2], r[3])
+		}
 		s.do("type the code", chromedp.SendKeys(chromedp.CSS(`#join-code`), room.Code))
 		s.do("type a nickname", chromedp.SendKeys(chromedp.CSS(`#join-nick`), nick))
 		s.do("join", chromedp.Click(chromedp.CSS(`[data-testid=join-submit]`)))

@@ -53,7 +53,9 @@ export function handleMessage(app, msg) {
       if (msg.code === VOCAB.codeSpecChange && confirmSpecChange(app, msg)) break;
       // a divergence is shown from the state, which says the same
       // a refusal of the connection ends the page's link: it offers to start again
-      if (msg.code !== VOCAB.codeDiverged) lab.setError(msg.refusal ? { ...msg, ended: true } : msg);
+      // a refused field's message is said under the field (and read out
+      // from there), not again in the alert over the maps
+      if (msg.code !== VOCAB.codeDiverged && !pending.fields.has(msg.id)) lab.setError(msg.refusal ? { ...msg, ended: true } : msg);
       // a refused spec stays in its field, as typed, to be corrected
       if (msg.id !== undefined && msg.id === pending.spec.id) pending.spec.id = 0;
       // a refused hyperparameter: the server's message under its field
