@@ -244,12 +244,15 @@ func shootAt(t *testing.T, q *labPage, base string, w, h int64, dir string) {
 	q.do("open the lab", chromedp.Navigate(base+"/?data=shapes&seed=5&batch=8&speed=step"))
 	q.waitFor("the first state", `/step 0$/.test(document.getElementById('phase').textContent)`)
 	where := fmt.Sprintf("the lab at %d×%d", w, h)
-	// opening moved nothing: no layout shift from the first paint to the
-	// network drawn (every entry since the load, buffered)
+	// opening moved nothing the page's script fills in: the layout shift
+	// from the first paint to the network drawn (every entry since the
+	// load, buffered; see loadShiftBound)
 	q.waitFor("the network drawn", `Number(document.body.dataset.framesDrawn || 0) > 0`)
 	observeShifts(q)
-	if r := eval[shiftReport](q, `window.__shift`); r.SumSinceLoad > 0.001 {
-		t.Errorf("%s: layout shift %g while the page opened, want 0: %+v", where, r.SumSinceLoad, r.LoadEntries)
+	r := eval[shiftReport](q, `window.__shift`)
+	t.Logf("%s: layout shift while opening %g", where, r.SumSinceLoad)
+	if r.SumSinceLoad > loadShiftBound {
+		t.Errorf("%s: layout shift %g while the page opened: %+v", where, r.SumSinceLoad, r.LoadEntries)
 	}
 	q.click("step-batch")
 	q.waitFor("a step", `document.getElementById('step-count').textContent === '1'`)
