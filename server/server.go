@@ -176,6 +176,8 @@ func (s *Server) routes() chi.Router {
 	r.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	// GET / and /static/*: the lab page and the front end (package web).
 	s.site.Mount(r)
+	// Any other path: a page that says so and links to the lab and the join page.
+	r.NotFound(s.site.NotFound)
 	return r
 }
 

@@ -388,7 +388,12 @@ func TestRoutes(t *testing.T) {
 		{"/healthz", 200, "ok"},
 		{"/metrics", 200, "bpv_frames_sent_total"},
 		{"/", 200, "<html"},
-		{"/nope", 404, ""},
+		// a path with no page: a page that says so, with the path escaped,
+		// and links to the lab and the join page
+		{"/nope", 404, `data-testid="not-found"`},
+		{"/nope/%3Cb%3Ex", 404, `<code data-testid="not-found-path">/nope/&lt;b&gt;x</code>`},
+		{"/r/", 404, `href="/join"`},
+		{"/static/nope.js", 404, "not found"}, // a missing file of the front end stays plain
 	}
 	for _, tt := range tests {
 		resp, err := http.Get(ts.URL + tt.path)

@@ -100,3 +100,9 @@ func (s *Site) Fork(w http.ResponseWriter, r *http.Request, code, name string, a
 	}
 	s.render(w, r, http.StatusOK, templates.RoomPage(vm, templates.RoomBar{Code: code, Name: name, Fork: true}))
 }
+
+// NotFound renders the page of a path with no page (404), with links to
+// the lab and the join page.
+func (s *Site) NotFound(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusNotFound, templates.NotFoundPage(s.cfg.Version, r.URL.Path))
+}
