@@ -89,6 +89,7 @@ type Trainer struct {
 	layers  []Layer
 	infos   []LayerInfo // the layers described (Layers), shared, never changed
 	params  [][]*Param  // per layer
+	pcopy   *paramCopy  // CopyParams's reused state (param_copy.go), made at its first call
 	loss    SoftmaxCrossEntropy
 	in      Shape // (C, H, W)
 	cost    Cost  // per image

@@ -244,31 +244,19 @@ func (h *timeline) record(t *engine.Trainer, step int) {
 	if sn == nil {
 		sn = &tlSnap{data: make([]float64, h.layout.size)}
 	}
-	// the batch's gradients and the weights: views of the trainer's
-	// buffers, copied at once
+	// the weights and the batch's gradients, copied on every core
 	m := t.Metrics()
 	*sn = tlSnap{step: step, loss: m.LastLoss, acc: m.TrainAcc, probe: h.probeOf(t), data: sn.data}
 	l := h.layout
-	put := func(sp tlSpan, x *engine.Tensor) {
-		if x == nil {
-			clear(sn.data[sp.off : sp.off+sp.size()])
-			return
-		}
-		copy(sn.data[sp.off:sp.off+sp.size()], x.Data)
-	}
-	t.ParamViews(func(i int, bias bool, value, grad *engine.Tensor) {
-		ls := &l.layers[i]
-		if grad != nil {
-			sn.grads = true
-		}
-		switch {
+	span := func(sp tlSpan) []float64 { return sn.data[sp.off : sp.off+sp.size()] }
+	sn.grads = t.CopyParams(func(i int, bias bool) (value, grad []float64) {
+		switch ls := &l.layers[i]; {
 		case bias && ls.hasBias:
-			put(ls.b, value)
-			put(ls.db, grad)
+			return span(ls.b), span(ls.db)
 		case !bias && ls.hasW:
-			put(ls.w, value)
-			put(ls.dw, grad)
+			return span(ls.w), span(ls.dw)
 		}
+		return nil, nil
 	})
 	h.snaps = append(h.snaps, sn)
 	h.thin(step)
