@@ -284,8 +284,9 @@ func TestLabInBrowser(t *testing.T) {
 	// before the first phase no batch exists: the page opens drawn with the
 	// probe image's forward pass, and says so
 	p.waitFor("the sample caption", `document.querySelector('.sample-info').textContent !== ''`)
-	if got := eval[string](p, `document.querySelector('.sample-info').textContent`); !strings.HasPrefix(got, "probe image") {
-		t.Errorf("sample caption before the first phase = %q, want \"probe image …\"", got)
+	// while Show says sample 0
+	if got := eval[string](p, `document.querySelector('.sample-info').textContent`); !strings.HasPrefix(got, "probe image (no batch yet: sample 0 from the first phase on) · label ") {
+		t.Errorf("sample caption before the first phase = %q, want \"probe image (no batch yet: sample 0 …) · label …\"", got)
 	}
 	// the filters are below the fold: the page asks for them once they are on screen
 	p.do("scroll to the filters", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=conv-panel-0]').scrollIntoView()`))

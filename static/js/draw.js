@@ -131,7 +131,13 @@ function drawSample(app, f) {
   const info = document.querySelector('.sample-info');
   if (info) {
     if (!h) info.textContent = '';
-    else if (h.probe) info.textContent = `probe image · label ${name(h.label)}`;
+    else if (h.probe) {
+      // a sample was chosen, but before the first step there is no batch:
+      // the server shows the probe image meanwhile, and says so
+      const chosen = document.getElementById('sample')?.value;
+      const until = chosen && chosen !== 'probe' ? ` (no batch yet: sample ${chosen} from the first phase on)` : '';
+      info.textContent = `probe image${until} · label ${name(h.label)}`;
+    }
     // before the first phase of a step no batch is drawn yet (only the weights exist)
     else if (h.sample < 0 || h.index < 0) info.textContent = 'no batch yet in this step — the next phase draws one';
     else info.textContent = `sample ${h.sample} of the batch · training image #${h.index} · label ${name(h.label)}`;
