@@ -64,12 +64,13 @@ export function setLegendEmpty(lg, history) {
   const ctx = lg.bar.getContext('2d');
   ctx.clearRect(0, 0, lg.bar.width, lg.bar.height);
   const words = missingWords(history);
-  if (lg.ticksKey !== `empty ${words}`) {
-    lg.ticksKey = `empty ${words}`;
+  if (lg.ticksKey !== 'empty') {
+    lg.ticksKey = 'empty';
     lg.labels = [];
-    lg.ticks.replaceChildren(el('span', 'legend-none', words));
+    lg.ticks.replaceChildren();
   }
-  setLegendText(lg, '', '');
+  // in the range's box of two lines: the words are never cut in a narrow column
+  setLegendText(lg, '', words);
   lg.barKey = '';
 }
 
