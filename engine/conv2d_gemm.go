@@ -39,6 +39,8 @@ type convScratch struct {
 	wRot   []float64 // (C, F·KH·KW) W rotated by 180°, F and C swapped
 	rotOff []int     // (F·KH·KW) offsets of inputGradCorrelation's rows in dyPad
 	fwdOff []int     // (C·KH·KW) offsets of forwardShift's rows in xPad
+	// (C·KH·KW) offsets of forwardShifted's rows in xs
+	shiftOff []int
 
 	parts  []convPart  // one per slot of the running pass
 	job    parallelJob // the running pass's split
@@ -58,6 +60,8 @@ type convPart struct {
 	// forwardShift's buffers (Hp = H+2P, Wp = W+2P).
 	xPad  []float64 // (C, Hp, Wp) X_n zero-padded
 	yWide []float64 // (F, (H'−1)·Wp + W') Y_n with the dropped columns
+	// forwardShifted's buffer (conv2d_gemm_shifted.go).
+	xs []float64 // (C·KW, H+2P, W') X_n zero-padded, shifted
 }
 
 // convPass names the pass Conv2D.runPart runs.
@@ -113,6 +117,8 @@ func (l *Conv2D) runPart(i, parts, slot int) {
 		lo, hi := span(N, i, parts)
 		if l.forwardByShift() {
 			l.forwardShift(lo, hi, s)
+		} else if l.forwardByShifted() {
+			l.forwardShifted(lo, hi, s)
 		} else {
 			l.forwardIm2col(lo, hi, s)
 		}
@@ -138,6 +144,8 @@ func (l *Conv2D) runPart(i, parts, slot int) {
 func (l *Conv2D) forwardGEMM() {
 	if l.forwardByShift() {
 		l.setForwardOffsets()
+	} else if l.forwardByShifted() {
+		l.setShiftedOffsets()
 	}
 	l.runSplit(passForward)
 }
