@@ -47,6 +47,7 @@ type convScratch struct {
 	pass   convPass    // which pass runPart runs
 	wParts int         // the backward pass's parts of dL/dW
 	dy     []float64   // (N, F, H', W') dL/dY of the running Backward
+	gb     []float64   // (F) dL/db of the running Backward
 }
 
 // convPart is one slot's buffers.
@@ -54,6 +55,7 @@ type convPart struct {
 	cols  []float64 // (K, P) the im2col matrix of one sample (or rows of it)
 	dcols []float64 // (K, P) Wᵀ·dY_n, scattered back into dL/dX by col2im
 	dyT   []float64 // (P, F) dY_nᵀ
+	sums  []float64 // (F, 4) transposeSums's running sums
 	// inputGradCorrelation's buffers (Hp = H'+2(KH−1−P), Wp = W'+2(KW−1−P)).
 	dyPad  []float64 // (F, Hp, Wp) dY_n zero-padded
 	dxWide []float64 // (C, (H−1)·Wp + W) dL/dX_n with the dropped columns
@@ -235,8 +237,7 @@ func (l *Conv2D) forwardShift(lo, hi int, sc *convPart) {
 // backwardGEMM adds dL/dW and dL/db into the parameters' Grad and, unless
 // l.DX is nil, writes dL/dX into l.DX.
 func (l *Conv2D) backwardGEMM(dy *Tensor) {
-	N := l.X.Shape[0]
-	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
+	F, K := l.out[0], l.in[0]*l.kh*l.kw
 	gw, gb := l.W.Grad.Data[:F*K], l.B.Grad.Data[:F]
 	// The filters for dL/dX (kept for InputGrad), and dWᵀ (K, F):
 	// dWᵀ += cols·dYᵀ transposes the small matrices (F·K and F·P values)
@@ -251,15 +252,10 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 			l.gemm.gwT[k*F+f] = gw[f*K+k]
 		}
 	}
-	for n := range N {
-		dyn := dy.Data[n*F*P : (n+1)*F*P]
-		for f := range F {
-			gb[f] += sum4(dyn[f*P : (f+1)*P])
-		}
-	}
+	l.gemm.gb = gb // summed by the part of dL/dW's first rows
 	l.gemm.dy = dy.Data
 	l.runSplit(passBackward)
-	l.gemm.dy = nil
+	l.gemm.dy, l.gemm.gb = nil, nil
 	for f := range F {
 		for k := range K {
 			gw[f*K+k] = l.gemm.gwT[k*F+f]
@@ -292,9 +288,14 @@ func (l *Conv2D) weightGradRows(k0, k1 int, s *convPart) {
 		s.xPad = growFloats(s.xPad, C*Hp*Wp)
 	}
 	s.dyT = growFloats(s.dyT, PP*F)
+	s.sums = growFloats(s.sums, 4*F)
 	s.cols = growFloats(s.cols, (k1-kr)*PP)
+	var gb []float64 // dL/db, summed by the part of the first rows
+	if k0 == 0 {
+		gb = l.gemm.gb
+	}
 	for n := range N {
-		transpose(l.gemm.dy[n*F*PP:(n+1)*F*PP], F, PP, s.dyT)
+		transposeSums(l.gemm.dy[n*F*PP:(n+1)*F*PP], F, PP, s.dyT, gb, s.sums)
 		xn := l.X.Data[n*in : (n+1)*in]
 		if kr > k0 {
 			padPlanes(xn, C, H, W, P, P, s.xPad)

@@ -66,6 +66,26 @@ func kern8x16ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int,
 //go:noescape
 func kern8x8ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
 
+// transpose8Z transposes rows 0 … 7 of src, nb blocks of 8 columns, into
+// dst and adds their running sums into sums (see transposeSums).
+//
+//go:noescape
+func transpose8Z(nb int, src *float64, lds int, dst *float64, ldd int, sums *float64)
+
+// transposeSumsFast runs transposeSums's blocks of 8 rows × 8 columns with
+// the AVX-512 kernel and returns the columns it did (of every row), or 0
+// without AVX-512 or with rows not a multiple of 8.
+func transposeSumsFast(src []float64, rows, cols int, dst, sums []float64) int {
+	if !useAVX512Kernels || rows%8 != 0 || cols < 8 {
+		return 0
+	}
+	nb := cols / 8
+	for r := 0; r < rows; r += 8 {
+		transpose8Z(nb, &src[r*cols], cols, &dst[r], rows, &sums[4*r])
+	}
+	return 8 * nb
+}
+
 // gemmRowsFastRows returns how many of the first of m rows of a gemmRows
 // product n columns wide its assembly kernels do: blocks of 8 rows with
 // AVX-512, none without.

@@ -156,7 +156,13 @@ func gemmGo(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64
 // 2, 3, added as (s0 + s1) + (s2 + s3)), which do not wait on each other
 // as a single running sum waits on every addition.
 func sum4(x []float64) float64 {
-	var s0, s1, s2, s3 float64
+	return sum4From(0, 0, 0, 0, x)
+}
+
+// sum4From is sum4 with the four running sums started at s0 … s3: the sum
+// of a row whose first columns (a multiple of 4) gave s0 … s3 is sum4From
+// of the rest.
+func sum4From(s0, s1, s2, s3 float64, x []float64) float64 {
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		v := x[i : i+4 : i+4]
