@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math/rand"
+	"runtime"
 	"testing"
 )
 
@@ -15,7 +16,10 @@ import (
 //
 // "forward" is Forward (Y = W·cols + b); "dW" is Backward with
 // SkipInputGrad (dL/dW and dL/db, all that the first layer computes);
-// "backward" is Backward with dL/dX too (twice the multiply-adds). Per core:
+// "backward" is Backward with dL/dX too (twice the multiply-adds).
+// GFLOP/s-cpu divides by the CPU time of the benchmark's thread instead of
+// the wall clock (on Linux): on a machine shared with other work it leaves
+// out the time the thread waited for a core. Per core:
 //
 //	GOMAXPROCS=1 go test -run '^$' -bench ConvKernels -count 5 ./engine
 func BenchmarkConvKernels(b *testing.B) {
@@ -56,8 +60,11 @@ func BenchmarkConvKernels(b *testing.B) {
 					if pass == "backward" {
 						macs *= 2
 					}
+					runtime.LockOSThread()
+					defer runtime.UnlockOSThread()
 					b.ReportAllocs()
 					b.ResetTimer()
+					cpu0 := threadCPUTime()
 					for b.Loop() {
 						if pass == "forward" {
 							l.Forward(x)
@@ -65,7 +72,11 @@ func BenchmarkConvKernels(b *testing.B) {
 							l.Backward(dy)
 						}
 					}
-					b.ReportMetric(2*float64(macs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					flops := 2 * float64(macs) * float64(b.N)
+					b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					if cpu := threadCPUTime() - cpu0; cpu > 0 {
+						b.ReportMetric(flops/cpu/1e9, "GFLOP/s-cpu")
+					}
 				})
 			}
 		}
