@@ -84,6 +84,12 @@ func shiftPlanes(x []float64, C, H, W, KW, PH, PW, OW int, xs []float64) {
 			// The output columns whose input column ox+kx−PW is in the
 			// image: [lo, hi).
 			lo, hi := validRange(kx, PW, 1, W, OW)
+			if OW == W {
+				// The image shifted by kx−PW columns: one copy, then
+				// the columns outside [lo, hi) zeroed.
+				im2colShift(src, plane[PH*OW:(H+PH)*OW], 0, kx-PW, W, 0, H, lo, hi)
+				continue
+			}
 			for y := range H {
 				row := plane[(y+PH)*OW : (y+PH+1)*OW]
 				if lo >= hi {
