@@ -86,19 +86,28 @@ func transposeSumsFast(src []float64, rows, cols int, dst, sums []float64) int {
 	return 8 * nb
 }
 
+// kern9x8ZRows does rows 0 … 8 of gemmRows and columns 0 … 7 (AVX-512).
+//
+//go:noescape
+func kern9x8ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+
 // gemmRowsFastRows returns how many of the first of m rows of a gemmRows
 // product n columns wide its assembly kernels do: blocks of 8 rows with
-// AVX-512, none without.
+// AVX-512, the last of them 9 if that leaves none over; none without.
 func gemmRowsFastRows(m, n int) int {
 	if !useAVX512Kernels || n < 8 {
 		return 0
 	}
+	if m%8 == 1 && m > 8 {
+		return m
+	}
 	return m / 8 * 8
 }
 
-// gemmRowsFast runs gemmRows's blocks of 8 rows × 16 or 8 columns with the
-// AVX-512 kernels and returns the rows and columns it did, or 0, 0 without
-// AVX-512. gemmRows has checked the arguments.
+// gemmRowsFast runs gemmRows's blocks of 8 rows × 16 or 8 columns (and a
+// last block of 9 rows × 8 columns) with the AVX-512 kernels and returns
+// the rows and columns it did, or 0, 0 without AVX-512. gemmRows has
+// checked the arguments.
 func gemmRowsFast(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) (rows, cols int) {
 	rows = gemmRowsFastRows(m, n)
 	if rows == 0 {
@@ -106,6 +115,12 @@ func gemmRowsFast(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, 
 	}
 	cols = n / 8 * 8
 	for i := 0; i < rows; i += 8 {
+		if rows-i == 9 {
+			for j := 0; j < cols; j += 8 {
+				kern9x8ZRows(segs, w, lds, &a[0], &aoff[i], &b[j], ldb, &c[i*ldc+j], ldc)
+			}
+			break
+		}
 		j := 0
 		for ; j+16 <= n; j += 16 {
 			kern8x16ZRows(segs, w, lds, &a[0], &aoff[i], &b[j], ldb, &c[i*ldc+j], ldc)

@@ -423,3 +423,71 @@ z8rloop:
 	STOREC8
 	VZEROUPPER
 	RET
+
+// func kern9x8ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+//
+// kern8x8ZRows for 9 rows: a block of rows that leaves one over (the
+// first layer's 25 = 8 + 8 + 9) runs it among 8 other accumulators
+// instead of alone (one chain of fused sums, waiting on each). Row 8 of A
+// is AX, its column broadcast into Z26, its row of C in Z8; w is compared
+// in memory.
+TEXT ·kern9x8ZRows(SB), NOSPLIT, $0-72
+	MOVQ    c+56(FP), R12
+	MOVQ    ldc+64(FP), R13
+	SHLQ    $3, R13
+	LEAQ    (R13)(R13*2), R14
+	LOADC8
+	VMOVUPD (CX)(R13*4), Z8
+	MOVQ    a+24(FP), DI
+	MOVQ    aoff+32(FP), SI
+	MOVQ    64(SI), AX
+	LEAQ    (DI)(AX*8), AX
+	ROWS
+	MOVQ    b+40(FP), SI
+	MOVQ    ldb+48(FP), DX
+	SHLQ    $3, DX
+	MOVQ    segs+0(FP), BX
+	MOVQ    lds+16(FP), DI
+	SHLQ    $3, DI
+
+z9rseg:
+	XORQ CX, CX
+
+z9rloop:
+	VMOVUPD      (SI), Z16
+	VBROADCASTSD (R8)(CX*8), Z18
+	VFMADD231PD  Z16, Z18, Z0
+	VBROADCASTSD (R9)(CX*8), Z19
+	VFMADD231PD  Z16, Z19, Z1
+	VBROADCASTSD (R10)(CX*8), Z20
+	VFMADD231PD  Z16, Z20, Z2
+	VBROADCASTSD (R11)(CX*8), Z21
+	VFMADD231PD  Z16, Z21, Z3
+	VBROADCASTSD (R12)(CX*8), Z22
+	VFMADD231PD  Z16, Z22, Z4
+	VBROADCASTSD (R13)(CX*8), Z23
+	VFMADD231PD  Z16, Z23, Z5
+	VBROADCASTSD (R14)(CX*8), Z24
+	VFMADD231PD  Z16, Z24, Z6
+	VBROADCASTSD (R15)(CX*8), Z25
+	VFMADD231PD  Z16, Z25, Z7
+	VBROADCASTSD (AX)(CX*8), Z26
+	VFMADD231PD  Z16, Z26, Z8
+	ADDQ         DX, SI
+	INCQ         CX
+	CMPQ         CX, w+8(FP)
+	JNE          z9rloop
+
+	NEXTSEG
+	ADDQ DI, AX
+	DECQ BX
+	JNZ  z9rseg
+
+	MOVQ    c+56(FP), R12
+	MOVQ    ldc+64(FP), R13
+	SHLQ    $3, R13
+	LEAQ    (R13)(R13*2), R14
+	STOREC8
+	VMOVUPD Z8, (CX)(R13*4)
+	VZEROUPPER
+	RET
