@@ -159,6 +159,38 @@ func gemmOffFast(m, n, k int, a []float64, lda int, b []float64, boff []int, c [
 	return rows, cols
 }
 
+// kern8x16ZOffB is kern8x16ZOff writing bias[r] + the sum into C.
+//
+//go:noescape
+func kern8x16ZOffB(k, nb int, a *float64, lda int, b *float64, boff *int, c *float64, ldc int, bias *float64)
+
+// kern8x8ZOffB is kern8x8ZOff writing bias[r] + the sum into C.
+//
+//go:noescape
+func kern8x8ZOffB(k, nb int, a *float64, lda int, b *float64, boff *int, c *float64, ldc int, bias *float64)
+
+// gemmOffBiasFast runs gemmOffBias's full blocks of 8 rows × 16 or 8
+// columns with the AVX-512 kernels and returns the rows and columns it did
+// (multiples of 8), or 0, 0 without AVX-512. gemmOffBias has checked the
+// arguments.
+func gemmOffBiasFast(m, n, k int, a []float64, lda int, b []float64, boff []int, bias, c []float64, ldc int) (rows, cols int) {
+	if !useAVX512Kernels || m < 8 || n < 8 {
+		return 0, 0
+	}
+	cols = n / 8 * 8
+	for ; rows+8 <= m; rows += 8 {
+		j := 0
+		if nb := n / 16; nb > 0 {
+			kern8x16ZOffB(k, nb, &a[rows*lda], lda, &b[0], &boff[0], &c[rows*ldc], ldc, &bias[rows])
+			j = 16 * nb
+		}
+		if j < cols {
+			kern8x8ZOffB(k, 1, &a[rows*lda], lda, &b[j], &boff[0], &c[rows*ldc+j], ldc, &bias[rows])
+		}
+	}
+	return rows, cols
+}
+
 // gemmFast runs gemmNN with the assembly kernels and returns true, or
 // returns false if the CPU lacks AVX2 or FMA. gemmNN has checked the
 // arguments: m, n, k ≥ 1 and every slice long enough.

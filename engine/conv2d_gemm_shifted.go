@@ -61,11 +61,7 @@ func (l *Conv2D) forwardShifted(lo, hi int, s *convPart) {
 	in := l.in.Size()
 	for n := lo; n < hi; n++ {
 		shiftPlanes(l.X.Data[n*in:(n+1)*in], C, H, W, l.kw, l.pad, l.pad, OW, s.xs)
-		yn := l.Y.Data[n*F*P : (n+1)*F*P]
-		for f := range F {
-			fill(yn[f*P:(f+1)*P], b[f])
-		}
-		gemmOff(F, P, K, w, K, s.xs, l.gemm.shiftOff, yn, P)
+		gemmOffBias(F, P, K, w, K, s.xs, l.gemm.shiftOff, b, l.Y.Data[n*F*P:(n+1)*F*P], P)
 	}
 }
 
@@ -101,6 +97,39 @@ func shiftPlanes(x []float64, C, H, W, KW, PH, PW, OW int, xs []float64) {
 				clear(row[hi:])
 			}
 		}
+	}
+}
+
+// gemmOffBias sets C (m, n) to bias + A·B, B's rows read at offsets as
+// gemmOff reads them: C[i,j] = bias[i] + Σ_p A[i,p]·b[boff[p]+j], every
+// term fused into the running sum in increasing p, the bits of gemmOff on
+// C filled with the biases. The AVX-512 kernels start their blocks at the
+// biases in registers (no pass filling C); the rest is filled and goes to
+// gemmOff. It panics as gemmOff does.
+func gemmOffBias(m, n, k int, a []float64, lda int, b []float64, boff []int, bias, c []float64, ldc int) {
+	if m <= 0 || n <= 0 || k <= 0 {
+		return
+	}
+	if len(a) < (m-1)*lda+k || len(boff) < k || len(bias) < m || len(c) < (m-1)*ldc+n {
+		panic("engine: gemmOffBias: matrix slices too short")
+	}
+	for _, o := range boff[:k] {
+		if o < 0 || o+n > len(b) {
+			panic("engine: gemmOffBias: row offset out of range")
+		}
+	}
+	rows, cols := gemmOffBiasFast(m, n, k, a, lda, b, boff, bias, c, ldc)
+	if cols < n && rows > 0 {
+		for i := range rows {
+			fill(c[i*ldc+cols:i*ldc+n], bias[i])
+		}
+		gemmOff(rows, n-cols, k, a, lda, b[cols:], boff, c[cols:], ldc)
+	}
+	if rows < m {
+		for i := rows; i < m; i++ {
+			fill(c[i*ldc:i*ldc+n], bias[i])
+		}
+		gemmOff(m-rows, n, k, a[rows*lda:], lda, b, boff, c[rows*ldc:], ldc)
 	}
 }
 

@@ -113,3 +113,41 @@ func testConv2DForwardShiftedMatchesIm2col(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmOffBiasMatchesDefinition holds gemmOffBias, with every set of
+// kernels, to its definition bit for bit (C filled with the biases, then
+// gemmOffGo): on the first layer's forward product and on rows in blocks
+// of 8 and not (4 … 7 and 1 … 3 left), columns in blocks of 16 and 8 and
+// not, and C rows wider than n, whose cells between the rows are left
+// alone.
+func TestGemmOffBiasMatchesDefinition(t *testing.T) {
+	kernelSets(t, testGemmOffBiasMatchesDefinition)
+}
+
+func testGemmOffBiasMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewSource(43))
+	for _, tc := range []struct{ m, n, k, ldc, blen int }{
+		{8, 784, 25, 784, 5 * 32 * 28}, // conv 1 forward
+		{8, 16, 1, 16, 20}, {8, 8, 3, 9, 30}, {8, 24, 5, 24, 60}, {16, 29, 4, 31, 50},
+		{12, 40, 6, 40, 70}, {13, 33, 9, 35, 50}, {15, 7, 2, 7, 10}, {4, 17, 3, 17, 40},
+		{3, 9, 2, 11, 20}, {1, 1, 1, 1, 1}, {9, 47, 7, 47, 80},
+	} {
+		a := randFloats(rng, tc.m*tc.k)
+		b := randFloats(rng, tc.blen)
+		boff := make([]int, tc.k)
+		for p := range boff {
+			boff[p] = rng.Intn(tc.blen - tc.n + 1)
+		}
+		bias := randFloats(rng, tc.m)
+		c := randFloats(rng, tc.m*tc.ldc)
+		want := append([]float64(nil), c...)
+		for i := range tc.m {
+			fill(want[i*tc.ldc:i*tc.ldc+tc.n], bias[i])
+		}
+		gemmOffGo(tc.m, tc.n, tc.k, a, tc.k, b, boff, want, tc.ldc)
+		gemmOffBias(tc.m, tc.n, tc.k, a, tc.k, b, boff, bias, c, tc.ldc)
+		if i := firstBitDiff(c, want); i >= 0 {
+			t.Fatalf("%+v: C[%d] = %v, want %v", tc, i, c[i], want[i])
+		}
+	}
+}
