@@ -17,11 +17,14 @@ package engine
 // instead of two), so they agree with the loops to about 1e-15 relative;
 // dX and db sum their terms in another order.
 //
-// At stride 1 two products skip writing a matrix out: a row of cols (and of
+// At stride 1 the products skip writing a matrix out: a row of cols (and of
 // the im2col matrix of dY that dX takes at stride 1, see inputGradSample)
 // is the zero-padded input shifted, so gemmOff reads it in place
 // (forwardShift, inputGradCorrelation), computing a few extra columns that
-// are dropped. They give the bits of the written-out product.
+// are dropped, or, with few channels, reads it from planes shifted once
+// per kernel column (forwardShifted, conv2d_gemm_shifted.go), and
+// gemmRows reads it for dL/dW (weightGradRows). They give the bits of the
+// written-out product.
 
 // convScratch holds the buffers of a Conv2D's fast form, reused from one
 // call to the next so that a steady batch size allocates nothing. K is
@@ -259,51 +262,6 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 	for f := range F {
 		for k := range K {
 			gw[f*K+k] = l.gemm.gwT[k*F+f]
-		}
-	}
-}
-
-// weightGradRows adds rows [k0, k1) of dL/dWᵀ, Σ_n cols_n·dY_nᵀ, into
-// l.gemm.gwT, sample after sample: every element gets its terms in the
-// order of the whole product. At stride 1, where the assembly kernels of
-// gemmRows have them, blocks of 8 rows of cols_n are read in place from X_n
-// zero-padded (xPad (C, Hp, Wp), row (c, ky, kx) from l.gemm.fwdOff on, one
-// segment of W' a row of Y, Wp apart: the same values in the same order);
-// the other rows are written out by im2col.
-func (l *Conv2D) weightGradRows(k0, k1 int, s *convPart) {
-	if k0 >= k1 {
-		return
-	}
-	N := l.X.Shape[0]
-	C, H, W := l.in[0], l.in[1], l.in[2]
-	F, OH, OW, P := l.out[0], l.out[1], l.out[2], l.pad
-	PP := OH * OW
-	in := l.in.Size()
-	kr := k0 // rows [k0, kr) read in place
-	if l.stride == 1 {
-		kr += gemmRowsFastRows(k1-k0, F)
-	}
-	Hp, Wp := H+2*P, W+2*P
-	if kr > k0 {
-		s.xPad = growFloats(s.xPad, C*Hp*Wp)
-	}
-	s.dyT = growFloats(s.dyT, PP*F)
-	s.sums = growFloats(s.sums, 4*F)
-	s.cols = growFloats(s.cols, (k1-kr)*PP)
-	var gb []float64 // dL/db, summed by the part of the first rows
-	if k0 == 0 {
-		gb = l.gemm.gb
-	}
-	for n := range N {
-		transposeSums(l.gemm.dy[n*F*PP:(n+1)*F*PP], F, PP, s.dyT, gb, s.sums)
-		xn := l.X.Data[n*in : (n+1)*in]
-		if kr > k0 {
-			padPlanes(xn, C, H, W, P, P, s.xPad)
-			gemmRows(kr-k0, F, OH, OW, Wp, s.xPad, l.gemm.fwdOff[k0:kr], s.dyT, F, l.gemm.gwT[k0*F:], F)
-		}
-		if kr < k1 {
-			l.im2col(xn, kr, k1, s.cols)
-			gemmNN(k1-kr, F, PP, s.cols, PP, s.dyT, F, l.gemm.gwT[kr*F:], F)
 		}
 	}
 }
