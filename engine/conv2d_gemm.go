@@ -51,6 +51,7 @@ type convScratch struct {
 	wParts int         // the backward pass's parts of dL/dW
 	dy     []float64   // (N, F, H', W') dL/dY of the running Backward
 	gb     []float64   // (F) dL/db of the running Backward
+	sums   []float64   // transposeSums's scratch for dWᵀ
 }
 
 // convPart is one slot's buffers.
@@ -250,20 +251,13 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 		l.setForwardOffsets() // weightGradRows reads cols_n in place
 	}
 	l.gemm.gwT = growFloats(l.gemm.gwT, K*F)
-	for f := range F {
-		for k := range K {
-			l.gemm.gwT[k*F+f] = gw[f*K+k]
-		}
-	}
+	l.gemm.sums = growFloats(l.gemm.sums, 4*max(F, K))
+	transposeSums(gw, F, K, l.gemm.gwT, nil, l.gemm.sums)
 	l.gemm.gb = gb // summed by the part of dL/dW's first rows
 	l.gemm.dy = dy.Data
 	l.runSplit(passBackward)
 	l.gemm.dy, l.gemm.gb = nil, nil
-	for f := range F {
-		for k := range K {
-			gw[f*K+k] = l.gemm.gwT[k*F+f]
-		}
-	}
+	transposeSums(l.gemm.gwT, K, F, gw, nil, l.gemm.sums)
 }
 
 // inputGradSample writes one sample's dL/dX (C, H, W) into dx from its
