@@ -91,6 +91,13 @@ func transposeSumsFast(src []float64, rows, cols int, dst, sums []float64) int {
 //go:noescape
 func kern9x8ZRows(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
 
+// kern25x8ZRows5 does rows 0 … 24 of gemmRows, in runs of 5 adjacent
+// columns of a (see runsOf5), and columns 0 … 7 (AVX-512,
+// conv2d_gemm_rows25_amd64.s).
+//
+//go:noescape
+func kern25x8ZRows5(segs, w, lds int, a *float64, aoff *int, b *float64, ldb int, c *float64, ldc int)
+
 // gemmRowsFastRows returns how many of the first of m rows of a gemmRows
 // product n columns wide its assembly kernels do: blocks of 8 rows with
 // AVX-512, the last of them 9 if that leaves none over; none without.
@@ -105,16 +112,25 @@ func gemmRowsFastRows(m, n int) int {
 }
 
 // gemmRowsFast runs gemmRows's blocks of 8 rows × 16 or 8 columns (and a
-// last block of 9 rows × 8 columns) with the AVX-512 kernels and returns
-// the rows and columns it did, or 0, 0 without AVX-512. gemmRows has
-// checked the arguments.
+// last block of 9 rows × 8 columns) with the AVX-512 kernels, first, below
+// 16 columns, blocks of 25 rows in runs of 5 × 8 columns, and returns the
+// rows and columns it did, or 0, 0 without AVX-512. gemmRows has checked
+// the arguments.
 func gemmRowsFast(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) (rows, cols int) {
-	rows = gemmRowsFastRows(m, n)
-	if rows == 0 {
+	if gemmRowsFastRows(m, n) == 0 {
 		return 0, 0
 	}
 	cols = n / 8 * 8
-	for i := 0; i < rows; i += 8 {
+	if n < 16 { // no 16 columns for kern8x16ZRows
+		for ; rows+25 <= m && runsOf5(aoff[rows:rows+25]); rows += 25 {
+			for j := 0; j < cols; j += 8 {
+				kern25x8ZRows5(segs, w, lds, &a[0], &aoff[rows], &b[j], ldb, &c[rows*ldc+j], ldc)
+			}
+		}
+	}
+	i := rows
+	rows += gemmRowsFastRows(m-rows, n)
+	for ; i < rows; i += 8 {
 		if rows-i == 9 {
 			for j := 0; j < cols; j += 8 {
 				kern9x8ZRows(segs, w, lds, &a[0], &aoff[i], &b[j], ldb, &c[i*ldc+j], ldc)

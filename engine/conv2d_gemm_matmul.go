@@ -123,6 +123,21 @@ func gemmRows(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb 
 	}
 }
 
+// runsOf5 says whether the 25 rows at aoff run in 5 groups of 5 adjacent
+// columns, aoff[5g+i] = aoff[5g] + i: the rows of one channel of a 5×5
+// kernel in the im2col matrix (see weightGradRows), which kern25x8ZRows5
+// reads from 5 pointers.
+func runsOf5(aoff []int) bool {
+	for g := 0; g < 25; g += 5 {
+		for i := 1; i < 5; i++ {
+			if aoff[g+i] != aoff[g]+i {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // gemmRowsGo is gemmRows in Go.
 func gemmRowsGo(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) {
 	for i := range m {
