@@ -17,11 +17,14 @@ package engine
 // instead of two), so they agree with the loops to about 1e-15 relative;
 // dX and db sum their terms in another order.
 //
-// At stride 1 two products skip writing a matrix out: a row of cols (and of
+// At stride 1 the products skip writing a matrix out: a row of cols (and of
 // the im2col matrix of dY that dX takes at stride 1, see inputGradSample)
 // is the zero-padded input shifted, so gemmOff reads it in place
 // (forwardShift, inputGradCorrelation), computing a few extra columns that
-// are dropped. They give the bits of the written-out product.
+// are dropped, or, with few channels, reads it from planes shifted once
+// per kernel column (forwardShifted, conv2d_gemm_shifted.go), and
+// gemmRows reads it for dL/dW (weightGradRows). They give the bits of the
+// written-out product.
 
 // convScratch holds the buffers of a Conv2D's fast form, reused from one
 // call to the next so that a steady batch size allocates nothing. K is
@@ -39,12 +42,16 @@ type convScratch struct {
 	wRot   []float64 // (C, F·KH·KW) W rotated by 180°, F and C swapped
 	rotOff []int     // (F·KH·KW) offsets of inputGradCorrelation's rows in dyPad
 	fwdOff []int     // (C·KH·KW) offsets of forwardShift's rows in xPad
+	// (C·KH·KW) offsets of forwardShifted's rows in xs
+	shiftOff []int
 
 	parts  []convPart  // one per slot of the running pass
 	job    parallelJob // the running pass's split
 	pass   convPass    // which pass runPart runs
 	wParts int         // the backward pass's parts of dL/dW
 	dy     []float64   // (N, F, H', W') dL/dY of the running Backward
+	gb     []float64   // (F) dL/db of the running Backward
+	sums   []float64   // transposeSums's scratch for dWᵀ
 }
 
 // convPart is one slot's buffers.
@@ -52,12 +59,15 @@ type convPart struct {
 	cols  []float64 // (K, P) the im2col matrix of one sample (or rows of it)
 	dcols []float64 // (K, P) Wᵀ·dY_n, scattered back into dL/dX by col2im
 	dyT   []float64 // (P, F) dY_nᵀ
+	sums  []float64 // (F, 4) transposeSums's running sums
 	// inputGradCorrelation's buffers (Hp = H'+2(KH−1−P), Wp = W'+2(KW−1−P)).
 	dyPad  []float64 // (F, Hp, Wp) dY_n zero-padded
 	dxWide []float64 // (C, (H−1)·Wp + W) dL/dX_n with the dropped columns
 	// forwardShift's buffers (Hp = H+2P, Wp = W+2P).
 	xPad  []float64 // (C, Hp, Wp) X_n zero-padded
 	yWide []float64 // (F, (H'−1)·Wp + W') Y_n with the dropped columns
+	// forwardShifted's buffer (conv2d_gemm_shifted.go).
+	xs []float64 // (C·KW, H+2P, W') X_n zero-padded, shifted
 }
 
 // convPass names the pass Conv2D.runPart runs.
@@ -113,6 +123,8 @@ func (l *Conv2D) runPart(i, parts, slot int) {
 		lo, hi := span(N, i, parts)
 		if l.forwardByShift() {
 			l.forwardShift(lo, hi, s)
+		} else if l.forwardByShifted() {
+			l.forwardShifted(lo, hi, s)
 		} else {
 			l.forwardIm2col(lo, hi, s)
 		}
@@ -138,6 +150,8 @@ func (l *Conv2D) runPart(i, parts, slot int) {
 func (l *Conv2D) forwardGEMM() {
 	if l.forwardByShift() {
 		l.setForwardOffsets()
+	} else if l.forwardByShifted() {
+		l.setShiftedOffsets()
 	}
 	l.runSplit(passForward)
 }
@@ -227,8 +241,7 @@ func (l *Conv2D) forwardShift(lo, hi int, sc *convPart) {
 // backwardGEMM adds dL/dW and dL/db into the parameters' Grad and, unless
 // l.DX is nil, writes dL/dX into l.DX.
 func (l *Conv2D) backwardGEMM(dy *Tensor) {
-	N := l.X.Shape[0]
-	F, K, P := l.out[0], l.in[0]*l.kh*l.kw, l.out[1]*l.out[2]
+	F, K := l.out[0], l.in[0]*l.kh*l.kw
 	gw, gb := l.W.Grad.Data[:F*K], l.B.Grad.Data[:F]
 	// The filters for dL/dX (kept for InputGrad), and dWᵀ (K, F):
 	// dWᵀ += cols·dYᵀ transposes the small matrices (F·K and F·P values)
@@ -238,65 +251,13 @@ func (l *Conv2D) backwardGEMM(dy *Tensor) {
 		l.setForwardOffsets() // weightGradRows reads cols_n in place
 	}
 	l.gemm.gwT = growFloats(l.gemm.gwT, K*F)
-	for f := range F {
-		for k := range K {
-			l.gemm.gwT[k*F+f] = gw[f*K+k]
-		}
-	}
-	for n := range N {
-		dyn := dy.Data[n*F*P : (n+1)*F*P]
-		for f := range F {
-			gb[f] += sum4(dyn[f*P : (f+1)*P])
-		}
-	}
+	l.gemm.sums = growFloats(l.gemm.sums, 4*max(F, K))
+	transposeSums(gw, F, K, l.gemm.gwT, nil, l.gemm.sums)
+	l.gemm.gb = gb // summed by the part of dL/dW's first rows
 	l.gemm.dy = dy.Data
 	l.runSplit(passBackward)
-	l.gemm.dy = nil
-	for f := range F {
-		for k := range K {
-			gw[f*K+k] = l.gemm.gwT[k*F+f]
-		}
-	}
-}
-
-// weightGradRows adds rows [k0, k1) of dL/dWᵀ, Σ_n cols_n·dY_nᵀ, into
-// l.gemm.gwT, sample after sample: every element gets its terms in the
-// order of the whole product. At stride 1, where the assembly kernels of
-// gemmRows have them, blocks of 8 rows of cols_n are read in place from X_n
-// zero-padded (xPad (C, Hp, Wp), row (c, ky, kx) from l.gemm.fwdOff on, one
-// segment of W' a row of Y, Wp apart: the same values in the same order);
-// the other rows are written out by im2col.
-func (l *Conv2D) weightGradRows(k0, k1 int, s *convPart) {
-	if k0 >= k1 {
-		return
-	}
-	N := l.X.Shape[0]
-	C, H, W := l.in[0], l.in[1], l.in[2]
-	F, OH, OW, P := l.out[0], l.out[1], l.out[2], l.pad
-	PP := OH * OW
-	in := l.in.Size()
-	kr := k0 // rows [k0, kr) read in place
-	if l.stride == 1 {
-		kr += gemmRowsFastRows(k1-k0, F)
-	}
-	Hp, Wp := H+2*P, W+2*P
-	if kr > k0 {
-		s.xPad = growFloats(s.xPad, C*Hp*Wp)
-	}
-	s.dyT = growFloats(s.dyT, PP*F)
-	s.cols = growFloats(s.cols, (k1-kr)*PP)
-	for n := range N {
-		transpose(l.gemm.dy[n*F*PP:(n+1)*F*PP], F, PP, s.dyT)
-		xn := l.X.Data[n*in : (n+1)*in]
-		if kr > k0 {
-			padPlanes(xn, C, H, W, P, P, s.xPad)
-			gemmRows(kr-k0, F, OH, OW, Wp, s.xPad, l.gemm.fwdOff[k0:kr], s.dyT, F, l.gemm.gwT[k0*F:], F)
-		}
-		if kr < k1 {
-			l.im2col(xn, kr, k1, s.cols)
-			gemmNN(k1-kr, F, PP, s.cols, PP, s.dyT, F, l.gemm.gwT[kr*F:], F)
-		}
-	}
+	l.gemm.dy, l.gemm.gb = nil, nil
+	transposeSums(l.gemm.gwT, K, F, gw, nil, l.gemm.sums)
 }
 
 // inputGradSample writes one sample's dL/dX (C, H, W) into dx from its

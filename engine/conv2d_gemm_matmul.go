@@ -123,6 +123,21 @@ func gemmRows(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb 
 	}
 }
 
+// runsOf5 says whether the 25 rows at aoff run in 5 groups of 5 adjacent
+// columns, aoff[5g+i] = aoff[5g] + i: the rows of one channel of a 5×5
+// kernel in the im2col matrix (see weightGradRows), which kern25x8ZRows5
+// reads from 5 pointers.
+func runsOf5(aoff []int) bool {
+	for g := 0; g < 25; g += 5 {
+		for i := 1; i < 5; i++ {
+			if aoff[g+i] != aoff[g]+i {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // gemmRowsGo is gemmRows in Go.
 func gemmRowsGo(m, n, segs, w, lds int, a []float64, aoff []int, b []float64, ldb int, c []float64, ldc int) {
 	for i := range m {
@@ -156,7 +171,13 @@ func gemmGo(m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64
 // 2, 3, added as (s0 + s1) + (s2 + s3)), which do not wait on each other
 // as a single running sum waits on every addition.
 func sum4(x []float64) float64 {
-	var s0, s1, s2, s3 float64
+	return sum4From(0, 0, 0, 0, x)
+}
+
+// sum4From is sum4 with the four running sums started at s0 … s3: the sum
+// of a row whose first columns (a multiple of 4) gave s0 … s3 is sum4From
+// of the rest.
+func sum4From(s0, s1, s2, s3 float64, x []float64) float64 {
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		v := x[i : i+4 : i+4]

@@ -266,6 +266,10 @@ func testGemmRowsMatchesDefinition(t *testing.T) {
 		{13, 16, 2, 6, 6, 16, 17, 40},
 		{7, 16, 3, 3, 4, 16, 16, 30},
 		{9, 5, 2, 2, 3, 5, 5, 12},
+		// A last block of 9 rows: 8 columns, 16, a remainder of 5.
+		{9, 8, 1, 7, 7, 8, 8, 20},
+		{17, 16, 3, 4, 6, 16, 18, 50},
+		{33, 13, 2, 5, 5, 13, 13, 40},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d", tc.m, tc.n, tc.segs, tc.w), func(t *testing.T) {
