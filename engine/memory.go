@@ -24,7 +24,8 @@ type MemoryEstimate struct {
 	// network's forward pass at its batch (at most the batch size).
 	Activations int64
 	// Scratch: each convolution's im2col and matrix buffers, one set per
-	// core, in each of the three networks; the epoch's sample order.
+	// core, and each dense layer's Wᵀ and padded Y, in each of the three
+	// networks; the epoch's sample order.
 	Scratch int64
 	// Trace: one Trace of one sample with every part (maps, gradients,
 	// weights, dL/dW, ΔW, optimizer state, the sample's share of dL/dW).
@@ -186,6 +187,14 @@ func estimate(dims []layerDims, classes, n, k, trainLen, slots int) MemoryEstima
 	for _, d := range dims {
 		if d.kind == "conv" {
 			m.Scratch += 3 * convScratchBytes(d, slots)
+		}
+	}
+	// Each dense layer's Wᵀ (In, OutP) and Y (N, OutP) of forwardFast
+	// (dense_kernels.go), per network, OutP = Out rounded up to 4.
+	for _, d := range dims {
+		if d.kind == "dense" {
+			op := (d.out.Size() + 3) &^ 3
+			m.Scratch += 3*f(d.in.Size()*op) + f((n+1+min(evalBatch, n))*op)
 		}
 	}
 	// The epoch's sample order and the shuffle's indices.

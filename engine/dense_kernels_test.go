@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// denseValue draws a test value: mostly normal numbers of wildly different
+// magnitudes (so that a sum in another order, or a fused multiply-add,
+// would round differently), and now and then ±0 or a subnormal. Never inf
+// or NaN.
+func denseValue(rng *rand.Rand) float64 {
+	switch rng.Intn(12) {
+	case 0:
+		return math.Copysign(0, -1)
+	case 1:
+		return 0
+	case 2:
+		return float64(rng.Intn(1000)-500) * math.SmallestNonzeroFloat64
+	case 3:
+		return rng.NormFloat64() * 0x1p-1000 // products underflow to subnormals or 0
+	}
+	return rng.NormFloat64() * math.Exp2(float64(rng.Intn(61)-30))
+}
+
+// denseCase is a dense layer with filled weights, biases and gradients, an
+// input X (N, in...) and an output gradient dY (N, Out).
+type denseCase struct {
+	l     *Dense
+	x, dy *Tensor
+}
+
+func newDenseCase(t *testing.T, in Shape, out, n int, seed int64) denseCase {
+	t.Helper()
+	l, err := NewDense(in, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(seed))
+	for _, p := range l.Params() {
+		for _, d := range [][]float64{p.Value.Data, p.Grad.Data} {
+			for i := range d {
+				d[i] = denseValue(rng)
+			}
+		}
+	}
+	x := NewTensor(append(Shape{n}, in...)...)
+	for i := range x.Data {
+		x.Data[i] = denseValue(rng)
+	}
+	dy := NewTensor(n, out)
+	for i := range dy.Data {
+		dy.Data[i] = denseValue(rng)
+	}
+	return denseCase{l, x, dy}
+}
+
+// denseSameBits reports the first index where got and want differ in their bits.
+func denseSameBits(t *testing.T, what string, got, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("%s[%d] = %v (%#x), want %v (%#x)", what, i, got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
+		}
+	}
+}
+
+// denseKernelSets runs f with the kernels on (if the CPU has them) and off
+// (denseMulGo alone), as subtests.
+func denseKernelSets(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	detected := useDenseKernels
+	defer func() { useDenseKernels = detected }()
+	if detected {
+		useDenseKernels = true
+		t.Run("kernels", f)
+	} else {
+		t.Log("no AVX: denseMul runs in Go alone")
+	}
+	useDenseKernels = false
+	t.Run("go", f)
+}
+
+// TestDenseFastSameBits checks that forwardFast and backwardFast give the
+// bits of forwardRef and backwardRef (Y, dL/dW, dL/db, dL/dX), on the
+// default network's shapes and on shapes that leave every remainder of the
+// kernels' blocks (4 rows; 8 and 4 columns).
+func TestDenseFastSameBits(t *testing.T) {
+	type shape struct {
+		in     Shape
+		out, n int
+	}
+	shapes := []shape{
+		{Shape{16, 4, 4}, 10, 20}, {Shape{16, 4, 4}, 10, 1}, {Shape{16, 4, 4}, 10, 23},
+		{Shape{1}, 1, 1}, {Shape{1}, 1, 9}, {Shape{3}, 5, 7}, {Shape{4}, 4, 4},
+		{Shape{8}, 8, 8}, {Shape{13}, 9, 3}, {Shape{17}, 7, 9}, {Shape{37}, 11, 5},
+		{Shape{2, 3, 5}, 13, 6}, {Shape{255}, 3, 2}, {Shape{260}, 16, 17}, {Shape{29}, 2, 13},
+	}
+	denseKernelSets(t, func(t *testing.T) {
+		for k, s := range shapes {
+			t.Run(fmt.Sprintf("%v-%d-n%d", s.in, s.out, s.n), func(t *testing.T) {
+				ref := newDenseCase(t, s.in, s.out, s.n, int64(k))
+				fast := newDenseCase(t, s.in, s.out, s.n, int64(k))
+				ref.l.X, ref.l.Y = ref.x, batchTensor(nil, s.n, ref.l.out)
+				ref.l.forwardRef()
+				for range 2 { // the second time with the buffers of the first
+					fast.l.Forward(fast.x)
+					denseSameBits(t, "Y", fast.l.Y.Data, ref.l.Y.Data)
+				}
+				ref.l.DX = resize(nil, ref.x.Shape...)
+				ref.l.backwardRef(ref.dy)
+				fast.l.Backward(fast.dy)
+				denseSameBits(t, "dL/dX", fast.l.DX.Data, ref.l.DX.Data)
+				denseSameBits(t, "dL/dW", fast.l.W.Grad.Data, ref.l.W.Grad.Data)
+				denseSameBits(t, "dL/db", fast.l.B.Grad.Data, ref.l.B.Grad.Data)
+				ref.l.backwardRef(ref.dy) // accumulating into the Grads again
+				fast.l.Backward(fast.dy)
+				denseSameBits(t, "dL/dW twice", fast.l.W.Grad.Data, ref.l.W.Grad.Data)
+				denseSameBits(t, "dL/dX twice", fast.l.DX.Data, ref.l.DX.Data)
+			})
+		}
+	})
+}
+
+// TestDenseMulSameBits checks denseMul against denseMulGo on products that
+// start inside larger slices, with row strides bigger than the rows, for
+// every m, n < 20 and a few k.
+func TestDenseMulSameBits(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for _, k := range []int{1, 2, 5, 31} {
+		for m := 1; m < 20; m++ {
+			for n := 1; n < 20; n++ {
+				ars, aps, ldb, ldc := k+3, 1, n+5, n+2
+				if (m+n)%2 == 0 { // A read transposed
+					ars, aps = 1, m+1
+				}
+				a := make([]float64, (m-1)*ars+(k-1)*aps+1)
+				b := make([]float64, (k-1)*ldb+n)
+				c := make([]float64, (m-1)*ldc+n)
+				for _, d := range [][]float64{a, b, c} {
+					for i := range d {
+						d[i] = denseValue(rng)
+					}
+				}
+				for _, zero := range []bool{false, true} {
+					want := append([]float64(nil), c...)
+					denseMulGo(m, n, k, a, ars, aps, b, ldb, want, ldc, zero)
+					got := append([]float64(nil), c...)
+					denseMul(m, n, k, a, ars, aps, b, ldb, got, ldc, zero)
+					denseSameBits(t, fmt.Sprintf("m %d n %d k %d zero %v: C", m, n, k, zero), got, want)
+				}
+			}
+		}
+	}
+}
