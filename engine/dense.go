@@ -26,7 +26,11 @@ type Dense struct {
 	DX        *Tensor // (N, in...)
 	nIn, nOut int
 
-	// Buffers of forwardFast, kept from one step to the next:
+	// Buffers of forwardFast, kept from one step to the next: from 8
+	// samples on
+	xt []float64 // (In, N) X transposed
+	yt []float64 // (Out, N) Y transposed
+	// and below
 	wt []float64 // (In, OutP) W transposed, OutP = Out rounded up to 4
 	yp []float64 // (N, OutP) Y with OutP columns
 }

@@ -12,44 +12,73 @@ import "fmt"
 //	dL/dW    (Out, In)  += dYᵀ (Out, N) · X (N, In)         p = n
 //	dL/dX    (N, In)     = 0 + dY (N, Out) · W (Out, In)    p = o
 //
-// The forward pass needs one operand transposed: W (Out·In values, whatever
-// the batch size), into l.wt with OutP = Out rounded up to a multiple of 4
-// columns (the padding columns stay 0 and their sums are dropped), so that
-// the kernels' blocks of 4 and 8 columns cover all of Y.
+// The forward pass needs one operand transposed. From 8 samples on, X:
+// Yᵀ (Out, N) = b + W (Out, In) · Xᵀ (In, N), whose rows of N columns fill
+// the kernels' vectors; Y is then Yᵀ transposed (Out·N values). Below, W:
+// Y (N, OutP) = b + X · Wᵀ (In, OutP), OutP = Out rounded up to a multiple
+// of 4 columns (the padding columns of Wᵀ stay 0 and their sums are
+// dropped).
 
 // forwardFast sets l.Y (N, Out) from l.X (N, In) with denseMul.
 func (l *Dense) forwardFast() {
 	N, I, O := l.X.Shape[0], l.nIn, l.nOut
+	w, b := l.W.Value.Data[:O*I], l.B.Value.Data[:O]
+	if N >= 8 {
+		l.xt = grow(l.xt, I*N)
+		l.yt = grow(l.yt, O*N)
+		transposeDense(N, I, l.X.Data, I, l.xt, N)
+		for o, v := range b {
+			row := l.yt[o*N : (o+1)*N]
+			for n := range row {
+				row[n] = v
+			}
+		}
+		denseMul(O, N, I, w, I, 1, l.xt, N, l.yt, N, false)
+		transposeDense(O, N, l.yt, N, l.Y.Data, O)
+		return
+	}
 	op := (O + 3) &^ 3
 	if len(l.wt) != I*op {
 		l.wt = make([]float64, I*op)
 	}
-	w := l.W.Value.Data[:O*I]
-	for o := range O {
-		transposeColumn(l.wt, op, o, w[o*I:(o+1)*I])
-	}
-	if cap(l.yp) < N*op {
-		l.yp = make([]float64, N*op)
-	}
-	yp := l.yp[:N*op]
-	b := l.B.Value.Data[:O]
+	transposeDense(O, I, w, I, l.wt, op)
+	l.yp = grow(l.yp, N*op)
 	for n := range N {
-		copy(yp[n*op:n*op+O], b)
+		copy(l.yp[n*op:n*op+O], b)
 	}
-	denseMul(N, op, I, l.X.Data, I, 1, l.wt, op, yp, op, false)
+	denseMul(N, op, I, l.X.Data, I, 1, l.wt, op, l.yp, op, false)
 	for n := range N {
-		copy(l.Y.Data[n*O:(n+1)*O], yp[n*op:n*op+O])
+		copy(l.Y.Data[n*O:(n+1)*O], l.yp[n*op:n*op+O])
 	}
 }
 
-// transposeColumn sets column o of wt (len(w), ld) to w.
-func transposeColumn(wt []float64, ld, o int, w []float64) {
-	if len(w) == 0 {
+// grow returns buf resized to n values, reallocated only if too small.
+func grow(buf []float64, n int) []float64 {
+	if cap(buf) < n {
+		return make([]float64, n)
+	}
+	return buf[:n]
+}
+
+// transposeDense sets dst[j·ldd + r] = src[r·lds + j] for r < rows, j < cols:
+// transposeFast's blocks of 4 × 4, then Go. It panics if a slice is too
+// short.
+func transposeDense(rows, cols int, src []float64, lds int, dst []float64, ldd int) {
+	if rows < 1 || cols < 1 {
 		return
 	}
-	_ = wt[(len(w)-1)*ld+o]
-	for i, v := range w {
-		wt[i*ld+o] = v
+	if lds < cols || ldd < rows || (rows-1)*lds+cols > len(src) || (cols-1)*ldd+rows > len(dst) {
+		panic(fmt.Sprintf("transposeDense: %d×%d, strides %d %d, lengths %d %d", rows, cols, lds, ldd, len(src), len(dst)))
+	}
+	rowsDone, colsDone := transposeFast(rows, cols, src, lds, dst, ldd)
+	for r := range rows {
+		j0 := colsDone
+		if r >= rowsDone {
+			j0 = 0
+		}
+		for j, v := range src[r*lds+j0 : r*lds+cols] {
+			dst[(j0+j)*ldd+r] = v
+		}
 	}
 }
 

@@ -7,12 +7,12 @@
 // b[p·ldb + j], C[r,j] is c[r·ldc + j]; with zero ≠ 0 the sums start from
 // +0 instead of C. k ≥ 1.
 
-// func denseKern4x8(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
+// func denseKern5x8(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
 //
-// Rows 0 … 3 and nb ≥ 1 blocks of 8 columns. The 4×8 block of C stays in
-// Y0 … Y7 while p runs; Y8, Y9 hold row p of B, Y10, Y11 the broadcast
-// A[r,p] and Y12 … Y15 the products.
-TEXT ·denseKern4x8(SB), NOSPLIT, $0-80
+// Rows 0 … 4 and nb ≥ 1 blocks of 8 columns. The 5×8 block of C stays in
+// Y0 … Y9 while p runs; Y10, Y11 hold row p of B, Y12, Y13 the broadcast
+// A[r,p] and Y14, Y15 the products.
+TEXT ·denseKern5x8(SB), NOSPLIT, $0-80
 	MOVQ nb+8(FP), BX
 	MOVQ ars+24(FP), R9
 	SHLQ $3, R9
@@ -27,12 +27,12 @@ TEXT ·denseKern4x8(SB), NOSPLIT, $0-80
 	SHLQ $3, R14
 	LEAQ (R14)(R14*2), R11
 
-denseKern4x8block:
+denseKern5x8block:
 	MOVQ DI, SI
 	MOVQ a+16(FP), R8
 	MOVQ k+0(FP), CX
 	CMPQ zero+72(FP), $0
-	JNE  denseKern4x8clear
+	JNE  denseKern5x8clear
 	VMOVUPD (R13), Y0
 	VMOVUPD 32(R13), Y1
 	VMOVUPD (R13)(R14*1), Y2
@@ -41,9 +41,11 @@ denseKern4x8block:
 	VMOVUPD 32(R13)(R14*2), Y5
 	VMOVUPD (R13)(R11*1), Y6
 	VMOVUPD 32(R13)(R11*1), Y7
-	JMP  denseKern4x8loop
+	VMOVUPD (R13)(R14*4), Y8
+	VMOVUPD 32(R13)(R14*4), Y9
+	JMP  denseKern5x8loop
 
-denseKern4x8clear:
+denseKern5x8clear:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -52,34 +54,41 @@ denseKern4x8clear:
 	VXORPD Y5, Y5, Y5
 	VXORPD Y6, Y6, Y6
 	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
 
-denseKern4x8loop:
-	VMOVUPD      (SI), Y8
-	VMOVUPD      32(SI), Y9
-	VBROADCASTSD (R8), Y10
-	VMULPD       Y8, Y10, Y12
-	VMULPD       Y9, Y10, Y13
-	VADDPD       Y12, Y0, Y0
-	VADDPD       Y13, Y1, Y1
-	VBROADCASTSD (R8)(R9*1), Y11
-	VMULPD       Y8, Y11, Y14
-	VMULPD       Y9, Y11, Y15
+denseKern5x8loop:
+	VMOVUPD      (SI), Y10
+	VMOVUPD      32(SI), Y11
+	VBROADCASTSD (R8), Y12
+	VMULPD       Y10, Y12, Y14
+	VMULPD       Y11, Y12, Y15
+	VADDPD       Y14, Y0, Y0
+	VADDPD       Y15, Y1, Y1
+	VBROADCASTSD (R8)(R9*1), Y13
+	VMULPD       Y10, Y13, Y14
+	VMULPD       Y11, Y13, Y15
 	VADDPD       Y14, Y2, Y2
 	VADDPD       Y15, Y3, Y3
-	VBROADCASTSD (R8)(R9*2), Y10
-	VMULPD       Y8, Y10, Y12
-	VMULPD       Y9, Y10, Y13
-	VADDPD       Y12, Y4, Y4
-	VADDPD       Y13, Y5, Y5
-	VBROADCASTSD (R8)(R10*1), Y11
-	VMULPD       Y8, Y11, Y14
-	VMULPD       Y9, Y11, Y15
+	VBROADCASTSD (R8)(R9*2), Y12
+	VMULPD       Y10, Y12, Y14
+	VMULPD       Y11, Y12, Y15
+	VADDPD       Y14, Y4, Y4
+	VADDPD       Y15, Y5, Y5
+	VBROADCASTSD (R8)(R10*1), Y13
+	VMULPD       Y10, Y13, Y14
+	VMULPD       Y11, Y13, Y15
 	VADDPD       Y14, Y6, Y6
 	VADDPD       Y15, Y7, Y7
+	VBROADCASTSD (R8)(R9*4), Y12
+	VMULPD       Y10, Y12, Y14
+	VMULPD       Y11, Y12, Y15
+	VADDPD       Y14, Y8, Y8
+	VADDPD       Y15, Y9, Y9
 	ADDQ         R12, R8
 	ADDQ         DX, SI
 	DECQ         CX
-	JNZ          denseKern4x8loop
+	JNZ          denseKern5x8loop
 
 	VMOVUPD Y0, (R13)
 	VMOVUPD Y1, 32(R13)
@@ -89,17 +98,19 @@ denseKern4x8loop:
 	VMOVUPD Y5, 32(R13)(R14*2)
 	VMOVUPD Y6, (R13)(R11*1)
 	VMOVUPD Y7, 32(R13)(R11*1)
+	VMOVUPD Y8, (R13)(R14*4)
+	VMOVUPD Y9, 32(R13)(R14*4)
 	ADDQ    $64, R13
 	ADDQ    $64, DI
 	DECQ    BX
-	JNZ     denseKern4x8block
+	JNZ     denseKern5x8block
 	VZEROUPPER
 	RET
 
-// func denseKern4x4(k int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
+// func denseKern5x4(k int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
 //
-// Rows 0 … 3 and columns 0 … 3, as denseKern4x8.
-TEXT ·denseKern4x4(SB), NOSPLIT, $0-72
+// Rows 0 … 4 and columns 0 … 3, as denseKern5x8.
+TEXT ·denseKern5x4(SB), NOSPLIT, $0-72
 	MOVQ ars+16(FP), R9
 	SHLQ $3, R9
 	LEAQ (R9)(R9*2), R10
@@ -117,42 +128,48 @@ TEXT ·denseKern4x4(SB), NOSPLIT, $0-72
 	MOVQ a+8(FP), R8
 	MOVQ k+0(FP), CX
 	CMPQ zero+64(FP), $0
-	JNE  denseKern4x4clear
+	JNE  denseKern5x4clear
 	VMOVUPD (R13), Y0
-	VMOVUPD (R13)(R14*1), Y2
-	VMOVUPD (R13)(R14*2), Y4
-	VMOVUPD (R13)(R11*1), Y6
-	JMP  denseKern4x4loop
+	VMOVUPD (R13)(R14*1), Y1
+	VMOVUPD (R13)(R14*2), Y2
+	VMOVUPD (R13)(R11*1), Y3
+	VMOVUPD (R13)(R14*4), Y4
+	JMP  denseKern5x4loop
 
-denseKern4x4clear:
+denseKern5x4clear:
 	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
 	VXORPD Y4, Y4, Y4
-	VXORPD Y6, Y6, Y6
 
-denseKern4x4loop:
-	VMOVUPD      (SI), Y8
-	VBROADCASTSD (R8), Y10
-	VMULPD       Y8, Y10, Y12
-	VADDPD       Y12, Y0, Y0
-	VBROADCASTSD (R8)(R9*1), Y11
-	VMULPD       Y8, Y11, Y14
+denseKern5x4loop:
+	VMOVUPD      (SI), Y10
+	VBROADCASTSD (R8), Y12
+	VMULPD       Y10, Y12, Y14
+	VADDPD       Y14, Y0, Y0
+	VBROADCASTSD (R8)(R9*1), Y13
+	VMULPD       Y10, Y13, Y14
+	VADDPD       Y14, Y1, Y1
+	VBROADCASTSD (R8)(R9*2), Y12
+	VMULPD       Y10, Y12, Y14
 	VADDPD       Y14, Y2, Y2
-	VBROADCASTSD (R8)(R9*2), Y10
-	VMULPD       Y8, Y10, Y12
-	VADDPD       Y12, Y4, Y4
-	VBROADCASTSD (R8)(R10*1), Y11
-	VMULPD       Y8, Y11, Y14
-	VADDPD       Y14, Y6, Y6
+	VBROADCASTSD (R8)(R10*1), Y13
+	VMULPD       Y10, Y13, Y14
+	VADDPD       Y14, Y3, Y3
+	VBROADCASTSD (R8)(R9*4), Y12
+	VMULPD       Y10, Y12, Y14
+	VADDPD       Y14, Y4, Y4
 	ADDQ         R12, R8
 	ADDQ         DX, SI
 	DECQ         CX
-	JNZ          denseKern4x4loop
+	JNZ          denseKern5x4loop
 
 	VMOVUPD Y0, (R13)
-	VMOVUPD Y2, (R13)(R14*1)
-	VMOVUPD Y4, (R13)(R14*2)
-	VMOVUPD Y6, (R13)(R11*1)
+	VMOVUPD Y1, (R13)(R14*1)
+	VMOVUPD Y2, (R13)(R14*2)
+	VMOVUPD Y3, (R13)(R11*1)
+	VMOVUPD Y4, (R13)(R14*4)
 	VZEROUPPER
 	RET
 
@@ -234,5 +251,49 @@ denseKern1x4loop:
 	JNZ          denseKern1x4loop
 
 	VMOVUPD Y0, (R13)
+	VZEROUPPER
+	RET
+
+// func denseTranspose4(nb int, src *float64, lds int, dst *float64, ldd int)
+//
+// Transposes 4 rows × 4·nb columns of src (rows lds elements apart) into
+// dst (rows ldd elements apart): dst[j·ldd + r] = src[r·lds + j] for r < 4,
+// j < 4·nb, nb ≥ 1. Per block of 4 columns, Y0 = [s0j, s0j+1, s2j, s2j+1],
+// Y1 the same of rows 1 and 3, and their low and high interleavings are
+// columns j and j+1.
+TEXT ·denseTranspose4(SB), NOSPLIT, $0-40
+	MOVQ nb+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R9
+	SHLQ $3, R9
+	LEAQ (R9)(R9*2), R10
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), R11
+	SHLQ $3, R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ R11, R13
+	SHLQ $2, R13
+
+transpose4:
+	VMOVUPD     (SI), X0
+	VINSERTF128 $1, (SI)(R9*2), Y0, Y0
+	VMOVUPD     (SI)(R9*1), X1
+	VINSERTF128 $1, (SI)(R10*1), Y1, Y1
+	VUNPCKLPD   Y1, Y0, Y2
+	VUNPCKHPD   Y1, Y0, Y3
+	VMOVUPD     16(SI), X4
+	VINSERTF128 $1, 16(SI)(R9*2), Y4, Y4
+	VMOVUPD     16(SI)(R9*1), X5
+	VINSERTF128 $1, 16(SI)(R10*1), Y5, Y5
+	VUNPCKLPD   Y5, Y4, Y6
+	VUNPCKHPD   Y5, Y4, Y7
+	VMOVUPD     Y2, (DI)
+	VMOVUPD     Y3, (DI)(R11*1)
+	VMOVUPD     Y6, (DI)(R11*2)
+	VMOVUPD     Y7, (DI)(R12*1)
+	ADDQ        $32, SI
+	ADDQ        R13, DI
+	DECQ        CX
+	JNZ         transpose4
 	VZEROUPPER
 	RET

@@ -70,15 +70,20 @@ func denseSameBits(t *testing.T, what string, got, want []float64) {
 	}
 }
 
-// denseKernelSets runs f with the kernels on (if the CPU has them) and off
-// (denseMulGo alone), as subtests.
+// denseKernelSets runs f with each set of kernels the CPU has (AVX-512 and
+// AVX, AVX alone) and with none (denseMulGo and Go transposes alone), as
+// subtests. The layer's Forward and Backward run forwardRef and
+// backwardRef without kernels; the tests call the fast path directly then.
 func denseKernelSets(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	detected := useDenseKernels
-	defer func() { useDenseKernels = detected }()
-	if detected {
-		useDenseKernels = true
-		t.Run("kernels", f)
+	kernels, avx512 := useDenseKernels, useDenseAVX512
+	defer func() { useDenseKernels, useDenseAVX512 = kernels, avx512 }()
+	if avx512 {
+		t.Run("avx512", f)
+	}
+	useDenseAVX512 = false
+	if kernels {
+		t.Run("avx", f)
 	} else {
 		t.Log("no AVX: denseMul runs in Go alone")
 	}
@@ -108,18 +113,23 @@ func TestDenseFastSameBits(t *testing.T) {
 				fast := newDenseCase(t, s.in, s.out, s.n, int64(k))
 				ref.l.X, ref.l.Y = ref.x, batchTensor(nil, s.n, ref.l.out)
 				ref.l.forwardRef()
+				fast.l.X, fast.l.Y = fast.x, batchTensor(nil, s.n, fast.l.out)
 				for range 2 { // the second time with the buffers of the first
-					fast.l.Forward(fast.x)
+					fast.l.forwardFast()
 					denseSameBits(t, "Y", fast.l.Y.Data, ref.l.Y.Data)
 				}
 				ref.l.DX = resize(nil, ref.x.Shape...)
 				ref.l.backwardRef(ref.dy)
-				fast.l.Backward(fast.dy)
+				fast.l.DX = resize(nil, fast.x.Shape...)
+				for i := range fast.l.DX.Data {
+					fast.l.DX.Data[i] = math.NaN() // dL/dX must not depend on what was there
+				}
+				fast.l.backwardFast(fast.dy)
 				denseSameBits(t, "dL/dX", fast.l.DX.Data, ref.l.DX.Data)
 				denseSameBits(t, "dL/dW", fast.l.W.Grad.Data, ref.l.W.Grad.Data)
 				denseSameBits(t, "dL/db", fast.l.B.Grad.Data, ref.l.B.Grad.Data)
 				ref.l.backwardRef(ref.dy) // accumulating into the Grads again
-				fast.l.Backward(fast.dy)
+				fast.l.backwardFast(fast.dy)
 				denseSameBits(t, "dL/dW twice", fast.l.W.Grad.Data, ref.l.W.Grad.Data)
 				denseSameBits(t, "dL/dX twice", fast.l.DX.Data, ref.l.DX.Data)
 			})
@@ -127,14 +137,63 @@ func TestDenseFastSameBits(t *testing.T) {
 	})
 }
 
+// TestDenseLayerSameBits checks that Forward and Backward, whichever path
+// they take, give the bits of forwardRef and backwardRef on the default
+// network's shapes.
+func TestDenseLayerSameBits(t *testing.T) {
+	denseKernelSets(t, func(t *testing.T) {
+		for _, n := range []int{1, 20} {
+			ref := newDenseCase(t, Shape{16, 4, 4}, 10, n, 99)
+			got := newDenseCase(t, Shape{16, 4, 4}, 10, n, 99)
+			ref.l.X, ref.l.Y = ref.x, batchTensor(nil, n, ref.l.out)
+			ref.l.forwardRef()
+			ref.l.DX = resize(nil, ref.x.Shape...)
+			ref.l.backwardRef(ref.dy)
+			denseSameBits(t, "Y", got.l.Forward(got.x).Data, ref.l.Y.Data)
+			denseSameBits(t, "dL/dX", got.l.Backward(got.dy).Data, ref.l.DX.Data)
+			denseSameBits(t, "dL/dW", got.l.W.Grad.Data, ref.l.W.Grad.Data)
+			denseSameBits(t, "dL/db", got.l.B.Grad.Data, ref.l.B.Grad.Data)
+		}
+	})
+}
+
+// TestTransposeDense checks transposeDense on every size below 13 × 13
+// inside larger strides.
+func TestTransposeDense(t *testing.T) {
+	denseKernelSets(t, func(t *testing.T) {
+		for rows := 1; rows < 13; rows++ {
+			for cols := 1; cols < 13; cols++ {
+				lds, ldd := cols+3, rows+1
+				src := make([]float64, (rows-1)*lds+cols)
+				for i := range src {
+					src[i] = float64(i)
+				}
+				dst := make([]float64, (cols-1)*ldd+rows)
+				transposeDense(rows, cols, src, lds, dst, ldd)
+				for r := range rows {
+					for j := range cols {
+						if dst[j*ldd+r] != src[r*lds+j] {
+							t.Fatalf("%d×%d: dst[%d,%d] = %v, want %v", rows, cols, j, r, dst[j*ldd+r], src[r*lds+j])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestDenseMulSameBits checks denseMul against denseMulGo on products that
 // start inside larger slices, with row strides bigger than the rows, for
-// every m, n < 20 and a few k.
+// every m < 17, n < 40 and a few k.
 func TestDenseMulSameBits(t *testing.T) {
+	denseKernelSets(t, testDenseMulSameBits)
+}
+
+func testDenseMulSameBits(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	for _, k := range []int{1, 2, 5, 31} {
-		for m := 1; m < 20; m++ {
-			for n := 1; n < 20; n++ {
+		for m := 1; m < 17; m++ {
+			for n := 1; n < 40; n++ {
 				ars, aps, ldb, ldc := k+3, 1, n+5, n+2
 				if (m+n)%2 == 0 { // A read transposed
 					ars, aps = 1, m+1

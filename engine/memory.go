@@ -24,7 +24,7 @@ type MemoryEstimate struct {
 	// network's forward pass at its batch (at most the batch size).
 	Activations int64
 	// Scratch: each convolution's im2col and matrix buffers, one set per
-	// core, and each dense layer's Wᵀ and padded Y, in each of the three
+	// core, and each dense layer's transposed operands, in each of the three
 	// networks; the epoch's sample order.
 	Scratch int64
 	// Trace: one Trace of one sample with every part (maps, gradients,
@@ -189,12 +189,21 @@ func estimate(dims []layerDims, classes, n, k, trainLen, slots int) MemoryEstima
 			m.Scratch += 3 * convScratchBytes(d, slots)
 		}
 	}
-	// Each dense layer's Wᵀ (In, OutP) and Y (N, OutP) of forwardFast
-	// (dense_kernels.go), per network, OutP = Out rounded up to 4.
+	// Each dense layer's buffers of forwardFast (dense_kernels.go), per
+	// network at its batch b: Xᵀ (In, b) and Yᵀ (Out, b) from 8 samples on,
+	// Wᵀ (In, OutP) and Y (b, OutP) below, OutP = Out rounded up to 4.
 	for _, d := range dims {
-		if d.kind == "dense" {
-			op := (d.out.Size() + 3) &^ 3
-			m.Scratch += 3*f(d.in.Size()*op) + f((n+1+min(evalBatch, n))*op)
+		if d.kind != "dense" {
+			continue
+		}
+		I, O := d.in.Size(), d.out.Size()
+		op := (O + 3) &^ 3
+		for _, b := range []int{n, 1, min(evalBatch, n)} {
+			if b >= 8 {
+				m.Scratch += f(I*b + O*b)
+			} else {
+				m.Scratch += f(I*op + b*op)
+			}
 		}
 	}
 	// The epoch's sample order and the shuffle's indices.
