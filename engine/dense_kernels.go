@@ -13,28 +13,47 @@ import "fmt"
 //	dL/dX    (N, In)     = 0 + dY (N, Out) · W (Out, In)    p = o
 //
 // The forward pass needs one operand transposed. From 8 samples on, X:
-// Yᵀ (Out, N) = b + W (Out, In) · Xᵀ (In, N), whose rows of N columns fill
-// the kernels' vectors; Y is then Yᵀ transposed (Out·N values). Below, W:
+// Yᵀ (Out, NP) = b + W (Out, In) · Xᵀ (In, NP), whose rows of N columns,
+// padded to NP (a multiple of the kernels' vectors, denseColumnStep) with
+// columns of 0 whose sums are dropped, fill the vectors; Y is then Yᵀ
+// transposed (Out·N values). X is transposed denseChunk columns at a time
+// and each chunk's terms added before the next is transposed, so that the
+// chunk of Xᵀ stays in the L1 cache (each sum still runs in increasing i).
+// Below 8 samples, W:
 // Y (N, OutP) = b + X · Wᵀ (In, OutP), OutP = Out rounded up to a multiple
 // of 4 columns (the padding columns of Wᵀ stay 0 and their sums are
 // dropped).
+
+// denseChunk is how many columns of X forwardFast transposes at a time
+// (64 × 24 float64 is 12 KiB).
+const denseChunk = 64
 
 // forwardFast sets l.Y (N, Out) from l.X (N, In) with denseMul.
 func (l *Dense) forwardFast() {
 	N, I, O := l.X.Shape[0], l.nIn, l.nOut
 	w, b := l.W.Value.Data[:O*I], l.B.Value.Data[:O]
 	if N >= 8 {
-		l.xt = grow(l.xt, I*N)
-		l.yt = grow(l.yt, O*N)
-		transposeDense(N, I, l.X.Data, I, l.xt, N)
+		step := denseColumnStep()
+		np := (N + step - 1) / step * step
+		kc := min(I, denseChunk)
+		l.xt = grow(l.xt, kc*np)
+		l.yt = grow(l.yt, O*np)
+		if np != l.ldt {
+			clear(l.xt) // the padding columns stay 0
+			l.ldt = np
+		}
 		for o, v := range b {
-			row := l.yt[o*N : (o+1)*N]
+			row := l.yt[o*np : (o+1)*np]
 			for n := range row {
 				row[n] = v
 			}
 		}
-		denseMul(O, N, I, w, I, 1, l.xt, N, l.yt, N, false)
-		transposeDense(O, N, l.yt, N, l.Y.Data, O)
+		for i := 0; i < I; i += kc {
+			kc = min(kc, I-i)
+			transposeDense(N, kc, l.X.Data[i:], I, l.xt, np)
+			denseMul(O, np, kc, w[i:], I, 1, l.xt, np, l.yt, np, false)
+		}
+		transposeDense(O, N, l.yt, np, l.Y.Data, O)
 		return
 	}
 	op := (O + 3) &^ 3

@@ -31,6 +31,12 @@ func denseKern5x8(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c *f
 //go:noescape
 func denseKern5x16Z(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
 
+// denseKern5x24Z does rows 0 … 4 and nb ≥ 1 blocks of 24 columns
+// (AVX-512).
+//
+//go:noescape
+func denseKern5x24Z(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
+
 // denseKern5x4 does rows 0 … 4 and columns 0 … 3.
 //
 //go:noescape
@@ -52,6 +58,12 @@ func denseKern1x4(k int, a *float64, aps int, b *float64, ldb int, c *float64, z
 //go:noescape
 func denseTranspose4(nb int, src *float64, lds int, dst *float64, ldd int)
 
+// denseTranspose8Z sets dst[j·ldd + r] = src[r·lds + j] for r < 8 and
+// j < 8·nb, nb ≥ 1 (AVX-512).
+//
+//go:noescape
+func denseTranspose8Z(nb int, src *float64, lds int, dst *float64, ldd int)
+
 // transposeFast transposes the first rows/4·4 rows and cols/4·4 columns of
 // transpose's matrix with denseTranspose4 and returns how many of each it
 // did, or 0, 0 without AVX. transposeDense has checked the arguments.
@@ -60,15 +72,26 @@ func transposeFast(rows, cols int, src []float64, lds int, dst []float64, ldd in
 		return 0, 0
 	}
 	rowsDone, colsDone = rows&^3, cols&^3
-	for r := 0; r < rowsDone; r += 4 {
+	r := 0
+	if useDenseAVX512 && cols >= 8 {
+		c8 := cols &^ 7
+		for ; r+8 <= rows; r += 8 {
+			denseTranspose8Z(cols/8, &src[r*lds], lds, &dst[r], ldd)
+			if c8 < colsDone {
+				denseTranspose4(1, &src[r*lds+c8], lds, &dst[c8*ldd+r], ldd)
+				denseTranspose4(1, &src[(r+4)*lds+c8], lds, &dst[c8*ldd+r+4], ldd)
+			}
+		}
+	}
+	for ; r < rowsDone; r += 4 {
 		denseTranspose4(cols/4, &src[r*lds], lds, &dst[r], ldd)
 	}
 	return rowsDone, colsDone
 }
 
 // denseMulFast runs denseMul's first n/4·4 columns with the kernels (blocks
-// of 5 rows, 16 columns at a time with AVX-512, then 8 and 4; then single
-// rows) and returns how many columns it did, or 0 without AVX. denseMul has
+// of 5 rows, 24 or 16 columns at a time with AVX-512, then 8 and 4; then
+// single rows) and returns how many columns it did, or 0 without AVX. denseMul has
 // checked the arguments.
 func denseMulFast(m, n, k int, a []float64, ars, aps int, b []float64, ldb int, c []float64, ldc int, zero bool) (cols int) {
 	if !useDenseKernels || n < 4 {
@@ -83,9 +106,15 @@ func denseMulFast(m, n, k int, a []float64, ars, aps int, b []float64, ldb int, 
 	r := 0
 	for ; r+5 <= m; r += 5 {
 		j := 0
-		if nz := n / 16; useDenseAVX512 && nz > 0 {
-			denseKern5x16Z(k, nz, &a[r*ars], ars, aps, &b[0], ldb, &c[r*ldc], ldc, z)
-			j = 16 * nz
+		if useDenseAVX512 {
+			if nz := n / 24; nz > 0 {
+				denseKern5x24Z(k, nz, &a[r*ars], ars, aps, &b[0], ldb, &c[r*ldc], ldc, z)
+				j = 24 * nz
+			}
+			if j+16 <= n {
+				denseKern5x16Z(k, 1, &a[r*ars], ars, aps, &b[j], ldb, &c[r*ldc+j], ldc, z)
+				j += 16
+			}
 		}
 		if j+8 <= n {
 			denseKern5x8(k, (n-j)/8, &a[r*ars], ars, aps, &b[j], ldb, &c[r*ldc+j], ldc, z)
@@ -103,4 +132,17 @@ func denseMulFast(m, n, k int, a []float64, ars, aps int, b []float64, ldb int, 
 		}
 	}
 	return cols
+}
+
+// denseColumnStep is the multiple of columns the kernels do at full speed
+// (forwardFast pads Xᵀ and Yᵀ to it): 8 with AVX-512, 4 with AVX, 1
+// without.
+func denseColumnStep() int {
+	switch {
+	case useDenseAVX512:
+		return 8
+	case useDenseKernels:
+		return 4
+	}
+	return 1
 }

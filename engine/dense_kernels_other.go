@@ -18,3 +18,8 @@ func denseMulFast(m, n, k int, a []float64, ars, aps int, b []float64, ldb int, 
 func transposeFast(rows, cols int, src []float64, lds int, dst []float64, ldd int) (rowsDone, colsDone int) {
 	return 0, 0
 }
+
+// denseColumnStep returns 1: no padding.
+func denseColumnStep() int {
+	return 1
+}

@@ -104,7 +104,7 @@ func TestDenseFastSameBits(t *testing.T) {
 		{Shape{16, 4, 4}, 10, 20}, {Shape{16, 4, 4}, 10, 1}, {Shape{16, 4, 4}, 10, 23},
 		{Shape{1}, 1, 1}, {Shape{1}, 1, 9}, {Shape{3}, 5, 7}, {Shape{4}, 4, 4},
 		{Shape{8}, 8, 8}, {Shape{13}, 9, 3}, {Shape{17}, 7, 9}, {Shape{37}, 11, 5},
-		{Shape{2, 3, 5}, 13, 6}, {Shape{255}, 3, 2}, {Shape{260}, 16, 17}, {Shape{29}, 2, 13},
+		{Shape{2, 3, 5}, 13, 6}, {Shape{255}, 3, 2}, {Shape{260}, 16, 17}, {Shape{29}, 2, 13}, {Shape{130}, 6, 11}, {Shape{66}, 10, 8},
 	}
 	denseKernelSets(t, func(t *testing.T) {
 		for k, s := range shapes {

@@ -190,8 +190,10 @@ func estimate(dims []layerDims, classes, n, k, trainLen, slots int) MemoryEstima
 		}
 	}
 	// Each dense layer's buffers of forwardFast (dense_kernels.go), per
-	// network at its batch b: Xᵀ (In, b) and Yᵀ (Out, b) from 8 samples on,
-	// Wᵀ (In, OutP) and Y (b, OutP) below, OutP = Out rounded up to 4.
+	// network at its batch b: from 8 samples on, a chunk of Xᵀ
+	// (denseChunk, NP) and Yᵀ (Out, NP), NP = b padded to a multiple of 8
+	// at most; below, Wᵀ (In, OutP) and Y (b, OutP), OutP = Out rounded up
+	// to 4.
 	for _, d := range dims {
 		if d.kind != "dense" {
 			continue
@@ -200,7 +202,7 @@ func estimate(dims []layerDims, classes, n, k, trainLen, slots int) MemoryEstima
 		op := (O + 3) &^ 3
 		for _, b := range []int{n, 1, min(evalBatch, n)} {
 			if b >= 8 {
-				m.Scratch += f(I*b + O*b)
+				m.Scratch += f((min(I, denseChunk) + O) * (b + 7))
 			} else {
 				m.Scratch += f(I*op + b*op)
 			}
