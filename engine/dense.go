@@ -28,9 +28,9 @@ type Dense struct {
 
 	// Buffers of forwardFast, kept from one step to the next: from 8
 	// samples on
-	xt  []float64 // (denseChunk, NP) a chunk of X transposed, NP = N padded
-	yt  []float64 // (Out, NP) Y transposed
-	ldt int       // NP of xt, whose padding columns are 0
+	xt       []float64 // (denseChunk, NP) a chunk of X transposed, NP = N padded
+	yt       []float64 // (Out, NP) Y transposed
+	xtN, ldt int       // N and NP of xt, whose padding columns are 0
 	// and below
 	wt []float64 // (In, OutP) W transposed, OutP = Out rounded up to 4
 	yp []float64 // (N, OutP) Y with OutP columns

@@ -8,7 +8,7 @@ import "fmt"
 // sum. So every element of C gets the same additions in the same order as in
 // dense_ref.go, and the same bits (TestDenseFastSameBits).
 //
-//	forward  Y (N, OutP) = b + X (N, In) · Wᵀ (In, OutP)    p = i
+//	forward  Yᵀ (Out, N) = b + W (Out, In) · Xᵀ (In, N)     p = i
 //	dL/dW    (Out, In)  += dYᵀ (Out, N) · X (N, In)         p = n
 //	dL/dX    (N, In)     = 0 + dY (N, Out) · W (Out, In)    p = o
 //
@@ -38,9 +38,9 @@ func (l *Dense) forwardFast() {
 		kc := min(I, denseChunk)
 		l.xt = grow(l.xt, kc*np)
 		l.yt = grow(l.yt, O*np)
-		if np != l.ldt {
-			clear(l.xt) // the padding columns stay 0
-			l.ldt = np
+		if N != l.xtN || np != l.ldt {
+			clear(l.xt) // the padding columns are 0 (only N are written)
+			l.xtN, l.ldt = N, np
 		}
 		for o, v := range b {
 			row := l.yt[o*np : (o+1)*np]
@@ -80,8 +80,8 @@ func grow(buf []float64, n int) []float64 {
 }
 
 // transposeDense sets dst[j·ldd + r] = src[r·lds + j] for r < rows, j < cols:
-// transposeFast's blocks of 4 × 4, then Go. It panics if a slice is too
-// short.
+// transposeFast's blocks of 8 × 8 and 4 × 4, then Go for the rest. It
+// panics if a slice is too short.
 func transposeDense(rows, cols int, src []float64, lds int, dst []float64, ldd int) {
 	if rows < 1 || cols < 1 {
 		return
@@ -123,8 +123,8 @@ func (l *Dense) backwardFast(dy *Tensor) {
 // instead of C[r,j] if zero. A[r,p] is a[r·ars + p·aps] (so A or its
 // transpose may be a row-major matrix), B[p,j] is b[p·ldb + j] and C[r,j]
 // is c[r·ldc + j]. C must not overlap A or B. It panics if a slice is too
-// short or k < 1. The assembly kernels do the first columns, in blocks of 4
-// and 8, and denseMulGo the rest.
+// short or k < 1. The assembly kernels do the first n/4·4 columns
+// (denseMulFast) and denseMulGo the rest.
 func denseMul(m, n, k int, a []float64, ars, aps int, b []float64, ldb int, c []float64, ldc int, zero bool) {
 	if m < 1 || n < 1 {
 		return

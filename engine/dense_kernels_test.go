@@ -217,3 +217,21 @@ func testDenseMulSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestDenseFastBatchChanges checks forwardFast on one layer whose batch
+// size changes from call to call (its buffers and their padding are
+// reused), against forwardRef.
+func TestDenseFastBatchChanges(t *testing.T) {
+	denseKernelSets(t, func(t *testing.T) {
+		l := newDenseCase(t, Shape{16, 4, 4}, 10, 1, 5).l
+		for k, n := range []int{20, 17, 9, 20, 3, 24, 8, 1, 23} {
+			c := newDenseCase(t, Shape{16, 4, 4}, 10, n, int64(100+k))
+			c.l.W, c.l.B = l.W, l.B
+			c.l.X, c.l.Y = c.x, batchTensor(nil, n, c.l.out)
+			c.l.forwardRef()
+			l.X, l.Y = c.x, batchTensor(l.Y, n, l.out)
+			l.forwardFast()
+			denseSameBits(t, fmt.Sprintf("batch %d: Y", n), l.Y.Data, c.l.Y.Data)
+		}
+	})
+}
