@@ -32,7 +32,7 @@ type Dense struct {
 	yt       []float64 // (Out, NP) Y transposed
 	xtN, ldt int       // N and NP of xt, whose padding columns are 0
 	// and below
-	wt []float64 // (In, OutP) W transposed, OutP = Out rounded up to 4
+	wt []float64 // (In, OutP) W transposed, OutP = Out padded
 	yp []float64 // (N, OutP) Y with OutP columns
 }
 

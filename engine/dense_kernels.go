@@ -21,8 +21,8 @@ import "fmt"
 // chunk of Xᵀ stays in the L1 cache (each sum still runs in increasing i).
 // Below 8 samples, W:
 // Y (N, OutP) = b + X · Wᵀ (In, OutP), OutP = Out rounded up to a multiple
-// of 4 columns (the padding columns of Wᵀ stay 0 and their sums are
-// dropped).
+// of 4 columns, or of 16 with AVX-512 (the padding columns of Wᵀ stay 0
+// and their sums are dropped).
 
 // denseChunk is how many columns of X forwardFast transposes at a time
 // (64 × 24 float64 is 12 KiB).
@@ -56,7 +56,11 @@ func (l *Dense) forwardFast() {
 		transposeDense(O, N, l.yt, np, l.Y.Data, O)
 		return
 	}
-	op := (O + 3) &^ 3
+	step := max(denseColumnStep(), 4)
+	if step == 8 && O > 8 {
+		step = 16 // one row's sums run side by side in denseKern1x16Z
+	}
+	op := (O + step - 1) / step * step
 	if len(l.wt) != I*op {
 		l.wt = make([]float64, I*op)
 	}
@@ -80,7 +84,7 @@ func grow(buf []float64, n int) []float64 {
 }
 
 // transposeDense sets dst[j·ldd + r] = src[r·lds + j] for r < rows, j < cols:
-// transposeFast's blocks of 8 × 8 and 4 × 4, then Go for the rest. It
+// transposeFast's blocks of 8, 4 and 2 rows, then Go for the rest. It
 // panics if a slice is too short.
 func transposeDense(rows, cols int, src []float64, lds int, dst []float64, ldd int) {
 	if rows < 1 || cols < 1 {

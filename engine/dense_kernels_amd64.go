@@ -37,6 +37,11 @@ func denseKern5x16Z(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c 
 //go:noescape
 func denseKern5x24Z(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
 
+// denseKern1x16Z does row 0 and nb ≥ 1 blocks of 16 columns (AVX-512).
+//
+//go:noescape
+func denseKern1x16Z(k, nb int, a *float64, aps int, b *float64, ldb int, c *float64, zero int)
+
 // denseKern5x4 does rows 0 … 4 and columns 0 … 3.
 //
 //go:noescape
@@ -58,20 +63,28 @@ func denseKern1x4(k int, a *float64, aps int, b *float64, ldb int, c *float64, z
 //go:noescape
 func denseTranspose4(nb int, src *float64, lds int, dst *float64, ldd int)
 
+// denseTranspose2 sets dst[j·ldd + r] = src[r·lds + j] for r < 2 and
+// j < 4·nb, nb ≥ 1.
+//
+//go:noescape
+func denseTranspose2(nb int, src *float64, lds int, dst *float64, ldd int)
+
 // denseTranspose8Z sets dst[j·ldd + r] = src[r·lds + j] for r < 8 and
 // j < 8·nb, nb ≥ 1 (AVX-512).
 //
 //go:noescape
 func denseTranspose8Z(nb int, src *float64, lds int, dst *float64, ldd int)
 
-// transposeFast transposes the first rows/4·4 rows and cols/4·4 columns of
-// transpose's matrix with denseTranspose4 and returns how many of each it
-// did, or 0, 0 without AVX. transposeDense has checked the arguments.
+// transposeFast transposes the first cols/4·4 columns of transposeDense's
+// matrix, all rows but the last if there is an odd number, with
+// denseTranspose8Z (blocks of 8 rows, with AVX-512), denseTranspose4 and
+// denseTranspose2, and returns how many rows and columns it did, or 0, 0
+// without AVX. transposeDense has checked the arguments.
 func transposeFast(rows, cols int, src []float64, lds int, dst []float64, ldd int) (rowsDone, colsDone int) {
-	if !useDenseKernels || rows < 4 || cols < 4 {
+	if !useDenseKernels || rows < 2 || cols < 4 {
 		return 0, 0
 	}
-	rowsDone, colsDone = rows&^3, cols&^3
+	rowsDone, colsDone = rows&^1, cols&^3
 	r := 0
 	if useDenseAVX512 && cols >= 8 {
 		c8 := cols &^ 7
@@ -83,15 +96,18 @@ func transposeFast(rows, cols int, src []float64, lds int, dst []float64, ldd in
 			}
 		}
 	}
-	for ; r < rowsDone; r += 4 {
+	for ; r+4 <= rows; r += 4 {
 		denseTranspose4(cols/4, &src[r*lds], lds, &dst[r], ldd)
+	}
+	if r < rowsDone {
+		denseTranspose2(cols/4, &src[r*lds], lds, &dst[r], ldd)
 	}
 	return rowsDone, colsDone
 }
 
 // denseMulFast runs denseMul's first n/4·4 columns with the kernels (blocks
 // of 5 rows, 24 or 16 columns at a time with AVX-512, then 8 and 4; then
-// single rows) and returns how many columns it did, or 0 without AVX. denseMul has
+// single rows, 16 columns at a time with AVX-512, then 8 and 4) and returns how many columns it did, or 0 without AVX. denseMul has
 // checked the arguments.
 func denseMulFast(m, n, k int, a []float64, ars, aps int, b []float64, ldb int, c []float64, ldc int, zero bool) (cols int) {
 	if !useDenseKernels || n < 4 {
@@ -124,8 +140,13 @@ func denseMulFast(m, n, k int, a []float64, ars, aps int, b []float64, ldb int, 
 		}
 	}
 	for ; r < m; r++ {
-		if nb > 0 {
-			denseKern1x8(k, nb, &a[r*ars], aps, &b[0], ldb, &c[r*ldc], z)
+		j := 0
+		if nz := n / 16; useDenseAVX512 && nz > 0 {
+			denseKern1x16Z(k, nz, &a[r*ars], aps, &b[0], ldb, &c[r*ldc], z)
+			j = 16 * nz
+		}
+		if j+8 <= n {
+			denseKern1x8(k, (n-j)/8, &a[r*ars], aps, &b[j], ldb, &c[r*ldc+j], z)
 		}
 		if j := 8 * nb; j < cols {
 			denseKern1x4(k, &a[r*ars], aps, &b[j], ldb, &c[r*ldc+j], z)

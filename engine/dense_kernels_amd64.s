@@ -297,3 +297,37 @@ transpose4:
 	JNZ         transpose4
 	VZEROUPPER
 	RET
+
+// func denseTranspose2(nb int, src *float64, lds int, dst *float64, ldd int)
+//
+// Transposes 2 rows × 4·nb columns of src into dst, as denseTranspose4:
+// dst[j·ldd + r] = src[r·lds + j] for r < 2, j < 4·nb, nb ≥ 1. Per block
+// of 4 columns, the interleavings of the two rows hold columns j, j+2 and
+// j+1, j+3 in their halves, stored 2 values at a time.
+TEXT ·denseTranspose2(SB), NOSPLIT, $0-40
+	MOVQ nb+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lds+16(FP), R9
+	SHLQ $3, R9
+	MOVQ dst+24(FP), DI
+	MOVQ ldd+32(FP), R11
+	SHLQ $3, R11
+	LEAQ (R11)(R11*2), R12
+	MOVQ R11, R13
+	SHLQ $2, R13
+
+transpose2:
+	VMOVUPD      (SI), Y0
+	VMOVUPD      (SI)(R9*1), Y1
+	VUNPCKLPD    Y1, Y0, Y2
+	VUNPCKHPD    Y1, Y0, Y3
+	VMOVUPD      X2, (DI)
+	VMOVUPD      X3, (DI)(R11*1)
+	VEXTRACTF128 $1, Y2, (DI)(R11*2)
+	VEXTRACTF128 $1, Y3, (DI)(R12*1)
+	ADDQ         $32, SI
+	ADDQ         R13, DI
+	DECQ         CX
+	JNZ          transpose2
+	VZEROUPPER
+	RET

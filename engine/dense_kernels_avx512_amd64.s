@@ -296,3 +296,52 @@ transpose8:
 	JNZ          transpose8
 	VZEROUPPER
 	RET
+
+// func denseKern1x16Z(k, nb int, a *float64, aps int, b *float64, ldb int, c *float64, zero int)
+//
+// Row 0 and nb ≥ 1 blocks of 16 columns, as denseKern5x16Z: the two sums
+// of 8 columns run side by side (a single row's sums are chains of
+// dependent additions, so a block of 16 takes about as long as one of 8).
+TEXT ·denseKern1x16Z(SB), NOSPLIT, $0-64
+	MOVQ nb+8(FP), BX
+	MOVQ aps+24(FP), R12
+	SHLQ $3, R12
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), DX
+	SHLQ $3, DX
+	MOVQ c+48(FP), R13
+
+z1block:
+	MOVQ    DI, SI
+	MOVQ    a+16(FP), R8
+	MOVQ    k+0(FP), CX
+	CMPQ    zero+56(FP), $0
+	JNE     z1clear
+	VMOVUPD (R13), Z0
+	VMOVUPD 64(R13), Z1
+	JMP     z1loop
+
+z1clear:
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+
+z1loop:
+	VMOVUPD     (SI), Z10
+	VMOVUPD     64(SI), Z11
+	VMULPD.BCST (R8), Z10, Z12
+	VMULPD.BCST (R8), Z11, Z13
+	VADDPD      Z12, Z0, Z0
+	VADDPD      Z13, Z1, Z1
+	ADDQ        R12, R8
+	ADDQ        DX, SI
+	DECQ        CX
+	JNZ         z1loop
+
+	VMOVUPD Z0, (R13)
+	VMOVUPD Z1, 64(R13)
+	ADDQ    $128, R13
+	ADDQ    $128, DI
+	DECQ    BX
+	JNZ     z1block
+	VZEROUPPER
+	RET

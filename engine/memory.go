@@ -192,14 +192,14 @@ func estimate(dims []layerDims, classes, n, k, trainLen, slots int) MemoryEstima
 	// Each dense layer's buffers of forwardFast (dense_kernels.go), per
 	// network at its batch b: from 8 samples on, a chunk of Xᵀ
 	// (denseChunk, NP) and Yᵀ (Out, NP), NP = b padded to a multiple of 8
-	// at most; below, Wᵀ (In, OutP) and Y (b, OutP), OutP = Out rounded up
-	// to 4.
+	// at most; below, Wᵀ (In, OutP) and Y (b, OutP), OutP = Out padded to
+	// a multiple of 16 at most.
 	for _, d := range dims {
 		if d.kind != "dense" {
 			continue
 		}
 		I, O := d.in.Size(), d.out.Size()
-		op := (O + 3) &^ 3
+		op := (O + 15) &^ 15
 		for _, b := range []int{n, 1, min(evalBatch, n)} {
 			if b >= 8 {
 				m.Scratch += f((min(I, denseChunk) + O) * (b + 7))
