@@ -9,14 +9,16 @@ import "golang.org/x/sys/cpu"
 // variable so that a test can run either on any CPU.)
 var useDenseKernels = cpu.X86.HasAVX
 
-// useDenseAVX512 selects, in addition, the AVX-512 kernel of
-// dense_kernels_avx512_amd64.s for blocks of 16 columns: the same sums in
-// the same order, 8 columns to a register instead of 4. (A variable so that
-// a test can run the AVX kernels alone on a CPU with both.)
+// useDenseAVX512 selects, in addition, the AVX-512 kernels of
+// dense_kernels_avx512_amd64.s (names ending in Z): blocks of 24 and 16
+// columns, the same sums in the same order, 8 columns to a register instead
+// of 4, and transposes of 8 rows at a time. (A variable so that a test can
+// run the AVX kernels alone on a CPU with both.)
 var useDenseAVX512 = useDenseKernels && cpu.X86.HasAVX512F
 
-// Assembly kernels (dense_kernels_amd64.s). Each sets its block of C (rows
-// ldc elements apart) to C + Σ_p A[r,p]·B[p,j] (from +0 instead of C if
+// Assembly kernels (dense_kernels_amd64.s, dense_kernels_avx512_amd64.s for
+// the names ending in Z). Each denseKern sets its block of C (rows ldc
+// elements apart) to C + Σ_p A[r,p]·B[p,j] (from +0 instead of C if
 // zero ≠ 0), p increasing, each product rounded (VMULPD) and then added
 // (VADDPD), with A[r,p] = a[r·ars + p·aps] and B[p,j] = b[p·ldb + j]; k ≥ 1.
 

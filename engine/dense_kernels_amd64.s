@@ -1,11 +1,11 @@
 #include "textflag.h"
 
-// The kernels of denseMul (dense_kernels.go) on amd64, AVX only. Every
+// The AVX kernels of denseMul and transposeDense (dense_kernels.go). Every
 // element of C gets its terms in increasing p, each product rounded on its
 // own (VMULPD) and then added to the running sum (VADDPD), never fused, like
 // s += float64(a*b) in Go. A[r,p] is a[r·ars + p·aps], B[p,j] is
 // b[p·ldb + j], C[r,j] is c[r·ldc + j]; with zero ≠ 0 the sums start from
-// +0 instead of C. k ≥ 1.
+// +0 instead of C. k ≥ 1. The transposes only move values.
 
 // func denseKern5x8(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
 //

@@ -1,10 +1,10 @@
 #include "textflag.h"
 
-// The AVX-512 kernel of denseMul (dense_kernels.go): the sums of
-// dense_kernels_amd64.s, 8 columns to a register. Every element of C gets
-// its terms in increasing p, each product rounded on its own (VMULPD, with
-// A[r,p] broadcast from memory) and then added to the running sum (VADDPD),
-// never fused.
+// The AVX-512 kernels of denseMul and transposeDense (dense_kernels.go).
+// The sums are those of dense_kernels_amd64.s, 8 columns to a register:
+// every element of C gets its terms in increasing p, each product rounded
+// on its own (VMULPD, with A[r,p] broadcast from memory) and then added to
+// the running sum (VADDPD), never fused.
 
 // func denseKern5x16Z(k, nb int, a *float64, ars, aps int, b *float64, ldb int, c *float64, ldc int, zero int)
 //
