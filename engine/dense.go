@@ -25,6 +25,15 @@ type Dense struct {
 	Y         *Tensor // (N, Out)
 	DX        *Tensor // (N, in...)
 	nIn, nOut int
+
+	// Buffers of forwardFast, kept from one step to the next: from 8
+	// samples on
+	xt       []float64 // (denseChunk, NP) a chunk of X transposed, NP = N padded
+	yt       []float64 // (Out, NP) Y transposed
+	xtN, ldt int       // N and NP of xt, whose padding columns are 0
+	// and below
+	wt []float64 // (In, OutP) W transposed, OutP = Out padded
+	yp []float64 // (N, OutP) Y with OutP columns
 }
 
 // NewDense returns a dense layer from per-sample shape in to out values.
@@ -59,47 +68,33 @@ func (l *Dense) Init(rng *rand.Rand, scheme InitScheme) {
 }
 
 // Forward returns Y (N, Out). Every product is rounded before it is added
-// (the explicit float64 conversion), so no architecture fuses the
-// multiply-add and the numbers are the same on all. It panics if X is not
-// (N, in...).
+// (the explicit float64 conversion in forwardRef; separate multiply and add
+// instructions in the kernels), so no architecture fuses the multiply-add
+// and the numbers are the same on all. With the kernels of
+// dense_kernels_amd64.s it runs forwardFast, otherwise forwardRef: the same
+// sums in the same order, so the same bits. It panics if X is not (N, in...).
 func (l *Dense) Forward(x *Tensor) *Tensor {
 	checkInput("Dense.Forward", x, l.in)
 	l.X = x
-	N, I, O := x.Shape[0], l.nIn, l.nOut
-	l.Y = batchTensor(l.Y, N, l.out)
-	w, b := l.W.Value.Data[:O*I], l.B.Value.Data[:O]
-	for n := range N {
-		xn := x.Data[n*I : (n+1)*I]
-		yn := l.Y.Data[n*O : (n+1)*O]
-		for o := range O {
-			wo := w[o*I : (o+1)*I]
-			wo = wo[:len(xn)]
-			s := b[o]
-			for i, v := range xn {
-				s += float64(wo[i] * v)
-			}
-			yn[o] = s
-		}
+	l.Y = batchTensor(l.Y, x.Shape[0], l.out)
+	if useDenseKernels {
+		l.forwardFast()
+	} else {
+		l.forwardRef()
 	}
 	return l.Y
 }
 
 // Backward adds dL/dW and dL/db (summed over the batch) into the Grads and
-// returns dL/dX shaped like X.
+// returns dL/dX shaped like X. Like Forward, it runs backwardFast with the
+// kernels and backwardRef without, with the same bits.
 func (l *Dense) Backward(dy *Tensor) *Tensor {
 	checkGrad("Dense.Backward", dy, l.X, l.out)
-	N, I, O := l.X.Shape[0], l.nIn, l.nOut
 	l.DX = resize(l.DX, l.X.Shape...)
-	clear(l.DX.Data)
-	w, gw, gb := l.W.Value.Data[:O*I], l.W.Grad.Data[:O*I], l.B.Grad.Data[:O]
-	for n := range N {
-		xn := l.X.Data[n*I : (n+1)*I]
-		dxn := l.DX.Data[n*I : (n+1)*I]
-		for o, g := range dy.Data[n*O : (n+1)*O] {
-			gb[o] += g
-			axpy1(g, xn, gw[o*I:(o+1)*I])
-			axpy1(g, w[o*I:(o+1)*I], dxn)
-		}
+	if useDenseKernels {
+		l.backwardFast(dy)
+	} else {
+		l.backwardRef(dy)
 	}
 	return l.DX
 }

@@ -24,7 +24,8 @@ type MemoryEstimate struct {
 	// network's forward pass at its batch (at most the batch size).
 	Activations int64
 	// Scratch: each convolution's im2col and matrix buffers, one set per
-	// core, in each of the three networks; the epoch's sample order.
+	// core, and each dense layer's transposed operands, in each of the three
+	// networks; the epoch's sample order.
 	Scratch int64
 	// Trace: one Trace of one sample with every part (maps, gradients,
 	// weights, dL/dW, ΔW, optimizer state, the sample's share of dL/dW).
@@ -186,6 +187,25 @@ func estimate(dims []layerDims, classes, n, k, trainLen, slots int) MemoryEstima
 	for _, d := range dims {
 		if d.kind == "conv" {
 			m.Scratch += 3 * convScratchBytes(d, slots)
+		}
+	}
+	// Each dense layer's buffers of forwardFast (dense_kernels.go), per
+	// network at its batch b: from 8 samples on, a chunk of Xᵀ
+	// (denseChunk, NP) and Yᵀ (Out, NP), NP = b padded to a multiple of 8
+	// at most; below, Wᵀ (In, OutP) and Y (b, OutP), OutP = Out padded to
+	// a multiple of 16 at most.
+	for _, d := range dims {
+		if d.kind != "dense" {
+			continue
+		}
+		I, O := d.in.Size(), d.out.Size()
+		op := (O + 15) &^ 15
+		for _, b := range []int{n, 1, min(evalBatch, n)} {
+			if b >= 8 {
+				m.Scratch += f((min(I, denseChunk) + O) * (b + 7))
+			} else {
+				m.Scratch += f(I*op + b*op)
+			}
 		}
 	}
 	// The epoch's sample order and the shuffle's indices.
