@@ -8,3 +8,6 @@ func SplitAll() (restore func()) {
 	minPartWork = 1
 	return func() { minPartWork = old }
 }
+
+// ThreadCPUTime is threadCPUTime, for the benchmarks of package engine_test.
+var ThreadCPUTime = threadCPUTime
