@@ -354,6 +354,22 @@ func (t *Trainer) EpochProgress() float64 {
 	return float64(t.cursor) / float64(n)
 }
 
+// StepsLeftInEpoch is how many more steps end the current epoch at the
+// batch size the next step will use (the last of them may take fewer
+// samples): the epoch counter changes after the step numbered
+// Step() + StepsLeftInEpoch(). A batch given by SetBatch is not counted.
+func (t *Trainer) StepsLeftInEpoch() int {
+	b := t.cfg.Hyper.BatchSize
+	if t.pending != nil {
+		b = t.pending.BatchSize
+	}
+	left := len(t.perm) - t.cursor
+	if b < 1 || left <= 0 {
+		return 0
+	}
+	return (left + b - 1) / b
+}
+
 // Diverged returns the *DivergedError that stopped training, or nil.
 func (t *Trainer) Diverged() error { return t.diverged }
 

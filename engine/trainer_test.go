@@ -456,3 +456,32 @@ func TestLayersIsACopy(t *testing.T) {
 		t.Errorf("label of the first phase %q does not name the first layer %q", got, tr.Layers()[0].Name)
 	}
 }
+
+// TestStepsLeftInEpoch runs epochs of a toy set at batch sizes that do and
+// do not divide it, changing the size mid-epoch, and wants the epoch
+// counter to change after exactly the step StepsLeftInEpoch foretold.
+func TestStepsLeftInEpoch(t *testing.T) {
+	tr := toyTrainer(t, sgdHyper(7))
+	n := tr.data.Train.Len()
+	if got, want := tr.StepsLeftInEpoch(), (n+6)/7; got != want {
+		t.Fatalf("a new trainer: %d steps left, want %d", got, want)
+	}
+	for _, batch := range []int{7, 5, 8, 3} {
+		tr.StepBatch()
+		if err := tr.SetHyper(sgdHyper(batch)); err != nil {
+			t.Fatal(err)
+		}
+		e, end := tr.Epoch(), tr.Step()+tr.StepsLeftInEpoch()
+		for tr.Epoch() == e {
+			if tr.Step() >= end {
+				t.Fatalf("batch %d: the epoch goes on past step %d", batch, end)
+			}
+			if err := tr.StepBatch(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tr.Step() != end {
+			t.Errorf("batch %d: the epoch ended after step %d, foretold %d", batch, tr.Step(), end)
+		}
+	}
+}

@@ -317,6 +317,9 @@ func (s *session) handle(m sessionMsg) {
 		m.c.reply(protocol.Ack(m.id))
 		s.publishFrames([]*client{m.c}, true, true)
 	}
+	if s.mode != modeEpoch && s.tl.until > 0 {
+		s.tlObserve() // an epoch run stopped before its end: the step it stopped at is kept
+	}
 }
 
 // attach adds a client and sends it welcome, the chart history, state and a

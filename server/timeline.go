@@ -32,6 +32,13 @@ import (
 // (a subset of what was kept stays); at K = 1 the oldest after the first go.
 // Everything depends on the steps and the network alone: the same run keeps
 // the same steps.
+//
+// A run to the end of the epoch (step_epoch) copies only the steps the
+// thinning keeps at its end, known in advance: about 300 of the 7,500 steps
+// of an MNIST epoch at batch 8, and the same steps, bit for bit, as copying
+// each one. Stopped in the middle, it keeps what its end would have kept up
+// to there (and the step it stopped at, if it stopped at a step's end);
+// the steps after it are kept as usual.
 type timeline struct {
 	budget  int64 // bytes at most (Config.TimelineBytes); 0: no history
 	density int   // K, a power of two
@@ -40,7 +47,13 @@ type timeline struct {
 	layout  *tlLayout
 	net     *tlProbeNet // computes a snapshot's probe maps (timeline_probe.go)
 	snaps   []*tlSnap   // oldest first, by step
-	spare   *tlSnap     // a dropped snapshot whose array the next one reuses
+	// seen is the last step observed, recorded or passed over; until, when
+	// above it, is the step a run to the end of the epoch will stop at
+	// (step_epoch): a step the thinning would drop by then is passed over,
+	// not copied, so an epoch run copies the few hundred steps it keeps
+	// instead of every one of its thousands.
+	seen, until int
+	spare       *tlSnap // a dropped snapshot whose array the next one reuses
 	// spareProbe is the array the probe image is read into to compare it
 	// with the last one's
 	spareProbe []float64
@@ -168,6 +181,7 @@ func (h *timeline) probeBytes() int64 {
 // clear forgets the history (a new network, a reset, a load, an undo).
 func (h *timeline) clear() {
 	h.snaps, h.spare, h.layout, h.net, h.trainer, h.tooLarge = nil, nil, nil, nil, nil, false
+	h.seen = 0
 	h.density = tlMaxDensity
 }
 
@@ -220,7 +234,9 @@ func (h *timeline) observe(t *engine.Trainer) bool {
 		if last.step == step {
 			return false
 		}
-		if step != last.step+1 {
+		// the next step, or the one passed over last, wanted now (the
+		// epoch run stopped before its end)
+		if step != h.seen+1 && step != h.seen {
 			h.clear()
 		}
 	} else if t != h.trainer || h.tooLarge {
@@ -232,6 +248,10 @@ func (h *timeline) observe(t *engine.Trainer) bool {
 			h.tooLarge = true
 			return false
 		}
+	}
+	h.seen = step
+	if h.until > step && !keeps(step, h.base, h.until, h.density) {
+		return false // gone by the end of the epoch run
 	}
 	h.record(t, step)
 	return true

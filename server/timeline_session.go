@@ -58,6 +58,12 @@ func (s *session) tlObserve() {
 	if !h.init {
 		h.init, h.budget, h.density = true, max(s.srv.cfg.TimelineBytes, 0), tlMaxDensity
 	}
+	// an epoch run keeps only what its end keeps (timeline.observe); its
+	// last step, which changes the epoch, ends it
+	h.until = 0
+	if s.mode == modeEpoch && s.t.Epoch() == s.epoch0 {
+		h.until = s.t.Step() + s.t.StepsLeftInEpoch()
+	}
 	if !h.observe(s.t) {
 		return
 	}
