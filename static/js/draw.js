@@ -134,8 +134,9 @@ function drawSample(app, f) {
     else if (h.probe) {
       // a sample was chosen, but before the first step there is no batch:
       // the server shows the probe image meanwhile, and says so
+      // (a step of history keeps the probe alone: its caption is plain)
       const chosen = document.getElementById('sample')?.value;
-      const until = chosen && chosen !== 'probe' ? ` (no batch yet: sample ${chosen} from the first phase on)` : '';
+      const until = !h.history && chosen && chosen !== 'probe' ? ` (no batch yet: sample ${chosen} from the first phase on)` : '';
       info.textContent = `probe image${until} · label ${name(h.label)}`;
     }
     // before the first phase of a step no batch is drawn yet (only the weights exist)

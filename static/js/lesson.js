@@ -59,6 +59,8 @@ export function markNew(app) {
   const L = lab.welcome ? (lab.welcome.layers || []).length : 0;
   for (const c of document.querySelectorAll('#strip canvas.new-result')) c.classList.remove('new-result');
   for (const col of layout.columns.values()) delete col.dataset.new;
+  // a page looking back at a step of history shows no live phase's results
+  if (document.body.dataset.history) return;
   const results = phaseResults(lab.state && lab.state.done, L);
   for (const r of results) {
     const col = layout.columns.get(r.layer);

@@ -27,7 +27,7 @@ export function mib(bytes) {
 export function statusText(tl) {
   if (tl.viewing !== null) {
     const whose = tl.shared ? ' — the teacher is showing the room this step' : '';
-    return `Viewing step ${tl.viewing} of history (live: step ${tl.live})${whose}. Training goes on; "Now" returns to it.`;
+    return `Viewing step ${tl.viewing} of history (live: step ${tl.live})${whose}. Looking back changes nothing; "Now" returns to the live network.`;
   }
   if (!tl.steps.length) return tl.note ? `Live. ${tl.note}` : 'Live.';
   const first = tl.steps[0];
