@@ -137,31 +137,23 @@ func (c *statsCache) get(t *engine.Tensor, maps bool) *tensorStats {
 // percentiles returns the scale statistics of xs (NaN and ±Inf left out).
 // A percentile p of n values is the value a sorted list holds at ⌈p·n⌉ − 1.
 func (c *statsCache) percentiles(xs []float64) ScaleStats {
+	// the non-zero magnitudes alone: the zeros, the smallest, only shift
+	// the ranks (a ReLU's output or a gradient behind one is half zeros)
 	abs := c.abs[:0]
-	zeros := 0
 	for _, v := range xs {
-		if v-v != 0 { // NaN or ±Inf
+		if v-v != 0 || v == 0 { // NaN, ±Inf or 0
 			continue
-		}
-		if v == 0 {
-			zeros++
 		}
 		abs = append(abs, math.Abs(v))
 	}
 	c.abs = abs
-	n := len(abs)
-	if n == 0 {
-		return ScaleStats{}
-	}
-	rank := func(p float64, n int) int { return min(n-1, max(0, int(math.Ceil(p*float64(n)))-1)) }
-	nz := n - zeros
+	nz := len(abs)
 	if nz == 0 {
 		return ScaleStats{}
 	}
-	// the zeros are the smallest magnitudes: the k-th non-zero one is the
-	// (zeros + k)-th of all
-	p99 := selectKth(abs, zeros+rank(ClampPercentile, nz))
-	lin := selectKth(abs, zeros+rank(LinPercentile, nz))
+	rank := func(p float64, n int) int { return min(n-1, max(0, int(math.Ceil(p*float64(n)))-1)) }
+	p99 := selectKth(abs, rank(ClampPercentile, nz))
+	lin := selectKth(abs, rank(LinPercentile, nz))
 	return ScaleStats{P99Abs: F32(p99), Lin: F32(lin)}
 }
 

@@ -27,7 +27,9 @@ func (s *session) command(m *sessionMsg) {
 		s.publishFrames(s.clients, true, true)
 	case protocol.CmdStepPhase:
 		s.mode = modePaused
+		start := time.Now()
 		p, err := s.t.StepPhase()
+		s.trained(start)
 		if err != nil {
 			s.diverged(m)
 			return
@@ -40,8 +42,9 @@ func (s *session) command(m *sessionMsg) {
 		s.publishFrames(s.clients, true, false)
 	case protocol.CmdStepBatch:
 		s.mode = modePaused
-		before := s.t.Step()
+		before, start := s.t.Step(), time.Now()
 		err := s.t.StepBatch()
+		s.trained(start)
 		if s.t.Step() != before {
 			s.stepDone()
 		}

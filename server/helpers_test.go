@@ -193,7 +193,7 @@ type testState struct {
 	EpochLeft *float64 `json:"epoch_left"`
 }
 
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
+func counterValue(t testing.TB, c prometheus.Counter) float64 {
 	t.Helper()
 	var m dto.Metric
 	if err := c.Write(&m); err != nil {

@@ -20,7 +20,7 @@ import (
 
 func defaultTrainer(b *testing.B) *engine.Trainer {
 	b.Helper()
-	var d dataSets
+	d := &dataSets{sets: map[string]engine.Data{}}
 	data, err := d.get(protocol.DataMNIST)
 	if err != nil {
 		b.Fatal(err)
@@ -81,6 +81,19 @@ func BenchmarkEncode(b *testing.B) {
 			}
 		})
 	}
+	// what a session does for each frame while it trains: take the trace
+	// the default subscription reads (borrowing the trainer's buffers)
+	// and encode it in 8 bits, its statistics computed anew
+	b.Run("q8-new-trace", func(b *testing.B) {
+		opts := engine.TraceOptions{Sample: sub.Sample, Skip: ^sub.TraceParts(), Borrow: true}
+		for i := 0; i < b.N; i++ {
+			buf, err := enc.Encode(t.Trace(opts), &sub, protocol.FrameMeta{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(buf)))
+		}
+	})
 	// a trace the encoder has not seen: its colour-scale statistics are
 	// computed (once a trace, then shared by the frames of every subscription)
 	b.Run("f32-first", func(b *testing.B) {

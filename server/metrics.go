@@ -23,6 +23,7 @@ type serverMetrics struct {
 	coarseFrames  prometheus.Counter // flow.go
 	prompts       prometheus.Counter // prompt_session.go
 	promptAnswers prometheus.Counter
+	trainSeconds  prometheus.Counter // session.go
 }
 
 func newServerMetrics() *serverMetrics {
@@ -40,6 +41,8 @@ func newServerMetrics() *serverMetrics {
 			Help: "Bytes of websocket messages written to clients (payloads)."}),
 		steps: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_steps_total",
 			Help: "Optimizer steps run by all sessions."}),
+		trainSeconds: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_training_seconds_total",
+			Help: "Seconds the sessions spent running phases of training (the engine's work, wall clock): against the time they ran, what serving them added."}),
 		prompts: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_prompts_total",
 			Help: "Prompts (predict, then reveal) asked in rooms."}),
 		promptAnswers: prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_prompt_answers_total",
@@ -61,7 +64,7 @@ func newServerMetrics() *serverMetrics {
 		Help: "Large messages written in chunks with pings between them (a slow link, a chart history)."})
 	m.coarseFrames = prometheus.NewCounter(prometheus.CounterOpts{Name: "bpv_frames_coarse_total",
 		Help: "Trace frames sent 8-bit instead of exact to a page whose link is slow."})
-	m.reg.MustRegister(m.prompts, m.promptAnswers, m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps,
+	m.reg.MustRegister(m.prompts, m.promptAnswers, m.sessions, m.conns, m.framesSent, m.framesDropped, m.bytesSent, m.steps, m.trainSeconds,
 		m.limitHits, m.evicted, m.memInUse, m.memBudget, m.chunkedWrites, m.coarseFrames,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -140,7 +140,9 @@ func (s *session) runTo(done func() bool, run bool) (int, error) {
 		if done() {
 			return n, nil
 		}
+		start := time.Now()
 		p, err := s.t.StepPhase()
+		s.trained(start)
 		if err != nil {
 			s.mode = modePaused
 			return n, fmt.Errorf("the network diverged on the way to the question's phase: %w", err)
