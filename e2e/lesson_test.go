@@ -254,8 +254,9 @@ func TestTabsBeyondTheLimit(t *testing.T) {
 }
 
 // TestDashboardInBrowser: three students join with nicknames (one without);
-// the teacher's dashboard lists them and no student's page shows another's
-// name; a student's fork shows on the dashboard; "bring everyone back",
+// the teacher's dashboard lists them, folded until the teacher opens it
+// (the page shows the count, no name), and no student's page shows
+// another's name; a student's fork shows on the dashboard; "bring everyone back",
 // "lock forking" and "remove" act on the students' pages (the time each
 // took, from the teacher's click to the student's page, is reported).
 func TestDashboardInBrowser(t *testing.T) {
@@ -284,6 +285,16 @@ func TestDashboardInBrowser(t *testing.T) {
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Errorf("dashboard rows %q, want %q", names, want)
 	}
+	// folded until the teacher opens it: a projected page shows the count,
+	// no student's name
+	if eval[bool](teacher, `document.querySelector('[data-testid=dashboard]').open`) {
+		t.Errorf("the dashboard opens unfolded")
+	}
+	if shown := eval[string](teacher, `document.body.innerText`); strings.Contains(shown, "Ada") || !strings.Contains(shown, "class: 3 students") {
+		t.Errorf("folded, the teacher's page shows %q of the class", shown[:min(len(shown), 300)])
+	}
+	teacher.do("open the class's table", chromedp.Click(chromedp.CSS(`[data-testid=dashboard] summary`)))
+	teacher.waitFor("the names shown", `document.body.innerText.includes('Grace')`)
 	for i, s := range students {
 		if n := eval[int](s, `document.querySelectorAll('[data-testid=dashboard], [data-testid=student-row]').length`); n != 0 {
 			t.Errorf("student %d's page has the dashboard", i)
