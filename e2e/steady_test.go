@@ -278,18 +278,7 @@ func TestPhaseShowsItsResult(t *testing.T) {
 		}
 		// the badge lies inside its column (clear of the border) and over
 		// none of the column head's words
-		if bad := eval[string](p, fmt.Sprintf(`(() => {
-			const col = document.querySelector('#strip .col[data-layer="%d"]');
-			const b = col.querySelector('.new-badge').getBoundingClientRect();
-			const c = col.getBoundingClientRect();
-			if (b.left < c.left + 2 || b.right > c.right - 2 || b.top < c.top + 2 || b.bottom > c.bottom - 2) return 'badge ' + JSON.stringify(b) + ' outside the column ' + JSON.stringify(c);
-			for (const e of col.querySelectorAll('.col-head .col-name, .col-head .col-spec, .col-head .col-shape, .col-head .col-focus')) {
-				const r = document.createRange(); r.selectNodeContents(e.firstChild && e.firstChild.nodeType === 3 ? e.firstChild : e);
-				const w = e.matches('.col-focus') ? e.getBoundingClientRect() : r.getBoundingClientRect();
-				if (w.width && b.left < w.right && w.left < b.right && b.top < w.bottom && w.top < b.bottom) return 'badge over ' + e.className + ' ' + JSON.stringify(w);
-			}
-			return '';
-		})()`, layer)); bad != "" {
+		if bad := badgeClash(p, layer, true); bad != "" {
 			t.Errorf("%s: %s", label, bad)
 		}
 		others := eval[int](p, fmt.Sprintf(`[...document.querySelectorAll('#strip canvas.new-result')].filter((c) => !c.matches(%q)).length`, sel))

@@ -70,16 +70,16 @@ func (s *Site) labModel(q url.Values, ws string) templates.Lab {
 	}
 	speed := get("speed", protocol.UnitStep) + ":" + get("rate", "10")
 	speeds := []templates.Option{
-		{Value: "phase:1", Label: "1 phase / s"},
-		{Value: "phase:3", Label: "3 phases / s"},
-		{Value: "phase:10", Label: "10 phases / s"},
-		{Value: "step:1", Label: "1 step / s"},
-		{Value: "step:10", Label: "10 steps / s"},
-		{Value: "step:50", Label: "50 steps / s"},
-		{Value: "step:0", Label: "as fast as possible"},
+		{Value: "phase:1", Label: "1 phase/s"},
+		{Value: "phase:3", Label: "3 phases/s"},
+		{Value: "phase:10", Label: "10 phases/s"},
+		{Value: "step:1", Label: "1 step/s"},
+		{Value: "step:10", Label: "10 steps/s"},
+		{Value: "step:50", Label: "50 steps/s"},
+		{Value: "step:0", Label: "fastest"},
 	}
 	if !hasOption(speeds, speed) {
-		speeds = append(speeds, templates.Option{Value: speed, Label: strings.Replace(speed, ":", " ", 1) + " / s"})
+		speeds = append(speeds, templates.Option{Value: speed, Label: strings.Replace(speed, ":", " ", 1) + "/s"})
 	}
 	return templates.Lab{
 		Version:    s.cfg.Version,
