@@ -145,6 +145,10 @@ func TestPromptKindsInBrowser(t *testing.T) {
 
 	ask := func(kind string, fields map[string]int) {
 		teacher.t.Helper()
+		// a question asked folds the form: the teacher opens it again
+		if !eval[bool](teacher, `document.querySelector('[data-testid=prompt-ask]').open`) {
+			teacher.do("open the form", chromedp.Click(chromedp.CSS(`[data-testid=prompt-ask] summary`)))
+		}
 		eval[bool](teacher, fmt.Sprintf(`(() => { const k = document.getElementById('prompt-kind'); k.value = %q; k.dispatchEvent(new Event('change')); return true; })()`, kind))
 		for f, v := range fields {
 			teacher.do("clear "+f, chromedp.SetValue(chromedp.CSS(`#prompt-`+f), ""))
@@ -152,7 +156,6 @@ func TestPromptKindsInBrowser(t *testing.T) {
 		}
 		teacher.do("ask", chromedp.Click(chromedp.CSS(`[data-testid=prompt-send]`)))
 	}
-	teacher.do("open the form", chromedp.Click(chromedp.CSS(`[data-testid=prompt-ask] summary`)))
 	ask("pool_switch", map[string]int{"layer": 1})
 	teacher.waitFor("the refusal in the form", `document.getElementById('prompt-form-note').dataset.kind === 'error'`)
 	if got := eval[string](teacher, `document.getElementById('prompt-form-note').textContent`); !strings.Contains(got, "layer 1 is relu 1") {

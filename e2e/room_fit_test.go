@@ -10,7 +10,8 @@ import (
 )
 
 // askClass asks the room's class, from the owner's page p, a question of
-// the kind "class" with the words q, and waits for its card.
+// the kind "class" with the words q, and waits for its card and for the
+// form to fold.
 func askClass(p *labPage, q string) {
 	p.t.Helper()
 	p.do("open the form", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid=prompt-ask]').open = true`))
@@ -18,6 +19,8 @@ func askClass(p *labPage, q string) {
 	p.do("type the question", chromedp.SetValue(chromedp.CSS(`#prompt-question`), q))
 	p.do("ask", chromedp.Click(chromedp.CSS(`[data-testid=prompt-send]`)))
 	p.waitFor("the question's card", fmt.Sprintf(`(() => { const c = document.querySelector('[data-testid=prompt]'); return !c.hidden && c.textContent.includes(%q); })()`, q))
+	// asked, the form folds back into its line: the card takes over
+	p.waitFor("the form folded", `!document.querySelector('[data-testid=prompt-ask]').open`)
 }
 
 // TestRoomPagesFitAPhone (390×844, touch): the owner's and a student's

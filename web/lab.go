@@ -79,7 +79,11 @@ func (s *Site) labModel(q url.Values, ws string) templates.Lab {
 		{Value: "step:0", Label: "fastest"},
 	}
 	if !hasOption(speeds, speed) {
-		speeds = append(speeds, templates.Option{Value: speed, Label: strings.Replace(speed, ":", " ", 1) + "/s"})
+		unit, rate, _ := strings.Cut(speed, ":")
+		if rate != "1" {
+			unit += "s"
+		}
+		speeds = append(speeds, templates.Option{Value: speed, Label: rate + " " + unit + "/s"}) // 5 steps/s
 	}
 	return templates.Lab{
 		Version:    s.cfg.Version,

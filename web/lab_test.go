@@ -27,3 +27,26 @@ func TestLabChoicesLabelled(t *testing.T) {
 		t.Errorf("lab page websocket %q, want /ws", vm.Config.WS)
 	}
 }
+
+// TestLabSpeedOfTheURL: a speed the menu lacks, from the URL, is added to
+// it with a label of the menu's own form, and chosen.
+func TestLabSpeedOfTheURL(t *testing.T) {
+	for _, tc := range []struct{ unit, rate, value, label string }{
+		{"step", "5", "step:5", "5 steps/s"},
+		{"phase", "2", "phase:2", "2 phases/s"},
+	} {
+		vm := New(Config{}).labModel(url.Values{"speed": {tc.unit}, "rate": {tc.rate}}, labWS)
+		found := false
+		for _, o := range vm.Speeds {
+			if o.Value == tc.value {
+				found = true
+				if o.Label != tc.label {
+					t.Errorf("speed %s: label %q, want %q", tc.value, o.Label, tc.label)
+				}
+			}
+		}
+		if !found || vm.Speed != tc.value {
+			t.Errorf("speed %s: in the menu %v, chosen %q", tc.value, found, vm.Speed)
+		}
+	}
+}

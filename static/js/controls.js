@@ -91,7 +91,7 @@ export function syncControls(app) {
     const v = speedChoice({ unit: p.speed, rate: p.rate });
     const sel = $('speed');
     if (![...sel.options].some((o) => o.value === v)) {
-      const o = el('option', '', `${p.rate} ${p.speed}s / s`);
+      const o = el('option', '', `${p.rate} ${p.speed}${p.rate === 1 ? '' : 's'}/s`); // as the page's own: 5 steps/s
       o.value = v;
       sel.append(o);
     }

@@ -366,7 +366,11 @@ if (owner) {
       if (r.type === 'error') {
         note(r.message, true);
         if (lessonIndex !== undefined) showAlert(`Question ${lessonIndex + 1} not asked: ${r.message}`, 'error');
-      } else note(spec.kind === 'choice' ? 'Asked.' : 'Asked: the room waits before the phase that answers it; Reveal runs it.');
+      } else {
+        note(spec.kind === 'choice' ? 'Asked.' : 'Asked: the room waits before the phase that answers it; Reveal runs it.');
+        // the question's card takes over: the form folds back into its line
+        if (lessonIndex === undefined) form.closest('details').open = false;
+      }
     });
   }
   document.addEventListener(LESSON_PROMPT, (ev) => { if (ev.detail && ev.detail.spec) ask(ev.detail.spec, ev.detail.index); });

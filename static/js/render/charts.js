@@ -7,11 +7,13 @@
 // the script and its styles in the charts' data-uplot-js and data-uplot-css.
 
 const FONT = '13px system-ui, sans-serif';
+const STEP_INCRS = [1, 2, 5].flatMap((m) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6].map((p) => m * p)).sort((a, b) => a - b);
 
 function axes(yLabel) {
   const common = { stroke: '#334', font: FONT, grid: { stroke: '#e3e6ec', width: 1 }, ticks: { stroke: '#c9ced8', width: 1 } };
   return [
-    { ...common, label: 'step', labelFont: FONT },
+    // steps are whole: no tick between two of them (0, 0.25 … at step 1)
+    { ...common, label: 'step', labelFont: FONT, incrs: STEP_INCRS },
     { ...common, label: yLabel, labelFont: FONT, size: 56 },
   ];
 }
