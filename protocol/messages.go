@@ -121,6 +121,11 @@ type State struct {
 	// ForkShared: a fork's last step waited for the steps per second all
 	// forks of the server share, so it plays slower than its speed.
 	ForkShared bool `json:"fork_shared,omitempty"`
+	// Stopped says, in the first state a page gets after it (re)opened,
+	// that Play or a step_epoch was running when the session's last page
+	// went away, and so stopped there (a session nobody watches spends no
+	// CPU); left out otherwise.
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // ProbeChanged tells every page of a session that its probe image is now a

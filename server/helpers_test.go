@@ -191,6 +191,7 @@ type testState struct {
 
 	EpochDone *float64 `json:"epoch_done"`
 	EpochLeft *float64 `json:"epoch_left"`
+	Stopped   string   `json:"stopped"`
 }
 
 func counterValue(t testing.TB, c prometheus.Counter) float64 {

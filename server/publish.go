@@ -60,6 +60,7 @@ func (s *session) stateJSON() []byte {
 	}
 	st.Undo = len(s.undo)
 	st.ForkShared = s.forkShared && s.mode == modePlay
+	st.Stopped = s.stopped
 	if s.mode == modeEpoch {
 		st.EpochDone, st.EpochLeft = s.epochProgress(time.Now())
 	}

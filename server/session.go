@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -62,6 +63,7 @@ type session struct {
 	tests    []protocol.TestPoint
 	enc      protocol.FrameEncoder
 	paramErr string      // an error in the URL parameters, told in the first welcome
+	stopped  string      // why Play or a step_epoch stopped when the last page left, told to the next
 	undo     []undoPoint // a room's: what "undo" puts back, last last (undo.go)
 	epochAt  time.Time   // when the step_epoch running started
 	epochP0  float64     // the part of the epoch done then
@@ -310,7 +312,15 @@ func (s *session) handle(m sessionMsg) {
 	case msgDetach:
 		s.clients = slices.DeleteFunc(s.clients, func(c *client) bool { return c == m.c })
 		if len(s.clients) == 0 {
-			s.mode = modePaused // nobody watches: spend no CPU
+			// nobody watches: spend no CPU, and tell the next page why the
+			// run it left stopped
+			switch s.mode {
+			case modePlay:
+				s.stopped = fmt.Sprintf("Play stopped at step %d when the last page of this session closed.", s.t.Step())
+			case modeEpoch:
+				s.stopped = fmt.Sprintf("Step epoch stopped at step %d when the last page of this session closed; Step epoch runs the rest of the epoch.", s.t.Step())
+			}
+			s.mode = modePaused
 		}
 	case msgSubscribe:
 		m.c.sub, m.c.subKey = m.sub, m.sub.Key()
@@ -351,6 +361,7 @@ func (s *session) attach(c *client, resumed bool) {
 	}
 	s.flushPoints()
 	c.mb.putState(s.stateJSON())
+	s.stopped = "" // told once, to the page that came back
 	c.mb.putMetrics(true, s.history, s.tests)
 	s.publishFrames([]*client{c}, true, true)
 }

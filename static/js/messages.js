@@ -7,6 +7,7 @@
 import { VOCAB } from './vocab.js';
 import { writeURL } from './state.js';
 import { syncControls, showFieldMessage, valueInEffect } from './controls.js';
+import { showAlert } from './dom.js';
 
 // HYPER_NUMBER are the number fields whose refusal says the value kept.
 const HYPER_NUMBER = new Set(['lr', 'batch', 'momentum', 'beta1', 'beta2', 'alpha', 'eps', 'wd', 'decay']);
@@ -39,6 +40,8 @@ export function handleMessage(app, msg) {
     case 'state':
       if (app.draw.chartsFrom !== null && msg.step < app.draw.chartsFrom) app.draw.chartsFrom = null; // reset
       lab.setState(msg);
+      // Play or an epoch run stopped when the session's last page closed (a reload)
+      if (msg.stopped) showAlert(msg.stopped, 'info');
       if (msg.hyper) lab.adoptHyper(msg.hyper);
       if (msg.speed) lab.adoptSpeed(msg.speed);
       break;
