@@ -21,6 +21,9 @@ export function makeLegend(title) {
   const ticks = el('div', 'legend-ticks');
   const range = el('div', 'legend-range');
   const desc = el('div', 'legend-desc');
+  // a tap or a click shows a description cut at five lines whole, and folds
+  // it again (a phone or a projector has no hover for its title)
+  desc.addEventListener('click', () => { desc.dataset.open = desc.dataset.open === 'true' ? 'false' : 'true'; });
   root.append(head, bar, ticks, range, desc);
   const lg = { root, bar, ticks, range, desc, width: 0, labels: [] };
   // the labels are placed in pixels: again when the bar's width changes
