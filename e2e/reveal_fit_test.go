@@ -9,8 +9,9 @@ import (
 )
 
 // TestRevealShowsWhyOnAProjector (1280×720): the owner's question card,
-// whose tally makes it taller than its 55% of the screen, scrolls at the
-// reveal to show what the network computed, the answer's why.
+// whose tally makes it taller than its 55% of the screen, shows at the
+// reveal what the network computed, the answer's why, under its heading
+// and its Minimize button, without scrolling.
 func TestRevealShowsWhyOnAProjector(t *testing.T) {
 	srv, base := startServerWith(t, server.Config{})
 	room := createRoom(t, srv, "Projector")
@@ -29,5 +30,10 @@ func TestRevealShowsWhyOnAProjector(t *testing.T) {
 		const w = document.querySelector('[data-testid=prompt-why]').getBoundingClientRect();
 		return w.height > 0 && w.top >= c.top && w.bottom <= c.bottom && w.bottom <= innerHeight;
 	})()`)
+	for _, sel := range []string{".prompt-head", "#prompt-min"} {
+		if !eval[bool](owner, `(() => { const c = document.querySelector('[data-testid=prompt]').getBoundingClientRect(); const h = document.querySelector('`+sel+`').getBoundingClientRect(); return h.height > 0 && h.top >= c.top && h.bottom <= c.bottom; })()`) {
+			t.Errorf("revealed, the card's %s is out of its view", sel)
+		}
+	}
 	owner.checkClean()
 }

@@ -85,7 +85,7 @@ func PromptCard(owner bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div id=\"prompt-body\" class=\"prompt-body\"><p id=\"prompt-sub\" class=\"prompt-sub\"></p><div id=\"prompt-answers\" class=\"prompt-answers\" data-testid=\"prompt-answers\"></div><p id=\"prompt-status\" class=\"prompt-status\" data-testid=\"prompt-status\"></p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<div id=\"prompt-body\" class=\"prompt-body\"><p id=\"prompt-sub\" class=\"prompt-sub\"></p><div id=\"prompt-answers\" class=\"prompt-answers\" data-testid=\"prompt-answers\"></div><p id=\"prompt-status\" class=\"prompt-status\" data-testid=\"prompt-status\"></p><p id=\"prompt-why\" class=\"prompt-why\" data-testid=\"prompt-why\" hidden></p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -95,7 +95,7 @@ func PromptCard(owner bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<p id=\"prompt-why\" class=\"prompt-why\" data-testid=\"prompt-why\" hidden></p></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -210,13 +210,6 @@ function drawStatus() {
   const why = $('prompt-why');
   why.hidden = !m.truth;
   why.textContent = m.truth ? `What the network computed: ${m.truth.why}` : '';
-  // revealed: the card, which scrolls on a short screen, shows the why
-  // (once a question: the reader may scroll it away)
-  if (m.truth && st.whyShown !== m.prompt_id && !card.hidden && card.dataset.min !== 'true') {
-    st.whyShown = m.prompt_id;
-    const below = why.getBoundingClientRect().bottom - card.getBoundingClientRect().bottom + 12;
-    if (below > 0) card.scrollTop += below;
-  }
 }
 
 // drawTally shows the class's answers as bars, the truth marked.
