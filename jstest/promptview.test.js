@@ -24,6 +24,9 @@ test('the tally marks the truth and shares the answers', () => {
   assert.equal(rows[3].label, 'cell (1, 1) = 1.5');
   assert.equal(countLine({ answered: 4, students: 5, right: 3 }), '4 of 5 students answered · 3 right');
   assert.equal(countLine({ answered: 4, students: 5, right: null }), '4 of 5 students answered');
+  // answers of students who left count; the students are those here now
+  assert.equal(countLine({ answered: 6, students: 2, right: 4 }), '6 answered (2 students here now) · 4 right');
+  assert.equal(countLine({ answered: 2, students: 1, right: null }), '2 answered (1 student here now)');
 });
 
 test('a weight question tallies signs and sizes', () => {

@@ -220,6 +220,17 @@ func (b *promptBox) tallyDue(students int) []byte {
 	return protocol.Marshal(protocol.PromptTallyMsg{Type: protocol.TypePromptTally, V: protocol.Version, PromptTally: b.cur.tallyOf(students)})
 }
 
+// tallyNow is the tally message of the current prompt (nil if none): what
+// an owner's page that opens shows until the next tallyDue.
+func (b *promptBox) tallyNow(students int) []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cur == nil {
+		return nil
+	}
+	return protocol.Marshal(protocol.PromptTallyMsg{Type: protocol.TypePromptTally, V: protocol.Version, PromptTally: b.cur.tallyOf(students)})
+}
+
 // reveal grades p's answers against truth and returns the prompt's
 // message with the truth and the class's tally, and each student's
 // answer message.

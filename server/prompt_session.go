@@ -327,8 +327,9 @@ func (s *Server) countAnswer(room *Room, student string, id json.RawMessage, pro
 }
 
 // promptOnAttach shows a page that opens the room's current prompt and,
-// for a student, their answer.
-func (s *Server) promptOnAttach(room *Room, c *client) {
+// for a student, their answer; for the owner, the class's tally so far
+// (a reload before the reveal keeps it).
+func (s *Server) promptOnAttach(room *Room, c *client, owner bool) {
 	if room.mirror != nil {
 		room.mirror.promptOnAttach(c) // cluster_prompt.go
 		return
@@ -340,5 +341,10 @@ func (s *Server) promptOnAttach(room *Room, c *client) {
 	c.mb.reply(protocol.Marshal(msg))
 	if c.student != nil {
 		c.mb.reply(room.prompts.mine(c.student.id))
+	}
+	if owner {
+		if b := room.prompts.tallyNow(room.allViewers()); b != nil {
+			c.mb.reply(b)
+		}
 	}
 }

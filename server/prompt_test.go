@@ -361,3 +361,28 @@ func TestPromptRevealAfterTheNetworkChanged(t *testing.T) {
 		t.Errorf("reveal on another network: %v", err)
 	}
 }
+
+// TestOwnerReloadKeepsTheTally: an owner's page that opens while a
+// question is open (a reload) gets the class's tally so far with the
+// question, not only after the next answer.
+func TestOwnerReloadKeepsTheTally(t *testing.T) {
+	srv, ts := newTestServer(t, Config{})
+	room := roomWithSpec(t, srv, reachSpec)
+	if err := room.askPrompt(protocol.PromptSpec{Kind: protocol.PromptChoice, Question: "Which?", Options: []string{"a", "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, msg := room.prompts.current()
+	for i, id := range []string{"s1", "s2"} {
+		if err := room.prompts.answer(id, msg.PromptID, protocol.PromptPick{Choice: intp(i)}, time.Now(), 100); err != nil {
+			t.Fatalf("answer %s: %v", id, err)
+		}
+	}
+	room.prompts.tallyDue(0) // sent before this page opened: nothing new is due
+	owner := joinAsOwner(t, ts, room)
+	owner.expect("prompt", nil)
+	var tally protocol.PromptTallyMsg
+	owner.expect("prompt_tally", &tally)
+	if tally.PromptID != msg.PromptID || tally.Answered != 2 || len(tally.Counts) != 2 || tally.Counts[0] != 1 || tally.Counts[1] != 1 {
+		t.Errorf("the opening owner's tally %+v, want prompt %d with 2 answers, one each", tally.PromptTally, msg.PromptID)
+	}
+}

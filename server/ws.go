@@ -134,7 +134,7 @@ func (s *Server) serveRoomWS(w http.ResponseWriter, r *http.Request) {
 		if owner {
 			c.mb.reply(room.roster.latest(time.Now(), room.prompts.answerStates()))
 		}
-		s.promptOnAttach(room, c) // prompt_session.go
+		s.promptOnAttach(room, c, owner) // prompt_session.go
 	}, func(c *client) {
 		s.class.leave(room, c)
 		if st != nil {

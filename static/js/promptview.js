@@ -106,9 +106,15 @@ export function tallyRows(msg, tally) {
 }
 
 // countLine is the tally's first line: answered of students, and right.
+// The answers count those of students who have left since; the students,
+// those here now: more answers than students says so.
 export function countLine(tally) {
   if (!tally) return '';
   const right = tally.right === null || tally.right === undefined ? '' : ` · ${tally.right} right`;
+  if (tally.answered > tally.students) {
+    const here = tally.students === 1 ? '1 student' : `${tally.students} students`;
+    return `${tally.answered} answered (${here} here now)${right}`;
+  }
   return `${tally.answered} of ${tally.students} students answered${right}`;
 }
 
