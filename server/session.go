@@ -316,9 +316,9 @@ func (s *session) handle(m sessionMsg) {
 			// run it left stopped
 			switch s.mode {
 			case modePlay:
-				s.stopped = fmt.Sprintf("Play stopped at step %d when the last page of this session closed.", s.t.Step())
+				s.stopped = fmt.Sprintf("Play stopped at step %d: the page was closed or reloaded, and a session nobody watches pauses.", s.t.Step())
 			case modeEpoch:
-				s.stopped = fmt.Sprintf("Step epoch stopped at step %d when the last page of this session closed; Step epoch runs the rest of the epoch.", s.t.Step())
+				s.stopped = fmt.Sprintf("Step epoch stopped at step %d: the page was closed or reloaded, and a session nobody watches pauses. Step epoch runs the rest of the epoch.", s.t.Step())
 			}
 			s.mode = modePaused
 		}
