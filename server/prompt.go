@@ -208,6 +208,11 @@ func (p *roomPrompt) tallyOf(students int) protocol.PromptTally {
 	return t
 }
 
+// tallyMsg is p's tally as the owner's pages' message.
+func (p *roomPrompt) tallyMsg(students int) []byte {
+	return protocol.Marshal(protocol.PromptTallyMsg{Type: protocol.TypePromptTally, V: protocol.Version, PromptTally: p.tallyOf(students)})
+}
+
 // tallyDue is the tally message for the owner's pages if the answers
 // changed since it was last sent (nil if not).
 func (b *promptBox) tallyDue(students int) []byte {
@@ -217,7 +222,7 @@ func (b *promptBox) tallyDue(students int) []byte {
 		return nil
 	}
 	b.dirty = false
-	return protocol.Marshal(protocol.PromptTallyMsg{Type: protocol.TypePromptTally, V: protocol.Version, PromptTally: b.cur.tallyOf(students)})
+	return b.cur.tallyMsg(students)
 }
 
 // tallyNow is the tally message of the current prompt (nil if none): what
@@ -228,7 +233,7 @@ func (b *promptBox) tallyNow(students int) []byte {
 	if b.cur == nil {
 		return nil
 	}
-	return protocol.Marshal(protocol.PromptTallyMsg{Type: protocol.TypePromptTally, V: protocol.Version, PromptTally: b.cur.tallyOf(students)})
+	return b.cur.tallyMsg(students)
 }
 
 // reveal grades p's answers against truth and returns the prompt's
